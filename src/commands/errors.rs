@@ -1,0 +1,30 @@
+//! `snag errors` and `snag summary`.
+
+use std::process::ExitCode;
+
+use crate::cli::{ErrorsArgs, ListFormat, SummaryArgs};
+use crate::report::errors::{ErrorListBody, SummaryBody};
+use crate::store::{PageRequest, Store};
+
+pub async fn list(store: &Store, args: ErrorsArgs) -> anyhow::Result<ExitCode> {
+    let page = PageRequest::new(args.limit, args.offset)?;
+    let found = store
+        .get_errors(&args.repository, args.error_type, page)
+        .await?;
+    let body = ErrorListBody::new(&args.repository, args.error_type, page, found);
+    match args.format {
+        ListFormat::Json => println!("{}", serde_json::to_string(&body)?),
+        ListFormat::Table => println!("{}", body.to_table(super::table_width())),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn summary(store: &Store, args: SummaryArgs) -> anyhow::Result<ExitCode> {
+    let counts = store.get_error_summary(&args.repository).await?;
+    let body = SummaryBody::new(&args.repository, counts);
+    match args.format {
+        ListFormat::Json => println!("{}", serde_json::to_string(&body)?),
+        ListFormat::Table => println!("{}", body.to_table(super::table_width())),
+    }
+    Ok(ExitCode::SUCCESS)
+}

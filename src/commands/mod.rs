@@ -1,0 +1,29 @@
+//! What each command does, between the parsed command line and the library.
+
+mod db;
+mod errors;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::store::{DatabaseTarget, Store};
+
+/// Runs one command. An `Err` is usage, configuration or database trouble
+/// (exit code 2); thresholds and the like come back as an exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let target = DatabaseTarget::from_url_or_default(cli.global.database_url.as_deref());
+    match cli.command {
+        Command::Errors(args) => errors::list(&open(&target).await?, args).await,
+        Command::Summary(args) => errors::summary(&open(&target).await?, args).await,
+        Command::Db(args) => db::run(&target, args.command).await,
+    }
+}
+
+async fn open(target: &DatabaseTarget) -> anyhow::Result<Store> {
+    Ok(Store::open(target).await?)
+}
+
+/// The width tables are laid out for: the terminal's, or 80 when piped.
+fn table_width() -> u16 {
+    comfy_table::Table::new().width().unwrap_or(80)
+}

@@ -1,0 +1,4 @@
+//! The indexing engine: discover -> read/decode -> parse -> chunk -> outcome.
+//! No terminal and no SQL in here.
+
+pub mod outcome;

@@ -1,0 +1,13 @@
+//! snag: index TypeScript/JavaScript repositories into PostgreSQL and triage
+//! every file that fails.
+//!
+//! Data flows one way: `index` produces outcomes and events, `store`
+//! persists and queries them, and the CLI and reports only read the store.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod index;
+pub mod report;
+pub mod sanitize;
+pub mod store;

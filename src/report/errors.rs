@@ -1,0 +1,131 @@
+//! The error list and summary, as JSON bodies (the original service's HTTP
+//! bodies, field for field) and as tables for an 80-column terminal.
+
+use std::collections::BTreeMap;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use serde::{Deserialize, Serialize};
+
+use crate::index::outcome::ErrorType;
+use crate::sanitize;
+use crate::store::{ErrorPage, ErrorRecord, PageRequest};
+
+/// Body of `GET /api/v1/indexing/batch/errors/{repository}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorListBody {
+    pub errors: Vec<ErrorRecord>,
+    pub total: i64,
+    pub repository: String,
+    pub filters: ErrorFilters,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ErrorFilters {
+    pub error_type: Option<ErrorType>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl ErrorListBody {
+    pub fn new(
+        repository: &str,
+        error_type: Option<ErrorType>,
+        page: PageRequest,
+        found: ErrorPage,
+    ) -> Self {
+        ErrorListBody {
+            errors: found.errors,
+            total: found.total,
+            repository: repository.to_owned(),
+            filters: ErrorFilters {
+                error_type,
+                limit: page.limit,
+                offset: page.offset,
+            },
+        }
+    }
+
+    /// A table of the page with a line saying which rows of how many it shows.
+    pub fn to_table(&self, width: u16) -> String {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_BORDERS_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width)
+            .set_header(["ID", "TYPE", "FILE:LINE", "MESSAGE"]);
+        for e in &self.errors {
+            let location = match e.line {
+                Some(line) => format!("{}:{line}", e.file_path),
+                None => e.file_path.clone(),
+            };
+            table.add_row([
+                e.error_id.to_string(),
+                e.error_type.to_string(),
+                sanitize::line(&location).into_owned(),
+                sanitize::line(&e.error_message).into_owned(),
+            ]);
+        }
+        let first = self.filters.offset + 1;
+        let last = self.filters.offset + self.errors.len() as i64;
+        let filter = self
+            .filters
+            .error_type
+            .map(|t| format!(" of type {t}"))
+            .unwrap_or_default();
+        let repository = sanitize::line(&self.repository);
+        let footer = if self.errors.is_empty() {
+            format!("no errors{filter} in {repository} (total {})", self.total)
+        } else {
+            format!(
+                "errors {first}-{last} of {}{filter} in {repository}",
+                self.total
+            )
+        };
+        if self.errors.is_empty() {
+            footer
+        } else {
+            format!("{table}\n{footer}")
+        }
+    }
+}
+
+/// Body of `GET /api/v1/indexing/batch/errors/{repository}/summary`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryBody {
+    pub repository: String,
+    pub summary: BTreeMap<ErrorType, i64>,
+    pub total_errors: i64,
+}
+
+impl SummaryBody {
+    pub fn new(repository: &str, summary: BTreeMap<ErrorType, i64>) -> Self {
+        SummaryBody {
+            repository: repository.to_owned(),
+            total_errors: summary.values().sum(),
+            summary,
+        }
+    }
+
+    pub fn to_table(&self, width: u16) -> String {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_BORDERS_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width)
+            .set_header(["ERROR TYPE", "FILES", "SHARE"]);
+        for (error_type, count) in &self.summary {
+            let share = 100.0 * *count as f64 / self.total_errors.max(1) as f64;
+            table.add_row([
+                error_type.to_string(),
+                count.to_string(),
+                format!("{share:.1}%"),
+            ]);
+        }
+        let repository = sanitize::line(&self.repository);
+        if self.summary.is_empty() {
+            format!("no errors recorded for {repository}")
+        } else {
+            format!("{table}\n{} errors in {repository}", self.total_errors)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The one gate between untrusted text (file contents, paths, error
+//! messages) and a terminal. A repository can hold escape sequences that set
+//! the window title or clear the screen; none of them may reach the tty.
+
+use std::borrow::Cow;
+
+/// Text for one terminal line: every control character, including newlines
+/// and tabs, becomes a visible stand-in.
+pub fn line(text: &str) -> Cow<'_, str> {
+    clean(text, false)
+}
+
+/// Multi-line text: newlines are kept, tabs become spaces, every other
+/// control character becomes a visible stand-in.
+pub fn block(text: &str) -> Cow<'_, str> {
+    clean(text, true)
+}
+
+fn clean(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    if !text.chars().any(|c| needs_replacing(c, keep_newlines)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' if keep_newlines => out.push('\n'),
+            '\t' if keep_newlines => out.push_str("    "),
+            '\r' if keep_newlines => {}
+            c if needs_replacing(c, keep_newlines) => out.push(stand_in(c)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_replacing(c: char, keep_newlines: bool) -> bool {
+    if keep_newlines && matches!(c, '\n' | '\t' | '\r') {
+        return true; // tabs and carriage returns are rewritten, newlines kept
+    }
+    c.is_control() || is_bidi_control(c)
+}
+
+/// Bidirectional overrides reorder what the reader sees ("trojan source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// C0 controls map to the Unicode "control pictures" (ESC shows as ␛), DEL to
+/// ␡, anything else to the replacement character.
+fn stand_in(c: char) -> char {
+    match c as u32 {
+        n @ 0x00..=0x1F => char::from_u32(0x2400 + n).unwrap_or('\u{FFFD}'),
+        0x7F => '\u{2421}',
+        _ => '\u{FFFD}',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_become_visible_and_inert() {
+        let hostile = "// \x1b]0;pwned\x07\x1b[2J\x1b[31m red";
+        let shown = line(hostile);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert_eq!(shown, "// ␛]0;pwned␇␛[2J␛[31m red");
+    }
+
+    #[test]
+    fn clean_text_is_borrowed() {
+        assert!(matches!(line("plain ünïcode"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn block_keeps_newlines_and_expands_tabs() {
+        assert_eq!(
+            block("a\tb\r\nc\u{9b}d\u{202E}"),
+            "a    b\nc\u{FFFD}d\u{FFFD}"
+        );
+        assert_eq!(line("a\nb"), "a␊b");
+    }
+}

@@ -1,0 +1,285 @@
+//! The error store: recording failures and reading them back page by page.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::text::{
+    MAX_MESSAGE_CHARS, MAX_TRACEBACK_CHARS, storable, storable_json, storable_truncated,
+};
+use super::{Store, StoreError};
+use crate::index::outcome::ErrorType;
+
+/// One failure to record. Only the first four fields are required.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewError {
+    pub repository: String,
+    pub file_path: String,
+    pub error_type: ErrorType,
+    pub error_message: String,
+    pub error_traceback: Option<String>,
+    pub chunk_type: Option<String>,
+    pub language: Option<String>,
+    /// Defaults to the time of insertion.
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub run_id: Option<i64>,
+    pub line: Option<i32>,
+    pub column: Option<i32>,
+    pub end_line: Option<i32>,
+    pub end_column: Option<i32>,
+    pub fingerprint: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl NewError {
+    pub fn new(
+        repository: impl Into<String>,
+        file_path: impl Into<String>,
+        error_type: ErrorType,
+        error_message: impl Into<String>,
+    ) -> Self {
+        NewError {
+            repository: repository.into(),
+            file_path: file_path.into(),
+            error_type,
+            error_message: error_message.into(),
+            error_traceback: None,
+            chunk_type: None,
+            language: None,
+            occurred_at: None,
+            run_id: None,
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            fingerprint: None,
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+}
+
+/// A stored failure, as the API and `snag errors` return it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, sqlx::FromRow)]
+pub struct ErrorRecord {
+    pub error_id: i64,
+    pub repository: String,
+    pub file_path: String,
+    #[sqlx(try_from = "String")]
+    pub error_type: ErrorType,
+    pub error_message: String,
+    pub error_traceback: Option<String>,
+    pub chunk_type: Option<String>,
+    pub language: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub run_id: Option<i64>,
+    pub line: Option<i32>,
+    pub column: Option<i32>,
+    pub end_line: Option<i32>,
+    pub end_column: Option<i32>,
+    pub fingerprint: Option<String>,
+    pub details: serde_json::Value,
+}
+
+const RECORD_COLUMNS: &str = "error_id, repository, file_path, error_type, error_message, error_traceback, \
+     chunk_type, language, occurred_at, run_id, line, \"column\", end_line, end_column, fingerprint, details";
+
+/// A validated page request: limit 1..=1000, offset >= 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl PageRequest {
+    pub const MAX_LIMIT: i64 = 1000;
+    pub const DEFAULT_LIMIT: i64 = 100;
+
+    pub fn new(limit: i64, offset: i64) -> Result<Self, StoreError> {
+        if !(1..=Self::MAX_LIMIT).contains(&limit) {
+            return Err(StoreError::InvalidRequest(format!(
+                "limit must be between 1 and {}, got {limit}",
+                Self::MAX_LIMIT
+            )));
+        }
+        if offset < 0 {
+            return Err(StoreError::InvalidRequest(format!(
+                "offset must be 0 or more, got {offset}"
+            )));
+        }
+        Ok(PageRequest { limit, offset })
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            limit: Self::DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
+}
+
+/// One page of errors and how many match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorPage {
+    pub errors: Vec<ErrorRecord>,
+    pub total: i64,
+}
+
+/// The columns of a batch, one vector per column, for a single UNNEST insert.
+#[derive(Default)]
+struct ErrorColumns {
+    repository: Vec<String>,
+    file_path: Vec<String>,
+    error_type: Vec<&'static str>,
+    error_message: Vec<String>,
+    error_traceback: Vec<Option<String>>,
+    chunk_type: Vec<Option<String>>,
+    language: Vec<Option<String>>,
+    occurred_at: Vec<Option<DateTime<Utc>>>,
+    run_id: Vec<Option<i64>>,
+    line: Vec<Option<i32>>,
+    column: Vec<Option<i32>>,
+    end_line: Vec<Option<i32>>,
+    end_column: Vec<Option<i32>>,
+    fingerprint: Vec<Option<String>>,
+    details: Vec<String>,
+}
+
+impl ErrorColumns {
+    fn push(&mut self, e: &NewError) {
+        let text = |s: &str| storable(s).into_owned();
+        let opt = |s: &Option<String>| s.as_deref().map(text);
+        self.repository.push(text(&e.repository));
+        self.file_path.push(text(&e.file_path));
+        self.error_type.push(e.error_type.as_str());
+        self.error_message
+            .push(storable_truncated(&e.error_message, MAX_MESSAGE_CHARS));
+        self.error_traceback.push(
+            e.error_traceback
+                .as_deref()
+                .map(|t| storable_truncated(t, MAX_TRACEBACK_CHARS)),
+        );
+        self.chunk_type.push(opt(&e.chunk_type));
+        self.language.push(opt(&e.language));
+        self.occurred_at.push(e.occurred_at);
+        self.run_id.push(e.run_id);
+        self.line.push(e.line);
+        self.column.push(e.column);
+        self.end_line.push(e.end_line);
+        self.end_column.push(e.end_column);
+        self.fingerprint.push(opt(&e.fingerprint));
+        self.details.push(storable_json(&e.details).to_string());
+    }
+}
+
+const INSERT_ERRORS: &str = r#"
+INSERT INTO indexing_errors (repository, file_path, error_type, error_message, error_traceback,
+    chunk_type, language, occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details)
+SELECT repository, file_path, error_type, error_message, error_traceback,
+    chunk_type, language, COALESCE(occurred_at, now()), run_id, line, "column", end_line, end_column,
+    fingerprint, details::jsonb
+FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::timestamptz[], $9::bigint[], $10::int[], $11::int[], $12::int[], $13::int[], $14::text[], $15::text[])
+    AS t(repository, file_path, error_type, error_message, error_traceback, chunk_type, language,
+         occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details)
+RETURNING error_id
+"#;
+
+impl Store {
+    /// Records one failure and returns its id.
+    pub async fn log_error(&self, error: &NewError) -> Result<i64, StoreError> {
+        let ids = self.log_errors(std::slice::from_ref(error)).await?;
+        Ok(ids[0])
+    }
+
+    /// Records many failures in one round trip; ids come back in input order.
+    pub async fn log_errors(&self, errors: &[NewError]) -> Result<Vec<i64>, StoreError> {
+        log_errors_in(self.pool(), errors).await
+    }
+
+    /// A page of a repository's errors, newest first, and the total count.
+    pub async fn get_errors(
+        &self,
+        repository: &str,
+        error_type: Option<ErrorType>,
+        page: PageRequest,
+    ) -> Result<ErrorPage, StoreError> {
+        let type_name = error_type.map(ErrorType::as_str);
+        let total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM indexing_errors WHERE repository = $1 AND ($2::text IS NULL OR error_type = $2)",
+        )
+        .bind(repository)
+        .bind(type_name)
+        .fetch_one(self.pool())
+        .await?;
+        let errors = sqlx::query_as::<_, ErrorRecord>(&format!(
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors \
+             WHERE repository = $1 AND ($2::text IS NULL OR error_type = $2) \
+             ORDER BY occurred_at DESC, error_id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(repository)
+        .bind(type_name)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(ErrorPage { errors, total })
+    }
+
+    /// How many errors a repository has, by type (types with none are absent).
+    pub async fn get_error_summary(
+        &self,
+        repository: &str,
+    ) -> Result<BTreeMap<ErrorType, i64>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT error_type, count(*) FROM indexing_errors WHERE repository = $1 GROUP BY error_type",
+        )
+        .bind(repository)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(name, count)| {
+                let error_type = name
+                    .parse::<ErrorType>()
+                    .map_err(|e| StoreError::InvalidRequest(format!("stored row has {e}")))?;
+                Ok((error_type, count))
+            })
+            .collect()
+    }
+}
+
+/// Inserts a batch on any executor, so the engine's writer can use it inside
+/// its own transaction.
+pub async fn log_errors_in<'e, E>(executor: E, errors: &[NewError]) -> Result<Vec<i64>, StoreError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    if errors.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut c = ErrorColumns::default();
+    for error in errors {
+        c.push(error);
+    }
+    let ids = sqlx::query_scalar(INSERT_ERRORS)
+        .bind(c.repository)
+        .bind(c.file_path)
+        .bind(c.error_type)
+        .bind(c.error_message)
+        .bind(c.error_traceback)
+        .bind(c.chunk_type)
+        .bind(c.language)
+        .bind(c.occurred_at)
+        .bind(c.run_id)
+        .bind(c.line)
+        .bind(c.column)
+        .bind(c.end_line)
+        .bind(c.end_column)
+        .bind(c.fingerprint)
+        .bind(c.details)
+        .fetch_all(executor)
+        .await?;
+    Ok(ids)
+}

@@ -1,0 +1,157 @@
+//! PostgreSQL: connecting (to a given server or the private cluster),
+//! migrations, and every query the rest of snag needs. Nothing outside this
+//! module writes SQL.
+
+pub mod cluster;
+pub mod errors;
+pub mod text;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use cluster::{ClusterError, LocalCluster};
+
+pub use errors::{ErrorPage, ErrorRecord, NewError, PageRequest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    #[error("cannot connect to PostgreSQL at {target}: {source}")]
+    Connect { target: String, source: sqlx::Error },
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("{0}")]
+    InvalidRequest(String),
+}
+
+/// Where the database is: a server the user names, or snag's own cluster.
+#[derive(Debug, Clone)]
+pub enum DatabaseTarget {
+    Url(String),
+    Local(LocalCluster),
+}
+
+impl DatabaseTarget {
+    /// `--database-url`/`DATABASE_URL` when given, else the private cluster.
+    pub fn from_url_or_default(url: Option<&str>) -> Self {
+        match url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => DatabaseTarget::Url(url.to_owned()),
+            None => DatabaseTarget::Local(LocalCluster::default_for_user()),
+        }
+    }
+
+    /// Connection options, starting the private cluster first if needed.
+    pub async fn connect_options(&self) -> Result<PgConnectOptions, StoreError> {
+        match self {
+            DatabaseTarget::Url(url) => {
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))
+            }
+            DatabaseTarget::Local(cluster) => {
+                let started = cluster.clone();
+                tokio::task::spawn_blocking(move || started.ensure_running())
+                    .await
+                    .map_err(|e| {
+                        StoreError::InvalidRequest(format!("starting the cluster panicked: {e}"))
+                    })??;
+                create_database_if_missing(cluster).await?;
+                Ok(cluster.connect_options(cluster::CLUSTER_DATABASE))
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            DatabaseTarget::Url(url) => redact_password(url),
+            DatabaseTarget::Local(cluster) => {
+                format!("the private cluster in {}", cluster.base_dir().display())
+            }
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn create_database_if_missing(cluster: &LocalCluster) -> Result<(), StoreError> {
+    let options = cluster.connect_options("postgres");
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Connect {
+            target: format!("the private cluster in {}", cluster.base_dir().display()),
+            source,
+        })?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(cluster::CLUSTER_DATABASE)
+            .fetch_one(&pool)
+            .await?;
+    if !exists {
+        let created = sqlx::query(&format!("CREATE DATABASE {}", cluster::CLUSTER_DATABASE))
+            .execute(&pool)
+            .await;
+        match created {
+            // Another snag created it a moment ago.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    pool.close().await;
+    Ok(())
+}
+
+/// The connection pool, with the schema migrated.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connects and applies pending migrations.
+    pub async fn open(target: &DatabaseTarget) -> Result<Store, StoreError> {
+        let options = target.connect_options().await?;
+        Self::open_with(options, &target.describe()).await
+    }
+
+    pub async fn open_with(
+        options: PgConnectOptions,
+        description: &str,
+    ) -> Result<Store, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                target: description.to_owned(),
+                source,
+            })?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
