@@ -21,7 +21,8 @@ fn main() -> ExitCode {
     match runtime.block_on(snag::commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("snag: {e:#}");
+            // Every error of the library already says its cause in its message.
+            eprintln!("snag: {e}");
             ExitCode::from(2)
         }
     }

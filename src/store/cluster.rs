@@ -39,6 +39,11 @@ pub enum ClusterError {
     )]
     NoPostgresUser,
     #[error(
+        "the postgres user cannot reach {0}: a directory above it is closed to other users; \
+         set SNAG_DATA_DIR to a directory under one it can reach (e.g. /var/lib or /tmp)"
+    )]
+    Unreachable(PathBuf),
+    #[error(
         "the socket path {0} is too long for a Unix socket: set SNAG_DATA_DIR to a shorter directory"
     )]
     SocketPathTooLong(PathBuf),
@@ -123,7 +128,7 @@ fn candidate_dirs() -> Vec<PathBuf> {
             Some((version, entry.path().join("bin")))
         })
         .collect();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
+    versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     dirs.extend(versioned.into_iter().map(|(_, dir)| dir));
     dirs
 }
@@ -227,12 +232,18 @@ impl LocalCluster {
             .database(database)
     }
 
-    /// A URL that psql and sqlx both accept.
+    /// A URL for snag's database that psql and sqlx both accept.
     pub fn url(&self) -> String {
+        self.url_for(CLUSTER_DATABASE)
+    }
+
+    /// A URL for one database of the cluster.
+    pub fn url_for(&self, database: &str) -> String {
         const HOST_QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
         let host = self.socket_dir();
         let host = utf8_percent_encode(&host.to_string_lossy(), HOST_QUERY).to_string();
-        format!("postgresql://{CLUSTER_USER}@/{CLUSTER_DATABASE}?host={host}&port={PORT}")
+        let database = utf8_percent_encode(database, HOST_QUERY);
+        format!("postgresql:///{database}?host={host}&port={PORT}&user={CLUSTER_USER}")
     }
 
     pub fn status(&self) -> ClusterStatus {
@@ -305,12 +316,29 @@ impl LocalCluster {
     }
 
     fn prepare_base(&self, owner: Option<ServerOwner>) -> Result<(), ClusterError> {
+        if owner.is_some() {
+            self.check_reachable_by_others()?;
+        }
         for dir in [&self.base, &self.socket_dir()] {
             fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
                 .map_err(io_error("cannot restrict access to", dir))?;
             if let Some(owner) = owner {
                 owner.chown(dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The server runs as another user than root, so every directory above
+    /// the base must let others pass through.
+    fn check_reachable_by_others(&self) -> Result<(), ClusterError> {
+        for ancestor in self.base.ancestors().skip(1) {
+            match fs::metadata(ancestor) {
+                Ok(meta) if meta.permissions().mode() & 0o001 == 0 => {
+                    return Err(ClusterError::Unreachable(self.base.clone()));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -492,7 +520,7 @@ mod tests {
         let cluster = LocalCluster::new("/var/lib/my snag", Durability::Durable);
         assert_eq!(
             cluster.url(),
-            "postgresql://snag@/snag?host=%2Fvar%2Flib%2Fmy%20snag%2Frun&port=5432"
+            "postgresql:///snag?host=%2Fvar%2Flib%2Fmy%20snag%2Frun&port=5432&user=snag"
         );
     }
 

@@ -9,7 +9,8 @@ pub mod text;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use cluster::{ClusterError, LocalCluster};
 
@@ -106,8 +107,10 @@ async fn create_database_if_missing(cluster: &LocalCluster) -> Result<(), StoreE
             .execute(&pool)
             .await;
         match created {
-            // Another snag created it a moment ago.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            // Another snag created it a moment ago: duplicate_database, or a
+            // unique violation when both got past the check at once.
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
             other => {
                 other?;
             }
@@ -134,15 +137,24 @@ impl Store {
         options: PgConnectOptions,
         description: &str,
     ) -> Result<Store, StoreError> {
+        let connect_error = |source| StoreError::Connect {
+            target: description.to_owned(),
+            source,
+        };
+        // One direct connection first: the pool would retry a refused
+        // connection until its timeout instead of saying so at once.
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(connect_error)?
+            .close()
+            .await
+            .ok();
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(options)
             .await
-            .map_err(|source| StoreError::Connect {
-                target: description.to_owned(),
-                source,
-            })?;
+            .map_err(connect_error)?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool })
     }

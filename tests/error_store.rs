@@ -1,0 +1,339 @@
+//! The error store against a real PostgreSQL: what the original service's
+//! test plan covered, and the bugs it had.
+
+mod support;
+
+use std::collections::HashSet;
+
+use chrono::{TimeZone, Utc};
+use snag::index::outcome::ErrorType;
+use snag::store::{NewError, PageRequest, StoreError};
+use support::TestDb;
+
+fn sample(repository: &str, error_type: ErrorType) -> NewError {
+    NewError::new(repository, "src/a.ts", error_type, "something went wrong")
+}
+
+#[tokio::test]
+async fn model_defaults_and_optional_fields() {
+    let e = NewError::new("repo", "src/a.ts", ErrorType::ParsingError, "msg");
+    assert_eq!(e.error_traceback, None);
+    assert_eq!(e.chunk_type, None);
+    assert_eq!(e.language, None);
+    assert_eq!(e.occurred_at, None);
+    assert_eq!(e.run_id, None);
+    assert_eq!(e.line, None);
+    assert_eq!(e.details, serde_json::json!({}));
+
+    // Stored with only the required fields, the optional ones read back empty
+    // and the time defaults to now.
+    let db = TestDb::new().await;
+    let before = Utc::now();
+    db.store.log_error(&e).await.unwrap();
+    let page = db
+        .store
+        .get_errors("repo", None, PageRequest::default())
+        .await
+        .unwrap();
+    let stored = &page.errors[0];
+    assert_eq!(stored.error_traceback, None);
+    assert_eq!(stored.chunk_type, None);
+    assert_eq!(stored.fingerprint, None);
+    assert!(stored.occurred_at >= before - chrono::Duration::seconds(5));
+}
+
+#[tokio::test]
+async fn logging_creates_a_row_with_every_field() {
+    let db = TestDb::new().await;
+    let when = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+    let error = NewError {
+        error_traceback: Some("Traceback:\n  at line 3".into()),
+        chunk_type: Some("function".into()),
+        language: Some("typescript".into()),
+        occurred_at: Some(when),
+        line: Some(3),
+        column: Some(21),
+        end_line: Some(3),
+        end_column: Some(22),
+        fingerprint: Some("parsing_error:formal_parameters".into()),
+        details: serde_json::json!({"sites": [{"line": 3}]}),
+        ..NewError::new(
+            "repo",
+            "src/bad.ts",
+            ErrorType::ParsingError,
+            "3:21 unexpected `{`",
+        )
+    };
+    let id = db.store.log_error(&error).await.unwrap();
+    let page = db
+        .store
+        .get_errors("repo", None, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    let stored = &page.errors[0];
+    assert_eq!(stored.error_id, id);
+    assert_eq!(stored.repository, "repo");
+    assert_eq!(stored.file_path, "src/bad.ts");
+    assert_eq!(stored.error_type, ErrorType::ParsingError);
+    assert_eq!(stored.error_message, "3:21 unexpected `{`");
+    assert_eq!(
+        stored.error_traceback.as_deref(),
+        Some("Traceback:\n  at line 3")
+    );
+    assert_eq!(stored.chunk_type.as_deref(), Some("function"));
+    assert_eq!(stored.language.as_deref(), Some("typescript"));
+    assert_eq!(stored.occurred_at, when);
+    assert_eq!(
+        (
+            stored.line,
+            stored.column,
+            stored.end_line,
+            stored.end_column
+        ),
+        (Some(3), Some(21), Some(3), Some(22))
+    );
+    assert_eq!(
+        stored.fingerprint.as_deref(),
+        Some("parsing_error:formal_parameters")
+    );
+    assert_eq!(stored.details, serde_json::json!({"sites": [{"line": 3}]}));
+}
+
+#[tokio::test]
+async fn listing_is_by_repository() {
+    let db = TestDb::new().await;
+    db.store
+        .log_errors(&[
+            sample("mine", ErrorType::ParsingError),
+            sample("mine", ErrorType::IoError),
+            sample("theirs", ErrorType::ParsingError),
+        ])
+        .await
+        .unwrap();
+    let mine = db
+        .store
+        .get_errors("mine", None, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(mine.total, 2);
+    assert!(mine.errors.iter().all(|e| e.repository == "mine"));
+    let none = db
+        .store
+        .get_errors("nobody", None, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!((none.total, none.errors.len()), (0, 0));
+}
+
+#[tokio::test]
+async fn filtering_by_type() {
+    let db = TestDb::new().await;
+    db.store
+        .log_errors(&[
+            sample("repo", ErrorType::ParsingError),
+            sample("repo", ErrorType::ParsingError),
+            sample("repo", ErrorType::EncodingError),
+        ])
+        .await
+        .unwrap();
+    let parsing = db
+        .store
+        .get_errors(
+            "repo",
+            Some(ErrorType::ParsingError),
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(parsing.total, 2);
+    assert!(
+        parsing
+            .errors
+            .iter()
+            .all(|e| e.error_type == ErrorType::ParsingError)
+    );
+}
+
+async fn paginate_ten_in_pages_of_five(db: &TestDb) {
+    let first = db
+        .store
+        .get_errors("repo", None, PageRequest::new(5, 0).unwrap())
+        .await
+        .unwrap();
+    let second = db
+        .store
+        .get_errors("repo", None, PageRequest::new(5, 5).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((first.total, second.total), (10, 10));
+    assert_eq!((first.errors.len(), second.errors.len()), (5, 5));
+    let ids: HashSet<i64> = first
+        .errors
+        .iter()
+        .chain(&second.errors)
+        .map(|e| e.error_id)
+        .collect();
+    assert_eq!(ids.len(), 10, "pages overlap");
+    // Newest first, ties broken by id.
+    let all: Vec<_> = first.errors.iter().chain(&second.errors).collect();
+    for pair in all.windows(2) {
+        assert!((pair[0].occurred_at, pair[0].error_id) > (pair[1].occurred_at, pair[1].error_id));
+    }
+}
+
+#[tokio::test]
+async fn pagination_of_ten_rows_in_pages_of_five() {
+    let db = TestDb::new().await;
+    for i in 0..10 {
+        let error = NewError {
+            occurred_at: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, i).unwrap()),
+            ..sample("repo", ErrorType::ParsingError)
+        };
+        db.store.log_error(&error).await.unwrap();
+    }
+    paginate_ten_in_pages_of_five(&db).await;
+}
+
+#[tokio::test]
+async fn same_timestamp_pagination_stays_disjoint() {
+    let db = TestDb::new().await;
+    let when = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let batch: Vec<NewError> = (0..10)
+        .map(|_| NewError {
+            occurred_at: Some(when),
+            ..sample("repo", ErrorType::ParsingError)
+        })
+        .collect();
+    db.store.log_errors(&batch).await.unwrap();
+    paginate_ten_in_pages_of_five(&db).await;
+}
+
+#[tokio::test]
+async fn summary_counts_by_type() {
+    let db = TestDb::new().await;
+    let mut batch = vec![sample("repo", ErrorType::ParsingError); 3];
+    batch.push(sample("repo", ErrorType::TimeoutError));
+    batch.push(sample("other", ErrorType::IoError));
+    db.store.log_errors(&batch).await.unwrap();
+    let summary = db.store.get_error_summary("repo").await.unwrap();
+    assert_eq!(summary.len(), 2);
+    assert_eq!(summary[&ErrorType::ParsingError], 3);
+    assert_eq!(summary[&ErrorType::TimeoutError], 1);
+    assert!(
+        db.store
+            .get_error_summary("nobody")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn batched_logging_returns_ids_in_order_in_one_call() {
+    let db = TestDb::new().await;
+    let batch: Vec<NewError> = (0..50)
+        .map(|i| {
+            NewError::new(
+                "repo",
+                format!("f{i}.ts"),
+                ErrorType::IoError,
+                format!("error {i}"),
+            )
+        })
+        .collect();
+    let ids = db.store.log_errors(&batch).await.unwrap();
+    assert_eq!(ids.len(), 50);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    assert!(db.store.log_errors(&[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn nul_and_invalid_text_is_stored_visibly() {
+    let db = TestDb::new().await;
+    let message = snag::store::text::from_bytes(b"bad \xff byte and a \0 nul");
+    let error = NewError {
+        error_traceback: Some("trace\0back".into()),
+        details: serde_json::json!({"excerpt": "a\u{0}b"}),
+        ..NewError::new("repo", "src/\0odd.ts", ErrorType::EncodingError, message)
+    };
+    db.store.log_error(&error).await.unwrap();
+    let stored = &db
+        .store
+        .get_errors("repo", None, PageRequest::default())
+        .await
+        .unwrap()
+        .errors[0];
+    assert_eq!(stored.error_message, "bad \u{FFFD} byte and a \u{2400} nul");
+    assert_eq!(stored.error_traceback.as_deref(), Some("trace\u{2400}back"));
+    assert_eq!(stored.file_path, "src/\u{2400}odd.ts");
+    assert_eq!(stored.details, serde_json::json!({"excerpt": "a\u{2400}b"}));
+}
+
+#[tokio::test]
+async fn long_messages_and_tracebacks_are_cut_with_a_marker() {
+    let db = TestDb::new().await;
+    let error = NewError {
+        error_traceback: Some("t".repeat(20_000)),
+        ..NewError::new("repo", "a.ts", ErrorType::ParsingError, "m".repeat(2_000))
+    };
+    db.store.log_error(&error).await.unwrap();
+    let stored = &db
+        .store
+        .get_errors("repo", None, PageRequest::default())
+        .await
+        .unwrap()
+        .errors[0];
+    assert_eq!(stored.error_message.chars().count(), 500);
+    assert!(stored.error_message.ends_with("[truncated 2000 chars]"));
+    let traceback = stored.error_traceback.as_deref().unwrap();
+    assert_eq!(traceback.chars().count(), 10_000);
+    assert!(traceback.ends_with("[truncated 20000 chars]"));
+}
+
+#[tokio::test]
+async fn all_eight_error_types_are_accepted() {
+    let db = TestDb::new().await;
+    let batch: Vec<NewError> = ErrorType::ALL.iter().map(|t| sample("repo", *t)).collect();
+    db.store.log_errors(&batch).await.unwrap();
+    let summary = db.store.get_error_summary("repo").await.unwrap();
+    assert_eq!(summary.len(), 8);
+    assert!(summary.values().all(|n| *n == 1));
+}
+
+#[tokio::test]
+async fn unknown_type_is_rejected_by_name_and_by_the_database() {
+    let err = "syntax_error".parse::<ErrorType>().unwrap_err();
+    assert!(err.to_string().contains("expected one of"));
+    // The CHECK constraint is the last line of defence for other writers.
+    let db = TestDb::new().await;
+    let result = sqlx::query(
+        "INSERT INTO indexing_errors (repository, file_path, error_type, error_message) VALUES ('r', 'f', 'syntax_error', 'm')",
+    )
+    .execute(db.store.pool())
+    .await;
+    assert!(result.is_err());
+}
+
+#[tokio::test]
+async fn page_limits_are_validated() {
+    assert!(matches!(
+        PageRequest::new(0, 0),
+        Err(StoreError::InvalidRequest(_))
+    ));
+    assert!(matches!(
+        PageRequest::new(1001, 0),
+        Err(StoreError::InvalidRequest(_))
+    ));
+    assert!(matches!(
+        PageRequest::new(10, -1),
+        Err(StoreError::InvalidRequest(_))
+    ));
+    assert_eq!(
+        PageRequest::new(1000, 7).unwrap(),
+        PageRequest {
+            limit: 1000,
+            offset: 7
+        }
+    );
+}

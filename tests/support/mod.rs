@@ -1,0 +1,151 @@
+//! Test harness: a real PostgreSQL for every test that touches storage.
+//!
+//! With `DATABASE_URL` set, tests use that server; otherwise they start a
+//! disposable private cluster in the temporary directory (shared by all test
+//! processes of this checkout, and reused between runs). Each test gets a
+//! fresh database of its own, dropped when the test ends, so tests run in
+//! parallel without seeing each other's rows.
+#![allow(dead_code)]
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use snag::store::Store;
+use snag::store::cluster::{Durability, LocalCluster};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+/// Where the test databases are created.
+#[derive(Debug, Clone)]
+enum Server {
+    Url(url::Url),
+    Cluster(LocalCluster),
+}
+
+impl Server {
+    fn options(&self, database: &str) -> PgConnectOptions {
+        match self {
+            Server::Url(url) => PgConnectOptions::from_str(url.as_str())
+                .expect("DATABASE_URL is a valid PostgreSQL URL")
+                .database(database),
+            Server::Cluster(cluster) => cluster.connect_options(database),
+        }
+    }
+
+    fn url(&self, database: &str) -> String {
+        match self {
+            Server::Url(url) => {
+                let mut url = url.clone();
+                url.set_path(&format!("/{database}"));
+                url.to_string()
+            }
+            Server::Cluster(cluster) => cluster.url_for(database),
+        }
+    }
+
+    fn admin_database(&self) -> String {
+        match self {
+            Server::Url(url) => url.path().trim_start_matches('/').to_owned(),
+            Server::Cluster(_) => "postgres".to_owned(),
+        }
+    }
+}
+
+/// The disposable cluster used when no DATABASE_URL is given.
+pub fn test_cluster() -> LocalCluster {
+    let mut hasher = DefaultHasher::new();
+    env!("CARGO_MANIFEST_DIR").hash(&mut hasher);
+    let name = format!("snag-test-cluster-{:x}", hasher.finish() & 0xffff_ffff);
+    LocalCluster::new(std::env::temp_dir().join(name), Durability::Disposable)
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => {
+            Server::Url(url::Url::parse(&url).expect("DATABASE_URL must be a URL"))
+        }
+        _ => {
+            let cluster = test_cluster();
+            cluster.ensure_running().expect("start the test cluster");
+            Server::Cluster(cluster)
+        }
+    })
+}
+
+/// A fresh, migrated database that is dropped when this value is.
+pub struct TestDb {
+    pub store: Store,
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let server = tokio::task::spawn_blocking(server)
+            .await
+            .expect("test server");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!(
+            "snag_test_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = PgConnection::connect_with(&server.options(&server.admin_database()))
+            .await
+            .expect("connect to the test server");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        admin.close().await.ok();
+        let store = Store::open_with(server.options(&name), &name)
+            .await
+            .expect("open the test database");
+        TestDb { store, name }
+    }
+
+    /// A URL for this database, to hand to the snag binary.
+    pub fn url(&self) -> String {
+        server().url(&self.name)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let server = server().clone();
+        // Drop runs inside the test's runtime, which cannot be blocked on:
+        // clean up from a thread with a runtime of its own.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin =
+                    PgConnection::connect_with(&server.options(&server.admin_database()))
+                        .await
+                        .ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// The snag binary under test.
+pub fn snag() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_snag"));
+    cmd.env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    cmd
+}
