@@ -34,6 +34,10 @@ CREATE TABLE indexed_files (
     bytes       BIGINT NOT NULL DEFAULT 0,
     chunks      INTEGER NOT NULL DEFAULT 0,
     duration_us BIGINT NOT NULL DEFAULT 0,
+    -- The file's first error, kept per run so runs can be compared after
+    -- indexing_errors has moved on to newer runs.
+    error_type  TEXT,
+    fingerprint TEXT,
     PRIMARY KEY (run_id, file_path),
     CHECK ((outcome = 'skipped') = (skip_reason IS NOT NULL))
 );

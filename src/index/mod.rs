@@ -1,5 +1,9 @@
 //! The indexing engine: discover -> read/decode -> parse -> chunk -> outcome.
 //! No terminal and no SQL in here.
 
+pub mod decode;
+pub mod discover;
+pub mod fingerprint;
 pub mod language;
 pub mod outcome;
+pub mod syntax;

@@ -80,6 +80,134 @@ impl TryFrom<String> for ErrorType {
     }
 }
 
+/// What became of a discovered file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Parsed cleanly and chunked.
+    Indexed,
+    /// Syntax errors, but the chunks whose code is intact were kept.
+    Partial,
+    /// Nothing usable came out of it.
+    Failed,
+    /// Deliberately not indexed (see [`SkipReason`]); never an error.
+    Skipped,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Indexed,
+        Outcome::Partial,
+        Outcome::Failed,
+        Outcome::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Indexed => "indexed",
+            Outcome::Partial => "partial",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown outcome `{name}`; expected one of: {}",
+                    Outcome::ALL.map(Outcome::as_str).join(", ")
+                )
+            })
+    }
+}
+
+impl TryFrom<String> for Outcome {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
+/// Why a file was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// No bytes, or only whitespace.
+    Empty,
+    /// NUL bytes near the start: not text.
+    Binary,
+    /// Larger than `--max-file-size`.
+    TooLarge,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Empty => "empty",
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge => "too_large",
+        }
+    }
+}
+
+/// One failure of one file, with where it happened when that is known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileError {
+    pub error_type: ErrorType,
+    /// One line, like a compiler's.
+    pub message: String,
+    pub traceback: Option<String>,
+    /// 1-based; columns count characters.
+    pub span: Option<Span>,
+    /// The syntactic construct the failure is about (a node kind, or the
+    /// stage that failed), for grouping.
+    pub construct: String,
+    /// The chunk kind being built when it failed, if any.
+    pub chunk_type: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl FileError {
+    pub fn new(
+        error_type: ErrorType,
+        construct: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FileError {
+            error_type,
+            message: message.into(),
+            traceback: None,
+            span: None,
+            construct: construct.into(),
+            chunk_type: None,
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+}
+
+/// A 1-based line/column range; columns count characters, end is exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,233 @@
+//! Reading a file and turning its bytes into text, or saying precisely why
+//! that is not possible.
+
+use std::path::Path;
+
+use super::outcome::{ErrorType, FileError, SkipReason, Span};
+
+/// How far into a file NUL bytes mark it as binary.
+const BINARY_SNIFF_BYTES: usize = 8 * 1024;
+
+/// The result of reading one file.
+#[derive(Debug, PartialEq)]
+pub enum Source {
+    Text(String),
+    Skipped(SkipReason),
+}
+
+/// Reads `path` unless it is larger than `max_size`, then decodes it:
+/// UTF-8 (BOM stripped), or UTF-16 with a BOM; anything else is an
+/// `encoding_error` that names the offset of the first bad byte.
+/// Returns the file's size in bytes with the result.
+pub fn read_source(path: &Path, max_size: u64) -> (u64, Result<Source, FileError>) {
+    let size = match std::fs::metadata(path) {
+        Ok(meta) => meta.len(),
+        Err(e) => return (0, Err(io_error("stat", &e))),
+    };
+    if size > max_size {
+        return (size, Ok(Source::Skipped(SkipReason::TooLarge)));
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => (bytes.len() as u64, decode(&bytes)),
+        Err(e) => (size, Err(io_error("read", &e))),
+    }
+}
+
+fn io_error(action: &str, e: &std::io::Error) -> FileError {
+    FileError::new(
+        ErrorType::IoError,
+        action,
+        format!("cannot {action} the file: {e}"),
+    )
+}
+
+/// Decodes bytes already in memory.
+pub fn decode(bytes: &[u8]) -> Result<Source, FileError> {
+    let text = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        decode_utf16(rest, u16::from_le_bytes, "UTF-16LE")?
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        decode_utf16(rest, u16::from_be_bytes, "UTF-16BE")?
+    } else {
+        if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
+            return Ok(Source::Skipped(SkipReason::Binary));
+        }
+        let (bom_len, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(body) => (3, body),
+            None => (0, bytes),
+        };
+        match std::str::from_utf8(body) {
+            Ok(text) => text.to_owned(),
+            Err(e) => return Err(invalid_utf8(body, e, bom_len)),
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(Source::Skipped(SkipReason::Empty));
+    }
+    Ok(Source::Text(text))
+}
+
+/// `bytes` is the text after any BOM of `bom_len` bytes; offsets reported
+/// are the file's.
+fn invalid_utf8(bytes: &[u8], e: std::str::Utf8Error, bom_len: usize) -> FileError {
+    let valid = e.valid_up_to();
+    let offset = bom_len + valid;
+    let bad = &bytes[valid..bytes.len().min(valid + e.error_len().unwrap_or(1))];
+    let shown: Vec<String> = bad.iter().map(|b| format!("0x{b:02X}")).collect();
+    // The text before the bad byte is valid, so its lines and columns count.
+    let before = String::from_utf8_lossy(&bytes[..valid]);
+    let line = before.matches('\n').count() as u32 + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+    let mut error = FileError::new(
+        ErrorType::EncodingError,
+        "utf8",
+        format!(
+            "{line}:{column} invalid UTF-8 at byte {offset} ({}); the file is neither UTF-8 nor UTF-16 with a BOM",
+            shown.join(" ")
+        ),
+    );
+    error.span = Some(Span {
+        line,
+        column,
+        end_line: line,
+        end_column: column + 1,
+    });
+    error.details = serde_json::json!({ "byte_offset": offset, "bytes": shown });
+    error
+}
+
+fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16, name: &str) -> Result<String, FileError> {
+    if bytes.len() % 2 != 0 {
+        let offset = bytes.len() + 1; // counting the BOM
+        let mut error = FileError::new(
+            ErrorType::EncodingError,
+            "utf16",
+            format!("{name} text ends in half a character at byte {offset}"),
+        );
+        error.details = serde_json::json!({ "byte_offset": offset });
+        return Err(error);
+    }
+    let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+    let mut text = String::with_capacity(bytes.len());
+    for (index, decoded) in char::decode_utf16(units).enumerate() {
+        match decoded {
+            Ok(c) => text.push(c),
+            Err(e) => {
+                let offset = 2 + index * 2;
+                let mut error = FileError::new(
+                    ErrorType::EncodingError,
+                    "utf16",
+                    format!(
+                        "invalid {name} at byte {offset}: unpaired surrogate 0x{:04X}",
+                        e.unpaired_surrogate()
+                    ),
+                );
+                error.details = serde_json::json!({ "byte_offset": offset });
+                return Err(error);
+            }
+        }
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(bytes: &[u8]) -> String {
+        match decode(bytes).unwrap() {
+            Source::Text(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        assert_eq!(text(b"export const a = 1;\n"), "export const a = 1;\n");
+        assert_eq!(
+            text(b"\xEF\xBB\xBFexport const bom = 1;\n"),
+            "export const bom = 1;\n"
+        );
+        assert_eq!(
+            text("const s = 'こんにちは';".as_bytes()),
+            "const s = 'こんにちは';"
+        );
+    }
+
+    #[test]
+    fn utf16_with_bom() {
+        let le: Vec<u8> = "\u{feff}export const wide = 'w';\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(text(&le), "export const wide = 'w';\n");
+        let be: Vec<u8> = "\u{feff}const b = '😀';"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(text(&be), "const b = '😀';");
+    }
+
+    #[test]
+    fn latin1_is_an_encoding_error_with_the_offset() {
+        let err = decode(b"export const caf\xe9 = 'caf\xe9';\n").unwrap_err();
+        assert_eq!(err.error_type, ErrorType::EncodingError);
+        assert!(err.message.contains("at byte 16 (0xE9)"), "{}", err.message);
+        assert!(err.message.starts_with("1:17 "), "{}", err.message);
+        assert_eq!(err.details["byte_offset"], 16);
+        assert_eq!(err.span.unwrap().line, 1);
+    }
+
+    #[test]
+    fn offsets_on_later_lines() {
+        let err = decode(b"a\nbc\xff").unwrap_err();
+        assert!(
+            err.message.starts_with("2:3 invalid UTF-8 at byte 4"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn bad_utf16_is_an_encoding_error() {
+        let err = decode(b"\xFF\xFE\x00\xD8\x41\x00").unwrap_err();
+        assert!(
+            err.message.contains("unpaired surrogate"),
+            "{}",
+            err.message
+        );
+        assert!(decode(b"\xFF\xFEa").is_err());
+        let after_bom = decode(b"\xEF\xBB\xBFab\xff").unwrap_err();
+        assert_eq!(after_bom.details["byte_offset"], 5);
+    }
+
+    #[test]
+    fn binary_and_empty_are_skipped() {
+        let binary: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+        assert_eq!(
+            decode(&binary).unwrap(),
+            Source::Skipped(SkipReason::Binary)
+        );
+        assert_eq!(decode(b"").unwrap(), Source::Skipped(SkipReason::Empty));
+        assert_eq!(
+            decode(b"\xEF\xBB\xBF  \n").unwrap(),
+            Source::Skipped(SkipReason::Empty)
+        );
+        // A NUL after the first 8 KiB does not make a file binary.
+        let mut late = vec![b' '; BINARY_SNIFF_BYTES + 10];
+        late.extend_from_slice(b"let a = 1;\0");
+        assert!(matches!(decode(&late), Ok(Source::Text(_))));
+    }
+
+    #[test]
+    fn too_large_is_skipped_without_reading_and_missing_is_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.ts");
+        std::fs::write(&path, "x".repeat(100)).unwrap();
+        assert_eq!(
+            read_source(&path, 99),
+            (100, Ok(Source::Skipped(SkipReason::TooLarge)))
+        );
+        let (_, missing) = read_source(&dir.path().join("gone.ts"), 1000);
+        assert_eq!(missing.unwrap_err().error_type, ErrorType::IoError);
+    }
+}

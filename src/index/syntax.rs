@@ -1,0 +1,414 @@
+//! Syntax errors in a parsed tree: every ERROR and MISSING node, where it is
+//! and what surrounds it, turned into a compiler-style message, a traceback
+//! with excerpts and carets, and JSON details.
+
+use serde::Serialize;
+use tree_sitter::{Node, Tree};
+
+use super::outcome::{ErrorType, FileError, Span};
+
+/// Sites kept in `details` and the traceback; the message counts them all.
+pub const MAX_SITES: usize = 50;
+/// Unexpected tokens shown per site.
+const MAX_TOKENS: usize = 3;
+const MAX_TOKEN_CHARS: usize = 40;
+/// Excerpts of longer lines (minified code) are cut to a window around the
+/// error so a 200,000-character line does not end up in the database.
+const EXCERPT_BEFORE: usize = 40;
+const EXCERPT_AFTER: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    /// An ERROR node: tokens the grammar could not place.
+    Unexpected,
+    /// A MISSING node: a token the parser had to invent.
+    Missing,
+}
+
+/// One place where the grammar gave up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyntaxErrorSite {
+    pub kind: SiteKind,
+    #[serde(flatten)]
+    pub span: Span,
+    /// Kinds of the enclosing nodes, innermost first.
+    pub context: Vec<String>,
+    /// The unexpected tokens, or the kind of the missing one.
+    pub tokens: Vec<String>,
+    /// Whether the ERROR node holds more tokens than `tokens` shows.
+    pub more_tokens: bool,
+    /// The source line, cut to a window around the error when long.
+    pub excerpt: String,
+    /// 1-based character position of the error within `excerpt`.
+    pub excerpt_column: u32,
+}
+
+impl SyntaxErrorSite {
+    /// "unexpected `+` in lexical_declaration", "missing `}` in class_body",
+    /// or, when the grammar gave up on a run of tokens, "cannot parse
+    /// `class Foo { …` in program" (tree-sitter does not say which token of
+    /// the run was the culprit).
+    pub fn describe(&self) -> String {
+        let what = match (self.kind, self.tokens.as_slice()) {
+            (SiteKind::Missing, tokens) => format!("missing `{}`", tokens.join(" ")),
+            (SiteKind::Unexpected, []) => "unexpected end of input".to_owned(),
+            (SiteKind::Unexpected, [token]) if !self.more_tokens => format!("unexpected `{token}`"),
+            (SiteKind::Unexpected, tokens) => {
+                let ellipsis = if self.more_tokens { " …" } else { "" };
+                format!("cannot parse `{}{ellipsis}`", tokens.join(" "))
+            }
+        };
+        match self.context.first() {
+            Some(parent) => format!("{what} in {parent}"),
+            None => what,
+        }
+    }
+
+    /// The construct a group of such errors is about.
+    pub fn construct(&self) -> &str {
+        self.context.first().map_or("program", String::as_str)
+    }
+}
+
+/// Collects up to [`MAX_SITES`] sites in source order, and how many exist.
+/// The walk is iterative and only enters subtrees that contain an error, so
+/// 20,000-deep nesting neither overflows the stack nor costs much.
+pub fn collect_sites(tree: &Tree, source: &str) -> (Vec<SyntaxErrorSite>, usize) {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return (Vec::new(), 0);
+    }
+    let mut sites = Vec::new();
+    let mut total = 0;
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let is_site = node.is_error() || node.is_missing();
+        if is_site {
+            total += 1;
+            if sites.len() < MAX_SITES {
+                sites.push(site(node, source));
+            }
+        }
+        // Descend only where an error hides; an ERROR's inside is one site.
+        if !is_site && node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    (sites, total)
+}
+
+fn site(node: Node, source: &str) -> SyntaxErrorSite {
+    let kind = if node.is_missing() {
+        SiteKind::Missing
+    } else {
+        SiteKind::Unexpected
+    };
+    let (tokens, more_tokens) = match kind {
+        SiteKind::Missing => (vec![node.kind().to_owned()], false),
+        SiteKind::Unexpected => leading_tokens(node, source),
+    };
+    let (line, column) = position(source, node.start_byte(), node.start_position().row);
+    let (end_line, mut end_column) = position(source, node.end_byte(), node.end_position().row);
+    if (end_line, end_column) == (line, column) {
+        end_column += 1; // zero-width (missing) nodes still get a caret
+    }
+    let (excerpt, excerpt_column) = excerpt(source, node.start_byte());
+    SyntaxErrorSite {
+        kind,
+        span: Span {
+            line,
+            column,
+            end_line,
+            end_column,
+        },
+        context: enclosing_kinds(node),
+        tokens,
+        more_tokens,
+        excerpt,
+        excerpt_column,
+    }
+}
+
+/// The first few leaf tokens of an ERROR node, in order, and whether there
+/// are more.
+fn leading_tokens(node: Node, source: &str) -> (Vec<String>, bool) {
+    let mut tokens = Vec::new();
+    let mut cursor = node.walk();
+    'walk: loop {
+        let current = cursor.node();
+        if current.child_count() == 0 {
+            let text = source.get(current.byte_range()).unwrap_or("").trim();
+            if !text.is_empty() {
+                if tokens.len() == MAX_TOKENS {
+                    return (tokens, true);
+                }
+                tokens.push(clip(text, MAX_TOKEN_CHARS));
+            }
+        } else if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() || cursor.node() == node {
+                break 'walk;
+            }
+        }
+    }
+    (tokens, false)
+}
+
+fn enclosing_kinds(node: Node) -> Vec<String> {
+    let mut kinds = Vec::new();
+    let mut current = node.parent();
+    while let Some(parent) = current {
+        if !parent.is_error() {
+            kinds.push(parent.kind().to_owned());
+            if kinds.len() == 3 {
+                break;
+            }
+        }
+        current = parent.parent();
+    }
+    kinds
+}
+
+/// 1-based line and character column of a byte offset, given its 0-based row.
+pub fn position(source: &str, byte: usize, row: usize) -> (u32, u32) {
+    let byte = floor_char_boundary(source, byte);
+    let line_start = source[..byte].rfind('\n').map_or(0, |i| i + 1);
+    let column = source[line_start..byte].chars().count();
+    (row as u32 + 1, column as u32 + 1)
+}
+
+fn floor_char_boundary(source: &str, mut byte: usize) -> usize {
+    byte = byte.min(source.len());
+    while !source.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    byte
+}
+
+/// The line holding `byte`, cut to a window around it when long, and the
+/// 1-based character position of `byte` in what is returned.
+fn excerpt(source: &str, byte: usize) -> (String, u32) {
+    let byte = floor_char_boundary(source, byte);
+    let start = source[..byte].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[byte..].find('\n').map_or(source.len(), |i| byte + i);
+    let line = source[start..end].trim_end_matches('\r');
+    let column = source[start..byte].chars().count();
+    if line.chars().count() <= EXCERPT_BEFORE + EXCERPT_AFTER {
+        return (line.to_owned(), column as u32 + 1);
+    }
+    let skip = column.saturating_sub(EXCERPT_BEFORE);
+    let mut window: String = line
+        .chars()
+        .skip(skip)
+        .take(EXCERPT_BEFORE + EXCERPT_AFTER)
+        .collect();
+    let mut caret = column - skip + 1;
+    if skip > 0 {
+        window.insert(0, '…');
+        caret += 1;
+    }
+    if skip + EXCERPT_BEFORE + EXCERPT_AFTER < line.chars().count() {
+        window.push('…');
+    }
+    (window, caret as u32)
+}
+
+fn clip(text: &str, max_chars: usize) -> String {
+    let first_line = text.lines().next().unwrap_or("");
+    if first_line.chars().count() <= max_chars && first_line.len() == text.len() {
+        return text.to_owned();
+    }
+    let mut clipped: String = first_line.chars().take(max_chars).collect();
+    clipped.push('…');
+    clipped
+}
+
+/// The `parsing_error` for a file with syntax errors, or `None` when the
+/// tree is clean.
+pub fn parsing_error(
+    tree: &Tree,
+    source: &str,
+    rel_path: &str,
+    language: &str,
+) -> Option<FileError> {
+    let (sites, total) = collect_sites(tree, source);
+    let first = sites.first()?;
+    let more = match total - 1 {
+        0 => String::new(),
+        1 => "; 1 more syntax error".to_owned(),
+        n => format!("; {n} more syntax errors"),
+    };
+    let message = format!(
+        "{}:{} {}{more}",
+        first.span.line,
+        first.span.column,
+        first.describe()
+    );
+    let mut error = FileError::new(ErrorType::ParsingError, first.construct(), message);
+    error.span = Some(first.span);
+    error.traceback = Some(traceback(&sites, total, rel_path, language));
+    error.details = serde_json::json!({
+        "language": language,
+        "total_sites": total,
+        "sites": sites,
+    });
+    Some(error)
+}
+
+fn traceback(sites: &[SyntaxErrorSite], total: usize, rel_path: &str, language: &str) -> String {
+    let noun = if total == 1 { "error" } else { "errors" };
+    let mut out = format!("SyntaxError: {total} syntax {noun} in {rel_path} ({language})\n");
+    for site in sites {
+        let number = site.span.line.to_string();
+        let gutter = " ".repeat(number.len());
+        out.push_str(&format!(
+            "  --> {rel_path}:{}:{}  {}\n  {gutter} |\n  {number} | {}\n  {gutter} | {}^\n",
+            site.span.line,
+            site.span.column,
+            site.describe(),
+            site.excerpt,
+            " ".repeat(site.excerpt_column as usize - 1),
+        ));
+    }
+    if total > sites.len() {
+        out.push_str(&format!("  ... and {} more\n", total - sites.len()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::language::Language;
+
+    fn parse(language: Language, source: &str) -> Tree {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&language.grammar()).unwrap();
+        parser.parse(source, None).unwrap()
+    }
+
+    fn error_for(source: &str) -> FileError {
+        parsing_error(
+            &parse(Language::TypeScript, source),
+            source,
+            "a.ts",
+            "typescript",
+        )
+        .expect("a syntax error")
+    }
+
+    #[test]
+    fn clean_tree_has_no_error() {
+        let source = "export function ok() { return 1; }\n";
+        assert!(
+            parsing_error(
+                &parse(Language::TypeScript, source),
+                source,
+                "a.ts",
+                "typescript"
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn seed_case_is_located() {
+        let error = error_for("class Foo { invalid syntax )))))");
+        assert_eq!(error.error_type, ErrorType::ParsingError);
+        assert_eq!(error.span.unwrap().line, 1);
+        assert!(error.message.starts_with("1:"), "{}", error.message);
+        assert!(
+            error
+                .traceback
+                .unwrap()
+                .contains("class Foo { invalid syntax )))))")
+        );
+    }
+
+    #[test]
+    fn missing_brace_points_at_line_three() {
+        let source =
+            "export function ok() { return 1; }\n\nexport function bad( {\n  return 2;\n}\n";
+        let error = error_for(source);
+        let span = error.span.unwrap();
+        assert_eq!(span.line, 3, "{}", error.message);
+        assert!(error.message.starts_with("3:"), "{}", error.message);
+        let traceback = error.traceback.unwrap();
+        assert!(
+            traceback.contains("3 | export function bad( {"),
+            "{traceback}"
+        );
+        assert!(traceback.contains('^'), "{traceback}");
+        assert_eq!(error.details["sites"][0]["line"], 3);
+    }
+
+    #[test]
+    fn message_counts_the_other_sites() {
+        let error = error_for("const = ;\nlet = 2;\nvar = 3;\n");
+        assert!(
+            error.message.contains("more syntax error"),
+            "{}",
+            error.message
+        );
+        let total = error.details["total_sites"].as_u64().unwrap();
+        assert!(total >= 2, "{total}");
+    }
+
+    #[test]
+    fn missing_nodes_are_named() {
+        let source = "function f() {\n  return 1;\n";
+        let (sites, _) = collect_sites(&parse(Language::TypeScript, source), source);
+        assert!(
+            sites
+                .iter()
+                .any(|s| s.kind == SiteKind::Missing && s.tokens == ["}"]),
+            "{sites:?}"
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let source = "const é = 'ü'; const = ;\n";
+        let error = error_for(source);
+        let span = error.span.unwrap();
+        let expected = source[..source.find("const =").unwrap()].chars().count() as u32 + 1;
+        assert!(span.column >= expected, "{span:?} vs {expected}");
+    }
+
+    #[test]
+    fn long_lines_are_excerpted_around_the_error() {
+        let source = format!("export const pad = '{}'; const = ;\n", "x".repeat(200_000));
+        let error = error_for(&source);
+        let site = &error.details["sites"][0];
+        let excerpt = site["excerpt"].as_str().unwrap();
+        assert!(
+            excerpt.chars().count() <= EXCERPT_BEFORE + EXCERPT_AFTER + 2,
+            "{excerpt}"
+        );
+        assert!(error.traceback.unwrap().len() < 2_000);
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let source = format!(
+            "const deep = {}{} = ;\n",
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        );
+        let tree = parse(Language::TypeScript, &source);
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || collect_sites(&tree, &source).1)
+            .unwrap();
+        assert!(handle.join().unwrap() >= 1);
+    }
+}
