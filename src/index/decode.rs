@@ -13,23 +13,25 @@ const BINARY_SNIFF_BYTES: usize = 8 * 1024;
 pub enum Source {
     Text(String),
     Skipped(SkipReason),
+    /// Unreadable (`io_error`) or undecodable (`encoding_error`).
+    Failed(FileError),
 }
 
 /// Reads `path` unless it is larger than `max_size`, then decodes it:
 /// UTF-8 (BOM stripped), or UTF-16 with a BOM; anything else is an
 /// `encoding_error` that names the offset of the first bad byte.
 /// Returns the file's size in bytes with the result.
-pub fn read_source(path: &Path, max_size: u64) -> (u64, Result<Source, FileError>) {
+pub fn read_source(path: &Path, max_size: u64) -> (u64, Source) {
     let size = match std::fs::metadata(path) {
         Ok(meta) => meta.len(),
-        Err(e) => return (0, Err(io_error("stat", &e))),
+        Err(e) => return (0, Source::Failed(io_error("stat", &e))),
     };
     if size > max_size {
-        return (size, Ok(Source::Skipped(SkipReason::TooLarge)));
+        return (size, Source::Skipped(SkipReason::TooLarge));
     }
     match std::fs::read(path) {
         Ok(bytes) => (bytes.len() as u64, decode(&bytes)),
-        Err(e) => (size, Err(io_error("read", &e))),
+        Err(e) => (size, Source::Failed(io_error("read", &e))),
     }
 }
 
@@ -42,28 +44,28 @@ fn io_error(action: &str, e: &std::io::Error) -> FileError {
 }
 
 /// Decodes bytes already in memory.
-pub fn decode(bytes: &[u8]) -> Result<Source, FileError> {
-    let text = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        decode_utf16(rest, u16::from_le_bytes, "UTF-16LE")?
+pub fn decode(bytes: &[u8]) -> Source {
+    let decoded = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        decode_utf16(rest, u16::from_le_bytes, "UTF-16LE")
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        decode_utf16(rest, u16::from_be_bytes, "UTF-16BE")?
+        decode_utf16(rest, u16::from_be_bytes, "UTF-16BE")
     } else {
         if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
-            return Ok(Source::Skipped(SkipReason::Binary));
+            return Source::Skipped(SkipReason::Binary);
         }
         let (bom_len, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
             Some(body) => (3, body),
             None => (0, bytes),
         };
-        match std::str::from_utf8(body) {
-            Ok(text) => text.to_owned(),
-            Err(e) => return Err(invalid_utf8(body, e, bom_len)),
-        }
+        std::str::from_utf8(body)
+            .map(str::to_owned)
+            .map_err(|e| invalid_utf8(body, e, bom_len))
     };
-    if text.trim().is_empty() {
-        return Ok(Source::Skipped(SkipReason::Empty));
+    match decoded {
+        Ok(text) if text.trim().is_empty() => Source::Skipped(SkipReason::Empty),
+        Ok(text) => Source::Text(text),
+        Err(error) => Source::Failed(error),
     }
-    Ok(Source::Text(text))
 }
 
 /// `bytes` is the text after any BOM of `bom_len` bytes; offsets reported
@@ -95,8 +97,9 @@ fn invalid_utf8(bytes: &[u8], e: std::str::Utf8Error, bom_len: usize) -> FileErr
     error
 }
 
+#[allow(clippy::result_large_err)] // a private step; `decode` flattens it
 fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16, name: &str) -> Result<String, FileError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         let offset = bytes.len() + 1; // counting the BOM
         let mut error = FileError::new(
             ErrorType::EncodingError,
@@ -134,7 +137,7 @@ mod tests {
     use super::*;
 
     fn text(bytes: &[u8]) -> String {
-        match decode(bytes).unwrap() {
+        match decode(bytes) {
             Source::Text(t) => t,
             other => panic!("{other:?}"),
         }
@@ -167,9 +170,16 @@ mod tests {
         assert_eq!(text(&be), "const b = '😀';");
     }
 
+    fn failure(bytes: &[u8]) -> FileError {
+        match decode(bytes) {
+            Source::Failed(error) => error,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn latin1_is_an_encoding_error_with_the_offset() {
-        let err = decode(b"export const caf\xe9 = 'caf\xe9';\n").unwrap_err();
+        let err = failure(b"export const caf\xe9 = 'caf\xe9';\n");
         assert_eq!(err.error_type, ErrorType::EncodingError);
         assert!(err.message.contains("at byte 16 (0xE9)"), "{}", err.message);
         assert!(err.message.starts_with("1:17 "), "{}", err.message);
@@ -179,7 +189,7 @@ mod tests {
 
     #[test]
     fn offsets_on_later_lines() {
-        let err = decode(b"a\nbc\xff").unwrap_err();
+        let err = failure(b"a\nbc\xff");
         assert!(
             err.message.starts_with("2:3 invalid UTF-8 at byte 4"),
             "{}",
@@ -189,33 +199,30 @@ mod tests {
 
     #[test]
     fn bad_utf16_is_an_encoding_error() {
-        let err = decode(b"\xFF\xFE\x00\xD8\x41\x00").unwrap_err();
+        let err = failure(b"\xFF\xFE\x00\xD8\x41\x00");
         assert!(
             err.message.contains("unpaired surrogate"),
             "{}",
             err.message
         );
-        assert!(decode(b"\xFF\xFEa").is_err());
-        let after_bom = decode(b"\xEF\xBB\xBFab\xff").unwrap_err();
+        assert!(matches!(decode(b"\xFF\xFEa"), Source::Failed(_)));
+        let after_bom = failure(b"\xEF\xBB\xBFab\xff");
         assert_eq!(after_bom.details["byte_offset"], 5);
     }
 
     #[test]
     fn binary_and_empty_are_skipped() {
         let binary: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+        assert_eq!(decode(&binary), Source::Skipped(SkipReason::Binary));
+        assert_eq!(decode(b""), Source::Skipped(SkipReason::Empty));
         assert_eq!(
-            decode(&binary).unwrap(),
-            Source::Skipped(SkipReason::Binary)
-        );
-        assert_eq!(decode(b"").unwrap(), Source::Skipped(SkipReason::Empty));
-        assert_eq!(
-            decode(b"\xEF\xBB\xBF  \n").unwrap(),
+            decode(b"\xEF\xBB\xBF  \n"),
             Source::Skipped(SkipReason::Empty)
         );
         // A NUL after the first 8 KiB does not make a file binary.
         let mut late = vec![b' '; BINARY_SNIFF_BYTES + 10];
         late.extend_from_slice(b"let a = 1;\0");
-        assert!(matches!(decode(&late), Ok(Source::Text(_))));
+        assert!(matches!(decode(&late), Source::Text(_)));
     }
 
     #[test]
@@ -225,9 +232,9 @@ mod tests {
         std::fs::write(&path, "x".repeat(100)).unwrap();
         assert_eq!(
             read_source(&path, 99),
-            (100, Ok(Source::Skipped(SkipReason::TooLarge)))
+            (100, Source::Skipped(SkipReason::TooLarge))
         );
         let (_, missing) = read_source(&dir.path().join("gone.ts"), 1000);
-        assert_eq!(missing.unwrap_err().error_type, ErrorType::IoError);
+        assert!(matches!(missing, Source::Failed(e) if e.error_type == ErrorType::IoError));
     }
 }
