@@ -2,7 +2,9 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::index::outcome::ErrorType;
+use std::path::PathBuf;
+
+use crate::index::outcome::{ErrorType, Outcome};
 use crate::store::PageRequest;
 
 #[derive(Debug, Parser)]
@@ -31,6 +33,11 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Index a repository without the UI, for CI: progress, summary, exit codes (alias: --index)
+    #[command(long_flag = "index")]
+    Index(IndexArgs),
+    /// List the per-file outcomes of a run (the repository's latest by default)
+    Files(FilesArgs),
     /// List a repository's recorded errors, newest first
     Errors(ErrorsArgs),
     /// Count a repository's recorded errors by type
@@ -46,6 +53,72 @@ pub enum ListFormat {
     Table,
     /// The JSON body of the HTTP API
     Json,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum IndexFormat {
+    /// A summary for people
+    #[default]
+    Text,
+    /// One JSON document with the run's counts
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 success, 1 a threshold (--max-failure-rate, --max-errors) was crossed, \
+    2 usage, configuration or database trouble, 130 interrupted (Ctrl-C; files done so far are kept)."
+)]
+pub struct IndexArgs {
+    /// The repository's root directory
+    pub path: PathBuf,
+    /// Name to store the results under [default: the directory's name]
+    #[arg(long = "repo", value_name = "NAME")]
+    pub repository: Option<String>,
+    /// Index test files (*.test.*, *.spec.*, __tests__/) like any other file
+    #[arg(long)]
+    pub include_tests: bool,
+    /// Extensions to index, comma-separated [default: ts,tsx,mts,cts,js,jsx,mjs,cjs]
+    #[arg(long = "ext", value_name = "EXT", value_delimiter = ',')]
+    pub extensions: Vec<String>,
+    /// Skip paths matching this glob, relative to the root (repeatable), e.g. 'src/generated/**'
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Parsing threads [default: the number of CPUs]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
+    /// Files larger than this are skipped (too_large); accepts K, M, G suffixes
+    #[arg(long, value_name = "SIZE", default_value = "2M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Time budget for parsing one file, in seconds; beyond it the file is a timeout_error
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_seconds)]
+    pub parse_timeout: f64,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: IndexFormat,
+    /// Write the result document to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when more than this share of the files (skipped ones aside) failed or were
+    /// partial: a fraction (0.05) or a percentage (5%)
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub max_failure_rate: Option<f64>,
+    /// Exit 1 when the run recorded more than N errors
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct FilesArgs {
+    /// Repository name, as given to `snag index --repo`
+    pub repository: String,
+    /// The run to list [default: the repository's latest]
+    #[arg(long = "run", value_name = "ID")]
+    pub run_id: Option<i64>,
+    /// Only files with this outcome (indexed, partial, failed, skipped)
+    #[arg(long, value_parser = parse_outcome)]
+    pub outcome: Option<Outcome>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +163,58 @@ pub enum DbCommand {
     Stop,
 }
 
+fn parse_outcome(name: &str) -> Result<Outcome, String> {
+    name.parse()
+}
+
+/// "2M", "512K", "1G", "1000" (bytes).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii_digit() && *c != '.')
+    {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let number: f64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 2M, 512K or 1000"))?;
+    let factor = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches(['B', 'I'])
+    {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("`{text}` has an unknown unit; use K, M or G")),
+    };
+    Ok((number * factor) as u64)
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(s),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}
+
+/// "0.05" or "5%".
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.strip_suffix('%') {
+        Some(percent) => (percent, 100.0),
+        None => (text, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(r) if (0.0..=scale).contains(&r) => Ok(r / scale),
+        _ => Err(format!(
+            "`{text}` is not a rate between 0 and 1 (or 0% and 100%)"
+        )),
+    }
+}
+
 fn parse_error_type(name: &str) -> Result<ErrorType, String> {
     name.parse()
         .map_err(|e: crate::index::outcome::UnknownErrorType| e.to_string())
@@ -113,6 +238,31 @@ mod tests {
             err.to_string().contains("unknown error type `bogus`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn index_alias_and_values() {
+        let cli = Cli::try_parse_from([
+            "snag",
+            "--index",
+            "repo",
+            "--max-failure-rate",
+            "5%",
+            "--max-file-size",
+            "512K",
+        ])
+        .unwrap();
+        let Command::Index(args) = cli.command else {
+            panic!("not index")
+        };
+        assert_eq!(args.path, PathBuf::from("repo"));
+        assert_eq!(args.max_failure_rate, Some(0.05));
+        assert_eq!(args.max_file_size, 512 * 1024);
+        assert_eq!(parse_size("2M"), Ok(2 * 1024 * 1024));
+        assert!(parse_size("2X").is_err());
+        assert_eq!(parse_rate("0.1"), Ok(0.1));
+        assert!(parse_rate("150%").is_err());
+        assert!(parse_seconds("0").is_err());
     }
 
     #[test]

@@ -9,5 +9,6 @@ pub mod commands;
 pub mod config;
 pub mod index;
 pub mod report;
+pub mod runner;
 pub mod sanitize;
 pub mod store;

@@ -2,6 +2,8 @@
 
 mod db;
 mod errors;
+mod files;
+mod index;
 
 use std::process::ExitCode;
 
@@ -13,6 +15,8 @@ use crate::store::{DatabaseTarget, Store};
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let target = DatabaseTarget::from_url_or_default(cli.global.database_url.as_deref());
     match cli.command {
+        Command::Index(args) => index::run(&open(&target).await?, args).await,
+        Command::Files(args) => files::list(&open(&target).await?, args).await,
         Command::Errors(args) => errors::list(&open(&target).await?, args).await,
         Command::Summary(args) => errors::summary(&open(&target).await?, args).await,
         Command::Db(args) => db::run(&target, args.command).await,

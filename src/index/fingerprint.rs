@@ -63,7 +63,18 @@ pub fn normalise(message: &str) -> String {
         })
         .into_owned()
     });
-    NUMBER.replace_all(&text, "N").into_owned()
+    // Numbers that are part of a name ("UTF-8", "es2015") stay.
+    NUMBER
+        .replace_all(&text, |number: &regex::Captures| {
+            let start = number.get(0).map_or(0, |m| m.start());
+            let glued = text[..start].ends_with(|c: char| c == '-' || c.is_alphabetic());
+            if glued {
+                number[0].to_owned()
+            } else {
+                "N".to_owned()
+            }
+        })
+        .into_owned()
 }
 
 /// Keywords stay in titles: "unexpected `class`" and "unexpected `foo`" are
@@ -168,7 +179,7 @@ mod tests {
         );
         assert_eq!(
             normalise("1:17 invalid UTF-8 at byte 16 (0xE9); the file is"),
-            "invalid UTF-N at byte N (N); the file is"
+            "invalid UTF-8 at byte N (N); the file is"
         );
         assert_eq!(
             normalise("unexpected `'abc' + x` here"),

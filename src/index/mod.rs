@@ -1,9 +1,13 @@
 //! The indexing engine: discover -> read/decode -> parse -> chunk -> outcome.
 //! No terminal and no SQL in here.
 
+pub mod chunk;
 pub mod decode;
 pub mod discover;
 pub mod fingerprint;
 pub mod language;
 pub mod outcome;
+pub mod pipeline;
+pub mod process;
+pub mod progress;
 pub mod syntax;

@@ -2,3 +2,4 @@
 //! the human-readable tables.
 
 pub mod errors;
+pub mod run;

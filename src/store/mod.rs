@@ -4,6 +4,8 @@
 
 pub mod cluster;
 pub mod errors;
+pub mod files;
+pub mod runs;
 pub mod text;
 
 use std::str::FromStr;

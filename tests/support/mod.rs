@@ -149,3 +149,25 @@ pub fn snag() -> std::process::Command {
     cmd.env_remove("DATABASE_URL").env("NO_COLOR", "1");
     cmd
 }
+
+/// Writes the hostile corpus into `dir` and returns its EXPECTED.json.
+/// The shared generator beside the checkout is preferred (it is the
+/// reference); the copy under tests/fixtures serves a lone checkout.
+pub fn hostile_corpus(dir: &std::path::Path) -> serde_json::Value {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = manifest.join("../shared/scripts/make-hostile-corpus.py");
+    let script = if shared.is_file() {
+        shared
+    } else {
+        manifest.join("tests/fixtures/make-hostile-corpus.py")
+    };
+    let status = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs the hostile corpus generator");
+    assert!(status.success(), "{} failed", script.display());
+    let expected = std::fs::read_to_string(dir.join("EXPECTED.json")).expect("EXPECTED.json");
+    serde_json::from_str(&expected).expect("EXPECTED.json is JSON")
+}

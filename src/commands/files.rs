@@ -1,0 +1,46 @@
+//! `snag files`.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use crate::cli::{FilesArgs, ListFormat};
+use crate::report::run::{FileFilters, FileListBody};
+use crate::store::Store;
+
+pub async fn list(store: &Store, args: FilesArgs) -> anyhow::Result<ExitCode> {
+    let run_id = match args.run_id {
+        Some(id) => match store.get_run(id).await? {
+            Some(run) if run.repository == args.repository => id,
+            Some(run) => bail!(
+                "run {id} belongs to repository `{}`, not `{}`",
+                run.repository,
+                args.repository
+            ),
+            None => bail!("there is no run {id}"),
+        },
+        None => match store.latest_run(&args.repository).await? {
+            Some(run) => run.run_id,
+            None => bail!(
+                "repository `{}` has no runs yet: index it with `snag index PATH --repo {}`",
+                args.repository,
+                args.repository
+            ),
+        },
+    };
+    let files = store.list_files(run_id, args.outcome).await?;
+    let body = FileListBody {
+        total: files.len(),
+        files,
+        repository: args.repository,
+        run_id,
+        filters: FileFilters {
+            outcome: args.outcome,
+        },
+    };
+    match args.format {
+        ListFormat::Json => println!("{}", serde_json::to_string(&body)?),
+        ListFormat::Table => println!("{}", body.to_table(super::table_width())),
+    }
+    Ok(ExitCode::SUCCESS)
+}

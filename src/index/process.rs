@@ -1,0 +1,344 @@
+//! One file, start to finish: read, decode, parse within a time budget,
+//! collect syntax errors, chunk; a panic anywhere becomes the file's
+//! `unexpected_error` instead of the run's end.
+
+use std::cell::{Cell, RefCell};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tree_sitter::{ParseOptions, Parser, Tree};
+
+use super::chunk::{Chunk, ChunkError, chunk_file};
+use super::decode::{Source, read_source};
+use super::discover::{SourceFile, Unreadable};
+use super::language::Language;
+use super::outcome::{ErrorType, FileError, Outcome, SkipReason};
+use super::syntax::parsing_error;
+
+/// Turns a parse tree and its text into chunks. The engine takes it as a
+/// value so a run (or a test) can swap the stage.
+pub type Chunker = fn(&Tree, &str) -> Result<Vec<Chunk>, ChunkError>;
+
+/// Limits that apply to every file of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessSettings {
+    pub max_file_size: u64,
+    pub parse_timeout: Duration,
+    pub chunker: Chunker,
+}
+
+impl Default for ProcessSettings {
+    fn default() -> Self {
+        ProcessSettings {
+            max_file_size: 2 * 1024 * 1024,
+            parse_timeout: Duration::from_secs(10),
+            chunker: chunk_file,
+        }
+    }
+}
+
+/// Everything known about one file after it went through the engine.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub rel_path: String,
+    pub language: Option<Language>,
+    pub outcome: Outcome,
+    pub skip_reason: Option<SkipReason>,
+    pub bytes: u64,
+    pub chunks: Vec<Chunk>,
+    /// At most one per error type.
+    pub errors: Vec<FileError>,
+    pub duration: Duration,
+}
+
+impl FileReport {
+    fn new(rel_path: String, language: Option<Language>) -> Self {
+        FileReport {
+            rel_path,
+            language,
+            outcome: Outcome::Indexed,
+            skip_reason: None,
+            bytes: 0,
+            chunks: Vec::new(),
+            errors: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn failed(mut self, error: FileError) -> Self {
+        self.outcome = Outcome::Failed;
+        self.errors.push(error);
+        self
+    }
+
+    /// A path the walker could not read at all.
+    pub fn unreadable(entry: Unreadable) -> Self {
+        let error = FileError::new(ErrorType::IoError, "discovery", entry.message);
+        FileReport::new(entry.rel_path, None).failed(error)
+    }
+}
+
+/// Processes files one after another on the current thread, reusing one
+/// tree-sitter parser per language.
+pub struct FileProcessor {
+    settings: ProcessSettings,
+    parsers: Vec<(Language, Parser)>,
+}
+
+impl FileProcessor {
+    pub fn new(settings: ProcessSettings) -> Self {
+        install_panic_capture();
+        FileProcessor {
+            settings,
+            parsers: Vec::new(),
+        }
+    }
+
+    pub fn process(&mut self, file: &SourceFile) -> FileReport {
+        let started = Instant::now();
+        CAPTURING_PANICS.set(true);
+        let result = catch_unwind(AssertUnwindSafe(|| self.process_unguarded(file)));
+        CAPTURING_PANICS.set(false);
+        let mut report = result.unwrap_or_else(|_| {
+            // A parser that unwound mid-parse may be in any state.
+            self.parsers.clear();
+            let (message, backtrace) = LAST_PANIC
+                .take()
+                .unwrap_or_else(|| ("panic".to_owned(), String::new()));
+            let mut error = FileError::new(
+                ErrorType::UnexpectedError,
+                "panic",
+                format!("snag panicked: {message}"),
+            );
+            error.traceback = Some(backtrace);
+            FileReport::new(file.rel_path.clone(), Some(file.language)).failed(error)
+        });
+        report.duration = started.elapsed();
+        report
+    }
+
+    fn process_unguarded(&mut self, file: &SourceFile) -> FileReport {
+        let mut report = FileReport::new(file.rel_path.clone(), Some(file.language));
+        let (bytes, source) = read_source(&file.path, self.settings.max_file_size);
+        report.bytes = bytes;
+        let text = match source {
+            Source::Text(text) => text,
+            Source::Skipped(reason) => {
+                report.outcome = Outcome::Skipped;
+                report.skip_reason = Some(reason);
+                return report;
+            }
+            Source::Failed(error) => return report.failed(error),
+        };
+        let tree = match self.parse(file.language, &text) {
+            Ok(tree) => tree,
+            Err(error) => return report.failed(*error),
+        };
+        let syntax_error = parsing_error(&tree, &text, &file.rel_path, file.language.as_str());
+        match (self.settings.chunker)(&tree, &text) {
+            Ok(chunks) => report.chunks = chunks,
+            Err(e) => {
+                let error = FileError::new(ErrorType::ChunkingError, "chunking", e.to_string());
+                report.errors.push(error);
+                report.outcome = Outcome::Failed;
+            }
+        }
+        if let Some(error) = syntax_error {
+            report.errors.push(error);
+            if report.outcome == Outcome::Indexed {
+                report.outcome = if report.chunks.is_empty() {
+                    Outcome::Failed
+                } else {
+                    Outcome::Partial
+                };
+            }
+        }
+        report
+    }
+
+    fn parse(&mut self, language: Language, text: &str) -> Result<Tree, Box<FileError>> {
+        let budget = self.settings.parse_timeout;
+        let parser = self.parser(language)?;
+        let started = Instant::now();
+        let mut reached = 0;
+        let mut over_budget = |state: &tree_sitter::ParseState| {
+            reached = state.current_byte_offset();
+            started.elapsed() > budget
+        };
+        let bytes = text.as_bytes();
+        let tree = parser.parse_with_options(
+            &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+            None,
+            Some(ParseOptions::new().progress_callback(&mut over_budget)),
+        );
+        match tree {
+            Some(tree) => Ok(tree),
+            None => {
+                parser.reset();
+                let mut error = FileError::new(
+                    ErrorType::TimeoutError,
+                    "parse",
+                    format!(
+                        "parsing took longer than the {:.1} s budget (--parse-timeout); stopped at byte {reached} of {}",
+                        budget.as_secs_f64(),
+                        bytes.len()
+                    ),
+                );
+                error.details = serde_json::json!({ "budget_ms": budget.as_millis() as u64, "byte_offset": reached });
+                Err(Box::new(error))
+            }
+        }
+    }
+
+    fn parser(&mut self, language: Language) -> Result<&mut Parser, Box<FileError>> {
+        let index = match self.parsers.iter().position(|(l, _)| *l == language) {
+            Some(index) => index,
+            None => {
+                let mut parser = Parser::new();
+                parser.set_language(&language.grammar()).map_err(|e| {
+                    Box::new(FileError::new(
+                        ErrorType::UnexpectedError,
+                        "grammar",
+                        format!("cannot load the {language} grammar: {e}"),
+                    ))
+                })?;
+                self.parsers.push((language, parser));
+                self.parsers.len() - 1
+            }
+        };
+        Ok(&mut self.parsers[index].1)
+    }
+}
+
+thread_local! {
+    /// Whether a panic on this thread happens inside `FileProcessor::process`.
+    static CAPTURING_PANICS: Cell<bool> = const { Cell::new(false) };
+    /// The message and backtrace of the last captured panic.
+    static LAST_PANIC: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+}
+
+/// Panics inside file processing are recorded for the file's error instead
+/// of printed; every other panic goes to the hook that was there before.
+fn install_panic_capture() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CAPTURING_PANICS.get() {
+                return previous(info);
+            }
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-text panic payload".to_owned());
+            let location = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            let backtrace = std::backtrace::Backtrace::force_capture().to_string();
+            LAST_PANIC.set(Some((format!("{message}{location}"), backtrace)));
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn file(dir: &Path, name: &str, content: &[u8]) -> SourceFile {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        SourceFile {
+            language: Language::for_path(&path).unwrap(),
+            path,
+            rel_path: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn outcomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut processor = FileProcessor::new(ProcessSettings::default());
+        let valid = processor.process(&file(
+            dir.path(),
+            "a.ts",
+            b"export function a() { return 1 }\n",
+        ));
+        assert_eq!(valid.outcome, Outcome::Indexed);
+        assert!(!valid.chunks.is_empty());
+        let partial = processor.process(&file(
+            dir.path(),
+            "b.ts",
+            b"export function ok() { return 1; }\n\nexport function bad( {\n  return 2;\n}\n",
+        ));
+        assert_eq!(partial.outcome, Outcome::Partial);
+        assert_eq!(partial.errors[0].error_type, ErrorType::ParsingError);
+        let seed = processor.process(&file(
+            dir.path(),
+            "c.ts",
+            b"class Foo { invalid syntax )))))",
+        ));
+        assert!(matches!(seed.outcome, Outcome::Failed | Outcome::Partial));
+        assert_eq!(seed.errors[0].span.unwrap().line, 1);
+        let latin1 = processor.process(&file(dir.path(), "d.ts", b"const caf\xe9 = 1;"));
+        assert_eq!(
+            (latin1.outcome, latin1.errors[0].error_type),
+            (Outcome::Failed, ErrorType::EncodingError)
+        );
+        let empty = processor.process(&file(dir.path(), "e.ts", b""));
+        assert_eq!(
+            (empty.outcome, empty.skip_reason),
+            (Outcome::Skipped, Some(SkipReason::Empty))
+        );
+    }
+
+    #[test]
+    fn timeout_is_a_timeout_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut processor = FileProcessor::new(ProcessSettings {
+            parse_timeout: Duration::ZERO,
+            ..Default::default()
+        });
+        let body = "export function f() { return [1, 2, 3].map(x => x * 2); }\n".repeat(5_000);
+        let report = processor.process(&file(dir.path(), "slow.ts", body.as_bytes()));
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.errors[0].error_type, ErrorType::TimeoutError);
+        assert!(report.errors[0].message.contains("--parse-timeout"));
+        // The parser is usable again afterwards.
+        processor.settings.parse_timeout = Duration::from_secs(10);
+        let ok = processor.process(&file(dir.path(), "ok.ts", b"let a = 1;\n"));
+        assert_eq!(ok.outcome, Outcome::Indexed);
+    }
+
+    #[test]
+    fn a_panicking_chunker_fails_only_that_file() {
+        fn explosive(tree: &Tree, text: &str) -> Result<Vec<Chunk>, ChunkError> {
+            if text.contains("boom") {
+                panic!("chunker exploded");
+            }
+            chunk_file(tree, text)
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut processor = FileProcessor::new(ProcessSettings {
+            chunker: explosive,
+            ..Default::default()
+        });
+        let bad = processor.process(&file(dir.path(), "boom.ts", b"const boom = 1;\n"));
+        assert_eq!(bad.outcome, Outcome::Failed);
+        let error = &bad.errors[0];
+        assert_eq!(error.error_type, ErrorType::UnexpectedError);
+        assert!(
+            error.message.contains("chunker exploded"),
+            "{}",
+            error.message
+        );
+        assert!(error.traceback.as_deref().is_some_and(|t| !t.is_empty()));
+        let good = processor.process(&file(dir.path(), "fine.ts", b"const fine = 1;\n"));
+        assert_eq!(good.outcome, Outcome::Indexed);
+    }
+}

@@ -1,0 +1,202 @@
+//! A run's progress: counters any thread can bump and any view can read
+//! without locks, plus the events the views subscribe to.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::outcome::{ErrorType, Outcome};
+use super::process::FileReport;
+
+/// Something that happened in a run. Views refresh on these; the counts
+/// themselves are read from [`RunProgress`], so a receiver that lags behind
+/// and misses events still shows exact numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexEvent {
+    /// Discovery found more files (`finished` once the walk is over).
+    Discovered { total: u64, finished: bool },
+    /// A file went through the engine and its results were stored.
+    FileDone {
+        path: String,
+        outcome: Outcome,
+        error_types: Vec<ErrorType>,
+    },
+    /// The run ended with this status (`completed`, `cancelled`, `failed`).
+    Finished { status: RunStatus },
+}
+
+/// How a run ended, or that it has not yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+impl std::str::FromStr for RunStatus {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        [
+            RunStatus::Running,
+            RunStatus::Completed,
+            RunStatus::Cancelled,
+            RunStatus::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+        .ok_or_else(|| format!("unknown run status `{name}`"))
+    }
+}
+
+impl TryFrom<String> for RunStatus {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
+/// Live counters of one run. Outcomes count files whose results are stored.
+#[derive(Debug)]
+pub struct RunProgress {
+    started: Instant,
+    discovered: AtomicU64,
+    discovery_finished: AtomicBool,
+    outcomes: [AtomicU64; 4],
+    errors_by_type: [AtomicU64; 8],
+    bytes: AtomicU64,
+    chunks: AtomicU64,
+    current_file: Mutex<String>,
+}
+
+impl Default for RunProgress {
+    fn default() -> Self {
+        RunProgress {
+            started: Instant::now(),
+            discovered: AtomicU64::new(0),
+            discovery_finished: AtomicBool::new(false),
+            outcomes: Default::default(),
+            errors_by_type: Default::default(),
+            bytes: AtomicU64::new(0),
+            chunks: AtomicU64::new(0),
+            current_file: Mutex::new(String::new()),
+        }
+    }
+}
+
+impl RunProgress {
+    pub fn discovered(&self, total: u64, finished: bool) {
+        self.discovered.store(total, Relaxed);
+        self.discovery_finished.store(finished, Relaxed);
+    }
+
+    pub fn working_on(&self, path: &str) {
+        if let Ok(mut current) = self.current_file.lock() {
+            current.clear();
+            current.push_str(path);
+        }
+    }
+
+    /// Counts a file whose results are stored.
+    pub fn record(&self, report: &FileReport) {
+        let outcome = Outcome::ALL
+            .iter()
+            .position(|o| *o == report.outcome)
+            .unwrap_or(0);
+        self.outcomes[outcome].fetch_add(1, Relaxed);
+        for error in &report.errors {
+            let index = ErrorType::ALL
+                .iter()
+                .position(|t| *t == error.error_type)
+                .unwrap_or(0);
+            self.errors_by_type[index].fetch_add(1, Relaxed);
+        }
+        self.bytes.fetch_add(report.bytes, Relaxed);
+        self.chunks.fetch_add(report.chunks.len() as u64, Relaxed);
+    }
+
+    pub fn snapshot(&self) -> ProgressSnapshot {
+        let outcome = |o: Outcome| {
+            self.outcomes[Outcome::ALL.iter().position(|x| *x == o).unwrap_or(0)].load(Relaxed)
+        };
+        ProgressSnapshot {
+            elapsed: self.started.elapsed(),
+            discovered: self.discovered.load(Relaxed),
+            discovery_finished: self.discovery_finished.load(Relaxed),
+            indexed: outcome(Outcome::Indexed),
+            partial: outcome(Outcome::Partial),
+            failed: outcome(Outcome::Failed),
+            skipped: outcome(Outcome::Skipped),
+            errors_by_type: ErrorType::ALL
+                .iter()
+                .zip(&self.errors_by_type)
+                .map(|(t, n)| (*t, n.load(Relaxed)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            bytes: self.bytes.load(Relaxed),
+            chunks: self.chunks.load(Relaxed),
+            current_file: self
+                .current_file
+                .lock()
+                .map(|c| c.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A consistent-enough copy of the counters for display.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProgressSnapshot {
+    pub elapsed: Duration,
+    pub discovered: u64,
+    pub discovery_finished: bool,
+    pub indexed: u64,
+    pub partial: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub errors_by_type: BTreeMap<ErrorType, u64>,
+    pub bytes: u64,
+    pub chunks: u64,
+    pub current_file: String,
+}
+
+impl ProgressSnapshot {
+    pub fn done(&self) -> u64 {
+        self.indexed + self.partial + self.failed + self.skipped
+    }
+
+    pub fn files_per_sec(&self) -> f64 {
+        self.done() as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    pub fn mb_per_sec(&self) -> f64 {
+        self.bytes as f64 / 1_000_000.0 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    /// Time left at the current rate, once the total is known.
+    pub fn eta(&self) -> Option<Duration> {
+        let rate = self.files_per_sec();
+        if !self.discovery_finished || rate <= 0.0 || self.done() == 0 {
+            return None;
+        }
+        let left = self.discovered.saturating_sub(self.done());
+        Some(Duration::from_secs_f64(left as f64 / rate))
+    }
+}

@@ -1,0 +1,105 @@
+//! A finished run for people (the headless summary) and per-file listings.
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use serde::{Deserialize, Serialize};
+
+use crate::runner::RunSummary;
+use crate::sanitize;
+use crate::store::files::{FileRecord, RunGroup};
+
+/// The summary `snag index` prints at the end of a run.
+pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
+    let f = &summary.files;
+    let mut out = format!(
+        "run {} of {} ({}) {} in {:.1} s\n",
+        summary.run_id,
+        sanitize::line(&summary.repository),
+        sanitize::line(&summary.root),
+        summary.status.as_str(),
+        summary.duration_ms as f64 / 1000.0
+    );
+    out.push_str(&format!(
+        "  files    {} total: {} indexed, {} partial, {} failed, {} skipped\n",
+        f.total, f.indexed, f.partial, f.failed, f.skipped
+    ));
+    let considered = f.total - f.skipped;
+    if considered > 0 {
+        out.push_str(&format!(
+            "  success  {:.1}% of {considered} files indexed cleanly\n",
+            100.0 * f.indexed as f64 / considered as f64
+        ));
+    }
+    if summary.errors_by_type.is_empty() {
+        out.push_str("  errors   none\n");
+    } else {
+        let errors: Vec<String> = summary
+            .errors_by_type
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        out.push_str(&format!("  errors   {}\n", errors.join(", ")));
+    }
+    out.push_str(&format!("  chunks   {}\n", summary.chunks));
+    out.push_str(&format!(
+        "  speed    {:.1} files/s, {:.1} MB/s\n",
+        summary.files_per_sec, summary.mb_per_sec
+    ));
+    if !groups.is_empty() {
+        out.push_str("  top error groups (files, type, what, example):\n");
+        for g in groups {
+            let line = g.example_line.map(|l| format!(":{l}")).unwrap_or_default();
+            out.push_str(&format!(
+                "    {:>5}  {}  {}  {}{line}\n",
+                g.files,
+                g.error_type,
+                sanitize::line(&g.title),
+                sanitize::line(&g.example_path)
+            ));
+        }
+    }
+    out
+}
+
+/// Body of `snag files --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileListBody {
+    pub files: Vec<FileRecord>,
+    pub total: usize,
+    pub repository: String,
+    pub run_id: i64,
+    pub filters: FileFilters,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileFilters {
+    pub outcome: Option<crate::index::outcome::Outcome>,
+}
+
+impl FileListBody {
+    pub fn to_table(&self, width: u16) -> String {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_BORDERS_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width)
+            .set_header(["FILE", "OUTCOME", "CHUNKS", "ERROR / REASON"]);
+        for file in &self.files {
+            let why = file
+                .error_type
+                .as_deref()
+                .or(file.skip_reason.as_deref())
+                .unwrap_or("");
+            table.add_row([
+                sanitize::line(&file.file_path).into_owned(),
+                file.outcome.to_string(),
+                file.chunks.to_string(),
+                why.to_owned(),
+            ]);
+        }
+        let repository = sanitize::line(&self.repository);
+        format!(
+            "{table}\n{} files in run {} of {repository}",
+            self.total, self.run_id
+        )
+    }
+}

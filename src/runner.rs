@@ -1,0 +1,351 @@
+//! Starting and finishing a run: the engine's threads, the one writer that
+//! stores their reports in batches, and the run row. Headless mode, the TUI
+//! and the API all start runs through here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions};
+use crate::index::language::Language;
+use crate::index::outcome::ErrorType;
+use crate::index::pipeline::{Pipeline, PipelineContext};
+use crate::index::process::{FileReport, ProcessSettings};
+use crate::index::progress::{IndexEvent, ProgressSnapshot, RunProgress, RunStatus};
+use crate::store::runs::{NewRun, is_connection_error};
+use crate::store::{Store, StoreError};
+
+/// Files stored per transaction at most.
+const MAX_BATCH_FILES: usize = 512;
+
+/// Everything that defines a run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub root: PathBuf,
+    pub repository: String,
+    pub discovery: DiscoveryOptions,
+    pub settings: ProcessSettings,
+    pub jobs: usize,
+}
+
+impl RunRequest {
+    /// A run of `root` with default options, named after its directory.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        RunRequest {
+            repository: default_repository_name(&root),
+            root,
+            discovery: DiscoveryOptions::default(),
+            settings: ProcessSettings::default(),
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
+    fn options_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "extensions": self.discovery.extensions,
+            "excludes": self.discovery.excludes,
+            "include_tests": self.discovery.include_tests,
+            "max_file_size": self.settings.max_file_size,
+            "parse_timeout_ms": self.settings.parse_timeout.as_millis() as u64,
+            "jobs": self.jobs,
+        })
+    }
+}
+
+/// The directory's own name, or "repository" for `/`.
+pub fn default_repository_name(root: &std::path::Path) -> String {
+    let absolute = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    absolute
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repository".to_owned())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start the indexing threads: {0}")]
+    Threads(std::io::Error),
+    #[error(
+        "the database went away during run {run_id}; {stored} files were stored before that and are kept: {cause}"
+    )]
+    DatabaseLost {
+        run_id: i64,
+        stored: u64,
+        cause: StoreError,
+    },
+}
+
+/// The end of a run, as `snag index --format json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub repository: String,
+    pub root: String,
+    pub status: RunStatus,
+    pub files: FileCounts,
+    pub errors_by_type: std::collections::BTreeMap<ErrorType, u64>,
+    pub chunks: u64,
+    pub duration_ms: u64,
+    pub files_per_sec: f64,
+    pub mb_per_sec: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FileCounts {
+    pub total: u64,
+    pub indexed: u64,
+    pub partial: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+impl RunSummary {
+    fn new(
+        run_id: i64,
+        request: &RunRequest,
+        root: String,
+        status: RunStatus,
+        p: &ProgressSnapshot,
+    ) -> Self {
+        let round = |x: f64| (x * 10.0).round() / 10.0;
+        RunSummary {
+            run_id,
+            repository: request.repository.clone(),
+            root,
+            status,
+            files: FileCounts {
+                total: p.done(),
+                indexed: p.indexed,
+                partial: p.partial,
+                failed: p.failed,
+                skipped: p.skipped,
+            },
+            errors_by_type: p.errors_by_type.clone(),
+            chunks: p.chunks,
+            duration_ms: p.elapsed.as_millis() as u64,
+            files_per_sec: round(p.files_per_sec()),
+            mb_per_sec: round(p.mb_per_sec()),
+        }
+    }
+}
+
+/// A run in progress.
+pub struct RunHandle {
+    pub run_id: i64,
+    pub repository: String,
+    pub progress: Arc<RunProgress>,
+    events: broadcast::Sender<IndexEvent>,
+    cancel: CancellationToken,
+    task: JoinHandle<Result<RunSummary, RunError>>,
+}
+
+impl RunHandle {
+    /// Stop taking new files; what is done is stored and the run ends `cancelled`.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// A token that cancels this run, usable after `wait` took the handle.
+    pub fn canceller(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<IndexEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    pub async fn wait(self) -> Result<RunSummary, RunError> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(RunError::Threads(std::io::Error::other(e.to_string()))),
+        }
+    }
+}
+
+/// Validates the request, creates the run row and starts the engine.
+pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunError> {
+    let discovery = Discovery::new(&request.root, &request.discovery)?;
+    let root = std::fs::canonicalize(&request.root)
+        .unwrap_or_else(|_| request.root.clone())
+        .display()
+        .to_string();
+    let run_id = store
+        .start_run(NewRun {
+            repository: &request.repository,
+            root: &root,
+            options: request.options_json(),
+            grammar_versions: Language::grammar_versions(),
+        })
+        .await?;
+    let progress = Arc::new(RunProgress::default());
+    let (events, _) = broadcast::channel(1024);
+    let cancel = CancellationToken::new();
+    let (reports_tx, reports_rx) = mpsc::channel(request.jobs.max(1) * 8);
+    let pipeline = Pipeline::start(
+        discovery,
+        PipelineContext {
+            settings: request.settings,
+            jobs: request.jobs,
+            progress: Arc::clone(&progress),
+            events: events.clone(),
+            cancel: cancel.clone(),
+        },
+        reports_tx,
+    )
+    .map_err(RunError::Threads)?;
+    let writer = Writer {
+        store,
+        run_id,
+        repository: request.repository.clone(),
+        progress: Arc::clone(&progress),
+        events: events.clone(),
+        cancel: cancel.clone(),
+    };
+    let shared_progress = Arc::clone(&progress);
+    let repository = request.repository.clone();
+    let task = tokio::spawn(async move {
+        let result = writer.run(reports_rx).await;
+        // The threads end once the queue is closed or the run is cancelled.
+        let _ = tokio::task::spawn_blocking(move || pipeline.join()).await;
+        let snapshot = progress.snapshot();
+        result.map(|status| RunSummary::new(run_id, &request, root, status, &snapshot))
+    });
+    Ok(RunHandle {
+        run_id,
+        repository,
+        progress: shared_progress,
+        events,
+        cancel,
+        task,
+    })
+}
+
+/// The single writer: stores reports in batches of whatever has arrived.
+struct Writer {
+    store: Store,
+    run_id: i64,
+    repository: String,
+    progress: Arc<RunProgress>,
+    events: broadcast::Sender<IndexEvent>,
+    cancel: CancellationToken,
+}
+
+impl Writer {
+    async fn run(&self, mut reports: mpsc::Receiver<FileReport>) -> Result<RunStatus, RunError> {
+        let mut batch = Vec::with_capacity(MAX_BATCH_FILES);
+        let mut stored = 0u64;
+        while reports.recv_many(&mut batch, MAX_BATCH_FILES).await > 0 {
+            match self.store_batch(&batch).await {
+                Ok(n) => stored += n,
+                Err(cause) => {
+                    self.cancel.cancel();
+                    reports.close();
+                    let message = format!("the database went away: {cause}");
+                    self.end(RunStatus::Failed, Some(&message)).await;
+                    return Err(RunError::DatabaseLost {
+                        run_id: self.run_id,
+                        stored,
+                        cause,
+                    });
+                }
+            }
+            batch.clear();
+        }
+        let status = if self.cancel.is_cancelled() {
+            RunStatus::Cancelled
+        } else {
+            RunStatus::Completed
+        };
+        let message = (status == RunStatus::Cancelled)
+            .then_some("cancelled by the user; files done so far are kept");
+        self.store
+            .finish_run(self.run_id, &self.repository, status, message)
+            .await
+            .map_err(|cause| RunError::DatabaseLost {
+                run_id: self.run_id,
+                stored,
+                cause,
+            })?;
+        let _ = self.events.send(IndexEvent::Finished { status });
+        Ok(status)
+    }
+
+    /// One transaction for the batch; if it fails, file by file, so a bad
+    /// row costs that file a `persistence_error` and nothing else. Fails
+    /// only when the database itself is unreachable.
+    async fn store_batch(&self, batch: &[FileReport]) -> Result<u64, StoreError> {
+        let all: Vec<&FileReport> = batch.iter().collect();
+        match self
+            .store
+            .write_reports(self.run_id, &self.repository, &all)
+            .await
+        {
+            Ok(()) => {
+                batch.iter().for_each(|report| self.stored(report));
+                return Ok(batch.len() as u64);
+            }
+            Err(e) if is_connection_error(&e) => return Err(e),
+            Err(e) => tracing::warn!("storing a batch failed, retrying file by file: {e}"),
+        }
+        for report in batch {
+            match self
+                .store
+                .write_reports(self.run_id, &self.repository, &[report])
+                .await
+            {
+                Ok(()) => self.stored(report),
+                Err(e) if is_connection_error(&e) => return Err(e),
+                Err(cause) => {
+                    let failed = self
+                        .store
+                        .write_persistence_failure(self.run_id, &self.repository, report, &cause)
+                        .await?;
+                    self.stored(&failed);
+                }
+            }
+        }
+        Ok(batch.len() as u64)
+    }
+
+    fn stored(&self, report: &FileReport) {
+        self.progress.record(report);
+        let _ = self.events.send(IndexEvent::FileDone {
+            path: report.rel_path.clone(),
+            outcome: report.outcome,
+            error_types: report.errors.iter().map(|e| e.error_type).collect(),
+        });
+    }
+
+    /// Best effort: mark the run as ended even though writing just failed;
+    /// the database may be back a moment later.
+    async fn end(&self, status: RunStatus, message: Option<&str>) {
+        for attempt in 0..3 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            if self
+                .store
+                .finish_run(self.run_id, &self.repository, status, message)
+                .await
+                .is_ok()
+            {
+                let _ = self.events.send(IndexEvent::Finished { status });
+                return;
+            }
+        }
+    }
+}

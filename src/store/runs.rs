@@ -1,0 +1,437 @@
+//! Runs: their rows, and storing what the engine reports about each file.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{Postgres, Transaction};
+
+use super::errors::{NewError, log_errors_in};
+use super::text::storable;
+use super::{Store, StoreError};
+use crate::index::fingerprint::fingerprint;
+use crate::index::outcome::{ErrorType, Outcome};
+use crate::index::process::FileReport;
+use crate::index::progress::RunStatus;
+
+/// A run as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct RunRecord {
+    pub run_id: i64,
+    pub repository: String,
+    pub root: String,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
+    pub status_message: Option<String>,
+    pub files_total: i32,
+    pub files_indexed: i32,
+    pub files_partial: i32,
+    pub files_failed: i32,
+    pub files_skipped: i32,
+    pub errors_total: i32,
+    pub chunks_total: i64,
+    pub bytes_total: i64,
+    pub options: serde_json::Value,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub tool_version: String,
+    pub grammar_versions: serde_json::Value,
+}
+
+const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, files_total, files_indexed, \
+     files_partial, files_failed, files_skipped, errors_total, chunks_total, bytes_total, options, started_at, \
+     finished_at, tool_version, grammar_versions";
+
+/// A run about to start.
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub repository: &'a str,
+    pub root: &'a str,
+    pub options: serde_json::Value,
+    pub grammar_versions: serde_json::Value,
+}
+
+/// Whether a failed write is worth retrying file by file, or the database
+/// itself is gone.
+pub fn is_connection_error(error: &StoreError) -> bool {
+    match error {
+        StoreError::Query(e) => {
+            matches!(
+                e,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::Protocol(_)
+            ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")))
+        }
+        StoreError::Connect { .. } => true,
+        _ => false,
+    }
+}
+
+impl Store {
+    pub async fn start_run(&self, run: NewRun<'_>) -> Result<i64, StoreError> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO index_runs (repository, root, options, tool_version, grammar_versions) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
+        )
+        .bind(storable(run.repository).as_ref())
+        .bind(storable(run.root).as_ref())
+        .bind(&run.options)
+        .bind(env!("CARGO_PKG_VERSION"))
+        .bind(&run.grammar_versions)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Stores a batch of file reports in one transaction: their outcome rows,
+    /// their chunks (replacing the file's previous ones) and their errors
+    /// (replacing the file's previous ones in this repository).
+    pub async fn write_reports(
+        &self,
+        run_id: i64,
+        repository: &str,
+        reports: &[&FileReport],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        write_reports_in(&mut tx, run_id, repository, reports).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that a file's results could not be stored: the file is
+    /// `failed` with a `persistence_error` saying why.
+    pub async fn write_persistence_failure(
+        &self,
+        run_id: i64,
+        repository: &str,
+        report: &FileReport,
+        cause: &StoreError,
+    ) -> Result<FileReport, StoreError> {
+        let mut failed = FileReport {
+            chunks: Vec::new(),
+            errors: Vec::new(),
+            outcome: Outcome::Failed,
+            skip_reason: None,
+            ..report.clone()
+        };
+        failed.errors.push(crate::index::outcome::FileError::new(
+            ErrorType::PersistenceError,
+            "store",
+            format!("cannot store this file's results: {cause}"),
+        ));
+        self.write_reports(run_id, repository, &[&failed]).await?;
+        Ok(failed)
+    }
+
+    /// Ends a run: counts from what was stored, error groups updated, and,
+    /// for a completed run, chunks and errors of files that are gone removed.
+    pub async fn finish_run(
+        &self,
+        run_id: i64,
+        repository: &str,
+        status: RunStatus,
+        message: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        update_groups(&mut tx, run_id, repository, status == RunStatus::Completed).await?;
+        if status == RunStatus::Completed {
+            for table in ["code_chunks", "indexing_errors"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} t WHERE t.repository = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM indexed_files f WHERE f.run_id = $2 AND f.file_path = t.file_path)"
+                ))
+                .bind(repository)
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query(
+            "UPDATE index_runs r SET status = $2, status_message = $3, finished_at = now(), \
+               files_total = c.total, files_indexed = c.indexed, files_partial = c.partial, \
+               files_failed = c.failed, files_skipped = c.skipped, chunks_total = c.chunks, \
+               bytes_total = c.bytes, errors_total = (SELECT count(*) FROM indexing_errors e WHERE e.run_id = $1) \
+             FROM (SELECT count(*) AS total, \
+                     count(*) FILTER (WHERE outcome = 'indexed') AS indexed, \
+                     count(*) FILTER (WHERE outcome = 'partial') AS partial, \
+                     count(*) FILTER (WHERE outcome = 'failed') AS failed, \
+                     count(*) FILTER (WHERE outcome = 'skipped') AS skipped, \
+                     COALESCE(sum(chunks), 0) AS chunks, COALESCE(sum(bytes), 0) AS bytes \
+                   FROM indexed_files WHERE run_id = $1) c \
+             WHERE r.run_id = $1",
+        )
+        .bind(run_id)
+        .bind(status.as_str())
+        .bind(message.map(|m| storable(m).into_owned()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_run(&self, run_id: i64) -> Result<Option<RunRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {RUN_COLUMNS} FROM index_runs WHERE run_id = $1"
+        ))
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Runs, newest first, optionally of one repository.
+    pub async fn list_runs(
+        &self,
+        repository: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {RUN_COLUMNS} FROM index_runs WHERE ($1::text IS NULL OR repository = $1) \
+             ORDER BY started_at DESC, run_id DESC LIMIT $2"
+        ))
+        .bind(repository)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The newest run of a repository.
+    pub async fn latest_run(&self, repository: &str) -> Result<Option<RunRecord>, StoreError> {
+        Ok(self
+            .list_runs(Some(repository), 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Error counts of one run by type.
+    pub async fn run_error_counts(
+        &self,
+        run_id: i64,
+    ) -> Result<BTreeMap<ErrorType, i64>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT error_type, count(*) FROM indexing_errors WHERE run_id = $1 GROUP BY error_type")
+                .bind(run_id)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(name, n)| Some((name.parse().ok()?, n)))
+            .collect())
+    }
+}
+
+async fn write_reports_in(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    repository: &str,
+    reports: &[&FileReport],
+) -> Result<(), StoreError> {
+    let paths: Vec<String> = reports
+        .iter()
+        .map(|r| storable(&r.rel_path).into_owned())
+        .collect();
+    for table in ["code_chunks", "indexing_errors"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE repository = $1 AND file_path = ANY($2)"
+        ))
+        .bind(repository)
+        .bind(&paths)
+        .execute(&mut **tx)
+        .await?;
+    }
+
+    let mut errors = Vec::new();
+    let mut files = FileColumns::default();
+    let mut chunks = ChunkColumns::default();
+    for (report, path) in reports.iter().zip(&paths) {
+        let mut first_error: Option<(ErrorType, String)> = None;
+        for error in &report.errors {
+            let group = fingerprint(error);
+            first_error.get_or_insert((error.error_type, group.id.clone()));
+            errors.push(new_error(run_id, repository, report, error, group));
+        }
+        files.push(report, first_error);
+        for chunk in &report.chunks {
+            chunks.push(path, report, chunk);
+        }
+    }
+
+    sqlx::query(
+        "INSERT INTO indexed_files (run_id, file_path, outcome, skip_reason, language, bytes, chunks, \
+           duration_us, error_type, fingerprint) \
+         SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
+           $8::bigint[], $9::text[], $10::text[])",
+    )
+    .bind(run_id)
+    .bind(&paths)
+    .bind(&files.outcome)
+    .bind(&files.skip_reason)
+    .bind(&files.language)
+    .bind(&files.bytes)
+    .bind(&files.chunks)
+    .bind(&files.duration_us)
+    .bind(&files.error_type)
+    .bind(&files.fingerprint)
+    .execute(&mut **tx)
+    .await?;
+
+    if !chunks.file_path.is_empty() {
+        sqlx::query(
+            "INSERT INTO code_chunks (repository, file_path, language, chunk_type, name, source_code, \
+               start_line, end_line, metadata, run_id) \
+             SELECT $1, f, l, t, n, s, sl, el, m::jsonb, $2 FROM UNNEST($3::text[], $4::text[], $5::text[], \
+               $6::text[], $7::text[], $8::int[], $9::int[], $10::text[]) AS c(f, l, t, n, s, sl, el, m)",
+        )
+        .bind(repository)
+        .bind(run_id)
+        .bind(&chunks.file_path)
+        .bind(&chunks.language)
+        .bind(&chunks.chunk_type)
+        .bind(&chunks.name)
+        .bind(&chunks.source)
+        .bind(&chunks.start_line)
+        .bind(&chunks.end_line)
+        .bind(&chunks.metadata)
+        .execute(&mut **tx)
+        .await?;
+    }
+
+    log_errors_in(&mut **tx, &errors).await?;
+    Ok(())
+}
+
+fn new_error(
+    run_id: i64,
+    repository: &str,
+    report: &FileReport,
+    error: &crate::index::outcome::FileError,
+    group: crate::index::fingerprint::Fingerprint,
+) -> NewError {
+    let mut details = error.details.clone();
+    if let serde_json::Value::Object(map) = &mut details {
+        map.insert("title".into(), group.title.into());
+        map.insert("construct".into(), error.construct.clone().into());
+    }
+    NewError {
+        error_traceback: error.traceback.clone(),
+        chunk_type: error.chunk_type.clone(),
+        language: report.language.map(|l| l.as_str().to_owned()),
+        run_id: Some(run_id),
+        line: error.span.map(|s| s.line as i32),
+        column: error.span.map(|s| s.column as i32),
+        end_line: error.span.map(|s| s.end_line as i32),
+        end_column: error.span.map(|s| s.end_column as i32),
+        fingerprint: Some(group.id),
+        details,
+        ..NewError::new(
+            repository,
+            report.rel_path.clone(),
+            error.error_type,
+            error.message.clone(),
+        )
+    }
+}
+
+#[derive(Default)]
+struct FileColumns {
+    outcome: Vec<&'static str>,
+    skip_reason: Vec<Option<&'static str>>,
+    language: Vec<Option<&'static str>>,
+    bytes: Vec<i64>,
+    chunks: Vec<i32>,
+    duration_us: Vec<i64>,
+    error_type: Vec<Option<&'static str>>,
+    fingerprint: Vec<Option<String>>,
+}
+
+impl FileColumns {
+    fn push(&mut self, report: &FileReport, first_error: Option<(ErrorType, String)>) {
+        self.outcome.push(report.outcome.as_str());
+        self.skip_reason
+            .push(report.skip_reason.map(|r| r.as_str()));
+        self.language.push(report.language.map(|l| l.as_str()));
+        self.bytes.push(report.bytes as i64);
+        self.chunks.push(report.chunks.len() as i32);
+        self.duration_us.push(report.duration.as_micros() as i64);
+        let (error_type, fingerprint) = first_error.unzip();
+        self.error_type.push(error_type.map(ErrorType::as_str));
+        self.fingerprint.push(fingerprint);
+    }
+}
+
+#[derive(Default)]
+struct ChunkColumns {
+    file_path: Vec<String>,
+    language: Vec<&'static str>,
+    chunk_type: Vec<&'static str>,
+    name: Vec<String>,
+    source: Vec<String>,
+    start_line: Vec<i32>,
+    end_line: Vec<i32>,
+    metadata: Vec<String>,
+}
+
+impl ChunkColumns {
+    fn push(&mut self, path: &str, report: &FileReport, chunk: &crate::index::chunk::Chunk) {
+        self.file_path.push(path.to_owned());
+        self.language
+            .push(report.language.map_or("unknown", |l| l.as_str()));
+        self.chunk_type.push(chunk.chunk_type.as_str());
+        self.name.push(storable(&chunk.name).into_owned());
+        self.source.push(storable(&chunk.source).into_owned());
+        self.start_line.push(chunk.start_line as i32);
+        self.end_line.push(chunk.end_line as i32);
+        let metadata = serde_json::json!({
+            "qualified_name": chunk.qualified_name,
+            "exported": chunk.metadata.exported,
+            "imports": chunk.metadata.imports,
+            "calls": chunk.metadata.calls,
+            "start_byte": chunk.start_byte,
+            "end_byte": chunk.end_byte,
+        });
+        self.metadata
+            .push(super::text::storable_json(&metadata).to_string());
+    }
+}
+
+/// Folds the run's errors into their groups. A resolved group seen again
+/// is `regressed`.
+async fn update_groups(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    repository: &str,
+    completed: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO error_groups (repository, fingerprint, error_type, title, first_seen_run, first_seen_at, \
+           last_seen_run, last_seen_at, occurrences, last_run_files) \
+         SELECT $2, fingerprint, min(error_type), min(details->>'title'), $1, min(occurred_at), $1, \
+           max(occurred_at), count(*), count(DISTINCT file_path) \
+         FROM indexing_errors WHERE run_id = $1 AND fingerprint IS NOT NULL GROUP BY fingerprint \
+         ON CONFLICT (repository, fingerprint) DO UPDATE SET \
+           last_seen_run = EXCLUDED.last_seen_run, last_seen_at = EXCLUDED.last_seen_at, \
+           occurrences = error_groups.occurrences + EXCLUDED.occurrences, \
+           last_run_files = EXCLUDED.last_run_files, \
+           status = CASE WHEN error_groups.status = 'resolved' THEN 'regressed' ELSE error_groups.status END",
+    )
+    .bind(run_id)
+    .bind(repository)
+    .execute(&mut **tx)
+    .await?;
+    if completed {
+        // Groups this complete run did not see no longer affect any file.
+        sqlx::query(
+            "UPDATE error_groups SET last_run_files = 0 \
+             WHERE repository = $1 AND last_seen_run IS DISTINCT FROM $2",
+        )
+        .bind(repository)
+        .bind(run_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,536 @@
+//! The engine end to end against a real PostgreSQL: the hostile corpus, the
+//! seed's own case, a panicking chunker, re-runs, cancellation and a
+//! database that goes away mid-run.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use snag::index::chunk::{Chunk, ChunkError, chunk_file};
+use snag::index::outcome::{ErrorType, Outcome};
+use snag::index::progress::RunStatus;
+use snag::runner::{self, RunError, RunRequest, RunSummary};
+use snag::store::PageRequest;
+use snag::store::files::FileRecord;
+use support::{TestDb, hostile_corpus, snag};
+
+async fn index(db: &TestDb, request: RunRequest) -> RunSummary {
+    runner::start(db.store.clone(), request)
+        .await
+        .expect("start")
+        .wait()
+        .await
+        .expect("run")
+}
+
+async fn errors_by_file(db: &TestDb, repository: &str) -> HashMap<String, Vec<ErrorType>> {
+    let page = db
+        .store
+        .get_errors(repository, None, PageRequest::new(1000, 0).unwrap())
+        .await
+        .unwrap();
+    let mut by_file: HashMap<String, Vec<ErrorType>> = HashMap::new();
+    for e in page.errors {
+        by_file.entry(e.file_path).or_default().push(e.error_type);
+    }
+    by_file
+}
+
+#[tokio::test]
+async fn hostile_corpus_outcomes_match_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = hostile_corpus(dir.path());
+    let db = TestDb::new().await;
+    let mut request = RunRequest::new(dir.path());
+    request.repository = "hostile".into();
+    let summary = index(&db, request).await;
+    assert_eq!(summary.status, RunStatus::Completed);
+
+    let files: HashMap<String, FileRecord> = db
+        .store
+        .list_files(summary.run_id, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.file_path.clone(), f))
+        .collect();
+    assert_eq!(
+        files.len() as u64,
+        summary.files.total,
+        "one outcome per discovered file"
+    );
+    let errors = errors_by_file(&db, "hostile").await;
+
+    let mut matched = 0;
+    for case in expected.as_array().unwrap() {
+        let outcomes: Vec<&str> = case["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap())
+            .collect();
+        let path = match (case.get("path"), case.get("path_regex")) {
+            (Some(path), _) => path.as_str().unwrap().to_owned(),
+            (None, Some(pattern)) => {
+                let re = regex::Regex::new(pattern.as_str().unwrap()).unwrap();
+                files
+                    .keys()
+                    .find(|p| re.is_match(p))
+                    .cloned()
+                    .unwrap_or_else(|| panic!("no file matches {re}"))
+            }
+            _ => panic!("case without a path: {case}"),
+        };
+        if outcomes == ["excluded"] {
+            assert!(
+                !files.contains_key(&path),
+                "{path} should not be discovered"
+            );
+            continue;
+        }
+        let file = files
+            .get(&path)
+            .unwrap_or_else(|| panic!("{path} was not indexed"));
+        assert!(
+            outcomes.contains(&file.outcome.as_str()),
+            "{path}: outcome {} not in {outcomes:?}",
+            file.outcome
+        );
+        let recorded = errors.get(&path).cloned().unwrap_or_default();
+        match case["error"].as_str() {
+            None => assert!(
+                recorded.is_empty(),
+                "{path}: unexpected errors {recorded:?}"
+            ),
+            Some("*") => {}
+            Some(wanted) => assert!(
+                recorded.iter().any(|t| t.as_str() == wanted),
+                "{path}: wanted {wanted}, recorded {recorded:?}"
+            ),
+        }
+        matched += 1;
+    }
+    assert!(matched >= 25, "only {matched} cases checked");
+
+    // Every error row carries its run, fingerprint and, for syntax errors, a location.
+    let page = db
+        .store
+        .get_errors(
+            "hostile",
+            Some(ErrorType::ParsingError),
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    for e in &page.errors {
+        assert_eq!(e.run_id, Some(summary.run_id));
+        assert!(e.fingerprint.is_some());
+        assert!(e.line.is_some() && e.column.is_some(), "{e:?}");
+        assert!(
+            e.error_traceback
+                .as_deref()
+                .is_some_and(|t| t.contains('^'))
+        );
+        assert!(e.details["sites"].as_array().is_some_and(|s| !s.is_empty()));
+    }
+    let missing_brace = page
+        .errors
+        .iter()
+        .find(|e| e.file_path == "broken/missing-brace.ts")
+        .unwrap();
+    assert_eq!(missing_brace.line, Some(3));
+}
+
+#[tokio::test]
+async fn seed_case_is_a_parsing_error_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("seed.ts"),
+        "class Foo { invalid syntax )))))",
+    )
+    .unwrap();
+    let db = TestDb::new().await;
+    let summary = index(&db, RunRequest::new(dir.path())).await;
+    let repository = summary.repository.clone();
+    let page = db
+        .store
+        .get_errors(&repository, None, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    let error = &page.errors[0];
+    assert_eq!(error.error_type, ErrorType::ParsingError);
+    assert_eq!(error.file_path, "seed.ts");
+    assert_eq!(error.line, Some(1));
+    assert_eq!(error.language.as_deref(), Some("typescript"));
+    assert!(
+        error.error_message.starts_with("1:"),
+        "{}",
+        error.error_message
+    );
+}
+
+fn explosive_chunker(tree: &tree_sitter::Tree, text: &str) -> Result<Vec<Chunk>, ChunkError> {
+    if text.contains("detonate") {
+        panic!("the chunker hit a bug");
+    }
+    chunk_file(tree, text)
+}
+
+#[tokio::test]
+async fn a_panic_in_one_files_chunker_is_recorded_and_the_rest_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..20 {
+        std::fs::write(
+            dir.path().join(format!("ok{i}.ts")),
+            format!("export function f{i}() {{ return {i}; }}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("bomb.ts"), "export const detonate = 1;\n").unwrap();
+    let db = TestDb::new().await;
+    let mut request = RunRequest::new(dir.path());
+    request.settings.chunker = explosive_chunker;
+    let summary = index(&db, request).await;
+    assert_eq!(summary.status, RunStatus::Completed);
+    assert_eq!((summary.files.indexed, summary.files.failed), (20, 1));
+    let page = db
+        .store
+        .get_errors(&summary.repository, None, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    let error = &page.errors[0];
+    assert_eq!(
+        (error.file_path.as_str(), error.error_type),
+        ("bomb.ts", ErrorType::UnexpectedError)
+    );
+    assert!(
+        error.error_message.contains("the chunker hit a bug"),
+        "{}",
+        error.error_message
+    );
+    assert!(
+        error
+            .error_traceback
+            .as_deref()
+            .is_some_and(|t| !t.is_empty())
+    );
+}
+
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rerunning_an_unchanged_repository_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_corpus(dir.path());
+    let db = TestDb::new().await;
+    let first = index(&db, RunRequest::new(dir.path())).await;
+    let chunks = count(&db, "SELECT count(*) FROM code_chunks").await;
+    let errors = count(&db, "SELECT count(*) FROM indexing_errors").await;
+    assert!(chunks > 0 && errors > 0);
+    let second = index(&db, RunRequest::new(dir.path())).await;
+    assert_eq!(count(&db, "SELECT count(*) FROM code_chunks").await, chunks);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM indexing_errors").await,
+        errors
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM index_runs").await, 2);
+    assert_eq!(first.files, second.files);
+    // Groups saw both runs.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM error_groups WHERE first_seen_run <> last_seen_run"
+        )
+        .await,
+        count(&db, "SELECT count(*) FROM error_groups").await
+    );
+
+    // A resolved group that shows up again is regressed.
+    sqlx::query("UPDATE error_groups SET status = 'resolved'")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    index(&db, RunRequest::new(dir.path())).await;
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM error_groups WHERE status = 'regressed'"
+        )
+        .await,
+        count(&db, "SELECT count(*) FROM error_groups").await
+    );
+
+    // A file that is gone takes its chunks and errors with it.
+    std::fs::remove_file(dir.path().join("broken/late-error.ts")).unwrap();
+    index(&db, RunRequest::new(dir.path())).await;
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM code_chunks WHERE file_path = 'broken/late-error.ts'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM indexing_errors WHERE file_path = 'broken/late-error.ts'"
+        )
+        .await,
+        0
+    );
+}
+
+fn many_files(dir: &Path, n: usize) {
+    let body = "export function f(a: number): number {\n  return [a, a + 1].map((x) => x * 2).reduce((s, x) => s + x, 0);\n}\n".repeat(40);
+    for i in 0..n {
+        let sub = dir.join(format!("pkg{}", i % 10));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(format!("m{i}.ts")), &body).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn cancelling_keeps_what_was_done_and_marks_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    many_files(dir.path(), 3_000);
+    let db = TestDb::new().await;
+    let mut request = RunRequest::new(dir.path());
+    request.jobs = 1;
+    let handle = runner::start(db.store.clone(), request).await.unwrap();
+    while handle.progress.snapshot().done() < 20 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    handle.cancel();
+    let run_id = handle.run_id;
+    let summary = handle.wait().await.unwrap();
+    assert_eq!(summary.status, RunStatus::Cancelled);
+    assert!(
+        summary.files.total >= 20 && summary.files.total < 3_000,
+        "{:?}",
+        summary.files
+    );
+    let run = db.store.get_run(run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Cancelled);
+    assert_eq!(run.files_total as u64, summary.files.total);
+    assert_eq!(
+        count(
+            &db,
+            &format!("SELECT count(*) FROM indexed_files WHERE run_id = {run_id}")
+        )
+        .await as u64,
+        summary.files.total
+    );
+}
+
+#[tokio::test]
+async fn a_database_that_goes_away_stops_the_run_and_keeps_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    many_files(dir.path(), 3_000);
+    let db = TestDb::new().await;
+    let admin = TestDb::new().await;
+    let mut request = RunRequest::new(dir.path());
+    request.jobs = 1;
+    let handle = runner::start(db.store.clone(), request).await.unwrap();
+    let run_id = handle.run_id;
+    while handle.progress.snapshot().done() < 50 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // No new connections, and the existing ones are cut.
+    let name = &db.name;
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .execute(admin.store.pool())
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(name)
+        .execute(admin.store.pool())
+        .await
+        .unwrap();
+    // The database comes back a moment later, while the run is ending.
+    let reopen = {
+        let pool = admin.store.pool().clone();
+        let name = name.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+                .execute(&pool)
+                .await
+                .unwrap();
+        })
+    };
+    let result = handle.wait().await;
+    reopen.await.unwrap();
+    let Err(RunError::DatabaseLost { stored, .. }) = result else {
+        panic!("expected the run to stop: {result:?}")
+    };
+    assert!(stored >= 50, "{stored}");
+    let kept = count(
+        &db,
+        &format!("SELECT count(*) FROM indexed_files WHERE run_id = {run_id}"),
+    )
+    .await;
+    assert!(
+        kept as u64 >= stored && kept < 3_000,
+        "kept {kept}, stored {stored}"
+    );
+    let run = db.store.get_run(run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Failed);
+    assert!(
+        run.status_message
+            .unwrap_or_default()
+            .contains("database went away")
+    );
+}
+
+#[tokio::test]
+async fn headless_binary_prints_the_json_document_and_sets_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_corpus(dir.path());
+    let db = TestDb::new().await;
+    let out = snag()
+        .args(["--database-url", &db.url(), "--index"])
+        .arg(dir.path())
+        .args(["--repo", "web", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "run_id",
+        "repository",
+        "root",
+        "status",
+        "files",
+        "errors_by_type",
+        "chunks",
+        "duration_ms",
+        "files_per_sec",
+        "mb_per_sec",
+    ] {
+        assert!(doc.get(key).is_some(), "missing {key} in {doc}");
+    }
+    assert_eq!(doc["repository"], "web");
+    assert_eq!(doc["status"], "completed");
+    for key in ["total", "indexed", "partial", "failed", "skipped"] {
+        assert!(doc["files"][key].is_u64(), "files.{key}");
+    }
+    assert!(doc["errors_by_type"]["parsing_error"].as_u64().unwrap() >= 4);
+
+    // Thresholds: the corpus has failures, so a zero tolerance exits 1.
+    let out = snag()
+        .args(["--database-url", &db.url(), "index"])
+        .arg(dir.path())
+        .args(["--repo", "web", "--max-failure-rate", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-failure-rate"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("top error groups") && text.contains("broken/"),
+        "{text}"
+    );
+    let out = snag()
+        .args(["--database-url", &db.url(), "index"])
+        .arg(dir.path())
+        .args(["--max-errors", "1000", "--max-failure-rate", "90%"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+
+    // Per-file outcomes.
+    let out = snag()
+        .args([
+            "--database-url",
+            &db.url(),
+            "files",
+            "web",
+            "--outcome",
+            "partial",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = body["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    for file in files {
+        assert_eq!(file["outcome"], "partial");
+        for key in [
+            "file_path",
+            "outcome",
+            "skip_reason",
+            "language",
+            "chunks",
+            "error_type",
+        ] {
+            assert!(file.get(key).is_some(), "missing {key}");
+        }
+    }
+
+    // Usage trouble exits 2 with one line.
+    let out = snag()
+        .args(["--database-url", &db.url(), "index", "/nonexistent/dir"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a directory"));
+    let out = snag()
+        .args(["--database-url", &db.url(), "files", "nobody"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn outcomes_of_valid_files_are_never_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "barrel.ts",
+            "export * from './a';\nexport { b } from './b';\n",
+        ),
+        ("enum.ts", "export enum Color { Red, Green }\n"),
+        (
+            "types.ts",
+            "export type Id = string;\nexport interface User { id: Id }\n",
+        ),
+        ("config.js", "module.exports = { mode: 'production' };\n"),
+        ("a.test.ts", "test('x', () => {});\n"),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let db = TestDb::new().await;
+    let mut request = RunRequest::new(dir.path());
+    request.discovery.include_tests = true;
+    let summary = index(&db, request).await;
+    assert_eq!(summary.files.total, 5);
+    assert_eq!(summary.files.indexed, 5, "{:?}", summary.files);
+    let files = db
+        .store
+        .list_files(summary.run_id, Some(Outcome::Indexed))
+        .await
+        .unwrap();
+    assert!(files.iter().all(|f| f.chunks > 0), "{files:?}");
+}
