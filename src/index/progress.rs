@@ -128,7 +128,10 @@ impl RunProgress {
                 .unwrap_or(0);
             self.errors_by_type[index].fetch_add(1, Relaxed);
         }
-        self.bytes.fetch_add(report.bytes, Relaxed);
+        // Throughput counts the text that went through the engine.
+        if report.outcome != Outcome::Skipped {
+            self.bytes.fetch_add(report.bytes, Relaxed);
+        }
         self.chunks.fetch_add(report.chunks.len() as u64, Relaxed);
     }
 

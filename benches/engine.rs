@@ -1,0 +1,298 @@
+//! End-to-end throughput against raw tree-sitter, measured in one run.
+//!
+//! ```sh
+//! scripts/fetch-corpus.sh ~/.cache/snag-corpus   # real npm packages (see README)
+//! cargo bench --bench engine -- ~/.cache/snag-corpus
+//! ```
+//!
+//! Reports, on the files snag indexes with default options and the same
+//! number of threads: raw tree-sitter parse of in-memory text, raw read +
+//! parse, and snag's whole pipeline (walk, read, decode, parse, syntax
+//! errors, chunk, write to PostgreSQL), as files/s and MB/s with ratios,
+//! and snag's peak RSS on half of the corpus and on all of it (flat means
+//! memory does not grow with the number of files).
+//! Uses DATABASE_URL when set, else the private cluster, in a scratch
+//! database `snag_bench` that is dropped at the end.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use snag::index::discover::{Discovery, DiscoveryOptions, SourceFile};
+use snag::index::process::{FileProcessor, ProcessSettings};
+use snag::runner::{self, RunRequest};
+use snag::store::{DatabaseTarget, Store};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+const DATABASE: &str = "snag_bench";
+
+fn main() -> anyhow::Result<()> {
+    let corpus = corpus_dir()?;
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let files = discover(&corpus)?;
+    let max = ProcessSettings::default().max_file_size;
+    let parsed: Vec<&SourceFile> = files
+        .iter()
+        .filter(|f| std::fs::metadata(&f.path).is_ok_and(|m| m.len() <= max && m.len() > 0))
+        .collect();
+    let bytes: u64 = parsed
+        .iter()
+        .map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len()))
+        .sum();
+    println!(
+        "corpus {}: {} files discovered, {} parsed ({:.1} MB), {jobs} threads",
+        corpus.display(),
+        files.len(),
+        parsed.len(),
+        bytes as f64 / 1e6
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let options = runtime.block_on(scratch_database())?;
+
+    // Half the corpus first: peak RSS must not grow with the file count.
+    let half = runtime.block_on(end_to_end(&options, &corpus, jobs, Some(2)))?;
+    let rss_half = peak_rss_kib();
+    let full = runtime.block_on(end_to_end(&options, &corpus, jobs, None))?;
+    let rss_full = peak_rss_kib();
+
+    let texts: Vec<(snag::index::language::Language, String)> = parsed
+        .iter()
+        .filter_map(|f| Some((f.language, std::fs::read_to_string(&f.path).ok()?)))
+        .collect();
+    // Warm up the page cache and allocator so the baselines are not
+    // charged for a cold start the end-to-end runs already paid.
+    parse_all(&texts, jobs);
+    let parse_only = timed(|| parse_all(&texts, jobs));
+    let read_parse = timed(|| read_and_parse_all(&parsed, jobs));
+    let engine_only = timed(|| process_all(&files, jobs));
+
+    let rate = |d: Duration| {
+        (
+            parsed.len() as f64 / d.as_secs_f64(),
+            bytes as f64 / 1e6 / d.as_secs_f64(),
+        )
+    };
+    let (pf, pm) = rate(parse_only);
+    let (rf, rm) = rate(read_parse);
+    let (ef, em) = rate(full.0);
+    let (nf, nm) = rate(engine_only);
+    println!(
+        "raw tree-sitter parse (in memory) {:>8.0} files/s {:>6.2} MB/s",
+        pf, pm
+    );
+    println!(
+        "raw read + parse                  {:>8.0} files/s {:>6.2} MB/s",
+        rf, rm
+    );
+    println!(
+        "snag engine, no storage         {:>8.0} files/s {:>6.2} MB/s",
+        nf, nm
+    );
+    println!(
+        "snag end to end (+chunk +store)   {:>8.0} files/s {:>6.2} MB/s  ({} chunks)",
+        ef, em, full.1
+    );
+    println!(
+        "ratio end-to-end / parse-only {:.2}x, / read+parse {:.2}x",
+        parse_only.as_secs_f64() / full.0.as_secs_f64(),
+        read_parse.as_secs_f64() / full.0.as_secs_f64()
+    );
+    println!(
+        "peak RSS: {:.0} MB after half the corpus ({:.1} s), {:.0} MB after all of it",
+        rss_half as f64 / 1024.0,
+        half.0.as_secs_f64(),
+        rss_full as f64 / 1024.0
+    );
+    runtime.block_on(drop_database())?;
+    Ok(())
+}
+
+fn corpus_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("SNAG_BENCH_CORPUS").map(PathBuf::from))
+        .or_else(|| directories::BaseDirs::new().map(|d| d.cache_dir().join("snag-corpus")))
+        .unwrap_or_default();
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "no corpus at {}: download it with fetch-corpus.sh (see README) and pass its directory",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+fn discover(root: &Path) -> anyhow::Result<Vec<SourceFile>> {
+    let mut files = Vec::new();
+    Discovery::new(root, &DiscoveryOptions::default())?.walk(|item| {
+        if let Ok(file) = item {
+            files.push(file);
+        }
+        true
+    });
+    Ok(files)
+}
+
+fn admin_options() -> anyhow::Result<(PgConnectOptions, PgConnectOptions)> {
+    match DatabaseTarget::from_url_or_default(std::env::var("DATABASE_URL").ok().as_deref()) {
+        DatabaseTarget::Url(url) => {
+            let admin: PgConnectOptions = url.parse()?;
+            Ok((admin.clone(), admin.database(DATABASE)))
+        }
+        DatabaseTarget::Local(cluster) => {
+            cluster.ensure_running()?;
+            Ok((
+                cluster.connect_options("postgres"),
+                cluster.connect_options(DATABASE),
+            ))
+        }
+    }
+}
+
+async fn scratch_database() -> anyhow::Result<PgConnectOptions> {
+    let (admin, bench) = tokio::task::spawn_blocking(admin_options).await??;
+    let mut conn = PgConnection::connect_with(&admin).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
+        .execute(&mut conn)
+        .await?;
+    Ok(bench)
+}
+
+async fn drop_database() -> anyhow::Result<()> {
+    let (admin, _) = tokio::task::spawn_blocking(admin_options).await??;
+    let mut conn = PgConnection::connect_with(&admin).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
+/// One full run; `every` keeps one package folder in that many.
+async fn end_to_end(
+    options: &PgConnectOptions,
+    corpus: &Path,
+    jobs: usize,
+    every: Option<usize>,
+) -> anyhow::Result<(Duration, u64)> {
+    let store = Store::open_with(options.clone(), DATABASE).await?;
+    let mut request = RunRequest::new(corpus);
+    request.jobs = jobs;
+    if let Some(every) = every {
+        let mut folders: Vec<String> = std::fs::read_dir(corpus)?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        folders.sort();
+        request.discovery.excludes = folders
+            .iter()
+            .skip(1)
+            .step_by(every)
+            .map(|f| format!("{f}/**"))
+            .collect();
+    }
+    let started = Instant::now();
+    let summary = runner::start(store.clone(), request).await?.wait().await?;
+    let elapsed = started.elapsed();
+    store.close().await;
+    Ok((elapsed, summary.chunks))
+}
+
+fn timed(work: impl FnOnce()) -> Duration {
+    let started = Instant::now();
+    work();
+    started.elapsed()
+}
+
+/// Runs `work(i)` for every index on `jobs` threads.
+fn on_threads(
+    count: usize,
+    jobs: usize,
+    work: impl Fn(usize, &mut Vec<(snag::index::language::Language, tree_sitter::Parser)>) + Sync,
+) {
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                let mut parsers = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    work(i, &mut parsers);
+                }
+            });
+        }
+    });
+}
+
+fn parser_for(
+    parsers: &mut Vec<(snag::index::language::Language, tree_sitter::Parser)>,
+    language: snag::index::language::Language,
+) -> &mut tree_sitter::Parser {
+    let index = match parsers.iter().position(|(l, _)| *l == language) {
+        Some(i) => i,
+        None => {
+            let mut parser = tree_sitter::Parser::new();
+            parser
+                .set_language(&language.grammar())
+                .expect("grammar loads");
+            parsers.push((language, parser));
+            parsers.len() - 1
+        }
+    };
+    &mut parsers[index].1
+}
+
+fn parse_all(texts: &[(snag::index::language::Language, String)], jobs: usize) {
+    on_threads(texts.len(), jobs, |i, parsers| {
+        let (language, text) = &texts[i];
+        std::hint::black_box(parser_for(parsers, *language).parse(text, None));
+    });
+}
+
+fn read_and_parse_all(files: &[&SourceFile], jobs: usize) {
+    on_threads(files.len(), jobs, |i, parsers| {
+        if let Ok(text) = std::fs::read_to_string(&files[i].path) {
+            std::hint::black_box(parser_for(parsers, files[i].language).parse(&text, None));
+        }
+    });
+}
+
+/// The engine's per-file work (read, decode, parse, syntax errors, chunk)
+/// without the database.
+fn process_all(files: &[SourceFile], jobs: usize) {
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                let mut processor = FileProcessor::new(ProcessSettings::default());
+                while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    std::hint::black_box(processor.process(file));
+                }
+            });
+        }
+    });
+}
+
+/// VmHWM: the process's peak resident set, in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
