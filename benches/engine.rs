@@ -1,7 +1,7 @@
 //! End-to-end throughput against raw tree-sitter, measured in one run.
 //!
 //! ```sh
-//! scripts/fetch-corpus.sh ~/.cache/snag-corpus   # real npm packages (see README)
+//! scripts/fetch-corpus.sh ~/.cache/snag-corpus   # real npm packages
 //! cargo bench --bench engine -- ~/.cache/snag-corpus
 //! ```
 //!

@@ -152,14 +152,14 @@ pub fn snag() -> std::process::Command {
 
 /// Writes the hostile corpus into `dir` and returns its EXPECTED.json.
 /// The shared generator beside the checkout is preferred (it is the
-/// reference); the copy under tests/fixtures serves a lone checkout.
+/// reference); the copy under scripts/ serves a lone checkout.
 pub fn hostile_corpus(dir: &std::path::Path) -> serde_json::Value {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = manifest.join("../shared/scripts/make-hostile-corpus.py");
     let script = if shared.is_file() {
         shared
     } else {
-        manifest.join("tests/fixtures/make-hostile-corpus.py")
+        manifest.join("scripts/make-hostile-corpus.py")
     };
     let status = std::process::Command::new("python3")
         .arg(&script)
