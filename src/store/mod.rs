@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod errors;
 pub mod files;
+pub mod groups;
 pub mod runs;
 pub mod text;
 

@@ -1,0 +1,204 @@
+//! Error groups: the same problem across files and runs, with the triage
+//! status and note a developer gives it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::text::storable;
+use super::{Store, StoreError};
+use crate::index::outcome::ErrorType;
+
+/// Where a group stands in triage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupStatus {
+    Open,
+    Ignored,
+    Resolved,
+    /// Was resolved, then seen again.
+    Regressed,
+}
+
+impl GroupStatus {
+    pub const ALL: [GroupStatus; 4] = [
+        GroupStatus::Open,
+        GroupStatus::Ignored,
+        GroupStatus::Resolved,
+        GroupStatus::Regressed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupStatus::Open => "open",
+            GroupStatus::Ignored => "ignored",
+            GroupStatus::Resolved => "resolved",
+            GroupStatus::Regressed => "regressed",
+        }
+    }
+}
+
+impl fmt::Display for GroupStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for GroupStatus {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        GroupStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown group status `{name}`; expected one of: {}",
+                    GroupStatus::ALL.map(GroupStatus::as_str).join(", ")
+                )
+            })
+    }
+}
+
+impl TryFrom<String> for GroupStatus {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
+/// A group as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct GroupRecord {
+    pub group_id: i64,
+    pub repository: String,
+    pub fingerprint: String,
+    #[sqlx(try_from = "String")]
+    pub error_type: ErrorType,
+    pub title: String,
+    #[sqlx(try_from = "String")]
+    pub status: GroupStatus,
+    pub note: Option<String>,
+    pub first_seen_run: Option<i64>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_run: Option<i64>,
+    pub last_seen_at: DateTime<Utc>,
+    /// Errors recorded over all runs.
+    pub occurrences: i64,
+    /// Files affected in the latest run that saw it (0 once a complete run no
+    /// longer does).
+    pub last_run_files: i32,
+}
+
+const GROUP_COLUMNS: &str = "group_id, repository, fingerprint, error_type, title, status, note, first_seen_run, \
+     first_seen_at, last_seen_run, last_seen_at, occurrences, last_run_files";
+
+/// Which groups to list.
+#[derive(Debug, Clone, Default)]
+pub struct GroupQuery {
+    pub error_types: Vec<ErrorType>,
+    pub status: Option<GroupStatus>,
+    /// Case-insensitive substring of the title.
+    pub text: Option<String>,
+}
+
+impl Store {
+    /// A repository's groups, those affecting the most files first.
+    pub async fn list_groups(
+        &self,
+        repository: &str,
+        query: &GroupQuery,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<GroupRecord>, i64), StoreError> {
+        let types: Vec<&str> = query.error_types.iter().map(|t| t.as_str()).collect();
+        let filter = "repository = $1 AND (cardinality($2::text[]) = 0 OR error_type = ANY($2)) \
+             AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR title ILIKE '%' || $4 || '%')";
+        let text = query.text.as_deref().map(escape_like);
+        let total: i64 =
+            sqlx::query_scalar(&format!("SELECT count(*) FROM error_groups WHERE {filter}"))
+                .bind(repository)
+                .bind(&types)
+                .bind(query.status.map(GroupStatus::as_str))
+                .bind(&text)
+                .fetch_one(self.pool())
+                .await?;
+        let groups = sqlx::query_as(&format!(
+            "SELECT {GROUP_COLUMNS} FROM error_groups WHERE {filter} \
+             ORDER BY last_run_files DESC, occurrences DESC, group_id LIMIT $5 OFFSET $6"
+        ))
+        .bind(repository)
+        .bind(&types)
+        .bind(query.status.map(GroupStatus::as_str))
+        .bind(&text)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        Ok((groups, total))
+    }
+
+    pub async fn get_group(&self, group_id: i64) -> Result<Option<GroupRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {GROUP_COLUMNS} FROM error_groups WHERE group_id = $1"
+        ))
+        .bind(group_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn find_group(
+        &self,
+        repository: &str,
+        fingerprint: &str,
+    ) -> Result<Option<GroupRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {GROUP_COLUMNS} FROM error_groups WHERE repository = $1 AND fingerprint = $2"
+        ))
+        .bind(repository)
+        .bind(fingerprint)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Sets a group's triage status; `None` when there is no such group.
+    pub async fn set_group_status(
+        &self,
+        group_id: i64,
+        status: GroupStatus,
+    ) -> Result<Option<GroupRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE error_groups SET status = $2 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}"
+        ))
+        .bind(group_id)
+        .bind(status.as_str())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Replaces a group's note (an empty note removes it).
+    pub async fn set_group_note(
+        &self,
+        group_id: i64,
+        note: &str,
+    ) -> Result<Option<GroupRecord>, StoreError> {
+        let note = Some(storable(note.trim_end()).into_owned()).filter(|n| !n.is_empty());
+        Ok(sqlx::query_as(&format!(
+            "UPDATE error_groups SET note = $2 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}"
+        ))
+        .bind(group_id)
+        .bind(note)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}
+
+/// `%` and `_` in a user's search text are literal.
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
