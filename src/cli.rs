@@ -20,8 +20,9 @@ use crate::store::PageRequest;
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Without a command, snag opens the triage UI (`snag tui`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Args)]
@@ -29,10 +30,15 @@ pub struct GlobalArgs {
     /// PostgreSQL to use instead of the private cluster, e.g. postgres://user:pass@host/db
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+    /// UI theme: dark, light, or a themes/NAME.toml in the config directory (NO_COLOR turns colour off)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the triage UI; with PATH, start indexing it at once (the default command)
+    Tui(TuiArgs),
     /// Index a repository without the UI, for CI: progress, summary, exit codes (alias: --index)
     #[command(long_flag = "index")]
     Index(IndexArgs),
@@ -105,6 +111,23 @@ pub struct IndexArgs {
     /// Exit 1 when the run recorded more than N errors
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+}
+
+#[derive(Debug, Default, Args)]
+#[command(after_help = "Press ? in the UI for every key. Keys and the theme can be set in the config \
+    file (~/.config/snag/config.toml, or $SNAG_CONFIG): theme = \"light\" and [keys.list] x = \"mark_resolved\".")]
+pub struct TuiArgs {
+    /// A repository to index at once
+    pub path: Option<PathBuf>,
+    /// Name to store the results under [default: the directory's name]
+    #[arg(long = "repo", value_name = "NAME", requires = "path")]
+    pub repository: Option<String>,
+    /// Index test files too
+    #[arg(long, requires = "path")]
+    pub include_tests: bool,
+    /// Extensions to index, comma-separated
+    #[arg(long = "ext", value_name = "EXT", value_delimiter = ',', requires = "path")]
+    pub extensions: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -252,7 +275,7 @@ mod tests {
             "512K",
         ])
         .unwrap();
-        let Command::Index(args) = cli.command else {
+        let Some(Command::Index(args)) = cli.command else {
             panic!("not index")
         };
         assert_eq!(args.path, PathBuf::from("repo"));

@@ -12,3 +12,4 @@ pub mod report;
 pub mod runner;
 pub mod sanitize;
 pub mod store;
+pub mod tui;

@@ -4,17 +4,22 @@ mod db;
 mod errors;
 mod files;
 mod index;
+mod tui;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, TuiArgs};
 use crate::store::{DatabaseTarget, Store};
 
 /// Runs one command. An `Err` is usage, configuration or database trouble
 /// (exit code 2); thresholds and the like come back as an exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let target = DatabaseTarget::from_url_or_default(cli.global.database_url.as_deref());
-    match cli.command {
+    let Some(command) = cli.command else {
+        return tui::run(open(&target).await?, cli.global.theme, TuiArgs::default()).await;
+    };
+    match command {
+        Command::Tui(args) => tui::run(open(&target).await?, cli.global.theme, args).await,
         Command::Index(args) => index::run(&open(&target).await?, args).await,
         Command::Files(args) => files::list(&open(&target).await?, args).await,
         Command::Errors(args) => errors::list(&open(&target).await?, args).await,

@@ -283,3 +283,87 @@ where
         .await?;
     Ok(ids)
 }
+
+/// How the error list is ordered; every order ends in `error_id` so pages
+/// never overlap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorSort {
+    #[default]
+    Newest,
+    Path,
+    Type,
+}
+
+impl ErrorSort {
+    pub fn next(self) -> Self {
+        match self {
+            ErrorSort::Newest => ErrorSort::Path,
+            ErrorSort::Path => ErrorSort::Type,
+            ErrorSort::Type => ErrorSort::Newest,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorSort::Newest => "newest",
+            ErrorSort::Path => "path",
+            ErrorSort::Type => "type",
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            ErrorSort::Newest => "occurred_at DESC, error_id DESC",
+            ErrorSort::Path => "file_path, line NULLS FIRST, error_id",
+            ErrorSort::Type => "error_type, file_path, error_id",
+        }
+    }
+}
+
+/// The filters of the triage list: any of several types, a run, a group, and
+/// text found in the path or the message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErrorQuery {
+    pub repository: String,
+    pub run_id: Option<i64>,
+    /// Empty means every type.
+    pub error_types: Vec<ErrorType>,
+    pub fingerprint: Option<String>,
+    pub text: Option<String>,
+    pub sort: ErrorSort,
+}
+
+impl Store {
+    /// A page of errors matching `query`, and how many match in all.
+    pub async fn list_errors(&self, query: &ErrorQuery, limit: i64, offset: i64) -> Result<ErrorPage, StoreError> {
+        let types: Vec<&str> = query.error_types.iter().map(|t| t.as_str()).collect();
+        let text = query.text.as_deref().filter(|t| !t.is_empty()).map(super::groups::escape_like);
+        let filter = "repository = $1 AND ($2::bigint IS NULL OR run_id = $2) \
+             AND (cardinality($3::text[]) = 0 OR error_type = ANY($3)) \
+             AND ($4::text IS NULL OR fingerprint = $4) \
+             AND ($5::text IS NULL OR file_path ILIKE '%' || $5 || '%' OR error_message ILIKE '%' || $5 || '%')";
+        let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM indexing_errors WHERE {filter}"))
+            .bind(&query.repository)
+            .bind(query.run_id)
+            .bind(&types)
+            .bind(&query.fingerprint)
+            .bind(&text)
+            .fetch_one(self.pool())
+            .await?;
+        let errors = sqlx::query_as::<_, ErrorRecord>(&format!(
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE {filter} ORDER BY {} LIMIT $6 OFFSET $7",
+            query.sort.order_by()
+        ))
+        .bind(&query.repository)
+        .bind(query.run_id)
+        .bind(&types)
+        .bind(&query.fingerprint)
+        .bind(&text)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(ErrorPage { errors, total })
+    }
+}

@@ -17,7 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use cluster::{ClusterError, LocalCluster};
 
-pub use errors::{ErrorPage, ErrorRecord, NewError, PageRequest};
+pub use errors::{ErrorPage, ErrorQuery, ErrorRecord, ErrorSort, NewError, PageRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

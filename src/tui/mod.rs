@@ -1,0 +1,303 @@
+//! The triage terminal UI. `App` holds the state and turns keys into
+//! commands; this module owns the terminal and carries the commands out
+//! against the store and the engine, feeding results back as events.
+
+pub mod action;
+pub mod app;
+pub mod highlight;
+pub mod loader;
+pub mod theme;
+pub mod views;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use base64::Engine;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use app::{App, Command, Loaded, NewRun, PAGE_ROWS};
+use theme::Theme;
+
+use crate::config::Config;
+use crate::runner::{self, RunRequest};
+use crate::store::Store;
+
+/// How often the screen refreshes while a run is going on it.
+const FRAME: Duration = Duration::from_millis(100);
+/// A live dashboard reloads its database figures (top groups) this often.
+const DASHBOARD_RELOAD_FRAMES: u32 = 10;
+/// Groups listed at most; groups are few even when errors are many.
+const MAX_GROUPS: i64 = 1000;
+
+/// What `snag` / `snag tui` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct TuiOptions {
+    pub theme: Option<String>,
+    /// A run to start at once (`snag tui PATH`).
+    pub start: Option<RunRequest>,
+}
+
+/// Resolves the theme: NO_COLOR wins, then `--theme`, then the config file.
+pub fn resolve_theme(requested: Option<&str>, config: &Config) -> anyhow::Result<Theme> {
+    if Theme::no_color_requested() {
+        return Ok(Theme::monochrome());
+    }
+    let name = requested.or(config.theme.as_deref()).unwrap_or("dark");
+    Ok(Theme::load(name, crate::config::config_dir().as_deref())?)
+}
+
+pub async fn run(store: Store, options: TuiOptions) -> anyhow::Result<ExitCode> {
+    let config = Config::load()?;
+    let theme = resolve_theme(options.theme.as_deref(), &config)?;
+    let keymap = action::Keymap::with_overrides(&config.keys).map_err(|e| anyhow::anyhow!("config file [keys]: {e}"))?;
+    let mut app = App::new(keymap, theme);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut runtime = Runtime {
+        store,
+        tx,
+        runs: Vec::new(),
+    };
+    runtime.execute(Command::LoadRuns, &mut app);
+    if let Some(request) = options.start {
+        runtime.start_run(request);
+    }
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut app, &mut runtime, rx).await;
+    ratatui::restore();
+    result?;
+    runtime.finish().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    runtime: &mut Runtime,
+    mut loaded: mpsc::UnboundedReceiver<Loaded>,
+) -> anyhow::Result<()> {
+    let mut events = EventStream::new();
+    let mut frames = 0u32;
+    loop {
+        terminal.draw(|frame| views::draw(frame, app))?;
+        let commands = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    app.status = None;
+                    app.on_key(key)
+                }
+                Some(Ok(_)) => Vec::new(),
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(result) = loaded.recv() => app.on_loaded(result),
+            _ = tokio::time::sleep(FRAME), if app.is_animating() => {
+                frames += 1;
+                match app.dashboard.run_id {
+                    Some(run_id) if frames.is_multiple_of(DASHBOARD_RELOAD_FRAMES) => vec![Command::LoadDashboard { run_id }],
+                    _ => Vec::new(),
+                }
+            }
+        };
+        for command in commands {
+            match command {
+                // These take the terminal for a moment.
+                Command::OpenInEditor { path, line } => {
+                    drop(events);
+                    let outcome = open_in_editor(terminal, &path, line);
+                    events = EventStream::new();
+                    app.status = Some(outcome);
+                }
+                Command::Copy(text) => copy_to_clipboard(&text),
+                other => runtime.execute(other, app),
+            }
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+/// Carries out commands in background tasks; results arrive on `tx`.
+struct Runtime {
+    store: Store,
+    tx: mpsc::UnboundedSender<Loaded>,
+    /// Tasks of the runs started here.
+    runs: Vec<JoinHandle<()>>,
+}
+
+impl Runtime {
+    fn spawn<F>(&self, work: F)
+    where
+        F: Future<Output = Result<Loaded, crate::store::StoreError>> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let message = work.await.unwrap_or_else(|e| Loaded::Message(e.to_string()));
+            let _ = tx.send(message);
+        });
+    }
+
+    fn execute(&mut self, command: Command, app: &mut App) {
+        let store = self.store.clone();
+        match command {
+            Command::LoadRuns => self.spawn(async move { Ok(Loaded::Runs(store.list_runs(None, 500).await?)) }),
+            Command::LoadDashboard { run_id } => self.spawn(async move {
+                let Some(run) = store.get_run(run_id).await? else {
+                    return Ok(Loaded::Message(format!("run {run_id} is gone")));
+                };
+                let counts = store.run_error_counts(run_id).await?;
+                let groups = store.top_groups_for_run(run_id, 10).await?;
+                Ok(Loaded::Dashboard { run, counts, groups })
+            }),
+            Command::LoadErrors { generation, query, offset } => self.spawn(async move {
+                let page = store.list_errors(&query, PAGE_ROWS, offset).await?;
+                Ok(Loaded::Errors { generation, offset, rows: page.errors, total: page.total })
+            }),
+            Command::LoadGroups { generation, repository, query } => self.spawn(async move {
+                let (groups, total) = store.list_groups(&repository, &query, MAX_GROUPS, 0).await?;
+                Ok(Loaded::Groups { generation, groups, total })
+            }),
+            Command::LoadDetail { generation, error } => self.spawn(async move {
+                let run = match error.run_id {
+                    Some(run_id) => store.get_run(run_id).await?,
+                    None => None,
+                };
+                let root = run.as_ref().map(|r| PathBuf::from(&r.root));
+                let group = match &error.fingerprint {
+                    Some(fingerprint) => store.find_group(&error.repository, fingerprint).await?,
+                    None => None,
+                };
+                let started = run.as_ref().map(|r| r.started_at);
+                let for_file = root.clone();
+                let file = tokio::task::spawn_blocking(move || loader::load_file(for_file.as_deref(), &error, started))
+                    .await
+                    .unwrap_or_default();
+                Ok(Loaded::Detail { generation, file, group, root })
+            }),
+            Command::Highlight { generation, file, theme, start, end } => self.spawn(async move {
+                let window = tokio::task::spawn_blocking(move || {
+                    highlight::highlight_window(&file.lines, &file.extension, theme.as_deref(), start, end)
+                })
+                .await
+                .unwrap_or(highlight::HighlightedWindow { first: start, lines: Vec::new() });
+                Ok(Loaded::Highlighted { generation, window })
+            }),
+            Command::StartRun(new_run) => self.start_run(request_for(&new_run)),
+            Command::CancelRun { run_id } => {
+                if let Some(live) = app.live.get(&run_id) {
+                    live.cancel.cancel();
+                }
+            }
+            Command::SetGroupStatus { group_id, status } => self.spawn(async move {
+                match store.set_group_status(group_id, status).await? {
+                    Some(group) => Ok(Loaded::Group(group)),
+                    None => Ok(Loaded::Message(format!("group {group_id} is gone"))),
+                }
+            }),
+            Command::SaveNote { group_id, note } => self.spawn(async move {
+                match store.set_group_note(group_id, &note).await? {
+                    Some(group) => Ok(Loaded::Group(group)),
+                    None => Ok(Loaded::Message(format!("group {group_id} is gone"))),
+                }
+            }),
+            // Handled by the event loop, which owns the terminal.
+            Command::OpenInEditor { .. } | Command::Copy(_) => {}
+        }
+    }
+
+    fn start_run(&mut self, request: RunRequest) {
+        let store = self.store.clone();
+        let tx = self.tx.clone();
+        let repository = request.repository.clone();
+        let task = tokio::spawn(async move {
+            let handle = match runner::start(store, request).await {
+                Ok(handle) => handle,
+                Err(e) => {
+                    let _ = tx.send(Loaded::Message(format!("cannot start the run: {e}")));
+                    return;
+                }
+            };
+            let run_id = handle.run_id;
+            let _ = tx.send(Loaded::RunStarted {
+                run_id,
+                repository,
+                progress: std::sync::Arc::clone(&handle.progress),
+                cancel: handle.canceller(),
+            });
+            let message = match handle.wait().await {
+                Ok(summary) => format!(
+                    "run {run_id} {}: {} files, {} failed, {} partial",
+                    summary.status.as_str(),
+                    summary.files.total,
+                    summary.files.failed,
+                    summary.files.partial
+                ),
+                Err(e) => format!("run {run_id} stopped: {e}"),
+            };
+            let _ = tx.send(Loaded::RunEnded { run_id });
+            let _ = tx.send(Loaded::Message(message));
+        });
+        self.runs.push(task);
+    }
+
+    /// Waits for cancelled runs to store what they finished.
+    async fn finish(self) {
+        for task in self.runs {
+            if !task.is_finished() {
+                eprintln!("snag: waiting for runs to store their finished files…");
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+        }
+    }
+}
+
+fn request_for(new_run: &NewRun) -> RunRequest {
+    let mut request = RunRequest::new(&new_run.path);
+    request.repository = new_run.repository.clone();
+    request.discovery.include_tests = new_run.include_tests;
+    if !new_run.extensions.is_empty() {
+        request.discovery.extensions = new_run.extensions.clone();
+    }
+    request
+}
+
+/// Suspends the UI, runs `$VISUAL`/`$EDITOR` (vi by default) at the line,
+/// and takes the terminal back.
+fn open_in_editor(terminal: &mut DefaultTerminal, path: &std::path::Path, line: u32) -> String {
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .or_else(|| std::env::var("EDITOR").ok())
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_owned());
+    let mut words = editor.split_whitespace();
+    let Some(program) = words.next() else {
+        return "no editor configured".to_owned();
+    };
+    ratatui::restore();
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(format!("+{line}"))
+        .arg(path)
+        .status();
+    *terminal = ratatui::init();
+    let _ = terminal.clear();
+    match status {
+        Ok(s) if s.success() => format!("back from {program}"),
+        Ok(s) => format!("{program} exited with {s}"),
+        Err(e) => format!("cannot run {program}: {e}"),
+    }
+}
+
+/// OSC 52: the terminal puts the text on the clipboard, over SSH too.
+fn copy_to_clipboard(text: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}

@@ -1,0 +1,144 @@
+//! Drawing: one module per screen, plus the frame around them (title bar,
+//! footer with the keys that matter, overlays).
+
+mod dashboard;
+mod detail;
+mod list;
+mod overlays;
+mod runs;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::action::Action;
+use super::app::{App, Screen};
+use crate::sanitize;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let [header, body, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(frame.area());
+    draw_header(frame, app, header);
+    match app.screen {
+        Screen::Runs => runs::draw(frame, app, body),
+        Screen::Dashboard => dashboard::draw(frame, app, body),
+        Screen::List => list::draw(frame, app, body),
+        Screen::Detail => detail::draw(frame, app, body),
+    }
+    draw_footer(frame, app, footer);
+    overlays::draw(frame, app);
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let place = match app.screen {
+        Screen::Runs => "runs".to_owned(),
+        Screen::Dashboard => format!("run {}", app.dashboard.run_id.unwrap_or_default()),
+        Screen::List => {
+            let what = if app.list.grouped { "groups" } else { "errors" };
+            format!("{} › {what}", sanitize::line(&app.list.repository))
+        }
+        Screen::Detail => "error".to_owned(),
+    };
+    let live = if app.live.is_empty() {
+        String::new()
+    } else {
+        format!("  ● {} running", app.live.len())
+    };
+    let line = Line::from(vec![
+        Span::styled(" snag ", app.theme.selection),
+        Span::styled(format!(" {place}"), app.theme.title),
+        Span::styled(live, app.theme.warning),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The actions worth a hint on each screen.
+fn hints(screen: Screen) -> &'static [Action] {
+    match screen {
+        Screen::Runs => &[Action::Open, Action::NewRun, Action::ShowErrors, Action::CancelRun, Action::Help, Action::Quit],
+        Screen::Dashboard => &[Action::ShowErrors, Action::ShowGroups, Action::CancelRun, Action::Back, Action::Help],
+        Screen::List => &[
+            Action::Open,
+            Action::ToggleType1,
+            Action::AllTypes,
+            Action::Search,
+            Action::ToggleGrouping,
+            Action::CycleSort,
+            Action::MarkResolved,
+            Action::Back,
+            Action::Help,
+        ],
+        Screen::Detail => &[
+            Action::NextSite,
+            Action::OpenInEditor,
+            Action::CopyLocation,
+            Action::MarkIgnored,
+            Action::EditNote,
+            Action::Back,
+            Action::Help,
+        ],
+    }
+}
+
+fn short_label(action: Action) -> &'static str {
+    match action {
+        Action::Open => "open",
+        Action::NewRun => "new run",
+        Action::ShowErrors => "errors",
+        Action::ShowGroups => "groups",
+        Action::CancelRun => "cancel",
+        Action::Help => "help",
+        Action::Quit => "quit",
+        Action::Back => "back",
+        Action::ToggleType1 => "types",
+        Action::AllTypes => "all",
+        Action::Search => "search",
+        Action::ToggleGrouping => "group",
+        Action::CycleSort => "sort",
+        Action::MarkResolved => "resolve",
+        Action::NextSite => "next site",
+        Action::OpenInEditor => "edit",
+        Action::CopyLocation => "copy",
+        Action::MarkIgnored => "ignore",
+        Action::EditNote => "note",
+        _ => "",
+    }
+}
+
+fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
+    let mut spans = Vec::new();
+    if let Some(status) = &app.status {
+        spans.push(Span::styled(format!("{} ", sanitize::line(status)), app.theme.warning));
+    }
+    for action in hints(app.screen) {
+        let Some(key) = app.keymap.keys_for(app.screen.context(), *action).into_iter().next() else {
+            continue;
+        };
+        let key = if *action == Action::ToggleType1 { "1-8".to_owned() } else { key.to_string() };
+        spans.push(Span::styled(key, app.theme.accent));
+        spans.push(Span::styled(format!(" {}  ", short_label(*action)), app.theme.muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Shortens text to `width` characters with an ellipsis.
+pub(super) fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The style for an outcome or status word.
+pub(super) fn status_style(app: &App, word: &str) -> Style {
+    match word {
+        "running" | "partial" | "regressed" => app.theme.warning,
+        "failed" | "cancelled" | "open" => app.theme.error,
+        "completed" | "indexed" | "resolved" => app.theme.success,
+        _ => app.theme.skipped,
+    }
+}

@@ -1,0 +1,100 @@
+//! Pop-ups over the screen: help, the new-run form, the note editor and the
+//! quit confirmation.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::tui::app::{App, NewRunForm, Overlay};
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help) => draw_help(frame, app),
+        Some(Overlay::ConfirmQuit) => {
+            let area = popup(frame.area(), 50, 5);
+            let text = vec![
+                Line::from(format!("{} run(s) still going.", app.live.len())),
+                Line::from("Quit and cancel them? (their finished files are kept)"),
+                Line::from(Span::styled("y: quit   any other key: stay", app.theme.accent)),
+            ];
+            frame.render_widget(Clear, area);
+            frame.render_widget(Paragraph::new(text).block(bordered(app, " quit? ")), area);
+        }
+        Some(Overlay::Note { editor, .. }) => {
+            let area = popup(frame.area(), 70, 12);
+            frame.render_widget(Clear, area);
+            let block = bordered(app, " note on the group — ctrl-s saves, esc cancels ");
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            frame.render_widget(&**editor, inner);
+        }
+        Some(Overlay::NewRun(form)) => draw_form(frame, app, form),
+    }
+}
+
+fn bordered<'a>(app: &App, title: &'a str) -> Block<'a> {
+    Block::default().borders(Borders::ALL).border_style(app.theme.accent).title(title)
+}
+
+/// A centred rectangle of at most the given size.
+fn popup(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
+    cell
+}
+
+fn draw_help(frame: &mut Frame, app: &App) {
+    let mut lines = Vec::new();
+    for (context, actions) in app.keymap.all() {
+        if actions.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(Span::styled(context.label(), app.theme.title)));
+        for (action, keys) in actions {
+            let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<16}", keys.join(" ")), app.theme.accent),
+                Span::styled(action.description(), app.theme.text),
+            ]));
+        }
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "Keys can be changed in the config file's [keys] table (see README).",
+        app.theme.muted,
+    )));
+    let area = popup(frame.area(), 72, 200);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(bordered(app, " keys — ? or esc closes ")), area);
+}
+
+fn draw_form(frame: &mut Frame, app: &App, form: &NewRunForm) {
+    let area = popup(frame.area(), 70, 13);
+    frame.render_widget(Clear, area);
+    let block = bordered(app, " new run — tab moves, space toggles, enter starts, esc cancels ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(3),
+        Constraint::Length(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .split(inner);
+    for (i, label) in NewRunForm::LABELS.iter().enumerate() {
+        let style = if form.focus == i { app.theme.accent } else { app.theme.border };
+        let field_block = Block::default().borders(Borders::ALL).border_style(style).title(format!(" {label} "));
+        let field_area = field_block.inner(rows[i]);
+        frame.render_widget(field_block, rows[i]);
+        frame.render_widget(&form.fields[i], field_area);
+    }
+    let check = if form.include_tests { "[x]" } else { "[ ]" };
+    let style = if form.focus == 3 { app.theme.selection } else { app.theme.text };
+    frame.render_widget(Paragraph::new(format!("{check} include test files")).style(style), rows[3]);
+    if let Some(error) = &form.error {
+        frame.render_widget(Paragraph::new(crate::sanitize::line(error).into_owned()).style(app.theme.error), rows[4]);
+    }
+}
