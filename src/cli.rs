@@ -114,8 +114,10 @@ pub struct IndexArgs {
 }
 
 #[derive(Debug, Default, Args)]
-#[command(after_help = "Press ? in the UI for every key. Keys and the theme can be set in the config \
-    file (~/.config/snag/config.toml, or $SNAG_CONFIG): theme = \"light\" and [keys.list] x = \"mark_resolved\".")]
+#[command(
+    after_help = "Press ? in the UI for every key. Keys and the theme can be set in the config \
+    file (~/.config/snag/config.toml, or $SNAG_CONFIG): theme = \"light\" and [keys.list] x = \"mark_resolved\"."
+)]
 pub struct TuiArgs {
     /// A repository to index at once
     pub path: Option<PathBuf>,
@@ -126,7 +128,12 @@ pub struct TuiArgs {
     #[arg(long, requires = "path")]
     pub include_tests: bool,
     /// Extensions to index, comma-separated
-    #[arg(long = "ext", value_name = "EXT", value_delimiter = ',', requires = "path")]
+    #[arg(
+        long = "ext",
+        value_name = "EXT",
+        value_delimiter = ',',
+        requires = "path"
+    )]
     pub extensions: Vec<String>,
 }
 

@@ -85,7 +85,8 @@ mod tests {
 
     #[test]
     fn config_parses_theme_and_keys_and_rejects_typos() {
-        let config: Config = toml::from_str("theme = \"light\"\n[keys.list]\nx = \"mark_resolved\"\n").unwrap();
+        let config: Config =
+            toml::from_str("theme = \"light\"\n[keys.list]\nx = \"mark_resolved\"\n").unwrap();
         assert_eq!(config.theme.as_deref(), Some("light"));
         assert_eq!(config.keys.len(), 1);
         assert!(toml::from_str::<Config>("them = \"light\"\n").is_err());

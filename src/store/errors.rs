@@ -336,21 +336,32 @@ pub struct ErrorQuery {
 
 impl Store {
     /// A page of errors matching `query`, and how many match in all.
-    pub async fn list_errors(&self, query: &ErrorQuery, limit: i64, offset: i64) -> Result<ErrorPage, StoreError> {
+    pub async fn list_errors(
+        &self,
+        query: &ErrorQuery,
+        limit: i64,
+        offset: i64,
+    ) -> Result<ErrorPage, StoreError> {
         let types: Vec<&str> = query.error_types.iter().map(|t| t.as_str()).collect();
-        let text = query.text.as_deref().filter(|t| !t.is_empty()).map(super::groups::escape_like);
+        let text = query
+            .text
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(super::groups::escape_like);
         let filter = "repository = $1 AND ($2::bigint IS NULL OR run_id = $2) \
              AND (cardinality($3::text[]) = 0 OR error_type = ANY($3)) \
              AND ($4::text IS NULL OR fingerprint = $4) \
              AND ($5::text IS NULL OR file_path ILIKE '%' || $5 || '%' OR error_message ILIKE '%' || $5 || '%')";
-        let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM indexing_errors WHERE {filter}"))
-            .bind(&query.repository)
-            .bind(query.run_id)
-            .bind(&types)
-            .bind(&query.fingerprint)
-            .bind(&text)
-            .fetch_one(self.pool())
-            .await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM indexing_errors WHERE {filter}"
+        ))
+        .bind(&query.repository)
+        .bind(query.run_id)
+        .bind(&types)
+        .bind(&query.fingerprint)
+        .bind(&text)
+        .fetch_one(self.pool())
+        .await?;
         let errors = sqlx::query_as::<_, ErrorRecord>(&format!(
             "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE {filter} ORDER BY {} LIMIT $6 OFFSET $7",
             query.sort.order_by()

@@ -125,7 +125,13 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 5] = [Context::Global, Context::Runs, Context::Dashboard, Context::List, Context::Detail];
+    pub const ALL: [Context; 5] = [
+        Context::Global,
+        Context::Runs,
+        Context::Dashboard,
+        Context::List,
+        Context::Detail,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -313,7 +319,11 @@ impl Keymap {
         for (context, keys) in overrides {
             for (key, action) in keys {
                 let key = Key::parse(key)?;
-                keymap.bindings.entry(*context).or_default().insert(key, *action);
+                keymap
+                    .bindings
+                    .entry(*context)
+                    .or_default()
+                    .insert(key, *action);
             }
         }
         Ok(keymap)
@@ -322,17 +332,25 @@ impl Keymap {
     /// The action for a key in a context; the context's own bindings win.
     pub fn action(&self, context: Context, event: &KeyEvent) -> Option<Action> {
         let key = Key::from_event(event)?;
-        let lookup = |c: Context| self.bindings.get(&c).and_then(|keys| keys.get(&key)).copied();
+        let lookup = |c: Context| {
+            self.bindings
+                .get(&c)
+                .and_then(|keys| keys.get(&key))
+                .copied()
+        };
         lookup(context).or_else(|| lookup(Context::Global))
     }
 
-    /// Keys bound to an action in a context (or globally), for hints.
+    /// Keys bound to an action in a context (or globally), plain keys
+    /// before ones with modifiers, for hints.
     pub fn keys_for(&self, context: Context, action: Action) -> Vec<Key> {
-        [context, Context::Global]
+        let mut keys: Vec<Key> = [context, Context::Global]
             .iter()
             .filter_map(|c| self.bindings.get(c))
             .flat_map(|keys| keys.iter().filter(|(_, a)| **a == action).map(|(k, _)| *k))
-            .collect()
+            .collect();
+        keys.sort_by_key(|k| k.ctrl || k.alt);
+        keys
     }
 
     /// Every binding, grouped by context, for the help screen.
@@ -361,18 +379,44 @@ mod tests {
         let n = key(KeyCode::Char('n'), KeyModifiers::NONE);
         assert_eq!(map.action(Context::Runs, &n), Some(Action::NewRun));
         assert_eq!(map.action(Context::Detail, &n), Some(Action::NextSite));
-        assert_eq!(map.action(Context::Detail, &key(KeyCode::Down, KeyModifiers::NONE)), Some(Action::Down));
-        assert_eq!(map.action(Context::List, &key(KeyCode::Char('1'), KeyModifiers::NONE)), Some(Action::ToggleType1));
-        assert_eq!(map.action(Context::Runs, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
-        assert_eq!(Action::ToggleType1.toggled_type(), Some(ErrorType::ParsingError));
+        assert_eq!(
+            map.action(Context::Detail, &key(KeyCode::Down, KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
+        assert_eq!(
+            map.action(Context::List, &key(KeyCode::Char('1'), KeyModifiers::NONE)),
+            Some(Action::ToggleType1)
+        );
+        assert_eq!(
+            map.action(
+                Context::Runs,
+                &key(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            Action::ToggleType1.toggled_type(),
+            Some(ErrorType::ParsingError)
+        );
     }
 
     #[test]
     fn overrides_replace_defaults() {
-        let overrides: KeyOverrides = toml::from_str("[list]\nx = \"mark_resolved\"\n[global]\n\"ctrl-q\" = \"quit\"\n").unwrap();
+        let overrides: KeyOverrides =
+            toml::from_str("[list]\nx = \"mark_resolved\"\n[global]\n\"ctrl-q\" = \"quit\"\n")
+                .unwrap();
         let map = Keymap::with_overrides(&overrides).unwrap();
-        assert_eq!(map.action(Context::List, &key(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::MarkResolved));
-        assert_eq!(map.action(Context::Runs, &key(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(
+            map.action(Context::List, &key(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Action::MarkResolved)
+        );
+        assert_eq!(
+            map.action(
+                Context::Runs,
+                &key(KeyCode::Char('q'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Quit)
+        );
         let bad: KeyOverrides = toml::from_str("[list]\n\"hyper-x\" = \"quit\"\n").unwrap();
         assert!(Keymap::with_overrides(&bad).is_err());
         assert!(toml::from_str::<KeyOverrides>("[list]\nx = \"explode\"\n").is_err());
@@ -380,7 +424,16 @@ mod tests {
 
     #[test]
     fn keys_round_trip_through_text() {
-        for text in ["q", "ctrl-c", "G", "pagedown", "space", "f5", "alt-enter", "?"] {
+        for text in [
+            "q",
+            "ctrl-c",
+            "G",
+            "pagedown",
+            "space",
+            "f5",
+            "alt-enter",
+            "?",
+        ] {
             assert_eq!(Key::parse(text).unwrap().to_string(), text);
         }
     }
@@ -388,8 +441,10 @@ mod tests {
     #[test]
     fn every_action_has_a_default_key() {
         let map = Keymap::default();
-        let bound: std::collections::BTreeSet<Action> =
-            map.all().flat_map(|(_, actions)| actions.into_iter().map(|(a, _)| a)).collect();
+        let bound: std::collections::BTreeSet<Action> = map
+            .all()
+            .flat_map(|(_, actions)| actions.into_iter().map(|(a, _)| a))
+            .collect();
         assert_eq!(bound.len(), 36, "{bound:?}");
     }
 }

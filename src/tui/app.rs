@@ -50,16 +50,46 @@ impl Screen {
 #[derive(Debug, Clone)]
 pub enum Command {
     LoadRuns,
-    LoadDashboard { run_id: i64 },
-    LoadErrors { generation: u64, query: ErrorQuery, offset: i64 },
-    LoadGroups { generation: u64, repository: String, query: GroupQuery },
-    LoadDetail { generation: u64, error: Box<ErrorRecord> },
-    Highlight { generation: u64, file: Arc<FileText>, theme: Option<String>, start: usize, end: usize },
+    LoadDashboard {
+        run_id: i64,
+    },
+    LoadErrors {
+        generation: u64,
+        query: ErrorQuery,
+        offset: i64,
+    },
+    LoadGroups {
+        generation: u64,
+        repository: String,
+        query: GroupQuery,
+    },
+    LoadDetail {
+        generation: u64,
+        error: Box<ErrorRecord>,
+    },
+    Highlight {
+        generation: u64,
+        file: Arc<FileText>,
+        theme: Option<String>,
+        start: usize,
+        end: usize,
+    },
     StartRun(NewRun),
-    CancelRun { run_id: i64 },
-    SetGroupStatus { group_id: i64, status: GroupStatus },
-    SaveNote { group_id: i64, note: String },
-    OpenInEditor { path: PathBuf, line: u32 },
+    CancelRun {
+        run_id: i64,
+    },
+    SetGroupStatus {
+        group_id: i64,
+        status: GroupStatus,
+    },
+    SaveNote {
+        group_id: i64,
+        note: String,
+    },
+    OpenInEditor {
+        path: PathBuf,
+        line: u32,
+    },
     Copy(String),
 }
 
@@ -86,20 +116,49 @@ pub struct FileText {
 #[derive(Debug)]
 pub enum Loaded {
     Runs(Vec<RunRecord>),
-    Dashboard { run: RunRecord, counts: BTreeMap<ErrorType, i64>, groups: Vec<RunGroup> },
-    Errors { generation: u64, offset: i64, rows: Vec<ErrorRecord>, total: i64 },
-    Groups { generation: u64, groups: Vec<GroupRecord>, total: i64 },
-    Detail { generation: u64, file: FileText, group: Option<GroupRecord>, root: Option<PathBuf> },
-    Highlighted { generation: u64, window: HighlightedWindow },
+    Dashboard {
+        run: RunRecord,
+        counts: BTreeMap<ErrorType, i64>,
+        groups: Vec<RunGroup>,
+    },
+    Errors {
+        generation: u64,
+        offset: i64,
+        rows: Vec<ErrorRecord>,
+        total: i64,
+    },
+    Groups {
+        generation: u64,
+        groups: Vec<GroupRecord>,
+        total: i64,
+    },
+    Detail {
+        generation: u64,
+        file: FileText,
+        group: Option<GroupRecord>,
+        root: Option<PathBuf>,
+    },
+    Highlighted {
+        generation: u64,
+        window: HighlightedWindow,
+    },
     Group(GroupRecord),
-    RunStarted { run_id: i64, repository: String, progress: Arc<RunProgress>, cancel: CancellationToken },
-    RunEnded { run_id: i64 },
+    RunStarted {
+        run_id: i64,
+        repository: String,
+        progress: Arc<RunProgress>,
+        cancel: CancellationToken,
+    },
+    RunEnded {
+        run_id: i64,
+    },
     Message(String),
 }
 
 /// A run started from this UI.
 #[derive(Debug, Clone)]
 pub struct LiveRun {
+    pub repository: String,
     pub progress: Arc<RunProgress>,
     pub cancel: CancellationToken,
 }
@@ -209,7 +268,12 @@ impl DetailState {
             (Some(line), Some(column)) => {
                 let end_line = self.error.end_line.unwrap_or(line);
                 let end_column = self.error.end_column.unwrap_or(column + 1);
-                vec![(line as u32, column as u32, end_line as u32, end_column as u32)]
+                vec![(
+                    line as u32,
+                    column as u32,
+                    end_line as u32,
+                    end_column as u32,
+                )]
             }
             _ => Vec::new(),
         }
@@ -221,7 +285,10 @@ pub enum Overlay {
     Help,
     ConfirmQuit,
     NewRun(Box<NewRunForm>),
-    Note { group_id: i64, editor: Box<TextArea<'static>> },
+    Note {
+        group_id: i64,
+        editor: Box<TextArea<'static>>,
+    },
 }
 
 pub struct NewRunForm {
@@ -233,7 +300,11 @@ pub struct NewRunForm {
 }
 
 impl NewRunForm {
-    pub const LABELS: [&'static str; 3] = ["path", "repository (default: the directory's name)", "extensions (default: all)"];
+    pub const LABELS: [&'static str; 3] = [
+        "path",
+        "repository (default: the directory's name)",
+        "extensions (default: all)",
+    ];
 
     fn new(path: &str) -> Self {
         let field = |text: &str| {
@@ -286,7 +357,9 @@ impl App {
             status: None,
             quit: false,
             generation: 0,
-            cwd: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+            cwd: std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -320,7 +393,10 @@ impl App {
         let overlay = self.overlay.take()?;
         let (keep, commands) = match overlay {
             Overlay::Help => {
-                let close = matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter);
+                let close = matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+                );
                 (if close { None } else { Some(Overlay::Help) }, Vec::new())
             }
             Overlay::ConfirmQuit => match key.code {
@@ -333,8 +409,12 @@ impl App {
                 }
                 _ => (None, Vec::new()),
             },
-            Overlay::Note { group_id, mut editor } => {
-                let save = key.code == KeyCode::Char('s') && key.modifiers.contains(KeyModifiers::CONTROL);
+            Overlay::Note {
+                group_id,
+                mut editor,
+            } => {
+                let save =
+                    key.code == KeyCode::Char('s') && key.modifiers.contains(KeyModifiers::CONTROL);
                 if save {
                     let note = editor.lines().join("\n");
                     (None, vec![Command::SaveNote { group_id, note }])
@@ -351,7 +431,11 @@ impl App {
         Some(commands)
     }
 
-    fn on_form_key(&mut self, mut form: Box<NewRunForm>, key: KeyEvent) -> (Option<Overlay>, Vec<Command>) {
+    fn on_form_key(
+        &mut self,
+        mut form: Box<NewRunForm>,
+        key: KeyEvent,
+    ) -> (Option<Overlay>, Vec<Command>) {
         match key.code {
             KeyCode::Esc => return (None, Vec::new()),
             KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 4,
@@ -365,7 +449,9 @@ impl App {
                 }
                 let repository = Some(form.value(1))
                     .filter(|r| !r.is_empty())
-                    .unwrap_or_else(|| crate::runner::default_repository_name(std::path::Path::new(&path)));
+                    .unwrap_or_else(|| {
+                        crate::runner::default_repository_name(std::path::Path::new(&path))
+                    });
                 let extensions = form
                     .value(2)
                     .split([',', ' '])
@@ -524,7 +610,8 @@ impl App {
                 Vec::new()
             }
             Screen::List if self.list.grouped => {
-                self.list.group_selected = step(self.list.group_selected, delta, self.list.groups.len());
+                self.list.group_selected =
+                    step(self.list.group_selected, delta, self.list.groups.len());
                 Vec::new()
             }
             Screen::List => {
@@ -556,7 +643,11 @@ impl App {
         let query = list.error_query();
         self.list.loading = true;
         let generation = self.next_generation();
-        vec![Command::LoadErrors { generation, query, offset }]
+        vec![Command::LoadErrors {
+            generation,
+            query,
+            offset,
+        }]
     }
 
     fn open(&mut self) -> Vec<Command> {
@@ -590,7 +681,10 @@ impl App {
                     visible_lines: Cell::new(20),
                 });
                 self.screen = Screen::Detail;
-                vec![Command::LoadDetail { generation, error: Box::new(error) }]
+                vec![Command::LoadDetail {
+                    generation,
+                    error: Box::new(error),
+                }]
             }
             Screen::Detail => Vec::new(),
         }
@@ -599,7 +693,12 @@ impl App {
     fn refresh(&mut self) -> Vec<Command> {
         match self.screen {
             Screen::Runs => vec![Command::LoadRuns],
-            Screen::Dashboard => self.dashboard.run_id.map(|run_id| Command::LoadDashboard { run_id }).into_iter().collect(),
+            Screen::Dashboard => self
+                .dashboard
+                .run_id
+                .map(|run_id| Command::LoadDashboard { run_id })
+                .into_iter()
+                .collect(),
             Screen::List => self.reload_list(),
             Screen::Detail => match &self.detail {
                 Some(detail) => {
@@ -623,11 +722,11 @@ impl App {
 
     fn current_run(&self) -> Option<&RunRecord> {
         let run_id = self.current_run_id()?;
-        self.runs
-            .runs
-            .iter()
-            .find(|r| r.run_id == run_id)
-            .or(self.dashboard.run.as_ref().filter(|r| r.run_id == run_id))
+        self.runs.runs.iter().find(|r| r.run_id == run_id).or(self
+            .dashboard
+            .run
+            .as_ref()
+            .filter(|r| r.run_id == run_id))
     }
 
     fn cancel_selected_run(&mut self) -> Vec<Command> {
@@ -752,7 +851,8 @@ impl App {
         match self.selected_group_id() {
             Some(group_id) => vec![Command::SetGroupStatus { group_id, status }],
             None => {
-                self.status = Some("select a group (Tab shows groups) or open an error first".to_owned());
+                self.status =
+                    Some("select a group (Tab shows groups) or open an error first".to_owned());
                 Vec::new()
             }
         }
@@ -760,17 +860,27 @@ impl App {
 
     fn edit_note(&mut self) -> Vec<Command> {
         let Some(group_id) = self.selected_group_id() else {
-            self.status = Some("select a group (Tab shows groups) or open an error first".to_owned());
+            self.status =
+                Some("select a group (Tab shows groups) or open an error first".to_owned());
             return Vec::new();
         };
         let note = match self.screen {
-            Screen::Detail => self.detail.as_ref().and_then(|d| d.group.as_ref()?.note.clone()),
+            Screen::Detail => self
+                .detail
+                .as_ref()
+                .and_then(|d| d.group.as_ref()?.note.clone()),
             _ => self.list.selected_group().and_then(|g| g.note.clone()),
         };
         // Notes can come from the API too: nothing raw reaches the terminal.
-        let note = note.map(|n| crate::sanitize::block(&n).into_owned()).unwrap_or_default();
+        let note = note
+            .map(|n| crate::sanitize::block(&n).into_owned())
+            .unwrap_or_default();
         let lines: Vec<String> = note.lines().map(str::to_owned).collect();
-        let editor = if lines.is_empty() { TextArea::default() } else { TextArea::new(lines) };
+        let editor = if lines.is_empty() {
+            TextArea::default()
+        } else {
+            TextArea::new(lines)
+        };
         self.overlay = Some(Overlay::Note {
             group_id,
             editor: Box::new(editor),
@@ -794,7 +904,10 @@ impl App {
         }
         .or(error.line.map(|l| l as u32))
         .unwrap_or(1);
-        Some((file.unwrap_or_else(|| PathBuf::from(&error.file_path)), line))
+        Some((
+            file.unwrap_or_else(|| PathBuf::from(&error.file_path)),
+            line,
+        ))
     }
 
     /// Results coming back from commands. Stale ones (an older generation
@@ -805,14 +918,23 @@ impl App {
                 self.runs.selected = self.runs.selected.min(runs.len().saturating_sub(1));
                 self.runs.runs = runs;
             }
-            Loaded::Dashboard { run, counts, groups } => {
+            Loaded::Dashboard {
+                run,
+                counts,
+                groups,
+            } => {
                 if self.dashboard.run_id == Some(run.run_id) {
                     self.dashboard.run = Some(run);
                     self.dashboard.counts = counts;
                     self.dashboard.groups = groups;
                 }
             }
-            Loaded::Errors { generation, offset, rows, total } => {
+            Loaded::Errors {
+                generation,
+                offset,
+                rows,
+                total,
+            } => {
                 if generation == self.generation {
                     self.list.loading = false;
                     self.list.window_offset = offset;
@@ -821,15 +943,27 @@ impl App {
                     self.list.selected = self.list.selected.clamp(0, (total - 1).max(0));
                 }
             }
-            Loaded::Groups { generation, groups, total } => {
+            Loaded::Groups {
+                generation,
+                groups,
+                total,
+            } => {
                 if generation == self.generation {
                     self.list.loading = false;
                     self.list.groups = groups;
                     self.list.group_total = total;
-                    self.list.group_selected = self.list.group_selected.min(self.list.groups.len().saturating_sub(1));
+                    self.list.group_selected = self
+                        .list
+                        .group_selected
+                        .min(self.list.groups.len().saturating_sub(1));
                 }
             }
-            Loaded::Detail { generation, file, group, .. } => {
+            Loaded::Detail {
+                generation,
+                file,
+                group,
+                ..
+            } => {
                 if generation == self.generation
                     && let Some(detail) = &mut self.detail
                 {
@@ -847,18 +981,38 @@ impl App {
             }
             Loaded::Group(group) => {
                 self.status = Some(format!("group {} is now {}", group.group_id, group.status));
-                if let Some(g) = self.list.groups.iter_mut().find(|g| g.group_id == group.group_id) {
+                if let Some(g) = self
+                    .list
+                    .groups
+                    .iter_mut()
+                    .find(|g| g.group_id == group.group_id)
+                {
                     *g = group.clone();
                 }
                 if let Some(detail) = &mut self.detail
-                    && detail.group.as_ref().is_some_and(|g| g.group_id == group.group_id)
+                    && detail
+                        .group
+                        .as_ref()
+                        .is_some_and(|g| g.group_id == group.group_id)
                 {
                     detail.group = Some(group);
                 }
             }
-            Loaded::RunStarted { run_id, repository, progress, cancel } => {
-                self.live.insert(run_id, LiveRun { progress, cancel });
+            Loaded::RunStarted {
+                run_id,
+                repository,
+                progress,
+                cancel,
+            } => {
                 self.status = Some(format!("run {run_id} of {repository} started"));
+                self.live.insert(
+                    run_id,
+                    LiveRun {
+                        repository,
+                        progress,
+                        cancel,
+                    },
+                );
                 let mut commands = self.show_dashboard(run_id);
                 commands.push(Command::LoadRuns);
                 return commands;
@@ -891,6 +1045,8 @@ fn step(index: usize, delta: i64, len: usize) -> usize {
     if len == 0 {
         return 0;
     }
-    let moved = (index as i64).saturating_add(delta).clamp(0, len as i64 - 1);
+    let moved = (index as i64)
+        .saturating_add(delta)
+        .clamp(0, len as i64 - 1);
     moved as usize
 }

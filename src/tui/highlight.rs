@@ -61,7 +61,12 @@ pub fn highlight_window(
     };
     let mut highlighter = HighlightLines::new(syntax, theme);
     let mut out = Vec::with_capacity(end - start);
-    for (index, line) in lines.iter().enumerate().take(end).skip(start.saturating_sub(LEAD_IN)) {
+    for (index, line) in lines
+        .iter()
+        .enumerate()
+        .take(end)
+        .skip(start.saturating_sub(LEAD_IN))
+    {
         if line.chars().count() > MAX_HIGHLIGHT_CHARS {
             // Minified code: plain, and the highlighter starts afresh after it.
             highlighter = HighlightLines::new(syntax, theme);
@@ -86,7 +91,10 @@ pub fn highlight_window(
             Err(_) => plain_line(line),
         });
     }
-    HighlightedWindow { first: start, lines: out }
+    HighlightedWindow {
+        first: start,
+        lines: out,
+    }
 }
 
 /// Each bundled grammar answers to these extensions.
@@ -140,8 +148,11 @@ mod tests {
         let file = lines("export function add(a: number): number {\n  return a + 1;\n}");
         let window = highlight_window(&file, "ts", Some("Monokai Extended"), 0, 3);
         assert_eq!(window.lines.len(), 3);
-        let colours: std::collections::HashSet<_> =
-            window.lines[0].spans.iter().filter_map(|s| s.style.fg).collect();
+        let colours: std::collections::HashSet<_> = window.lines[0]
+            .spans
+            .iter()
+            .filter_map(|s| s.style.fg)
+            .collect();
         assert!(colours.len() >= 2, "{:?}", window.lines[0]);
         assert_eq!(window.lines[1].to_string(), "  return a + 1;");
     }
@@ -162,7 +173,12 @@ mod tests {
         assert_eq!(window.lines[0].spans.len(), 1);
         assert!(!window.lines[1].to_string().contains('\x1b'));
         let plain = highlight_window(&file, "js", None, 0, 2);
-        assert!(plain.lines.iter().all(|l| l.spans.iter().all(|s| s.style.fg.is_none())));
+        assert!(
+            plain
+                .lines
+                .iter()
+                .all(|l| l.spans.iter().all(|s| s.style.fg.is_none()))
+        );
     }
 
     #[test]

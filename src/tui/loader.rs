@@ -12,17 +12,27 @@ use crate::store::ErrorRecord;
 /// The file of `error` under the run's root, decoded as the engine would,
 /// lossily when it could not be decoded (so there is always something to
 /// show), with a notice when it changed since the run or is gone.
-pub fn load_file(root: Option<&Path>, error: &ErrorRecord, run_started: Option<DateTime<Utc>>) -> FileText {
+pub fn load_file(
+    root: Option<&Path>,
+    error: &ErrorRecord,
+    run_started: Option<DateTime<Utc>>,
+) -> FileText {
     let path = match root {
         Some(root) => root.join(&error.file_path),
         None => PathBuf::from(&error.file_path),
     };
-    let extension = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) => {
             return FileText {
-                notice: Some(format!("{} cannot be read now ({e}); the traceback shows what was recorded", path.display())),
+                notice: Some(format!(
+                    "{} cannot be read now ({e}); the traceback shows what was recorded",
+                    path.display()
+                )),
                 path,
                 extension,
                 lines: Vec::new(),
@@ -31,7 +41,12 @@ pub fn load_file(root: Option<&Path>, error: &ErrorRecord, run_started: Option<D
     };
     let changed = run_started.and_then(|started| {
         let modified: DateTime<Utc> = std::fs::metadata(&path).ok()?.modified().ok()?.into();
-        (modified > started).then(|| format!("changed since the run (modified {}); showing it as it is now", modified.format("%Y-%m-%d %H:%M")))
+        (modified > started).then(|| {
+            format!(
+                "changed since the run (modified {}); showing it as it is now",
+                modified.format("%Y-%m-%d %H:%M")
+            )
+        })
     });
     let text = match decode(&bytes) {
         Source::Text(text) => text,
@@ -74,13 +89,21 @@ mod tests {
     #[test]
     fn reads_decodes_and_notices_changes() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.ts"), b"\xEF\xBB\xBFconst a = 1;\nconst b = 2;\n").unwrap();
+        std::fs::write(
+            dir.path().join("a.ts"),
+            b"\xEF\xBB\xBFconst a = 1;\nconst b = 2;\n",
+        )
+        .unwrap();
         let before = Utc::now() - chrono::Duration::hours(1);
         let file = load_file(Some(dir.path()), &error("a.ts"), Some(before));
         assert_eq!(file.lines, ["const a = 1;", "const b = 2;"]);
         assert_eq!(file.extension, "ts");
         assert!(file.notice.unwrap().contains("changed since the run"));
-        let fresh = load_file(Some(dir.path()), &error("a.ts"), Some(Utc::now() + chrono::Duration::hours(1)));
+        let fresh = load_file(
+            Some(dir.path()),
+            &error("a.ts"),
+            Some(Utc::now() + chrono::Duration::hours(1)),
+        );
         assert_eq!(fresh.notice, None);
     }
 

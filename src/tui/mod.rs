@@ -55,7 +55,8 @@ pub fn resolve_theme(requested: Option<&str>, config: &Config) -> anyhow::Result
 pub async fn run(store: Store, options: TuiOptions) -> anyhow::Result<ExitCode> {
     let config = Config::load()?;
     let theme = resolve_theme(options.theme.as_deref(), &config)?;
-    let keymap = action::Keymap::with_overrides(&config.keys).map_err(|e| anyhow::anyhow!("config file [keys]: {e}"))?;
+    let keymap = action::Keymap::with_overrides(&config.keys)
+        .map_err(|e| anyhow::anyhow!("config file [keys]: {e}"))?;
     let mut app = App::new(keymap, theme);
     let (tx, rx) = mpsc::unbounded_channel();
     let mut runtime = Runtime {
@@ -138,7 +139,9 @@ impl Runtime {
     {
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let message = work.await.unwrap_or_else(|e| Loaded::Message(e.to_string()));
+            let message = work
+                .await
+                .unwrap_or_else(|e| Loaded::Message(e.to_string()));
             let _ = tx.send(message);
         });
     }
@@ -146,22 +149,47 @@ impl Runtime {
     fn execute(&mut self, command: Command, app: &mut App) {
         let store = self.store.clone();
         match command {
-            Command::LoadRuns => self.spawn(async move { Ok(Loaded::Runs(store.list_runs(None, 500).await?)) }),
+            Command::LoadRuns => {
+                self.spawn(async move { Ok(Loaded::Runs(store.list_runs(None, 500).await?)) })
+            }
             Command::LoadDashboard { run_id } => self.spawn(async move {
                 let Some(run) = store.get_run(run_id).await? else {
                     return Ok(Loaded::Message(format!("run {run_id} is gone")));
                 };
                 let counts = store.run_error_counts(run_id).await?;
                 let groups = store.top_groups_for_run(run_id, 10).await?;
-                Ok(Loaded::Dashboard { run, counts, groups })
+                Ok(Loaded::Dashboard {
+                    run,
+                    counts,
+                    groups,
+                })
             }),
-            Command::LoadErrors { generation, query, offset } => self.spawn(async move {
+            Command::LoadErrors {
+                generation,
+                query,
+                offset,
+            } => self.spawn(async move {
                 let page = store.list_errors(&query, PAGE_ROWS, offset).await?;
-                Ok(Loaded::Errors { generation, offset, rows: page.errors, total: page.total })
+                Ok(Loaded::Errors {
+                    generation,
+                    offset,
+                    rows: page.errors,
+                    total: page.total,
+                })
             }),
-            Command::LoadGroups { generation, repository, query } => self.spawn(async move {
-                let (groups, total) = store.list_groups(&repository, &query, MAX_GROUPS, 0).await?;
-                Ok(Loaded::Groups { generation, groups, total })
+            Command::LoadGroups {
+                generation,
+                repository,
+                query,
+            } => self.spawn(async move {
+                let (groups, total) = store
+                    .list_groups(&repository, &query, MAX_GROUPS, 0)
+                    .await?;
+                Ok(Loaded::Groups {
+                    generation,
+                    groups,
+                    total,
+                })
             }),
             Command::LoadDetail { generation, error } => self.spawn(async move {
                 let run = match error.run_id {
@@ -175,17 +203,39 @@ impl Runtime {
                 };
                 let started = run.as_ref().map(|r| r.started_at);
                 let for_file = root.clone();
-                let file = tokio::task::spawn_blocking(move || loader::load_file(for_file.as_deref(), &error, started))
-                    .await
-                    .unwrap_or_default();
-                Ok(Loaded::Detail { generation, file, group, root })
-            }),
-            Command::Highlight { generation, file, theme, start, end } => self.spawn(async move {
-                let window = tokio::task::spawn_blocking(move || {
-                    highlight::highlight_window(&file.lines, &file.extension, theme.as_deref(), start, end)
+                let file = tokio::task::spawn_blocking(move || {
+                    loader::load_file(for_file.as_deref(), &error, started)
                 })
                 .await
-                .unwrap_or(highlight::HighlightedWindow { first: start, lines: Vec::new() });
+                .unwrap_or_default();
+                Ok(Loaded::Detail {
+                    generation,
+                    file,
+                    group,
+                    root,
+                })
+            }),
+            Command::Highlight {
+                generation,
+                file,
+                theme,
+                start,
+                end,
+            } => self.spawn(async move {
+                let window = tokio::task::spawn_blocking(move || {
+                    highlight::highlight_window(
+                        &file.lines,
+                        &file.extension,
+                        theme.as_deref(),
+                        start,
+                        end,
+                    )
+                })
+                .await
+                .unwrap_or(highlight::HighlightedWindow {
+                    first: start,
+                    lines: Vec::new(),
+                });
                 Ok(Loaded::Highlighted { generation, window })
             }),
             Command::StartRun(new_run) => self.start_run(request_for(&new_run)),

@@ -12,7 +12,9 @@ const BUILT_IN: [(&str, &str); 2] = [
 
 #[derive(Debug, thiserror::Error)]
 pub enum ThemeError {
-    #[error("unknown theme `{0}`: use dark, light, or a file themes/{0}.toml in the config directory")]
+    #[error(
+        "unknown theme `{0}`: use dark, light, or a file themes/{0}.toml in the config directory"
+    )]
     Unknown(String),
     #[error("theme `{name}` is invalid: {message}")]
     Invalid { name: String, message: String },
@@ -81,7 +83,11 @@ impl Theme {
             message,
         };
         let file: ThemeFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        let color = |value: &str| value.parse::<Color>().map_err(|_| invalid(format!("`{value}` is not a colour")));
+        let color = |value: &str| {
+            value
+                .parse::<Color>()
+                .map_err(|_| invalid(format!("`{value}` is not a colour")))
+        };
         let fg = |value: &str| color(value).map(|c| Style::default().fg(c));
         let c = &file.colors;
         Ok(Theme {
@@ -142,13 +148,19 @@ mod tests {
             let theme = Theme::load(name, None).unwrap();
             assert_eq!(theme.name, name);
             let syntax = theme.syntax_theme.unwrap();
-            assert!(crate::tui::highlight::syntax_theme(&syntax).is_some(), "{syntax}");
+            assert!(
+                crate::tui::highlight::syntax_theme(&syntax).is_some(),
+                "{syntax}"
+            );
         }
     }
 
     #[test]
     fn unknown_and_invalid_themes_are_clear_errors() {
-        assert!(matches!(Theme::load("neon", None), Err(ThemeError::Unknown(_))));
+        assert!(matches!(
+            Theme::load("neon", None),
+            Err(ThemeError::Unknown(_))
+        ));
         let bad = include_str!("../../themes/dark.toml").replace("\"cyan\"", "\"not-a-colour\"");
         let err = Theme::parse("bad", &bad).unwrap_err().to_string();
         assert!(err.contains("not-a-colour"), "{err}");
@@ -158,7 +170,8 @@ mod tests {
     fn user_themes_come_from_the_config_directory() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("themes")).unwrap();
-        let text = include_str!("../../themes/light.toml").replace("name = \"light\"", "name = \"mine\"");
+        let text =
+            include_str!("../../themes/light.toml").replace("name = \"light\"", "name = \"mine\"");
         std::fs::write(dir.path().join("themes/mine.toml"), text).unwrap();
         assert_eq!(Theme::load("mine", Some(dir.path())).unwrap().name, "mine");
     }

@@ -32,16 +32,26 @@ fn figures(app: &App) -> Option<Figures> {
     let run_id = app.dashboard.run_id?;
     if let Some(live) = app.live.get(&run_id) {
         let p = live.progress.snapshot();
-        let eta = p.eta().map(|d| format!(", ETA {} s", d.as_secs())).unwrap_or_default();
+        let eta = p
+            .eta()
+            .map(|d| format!(", ETA {} s", d.as_secs()))
+            .unwrap_or_default();
         return Some(Figures {
             status: "running".to_owned(),
             done: p.done(),
-            total: p.discovery_finished.then_some(p.discovered).or(Some(p.discovered)),
+            total: p
+                .discovery_finished
+                .then_some(p.discovered)
+                .or(Some(p.discovered)),
             indexed: p.indexed,
             partial: p.partial,
             failed: p.failed,
             skipped: p.skipped,
-            rate: format!("{:.0} files/s, {:.1} MB/s{eta}", p.files_per_sec(), p.mb_per_sec()),
+            rate: format!(
+                "{:.0} files/s, {:.1} MB/s{eta}",
+                p.files_per_sec(),
+                p.mb_per_sec()
+            ),
             current: p.current_file.clone(),
             errors: p.errors_by_type,
         });
@@ -60,7 +70,12 @@ fn figures(app: &App) -> Option<Figures> {
         partial: run.files_partial.max(0) as u64,
         failed: run.files_failed.max(0) as u64,
         skipped: run.files_skipped.max(0) as u64,
-        errors: app.dashboard.counts.iter().map(|(t, n)| (*t, (*n).max(0) as u64)).collect(),
+        errors: app
+            .dashboard
+            .counts
+            .iter()
+            .map(|(t, n)| (*t, (*n).max(0) as u64))
+            .collect(),
         rate: if seconds > 0.0 {
             format!("{:.0} files/s over {seconds:.1} s", total as f64 / seconds)
         } else {
@@ -75,12 +90,26 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new("loading…").style(app.theme.muted), area);
         return;
     };
-    let repository = app.dashboard.run.as_ref().map(|r| sanitize::line(&r.repository).into_owned()).unwrap_or_default();
+    let repository = match (
+        &app.dashboard.run,
+        app.dashboard.run_id.and_then(|id| app.live.get(&id)),
+    ) {
+        (_, Some(live)) => sanitize::line(&live.repository).into_owned(),
+        (Some(run), None) => sanitize::line(&run.repository).into_owned(),
+        (None, None) => String::new(),
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(app.theme.border)
         .title(Line::from(vec![
-            Span::styled(format!(" run {} · {} · ", app.dashboard.run_id.unwrap_or_default(), repository), app.theme.title),
+            Span::styled(
+                format!(
+                    " run {} · {} · ",
+                    app.dashboard.run_id.unwrap_or_default(),
+                    repository
+                ),
+                app.theme.title,
+            ),
             Span::styled(format!("{} ", f.status), status_style(app, &f.status)),
         ]));
     let inner = block.inner(area);
@@ -94,7 +123,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     .areas(inner);
 
     let total = f.total.unwrap_or(0).max(f.done);
-    let ratio = if total == 0 { 0.0 } else { f.done as f64 / total as f64 };
+    let ratio = if total == 0 {
+        0.0
+    } else {
+        f.done as f64 / total as f64
+    };
     frame.render_widget(
         Gauge::default()
             .gauge_style(app.theme.accent)
@@ -104,17 +137,30 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     );
 
     let considered = f.done.saturating_sub(f.skipped);
-    let success = if considered == 0 { 0.0 } else { 100.0 * f.indexed as f64 / considered as f64 };
-    let count = |label: &str, n: u64, style| vec![Span::styled(format!("{n} "), style), Span::styled(format!("{label}   "), app.theme.muted)];
+    let success = if considered == 0 {
+        0.0
+    } else {
+        100.0 * f.indexed as f64 / considered as f64
+    };
+    let count = |label: &str, n: u64, style| {
+        vec![
+            Span::styled(format!("{n} "), style),
+            Span::styled(format!("{label}   "), app.theme.muted),
+        ]
+    };
     let mut spans = Vec::new();
     spans.extend(count("indexed", f.indexed, app.theme.success));
     spans.extend(count("partial", f.partial, app.theme.warning));
     spans.extend(count("failed", f.failed, app.theme.error));
     spans.extend(count("skipped", f.skipped, app.theme.skipped));
-    spans.push(Span::styled(format!("success {success:.1}%"), app.theme.text));
+    spans.push(Span::styled(
+        format!("success {success:.1}%"),
+        app.theme.text,
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)), outcomes);
 
-    let [chart, groups] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
+    let [chart, groups] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
     draw_chart(frame, app, &f.errors, chart);
     draw_groups(frame, app, groups);
 
@@ -128,9 +174,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 
 /// The error-type breakdown, one bar per type with errors.
 fn draw_chart(frame: &mut Frame, app: &App, errors: &BTreeMap<ErrorType, u64>, area: Rect) {
-    let block = Block::default().borders(Borders::ALL).border_style(app.theme.border).title(" errors by type ");
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border)
+        .title(" errors by type ");
     if errors.is_empty() {
-        frame.render_widget(Paragraph::new("no errors").style(app.theme.success).block(block), area);
+        frame.render_widget(
+            Paragraph::new("no errors")
+                .style(app.theme.success)
+                .block(block),
+            area,
+        );
         return;
     }
     let bars: Vec<Bar> = errors
@@ -167,7 +221,12 @@ fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
         .collect();
     let title = " top error groups (files) ";
     frame.render_widget(
-        List::new(items).block(Block::default().borders(Borders::ALL).border_style(app.theme.border).title(title)),
+        List::new(items).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(app.theme.border)
+                .title(title),
+        ),
         area,
     );
 }

@@ -17,14 +17,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let Some(detail) = &app.detail else {
         return;
     };
-    let [source, info] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
+    let [source, info] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
     draw_source(frame, app, detail, source);
     draw_info(frame, app, detail, info);
 }
 
 fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
     let path = sanitize::line(&detail.error.file_path).into_owned();
-    let block = Block::default().borders(Borders::ALL).border_style(app.theme.border).title(format!(" {path} "));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border)
+        .title(format!(" {path} "));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(file) = &detail.file else {
@@ -37,7 +41,10 @@ fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
     ])
     .areas(inner);
     if let Some(notice) = &file.notice {
-        frame.render_widget(Paragraph::new(sanitize::line(notice).into_owned()).style(app.theme.warning), notice_area);
+        frame.render_widget(
+            Paragraph::new(sanitize::line(notice).into_owned()).style(app.theme.warning),
+            notice_area,
+        );
     }
     detail.visible_lines.set(code_area.height);
     let sites = detail.sites();
@@ -59,18 +66,43 @@ fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
             let is_current = current.is_some_and(|s| (s.0..=s.2).contains(&number));
             let mut code = clip_line(code, width);
             if is_current && let Some((line, column, end_line, end_column)) = current {
-                let from = if number == line { display_column(raw, column as usize) } else { 0 };
-                let to = if number == end_line { display_column(raw, end_column as usize) } else { usize::MAX };
-                code = mark(code, from, to.max(from + 1), app.theme.error.add_modifier(Modifier::UNDERLINED | Modifier::BOLD));
+                let from = if number == line {
+                    display_column(raw, column as usize)
+                } else {
+                    0
+                };
+                let to = if number == end_line {
+                    display_column(raw, end_column as usize)
+                } else {
+                    usize::MAX
+                };
+                code = mark(
+                    code,
+                    from,
+                    to.max(from + 1),
+                    app.theme
+                        .error
+                        .add_modifier(Modifier::UNDERLINED | Modifier::BOLD),
+                );
             }
-            let marker = if is_current { "▶" } else if on_error { "•" } else { " " };
+            let marker = if is_current {
+                "▶"
+            } else if on_error {
+                "•"
+            } else {
+                " "
+            };
             let mut spans = vec![
                 Span::styled(format!("{number:>gutter$} "), app.theme.line_number),
                 Span::styled(format!("{marker} "), app.theme.error),
             ];
             spans.extend(code.spans);
             let line = Line::from(spans);
-            if on_error { line.style(app.theme.error_line) } else { line }
+            if on_error {
+                line.style(app.theme.error_line)
+            } else {
+                line
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), code_area);
@@ -133,38 +165,80 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
     let e = &detail.error;
     let muted = app.theme.muted;
     let field = |label: &str, value: String, style: Style| {
-        Line::from(vec![Span::styled(format!("{label:<10}"), muted), Span::styled(value, style)])
+        Line::from(vec![
+            Span::styled(format!("{label:<10}"), muted),
+            Span::styled(value, style),
+        ])
     };
     let mut lines = vec![
-        Line::from(Span::styled(sanitize::line(&e.error_message).into_owned(), app.theme.error.add_modifier(Modifier::BOLD))),
+        Line::from(Span::styled(
+            sanitize::line(&e.error_message).into_owned(),
+            app.theme.error.add_modifier(Modifier::BOLD),
+        )),
         Line::default(),
         field("type", e.error_type.to_string(), app.theme.error),
-        field("language", e.language.clone().unwrap_or_else(|| "-".into()), app.theme.text),
-        field("run", e.run_id.map_or("-".into(), |r| r.to_string()), app.theme.text),
-        field("when", e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(), app.theme.text),
+        field(
+            "language",
+            e.language.clone().unwrap_or_else(|| "-".into()),
+            app.theme.text,
+        ),
+        field(
+            "run",
+            e.run_id.map_or("-".into(), |r| r.to_string()),
+            app.theme.text,
+        ),
+        field(
+            "when",
+            e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            app.theme.text,
+        ),
     ];
     if let Some(construct) = e.details["construct"].as_str() {
-        lines.push(field("construct", sanitize::line(construct).into_owned(), app.theme.text));
+        lines.push(field(
+            "construct",
+            sanitize::line(construct).into_owned(),
+            app.theme.text,
+        ));
     }
     if let Some(group) = &detail.group {
-        lines.push(field("group", format!("{} · {} files", group.status, group.last_run_files), status_style(app, group.status.as_str())));
+        lines.push(field(
+            "group",
+            format!("{} · {} files", group.status, group.last_run_files),
+            status_style(app, group.status.as_str()),
+        ));
         if let Some(note) = &group.note {
             for (i, note_line) in sanitize::block(note).lines().enumerate() {
-                lines.push(field(if i == 0 { "note" } else { "" }, note_line.to_owned(), app.theme.warning));
+                lines.push(field(
+                    if i == 0 { "note" } else { "" },
+                    note_line.to_owned(),
+                    app.theme.warning,
+                ));
             }
         }
     }
     let sites = detail.sites();
     if !sites.is_empty() {
         lines.push(Line::default());
-        let total = e.details["total_sites"].as_u64().unwrap_or(sites.len() as u64);
-        lines.push(Line::from(Span::styled(format!("sites ({total}) — n/N to jump"), app.theme.title)));
+        let total = e.details["total_sites"]
+            .as_u64()
+            .unwrap_or(sites.len() as u64);
+        lines.push(Line::from(Span::styled(
+            format!("sites ({total}) — n/N to jump"),
+            app.theme.title,
+        )));
         let described = e.details["sites"].as_array();
         for (i, (line, column, _, _)) in sites.iter().enumerate() {
             let site = described.and_then(|s| s.get(i));
             let what = site.map(describe_site).unwrap_or_default();
-            let style = if i == detail.site { app.theme.selection } else { app.theme.text };
-            lines.push(Line::from(Span::styled(format!("{line}:{column} {}", sanitize::line(&what)), style)));
+            let style = if i == detail.site {
+                app.theme.selection
+            } else {
+                app.theme.text
+            };
+            lines.push(Line::from(Span::styled(
+                format!("{line}:{column} {}", sanitize::line(&what)),
+                style,
+            )));
         }
     }
     if let Some(traceback) = &e.error_traceback {
@@ -174,19 +248,33 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
             lines.push(Line::from(Span::styled(line.to_owned(), muted)));
         }
     }
-    let block = Block::default().borders(Borders::ALL).border_style(app.theme.border).title(" error ");
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border)
+        .title(" error ");
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
 }
 
 /// "unexpected `+` in lexical_declaration < program" from a stored site.
 fn describe_site(site: &serde_json::Value) -> String {
-    let tokens: Vec<&str> = site["tokens"].as_array().map(|t| t.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+    let tokens: Vec<&str> = site["tokens"]
+        .as_array()
+        .map(|t| t.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
     let what = match site["kind"].as_str() {
         Some("missing") => format!("missing `{}`", tokens.join(" ")),
         _ if tokens.is_empty() => "unexpected end of input".to_owned(),
         _ => format!("at `{}`", tokens.join(" ")),
     };
-    let context: Vec<&str> = site["context"].as_array().map(|c| c.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+    let context: Vec<&str> = site["context"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
     if context.is_empty() {
         what
     } else {

@@ -12,7 +12,8 @@ use crate::sanitize;
 use crate::tui::app::App;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let [filters, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
+    let [filters, table] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
     draw_filters(frame, app, filters);
     if app.list.grouped {
         draw_groups(frame, app, table);
@@ -25,30 +26,51 @@ fn draw_filters(frame: &mut Frame, app: &App, area: Rect) {
     let list = &app.list;
     let mut types = vec![Span::styled("type ", app.theme.muted)];
     for (n, t) in ErrorType::ALL.iter().enumerate() {
-        let active = list.types.contains(t);
-        let style = if active { app.theme.selection } else { app.theme.muted };
         let name = t.as_str().trim_end_matches("_error");
-        types.push(Span::styled(format!("{}:{name}", n + 1), style));
+        // Brackets keep the active filter visible without colour too.
+        if list.types.contains(t) {
+            types.push(Span::styled(
+                format!("[{}:{name}]", n + 1),
+                app.theme.selection,
+            ));
+        } else {
+            types.push(Span::styled(format!("{}:{name}", n + 1), app.theme.muted));
+        }
         types.push(Span::raw(" "));
     }
     if list.types.is_empty() {
         types.push(Span::styled("(all)", app.theme.accent));
     }
     let search = if list.editing_text {
-        Span::styled(format!("/{}▏", sanitize::line(&list.text)), app.theme.accent)
+        Span::styled(
+            format!("/{}▏", sanitize::line(&list.text)),
+            app.theme.accent,
+        )
     } else if list.text.is_empty() {
         Span::styled("/ to search", app.theme.muted)
     } else {
-        Span::styled(format!("/{}", sanitize::line(&list.text)), app.theme.warning)
+        Span::styled(
+            format!("/{}", sanitize::line(&list.text)),
+            app.theme.warning,
+        )
     };
-    let mut second = vec![search, Span::styled(format!("   sort: {}", list.sort.label()), app.theme.muted)];
+    let mut second = vec![
+        search,
+        Span::styled(format!("   sort: {}", list.sort.label()), app.theme.muted),
+    ];
     if let Some(fingerprint) = &list.fingerprint {
-        second.push(Span::styled(format!("   group {fingerprint}"), app.theme.warning));
+        second.push(Span::styled(
+            format!("   group {fingerprint}"),
+            app.theme.warning,
+        ));
     }
     if list.loading {
         second.push(Span::styled("   loading…", app.theme.muted));
     }
-    frame.render_widget(Paragraph::new(vec![Line::from(types), Line::from(second)]), area);
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(types), Line::from(second)]),
+        area,
+    );
 }
 
 fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
@@ -56,36 +78,57 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
     let visible = area.height.saturating_sub(3);
     list.visible_rows.set(visible);
     // The window of rows around the selection that fits the screen.
-    let first = (list.selected - i64::from(visible) / 2).clamp(0, (list.total - i64::from(visible)).max(0));
+    let first =
+        (list.selected - i64::from(visible) / 2).clamp(0, (list.total - i64::from(visible)).max(0));
     let message_width = usize::from(area.width.saturating_sub(52)).max(10);
     let rows = (first..(first + i64::from(visible)).min(list.total)).map(|index| {
-        match usize::try_from(index - list.window_offset).ok().and_then(|i| list.rows.get(i)) {
+        match usize::try_from(index - list.window_offset)
+            .ok()
+            .and_then(|i| list.rows.get(i))
+        {
             Some(e) => {
                 let location = match e.line {
                     Some(line) => format!("{}:{line}", e.file_path),
                     None => e.file_path.clone(),
                 };
                 Row::new(vec![
-                    Cell::from(e.error_type.as_str().trim_end_matches("_error")).style(app.theme.error),
+                    Cell::from(e.error_type.as_str().trim_end_matches("_error"))
+                        .style(app.theme.error),
                     Cell::from(clip(&sanitize::line(&location), 36)),
                     Cell::from(clip(&sanitize::line(&e.error_message), message_width)),
                 ])
             }
-            None => Row::new(vec![Cell::from("…"), Cell::from(""), Cell::from("")]).style(app.theme.muted),
+            None => Row::new(vec![Cell::from("…"), Cell::from(""), Cell::from("")])
+                .style(app.theme.muted),
         }
     });
     let header = Row::new(["TYPE", "FILE:LINE", "MESSAGE"]).style(app.theme.title);
-    let widths = [Constraint::Length(11), Constraint::Length(36), Constraint::Min(10)];
+    let widths = [
+        Constraint::Length(11),
+        Constraint::Length(36),
+        Constraint::Min(10),
+    ];
     let title = if list.total == 0 && !list.loading {
         " no errors match ".to_owned()
     } else {
-        format!(" errors {}/{} ", (list.selected + 1).min(list.total), list.total)
+        format!(
+            " errors {}/{} ",
+            (list.selected + 1).min(list.total),
+            list.total
+        )
     };
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(app.theme.selection)
-        .block(Block::default().borders(Borders::ALL).border_style(app.theme.border).title(title));
-    let selected = usize::try_from(list.selected - first).ok().filter(|_| list.total > 0);
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(app.theme.border)
+                .title(title),
+        );
+    let selected = usize::try_from(list.selected - first)
+        .ok()
+        .filter(|_| list.total > 0);
     let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut state);
 }
@@ -104,7 +147,15 @@ fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(g.last_seen_at.format("%m-%d %H:%M").to_string()),
         ])
     });
-    let header = Row::new(["FILES", "TYPE", "STATUS", "PROBLEM", "FIRST SEEN", "LAST SEEN"]).style(app.theme.title);
+    let header = Row::new([
+        "FILES",
+        "TYPE",
+        "STATUS",
+        "PROBLEM",
+        "FIRST SEEN",
+        "LAST SEEN",
+    ])
+    .style(app.theme.title);
     let widths = [
         Constraint::Length(5),
         Constraint::Length(11),
@@ -113,11 +164,21 @@ fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(11),
         Constraint::Length(11),
     ];
-    let title = format!(" groups {}/{} ", (list.group_selected + 1).min(list.groups.len()), list.group_total);
+    let title = format!(
+        " groups {}/{} ",
+        (list.group_selected + 1).min(list.groups.len()),
+        list.group_total
+    );
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(app.theme.selection)
-        .block(Block::default().borders(Borders::ALL).border_style(app.theme.border).title(title));
-    let mut state = TableState::default().with_selected((!list.groups.is_empty()).then_some(list.group_selected));
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(app.theme.border)
+                .title(title),
+        );
+    let mut state = TableState::default()
+        .with_selected((!list.groups.is_empty()).then_some(list.group_selected));
     frame.render_stateful_widget(table, area, &mut state);
 }

@@ -18,8 +18,12 @@ use super::app::{App, Screen};
 use crate::sanitize;
 
 pub fn draw(frame: &mut Frame, app: &App) {
-    let [header, body, footer] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(frame.area());
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
     draw_header(frame, app, header);
     match app.screen {
         Screen::Runs => runs::draw(frame, app, body),
@@ -57,8 +61,21 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
 /// The actions worth a hint on each screen.
 fn hints(screen: Screen) -> &'static [Action] {
     match screen {
-        Screen::Runs => &[Action::Open, Action::NewRun, Action::ShowErrors, Action::CancelRun, Action::Help, Action::Quit],
-        Screen::Dashboard => &[Action::ShowErrors, Action::ShowGroups, Action::CancelRun, Action::Back, Action::Help],
+        Screen::Runs => &[
+            Action::Open,
+            Action::NewRun,
+            Action::ShowErrors,
+            Action::CancelRun,
+            Action::Help,
+            Action::Quit,
+        ],
+        Screen::Dashboard => &[
+            Action::ShowErrors,
+            Action::ShowGroups,
+            Action::CancelRun,
+            Action::Back,
+            Action::Help,
+        ],
         Screen::List => &[
             Action::Open,
             Action::ToggleType1,
@@ -110,15 +127,30 @@ fn short_label(action: Action) -> &'static str {
 fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     let mut spans = Vec::new();
     if let Some(status) = &app.status {
-        spans.push(Span::styled(format!("{} ", sanitize::line(status)), app.theme.warning));
+        spans.push(Span::styled(
+            format!("{} ", sanitize::line(status)),
+            app.theme.warning,
+        ));
     }
     for action in hints(app.screen) {
-        let Some(key) = app.keymap.keys_for(app.screen.context(), *action).into_iter().next() else {
+        let Some(key) = app
+            .keymap
+            .keys_for(app.screen.context(), *action)
+            .into_iter()
+            .next()
+        else {
             continue;
         };
-        let key = if *action == Action::ToggleType1 { "1-8".to_owned() } else { key.to_string() };
+        let key = if *action == Action::ToggleType1 {
+            "1-8".to_owned()
+        } else {
+            key.to_string()
+        };
         spans.push(Span::styled(key, app.theme.accent));
-        spans.push(Span::styled(format!(" {}  ", short_label(*action)), app.theme.muted));
+        spans.push(Span::styled(
+            format!(" {}  ", short_label(*action)),
+            app.theme.muted,
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

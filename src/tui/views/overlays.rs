@@ -17,7 +17,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let text = vec![
                 Line::from(format!("{} run(s) still going.", app.live.len())),
                 Line::from("Quit and cancel them? (their finished files are kept)"),
-                Line::from(Span::styled("y: quit   any other key: stay", app.theme.accent)),
+                Line::from(Span::styled(
+                    "y: quit   any other key: stay",
+                    app.theme.accent,
+                )),
             ];
             frame.render_widget(Clear, area);
             frame.render_widget(Paragraph::new(text).block(bordered(app, " quit? ")), area);
@@ -35,13 +38,20 @@ pub fn draw(frame: &mut Frame, app: &App) {
 }
 
 fn bordered<'a>(app: &App, title: &'a str) -> Block<'a> {
-    Block::default().borders(Borders::ALL).border_style(app.theme.accent).title(title)
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.accent)
+        .title(title)
 }
 
 /// A centred rectangle of at most the given size.
 fn popup(area: Rect, width: u16, height: u16) -> Rect {
-    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
-    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
     cell
 }
 
@@ -67,13 +77,19 @@ fn draw_help(frame: &mut Frame, app: &App) {
     )));
     let area = popup(frame.area(), 72, 200);
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(bordered(app, " keys — ? or esc closes ")), area);
+    frame.render_widget(
+        Paragraph::new(lines).block(bordered(app, " keys — ? or esc closes ")),
+        area,
+    );
 }
 
 fn draw_form(frame: &mut Frame, app: &App, form: &NewRunForm) {
     let area = popup(frame.area(), 70, 13);
     frame.render_widget(Clear, area);
-    let block = bordered(app, " new run — tab moves, space toggles, enter starts, esc cancels ");
+    let block = bordered(
+        app,
+        " new run — tab moves, space toggles, enter starts, esc cancels ",
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = Layout::vertical([
@@ -85,16 +101,33 @@ fn draw_form(frame: &mut Frame, app: &App, form: &NewRunForm) {
     ])
     .split(inner);
     for (i, label) in NewRunForm::LABELS.iter().enumerate() {
-        let style = if form.focus == i { app.theme.accent } else { app.theme.border };
-        let field_block = Block::default().borders(Borders::ALL).border_style(style).title(format!(" {label} "));
+        let style = if form.focus == i {
+            app.theme.accent
+        } else {
+            app.theme.border
+        };
+        let field_block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(style)
+            .title(format!(" {label} "));
         let field_area = field_block.inner(rows[i]);
         frame.render_widget(field_block, rows[i]);
         frame.render_widget(&form.fields[i], field_area);
     }
     let check = if form.include_tests { "[x]" } else { "[ ]" };
-    let style = if form.focus == 3 { app.theme.selection } else { app.theme.text };
-    frame.render_widget(Paragraph::new(format!("{check} include test files")).style(style), rows[3]);
+    let style = if form.focus == 3 {
+        app.theme.selection
+    } else {
+        app.theme.text
+    };
+    frame.render_widget(
+        Paragraph::new(format!("{check} include test files")).style(style),
+        rows[3],
+    );
     if let Some(error) = &form.error {
-        frame.render_widget(Paragraph::new(crate::sanitize::line(error).into_owned()).style(app.theme.error), rows[4]);
+        frame.render_widget(
+            Paragraph::new(crate::sanitize::line(error).into_owned()).style(app.theme.error),
+            rows[4],
+        );
     }
 }

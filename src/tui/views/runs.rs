@@ -9,22 +9,40 @@ use crate::sanitize;
 use crate::tui::app::App;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let header = Row::new(["ID", "REPOSITORY", "STARTED", "STATUS", "FILES", "SUCCESS", "DURATION"]).style(app.theme.title);
+    let header = Row::new([
+        "ID",
+        "REPOSITORY",
+        "STARTED",
+        "STATUS",
+        "FILES",
+        "SUCCESS",
+        "DURATION",
+    ])
+    .style(app.theme.title);
     let rows = app.runs.runs.iter().map(|run| {
         let status = app.run_status(run);
         let (files, success) = match app.live.get(&run.run_id) {
             Some(live) => {
                 let p = live.progress.snapshot();
                 let considered = p.done().saturating_sub(p.skipped);
-                (format!("{}/{}", p.done(), p.discovered), percent(p.indexed, considered))
+                (
+                    format!("{}/{}", p.done(), p.discovered),
+                    percent(p.indexed, considered),
+                )
             }
             None => {
                 let considered = (run.files_total - run.files_skipped).max(0) as u64;
-                (run.files_total.to_string(), percent(run.files_indexed as u64, considered))
+                (
+                    run.files_total.to_string(),
+                    percent(run.files_indexed as u64, considered),
+                )
             }
         };
         let duration = match run.finished_at {
-            Some(end) => format!("{:.1} s", (end - run.started_at).num_milliseconds() as f64 / 1000.0),
+            Some(end) => format!(
+                "{:.1} s",
+                (end - run.started_at).num_milliseconds() as f64 / 1000.0
+            ),
             None => "…".to_owned(),
         };
         Row::new(vec![
@@ -54,8 +72,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(app.theme.selection)
-        .block(Block::default().borders(Borders::ALL).border_style(app.theme.border).title(title));
-    let mut state = TableState::default().with_selected((!app.runs.runs.is_empty()).then_some(app.runs.selected));
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(app.theme.border)
+                .title(title),
+        );
+    let mut state = TableState::default()
+        .with_selected((!app.runs.runs.is_empty()).then_some(app.runs.selected));
     frame.render_stateful_widget(table, area, &mut state);
 }
 

@@ -1,0 +1,630 @@
+//! The triage UI without a terminal: snapshots of every view drawn on fixed
+//! data with ratatui's TestBackend, and key handling through the keymap.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use snag::index::outcome::{ErrorType, Outcome};
+use snag::index::process::FileReport;
+use snag::index::progress::{RunProgress, RunStatus};
+use snag::store::files::RunGroup;
+use snag::store::groups::{GroupRecord, GroupStatus};
+use snag::store::runs::RunRecord;
+use snag::store::{ErrorRecord, ErrorSort};
+use snag::tui::action::Keymap;
+use snag::tui::app::{App, Command, FileText, Loaded, Overlay, Screen};
+use snag::tui::highlight::highlight_window;
+use snag::tui::theme::Theme;
+use snag::tui::views;
+use tokio_util::sync::CancellationToken;
+
+fn run(run_id: i64, repository: &str, status: RunStatus) -> RunRecord {
+    let started = Utc.with_ymd_and_hms(2026, 11, 2, 9, 30, 0).unwrap();
+    RunRecord {
+        run_id,
+        repository: repository.into(),
+        root: "/src/web".into(),
+        status,
+        status_message: None,
+        files_total: 245,
+        files_indexed: 230,
+        files_partial: 5,
+        files_failed: 3,
+        files_skipped: 7,
+        errors_total: 9,
+        chunks_total: 1234,
+        bytes_total: 1_000_000,
+        options: serde_json::json!({}),
+        started_at: started,
+        finished_at: (status != RunStatus::Running)
+            .then(|| started + chrono::Duration::milliseconds(3200)),
+        tool_version: "0.1.0".into(),
+        grammar_versions: serde_json::json!({}),
+    }
+}
+
+fn error(
+    error_id: i64,
+    error_type: ErrorType,
+    path: &str,
+    line: i32,
+    message: &str,
+) -> ErrorRecord {
+    ErrorRecord {
+        error_id,
+        repository: "web".into(),
+        file_path: path.into(),
+        error_type,
+        error_message: message.into(),
+        error_traceback: Some(format!(
+            "SyntaxError: 1 syntax error in {path} (typescript)\n  --> {path}:{line}:21"
+        )),
+        chunk_type: None,
+        language: Some("typescript".into()),
+        occurred_at: Utc.with_ymd_and_hms(2026, 11, 2, 9, 30, 1).unwrap(),
+        run_id: Some(7),
+        line: Some(line),
+        column: Some(21),
+        end_line: Some(line),
+        end_column: Some(22),
+        fingerprint: Some(format!("fp{}", error_id % 2)),
+        details: serde_json::json!({
+            "construct": "formal_parameters",
+            "total_sites": 2,
+            "sites": [
+                {"kind": "unexpected", "line": line, "column": 21, "end_line": line, "end_column": 22,
+                 "context": ["formal_parameters", "function_declaration"], "tokens": ["{"]},
+                {"kind": "missing", "line": line + 2, "column": 1, "end_line": line + 2, "end_column": 2,
+                 "context": ["statement_block"], "tokens": ["}"]}
+            ]
+        }),
+    }
+}
+
+fn group(group_id: i64, status: GroupStatus, files: i32, title: &str) -> GroupRecord {
+    GroupRecord {
+        group_id,
+        repository: "web".into(),
+        fingerprint: format!("fp{group_id}"),
+        error_type: ErrorType::ParsingError,
+        title: title.into(),
+        status,
+        note: None,
+        first_seen_run: Some(1),
+        first_seen_at: Utc.with_ymd_and_hms(2026, 10, 1, 8, 0, 0).unwrap(),
+        last_seen_run: Some(7),
+        last_seen_at: Utc.with_ymd_and_hms(2026, 11, 2, 9, 30, 1).unwrap(),
+        occurrences: i64::from(files) * 3,
+        last_run_files: files,
+    }
+}
+
+fn app() -> App {
+    let mut app = App::new(Keymap::default(), Theme::load("dark", None).unwrap());
+    app.cwd = "/src".into();
+    app
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| views::draw(frame, app)).unwrap();
+    terminal
+}
+
+/// An app showing the errors of run 7 of `web`, as loaded from the store.
+fn app_with_errors() -> App {
+    let mut app = app();
+    app.on_loaded(Loaded::Runs(vec![
+        run(7, "web", RunStatus::Completed),
+        run(6, "web", RunStatus::Cancelled),
+    ]));
+    app.on_action(snag::tui::action::Action::ShowErrors);
+    let rows = vec![
+        error(
+            11,
+            ErrorType::ParsingError,
+            "src/api/client.ts",
+            3,
+            "3:21 unexpected `{` in formal_parameters; 1 more syntax error",
+        ),
+        error(
+            10,
+            ErrorType::ParsingError,
+            "src/legacy/widget.tsx",
+            40,
+            "40:5 missing `}` in class_body",
+        ),
+        error(
+            9,
+            ErrorType::EncodingError,
+            "src/i18n/fr.ts",
+            1,
+            "1:17 invalid UTF-8 at byte 16 (0xE9)",
+        ),
+    ];
+    let Some(Command::LoadErrors { generation, .. }) =
+        app.on_action(snag::tui::action::Action::Refresh).pop()
+    else {
+        panic!("the list loads errors");
+    };
+    app.on_loaded(Loaded::Errors {
+        generation,
+        offset: 0,
+        rows,
+        total: 3,
+    });
+    app
+}
+
+#[test]
+fn runs_view() {
+    let mut app = app();
+    app.on_loaded(Loaded::Runs(vec![
+        run(7, "web", RunStatus::Completed),
+        run(6, "api-gateway", RunStatus::Failed),
+        run(5, "web", RunStatus::Cancelled),
+    ]));
+    insta::assert_snapshot!(render(&app, 90, 10).backend());
+}
+
+#[test]
+fn dashboard_after_a_run() {
+    let mut app = app();
+    app.on_loaded(Loaded::Runs(vec![run(7, "web", RunStatus::Completed)]));
+    app.on_action(snag::tui::action::Action::Open);
+    assert_eq!(app.screen, Screen::Dashboard);
+    app.on_loaded(Loaded::Dashboard {
+        run: run(7, "web", RunStatus::Completed),
+        counts: BTreeMap::from([(ErrorType::ParsingError, 8), (ErrorType::EncodingError, 1)]),
+        groups: vec![RunGroup {
+            fingerprint: "fp1".into(),
+            error_type: ErrorType::ParsingError,
+            title: "unexpected `{` in formal_parameters".into(),
+            files: 5,
+            example_path: "src/api/client.ts".into(),
+            example_line: Some(3),
+        }],
+    });
+    insta::assert_snapshot!(render(&app, 90, 16).backend());
+}
+
+#[test]
+fn dashboard_during_a_run() {
+    let mut app = app();
+    let progress = Arc::new(RunProgress::default());
+    progress.discovered(40, true);
+    for (i, outcome) in [
+        Outcome::Indexed,
+        Outcome::Indexed,
+        Outcome::Partial,
+        Outcome::Skipped,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut report = FileReport {
+            rel_path: format!("src/f{i}.ts"),
+            language: Some(snag::index::language::Language::TypeScript),
+            outcome: *outcome,
+            skip_reason: None,
+            bytes: 100,
+            chunks: Vec::new(),
+            errors: Vec::new(),
+            duration: Duration::ZERO,
+        };
+        if *outcome == Outcome::Partial {
+            report.errors.push(snag::index::outcome::FileError::new(
+                ErrorType::ParsingError,
+                "program",
+                "1:1 x",
+            ));
+        }
+        progress.record(&report);
+    }
+    progress.working_on("src/components/Table.tsx");
+    app.on_loaded(Loaded::RunStarted {
+        run_id: 8,
+        repository: "web".into(),
+        progress,
+        cancel: CancellationToken::new(),
+    });
+    assert!(app.is_animating());
+    let terminal = render(&app, 90, 14);
+    insta::with_settings!({filters => vec![(r"\d+ files/s, \d+\.\d MB/s(, ETA \d+ s)?", "[rate]")]}, {
+        insta::assert_snapshot!(terminal.backend());
+    });
+}
+
+#[test]
+fn list_with_a_type_filter_active() {
+    let mut app = app_with_errors();
+    let commands = app.on_key(key('1'));
+    let Some(Command::LoadErrors { query, offset, .. }) = commands.first() else {
+        panic!("a filter reloads at once: {commands:?}");
+    };
+    assert_eq!(
+        (query.error_types.as_slice(), *offset),
+        ([ErrorType::ParsingError].as_slice(), 0)
+    );
+    let Some(Command::LoadErrors { generation, .. }) = commands.first() else {
+        unreachable!()
+    };
+    let rows = vec![
+        error(
+            11,
+            ErrorType::ParsingError,
+            "src/api/client.ts",
+            3,
+            "3:21 unexpected `{` in formal_parameters; 1 more syntax error",
+        ),
+        error(
+            10,
+            ErrorType::ParsingError,
+            "src/legacy/widget.tsx",
+            40,
+            "40:5 missing `}` in class_body",
+        ),
+    ];
+    app.on_loaded(Loaded::Errors {
+        generation: *generation,
+        offset: 0,
+        rows,
+        total: 2,
+    });
+    insta::assert_snapshot!(render(&app, 100, 10).backend());
+}
+
+#[test]
+fn grouped_list() {
+    let mut app = app_with_errors();
+    let Some(Command::LoadGroups { generation, .. }) = press(&mut app, KeyCode::Tab).pop() else {
+        panic!("tab loads groups");
+    };
+    app.on_loaded(Loaded::Groups {
+        generation,
+        groups: vec![
+            group(
+                1,
+                GroupStatus::Open,
+                5,
+                "unexpected `{` in formal_parameters",
+            ),
+            group(2, GroupStatus::Resolved, 2, "missing `}` in class_body"),
+            group(3, GroupStatus::Regressed, 1, "invalid UTF-8 at byte N (N)"),
+        ],
+        total: 3,
+    });
+    insta::assert_snapshot!(render(&app, 100, 9).backend());
+}
+
+fn open_detail(app: &mut App) {
+    let commands = press(app, KeyCode::Enter);
+    let Some(Command::LoadDetail { generation, error }) = commands.first() else {
+        panic!("enter opens the error: {commands:?}");
+    };
+    assert_eq!(app.screen, Screen::Detail);
+    let lines: Vec<String> = [
+        "import { get } from './http';",
+        "",
+        "export function fetchUser(id: string {",
+        "  return get(`/users/${id}`);",
+        "",
+        "export const retries = 3;",
+    ]
+    .map(String::from)
+    .to_vec();
+    let file = FileText {
+        path: format!("/src/web/{}", error.file_path).into(),
+        extension: "ts".into(),
+        lines,
+        notice: None,
+    };
+    let generation = *generation;
+    app.on_loaded(Loaded::Detail {
+        generation,
+        file,
+        group: Some(group(1, GroupStatus::Open, 5, "t")),
+        root: None,
+    });
+}
+
+#[test]
+fn drill_down_marks_the_error_line() {
+    let mut app = app_with_errors();
+    open_detail(&mut app);
+    let terminal = render(&app, 110, 16);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("3 ▶ export function fetchUser(id: string {"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_lists_every_binding() {
+    let mut app = app();
+    app.on_key(key('?'));
+    assert!(matches!(app.overlay, Some(Overlay::Help)));
+    let terminal = render(&app, 80, 80);
+    let screen = terminal.backend().to_string();
+    for text in [
+        "filter: toggle parsing_error",
+        "copy path:line",
+        "start a new indexing run",
+        "ctrl-c",
+    ] {
+        assert!(screen.contains(text), "{text} missing");
+    }
+    insta::assert_snapshot!(terminal.backend());
+    app.on_key(key('?'));
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn every_view_survives_any_size() {
+    let mut app = app_with_errors();
+    let mut screens = vec![render(&app, 40, 12)];
+    open_detail(&mut app);
+    for (w, h) in [(40, 12), (1, 1), (0, 0), (12, 3), (300, 80)] {
+        screens.push(render(&app, w, h));
+    }
+    app.on_key(key('?'));
+    screens.push(render(&app, 40, 12));
+    app.on_key(key('?'));
+    app.on_key(key('e'));
+    screens.push(render(&app, 40, 12));
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+    app.on_key(key('n'));
+    screens.push(render(&app, 40, 12));
+    screens.push(render(&app, 2, 2));
+    assert_eq!(screens.len(), 10);
+}
+
+#[test]
+fn filters_and_search_reload_from_the_first_row() {
+    let mut app = app_with_errors();
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.list.selected, 1);
+    app.on_key(key('2'));
+    app.on_key(key('1'));
+    assert_eq!(app.list.types.len(), 2);
+    assert_eq!(app.list.selected, 0);
+    app.on_key(key('0'));
+    assert!(app.list.types.is_empty());
+    app.on_key(key('/'));
+    assert!(app.list.editing_text);
+    // While typing, keys are text, not actions: `q` does not quit.
+    for c in ['c', 'q'] {
+        let commands = app.on_key(key(c));
+        assert!(
+            matches!(commands.as_slice(), [Command::LoadErrors { query, .. }] if query.text.is_some())
+        );
+    }
+    assert!(!app.quit);
+    assert_eq!(app.list.text, "cq");
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.list.editing_text && app.list.text.is_empty());
+    app.on_key(key('o'));
+    assert_eq!(app.list.sort, ErrorSort::Path);
+}
+
+#[test]
+fn stale_results_are_dropped() {
+    let mut app = app_with_errors();
+    let Some(Command::LoadErrors {
+        generation: old, ..
+    }) = app.on_key(key('1')).pop()
+    else {
+        panic!()
+    };
+    let Some(Command::LoadErrors {
+        generation: new, ..
+    }) = app.on_key(key('2')).pop()
+    else {
+        panic!()
+    };
+    app.on_loaded(Loaded::Errors {
+        generation: new,
+        offset: 0,
+        rows: Vec::new(),
+        total: 0,
+    });
+    app.on_loaded(Loaded::Errors {
+        generation: old,
+        offset: 0,
+        rows: vec![error(1, ErrorType::ParsingError, "a.ts", 1, "m")],
+        total: 1,
+    });
+    assert_eq!(app.list.total, 0, "the older answer arrived last but lost");
+}
+
+#[test]
+fn scrolling_pages_from_the_database() {
+    let mut app = app_with_errors();
+    let rows: Vec<ErrorRecord> = (0..200)
+        .map(|i| error(1000 - i, ErrorType::ParsingError, "a.ts", 1, "m"))
+        .collect();
+    let Some(Command::LoadErrors { generation, .. }) =
+        app.on_action(snag::tui::action::Action::Refresh).pop()
+    else {
+        panic!()
+    };
+    app.on_loaded(Loaded::Errors {
+        generation,
+        offset: 0,
+        rows,
+        total: 100_000,
+    });
+    app.list.visible_rows.set(30);
+    let mut requested = None;
+    for _ in 0..10 {
+        for command in press(&mut app, KeyCode::PageDown) {
+            if let Command::LoadErrors { offset, .. } = command {
+                requested = Some(offset);
+            }
+        }
+    }
+    assert_eq!(app.list.selected, 290);
+    assert!(
+        requested.is_some_and(|o| o > 0 && o <= 290),
+        "{requested:?}"
+    );
+    let commands = press(&mut app, KeyCode::End);
+    assert_eq!(app.list.selected, 99_999);
+    assert!(commands.is_empty() || matches!(commands[0], Command::LoadErrors { .. }));
+}
+
+#[test]
+fn sites_jump_and_triage_keys_act_on_the_group() {
+    let mut app = app_with_errors();
+    open_detail(&mut app);
+    let detail = app.detail.as_ref().unwrap();
+    assert_eq!(detail.sites().len(), 2);
+    app.on_key(key('n'));
+    assert_eq!(app.detail.as_ref().unwrap().site, 1);
+    app.on_key(key('N'));
+    assert_eq!(app.detail.as_ref().unwrap().site, 0);
+    let commands = app.on_key(key('i'));
+    assert!(matches!(
+        commands.as_slice(),
+        [Command::SetGroupStatus {
+            group_id: 1,
+            status: GroupStatus::Ignored
+        }]
+    ));
+    let commands = app.on_key(key('R'));
+    assert!(matches!(
+        commands.as_slice(),
+        [Command::SetGroupStatus {
+            status: GroupStatus::Resolved,
+            ..
+        }]
+    ));
+    let commands = app.on_key(key('y'));
+    assert!(
+        matches!(commands.as_slice(), [Command::Copy(text)] if text == "/src/web/src/api/client.ts:3"),
+        "{commands:?}"
+    );
+    let commands = app.on_key(key('E'));
+    assert!(matches!(
+        commands.as_slice(),
+        [Command::OpenInEditor { line: 3, .. }]
+    ));
+    // A note: typed into the editor, saved with ctrl-s.
+    app.on_key(key('e'));
+    for c in "see #12".chars() {
+        app.on_key(key(c));
+    }
+    let commands = app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(
+        matches!(commands.as_slice(), [Command::SaveNote { group_id: 1, note }] if note == "see #12")
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::List);
+}
+
+#[test]
+fn quitting_with_a_run_going_asks_first_and_cancels_it() {
+    let mut app = app();
+    let cancel = CancellationToken::new();
+    app.on_loaded(Loaded::RunStarted {
+        run_id: 3,
+        repository: "web".into(),
+        progress: Arc::new(RunProgress::default()),
+        cancel: cancel.clone(),
+    });
+    app.on_key(key('q'));
+    assert!(!app.quit && matches!(app.overlay, Some(Overlay::ConfirmQuit)));
+    app.on_key(key('n'));
+    assert!(!app.quit && app.overlay.is_none());
+    app.on_key(key('q'));
+    app.on_key(key('y'));
+    assert!(app.quit && cancel.is_cancelled());
+}
+
+#[test]
+fn new_run_form_validates_and_starts() {
+    let mut app = app();
+    app.on_key(key('n'));
+    assert!(matches!(app.overlay, Some(Overlay::NewRun(_))));
+    // The path field starts with the current directory; replace it.
+    for _ in 0..10 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    for c in "/nonexistent".chars() {
+        app.on_key(key(c));
+    }
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let Some(Overlay::NewRun(form)) = &mut app.overlay else {
+        panic!()
+    };
+    assert!(
+        form.error
+            .as_deref()
+            .is_some_and(|e| e.contains("not a directory"))
+    );
+    form.fields[0] = ratatui_textarea::TextArea::from([dir.path().display().to_string()]);
+    press(&mut app, KeyCode::Tab);
+    for c in "my-repo".chars() {
+        app.on_key(key(c));
+    }
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    app.on_key(key(' '));
+    let commands = press(&mut app, KeyCode::Enter);
+    let [Command::StartRun(run)] = commands.as_slice() else {
+        panic!("{commands:?}")
+    };
+    assert_eq!(run.repository, "my-repo");
+    assert!(run.include_tests);
+}
+
+#[test]
+fn highlighting_is_applied_to_the_visible_window() {
+    let mut app = app_with_errors();
+    open_detail(&mut app);
+    let file = app.detail.as_ref().unwrap().file.clone().unwrap();
+    let window = highlight_window(
+        &file.lines,
+        "ts",
+        Some("Monokai Extended"),
+        0,
+        file.lines.len(),
+    );
+    let generation = {
+        // The view asks for highlighting once the file is there.
+        let commands = app.highlight_if_needed();
+        match commands.as_slice() {
+            [Command::Highlight { generation, .. }] => *generation,
+            [] => panic!("highlighting was requested already"),
+            other => panic!("{other:?}"),
+        }
+    };
+    app.on_loaded(Loaded::Highlighted { generation, window });
+    let terminal = render(&app, 110, 12);
+    let styled = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| matches!(c.fg, ratatui::style::Color::Rgb(..)))
+        .count();
+    assert!(styled > 20, "{styled} highlighted cells");
+}
