@@ -44,6 +44,8 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Manage the private PostgreSQL cluster (status, url, stop)
     Db(DbArgs),
+    /// Serve the HTTP API (the original service's endpoints, runs, groups; OpenAPI at /api/openapi.json)
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -105,6 +107,30 @@ pub struct IndexArgs {
     /// Exit 1 when the run recorded more than N errors
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Without --token the server accepts only loopback addresses. With a token, every \
+    request needs `Authorization: Bearer TOKEN`. Ctrl-C stops the server and cancels the runs it \
+    started (what they finished is kept)."
+)]
+pub struct ServeArgs {
+    /// Address and port to listen on; an address other than loopback requires --token
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8001")]
+    pub bind: std::net::SocketAddr,
+    /// Require `Authorization: Bearer TOKEN` on every request
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SNAG_API_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Directory inside which the start endpoint may index (repeatable)
+    /// [default: the current directory]
+    #[arg(long = "allow-root", value_name = "DIR")]
+    pub allow_roots: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +289,15 @@ mod tests {
         assert_eq!(parse_rate("0.1"), Ok(0.1));
         assert!(parse_rate("150%").is_err());
         assert!(parse_seconds("0").is_err());
+    }
+
+    #[test]
+    fn serve_defaults_to_loopback() {
+        let cli = Cli::try_parse_from(["snag", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(args.bind.to_string(), "127.0.0.1:8001");
     }
 
     #[test]

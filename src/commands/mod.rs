@@ -4,6 +4,7 @@ mod db;
 mod errors;
 mod files;
 mod index;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Errors(args) => errors::list(&open(&target).await?, args).await,
         Command::Summary(args) => errors::summary(&open(&target).await?, args).await,
         Command::Db(args) => db::run(&target, args.command).await,
+        Command::Serve(args) => serve::run(&open(&target).await?, args).await,
     }
 }
 
