@@ -46,6 +46,8 @@ pub enum Command {
     Db(DbArgs),
     /// Serve the HTTP API (the original service's endpoints, runs, groups; OpenAPI at /api/openapi.json)
     Serve(ServeArgs),
+    /// Write the analysis report of a run: rates, error distribution, patterns, recommendations
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -131,6 +133,29 @@ pub struct ServeArgs {
     /// [default: the current directory]
     #[arg(long = "allow-root", value_name = "DIR")]
     pub allow_roots: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A Markdown document
+    #[default]
+    Markdown,
+    /// The same content as one JSON document
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Repository name, as given to `snag index --repo`
+    pub repository: String,
+    /// The run to report on [default: the repository's latest]
+    #[arg(long = "run", value_name = "ID")]
+    pub run_id: Option<i64>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -292,12 +317,13 @@ mod tests {
     }
 
     #[test]
-    fn serve_defaults_to_loopback() {
+    fn serve_and_report() {
         let cli = Cli::try_parse_from(["snag", "serve"]).unwrap();
         let Command::Serve(args) = cli.command else {
             panic!("not serve")
         };
         assert_eq!(args.bind.to_string(), "127.0.0.1:8001");
+        assert!(Cli::try_parse_from(["snag", "report", "r", "--format", "pdf"]).is_err());
     }
 
     #[test]

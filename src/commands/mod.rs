@@ -4,6 +4,7 @@ mod db;
 mod errors;
 mod files;
 mod index;
+mod report;
 mod serve;
 
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Summary(args) => errors::summary(&open(&target).await?, args).await,
         Command::Db(args) => db::run(&target, args.command).await,
         Command::Serve(args) => serve::run(&open(&target).await?, args).await,
+        Command::Report(args) => report::run(&open(&target).await?, args).await,
     }
 }
 
