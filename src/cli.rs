@@ -66,6 +66,12 @@ pub enum IndexFormat {
     Text,
     /// One JSON document with the run's counts
     Json,
+    /// SARIF 2.1.0: one result per error site, one rule per error group
+    Sarif,
+    /// JUnit XML: one test case per file, failures with their messages
+    Junit,
+    /// GitHub Actions annotations (the first 50 errors) and a summary in $GITHUB_STEP_SUMMARY
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +115,19 @@ pub struct IndexArgs {
     /// Exit 1 when the run recorded more than N errors
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+    /// Count only failures that are not in this earlier run (or whose group was resolved)
+    /// toward --max-failure-rate, --max-errors and the exit status: a run id, or `latest` for
+    /// the repository's run before this one
+    #[arg(long, value_name = "RUN|latest", value_parser = parse_baseline)]
+    pub baseline: Option<Baseline>,
+}
+
+/// The run `snag index --baseline` compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// The repository's run before this one.
+    Latest,
+    Run(i64),
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +285,18 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_baseline(text: &str) -> Result<Baseline, String> {
+    match text {
+        "latest" => Ok(Baseline::Latest),
+        id => id
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(Baseline::Run)
+            .ok_or_else(|| format!("`{text}` is neither a run id nor `latest`")),
+    }
+}
+
 fn parse_error_type(name: &str) -> Result<ErrorType, String> {
     name.parse()
         .map_err(|e: crate::index::outcome::UnknownErrorType| e.to_string())
@@ -317,12 +348,29 @@ mod tests {
     }
 
     #[test]
-    fn serve_and_report() {
+    fn serve_report_and_baseline() {
         let cli = Cli::try_parse_from(["snag", "serve"]).unwrap();
         let Command::Serve(args) = cli.command else {
             panic!("not serve")
         };
         assert_eq!(args.bind.to_string(), "127.0.0.1:8001");
+        let cli = Cli::try_parse_from([
+            "snag",
+            "index",
+            "r",
+            "--baseline",
+            "latest",
+            "--format",
+            "sarif",
+        ])
+        .unwrap();
+        let Command::Index(args) = cli.command else {
+            panic!("not index")
+        };
+        assert_eq!(args.baseline, Some(Baseline::Latest));
+        assert_eq!(args.format, IndexFormat::Sarif);
+        assert_eq!(parse_baseline("12"), Ok(Baseline::Run(12)));
+        assert!(parse_baseline("yesterday").is_err());
         assert!(Cli::try_parse_from(["snag", "report", "r", "--format", "pdf"]).is_err());
     }
 
