@@ -22,7 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Errors(args) => errors::list(&open(&target).await?, args).await,
         Command::Summary(args) => errors::summary(&open(&target).await?, args).await,
         Command::Db(args) => db::run(&target, args.command).await,
-        Command::Serve(args) => serve::run(&open(&target).await?, args).await,
+        Command::Serve(args) => serve::run(&target, args).await,
         Command::Report(args) => report::run(&open(&target).await?, args).await,
     }
 }

@@ -6,9 +6,9 @@ use anyhow::{Context, bail};
 
 use crate::api::{self, AllowedRoots, ApiConfig, Jobs, Limits};
 use crate::cli::ServeArgs;
-use crate::store::Store;
+use crate::store::{DatabaseTarget, Store};
 
-pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(target: &DatabaseTarget, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let token = args.token.filter(|t| !t.trim().is_empty());
     if token.is_none() && !args.bind.ip().is_loopback() {
         bail!(
@@ -22,6 +22,8 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.allow_roots
     };
+    // Refusals above come before the database is touched.
+    let store = Store::open(target).await?;
     let limits = Limits::default();
     let config = ApiConfig {
         token,
@@ -35,7 +37,7 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map(|r| crate::sanitize::line(&r.display().to_string()).into_owned())
         .collect();
     let jobs = Jobs::default();
-    let app = api::router(store.clone(), jobs.clone(), config);
+    let app = api::router(store, jobs.clone(), config);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;

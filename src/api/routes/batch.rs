@@ -29,9 +29,10 @@ pub struct StartRequest {
     /// Name to store the results under.
     #[schema(example = "web")]
     pub repository: String,
-    /// Extensions to index, with or without the dot.
+    /// Extensions to index, with or without the dot (default: `.ts` and `.js`, as
+    /// the original service).
     #[serde(default = "default_extensions")]
-    #[schema(example = json!([".ts", ".js"]))]
+    #[schema(default = json!([".ts", ".js"]), example = json!([".ts", ".tsx", ".js"]))]
     pub extensions: Vec<String>,
     /// Index test files (`*.test.*`, `*.spec.*`, `__tests__/`) too.
     #[serde(default)]
