@@ -777,3 +777,59 @@ async fn serve_refuses_a_public_address_without_a_token() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--token"), "{stderr}");
 }
+
+#[tokio::test]
+async fn shutdown_cancels_runs_in_progress_and_keeps_their_rows() {
+    let db = TestDb::new().await;
+    let root = tempfile::tempdir().unwrap();
+    for i in 0..300 {
+        std::fs::write(
+            root.path().join(format!("f{i:03}.ts")),
+            format!("export function f{i}(a: number) {{ return a + {i}; }}\n"),
+        )
+        .unwrap();
+    }
+    let jobs = Jobs::default();
+    let app = api::router(
+        db.store.clone(),
+        jobs.clone(),
+        config(&[root.path().to_path_buf()]),
+    );
+    let started = post_json(
+        &app,
+        "POST",
+        "/api/v1/indexing/batch/start",
+        &json!({"directory": root.path(), "repository": "big"}),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED);
+    assert_eq!(started.body["total_files"], 300);
+    // A second start while the first is going is refused, unless it already ended.
+    let again = post_json(
+        &app,
+        "POST",
+        "/api/v1/indexing/batch/start",
+        &json!({"directory": root.path(), "repository": "big"}),
+    )
+    .await;
+    assert!(
+        again.status == StatusCode::CONFLICT || again.status == StatusCode::CREATED,
+        "{}",
+        again.body
+    );
+    tokio::time::timeout(Duration::from_secs(60), jobs.shutdown())
+        .await
+        .expect("shutdown waits for the runs, not forever");
+    assert!(jobs.get("big").is_none());
+    let status = get(&app, "/api/v1/indexing/batch/status/big").await;
+    let ended = status.body["status"].as_str().unwrap();
+    assert!(
+        ended == "completed" || ended == "cancelled",
+        "{}",
+        status.body
+    );
+    assert_eq!(
+        status.body["processed_files"], status.body["total_files"],
+        "a finished run's counts are what it stored"
+    );
+}

@@ -308,3 +308,51 @@ fn not_found(repository: String) -> StatusResponse {
         completed_at: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(status: RunStatus) -> RunRecord {
+        RunRecord {
+            run_id: 3,
+            repository: "web".into(),
+            root: "/srv/web".into(),
+            status,
+            status_message: None,
+            files_total: 0,
+            files_indexed: 0,
+            files_partial: 0,
+            files_failed: 0,
+            files_skipped: 0,
+            errors_total: 0,
+            chunks_total: 0,
+            bytes_total: 0,
+            options: serde_json::json!({}),
+            started_at: DateTime::UNIX_EPOCH,
+            finished_at: None,
+            tool_version: "0".into(),
+            grammar_versions: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn progress_counts_every_finished_file() {
+        let counts = |total, processed, failed| Counts {
+            total,
+            processed,
+            failed,
+        };
+        let body = status_body("web".into(), &run(RunStatus::Running), counts(3, 1, 1));
+        assert_eq!(body.status, "processing");
+        assert_eq!(body.progress, "1/3");
+        assert_eq!(body.progress_percent, 33.33);
+        assert_eq!(body.job_id.as_deref(), Some("3"));
+        let done = status_body("web".into(), &run(RunStatus::Completed), counts(3, 3, 2));
+        assert_eq!((done.progress_percent, done.failed_files), (100.0, 2));
+        let nothing = status_body("web".into(), &run(RunStatus::Completed), counts(0, 0, 0));
+        assert_eq!(nothing.progress_percent, 100.0);
+        let starting = status_body("web".into(), &run(RunStatus::Running), counts(0, 0, 0));
+        assert_eq!(starting.progress_percent, 0.0);
+    }
+}
