@@ -362,7 +362,7 @@ async fn bad_bodies_get_clean_4xx_answers() {
         &app,
         "POST",
         start,
-        &json!({"directory": "/tmp", "repository": "web", "include_tests": "yes"}),
+        &json!({"directory": "/srv/code", "repository": "web", "include_tests": "yes"}),
     )
     .await;
     assert_eq!(wrong_type.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -371,7 +371,7 @@ async fn bad_bodies_get_clean_4xx_answers() {
         json!(["body", "include_tests"])
     );
 
-    let plain = send(&app, raw("directory=/tmp", "text/plain")).await;
+    let plain = send(&app, raw("directory=/srv/code", "text/plain")).await;
     assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(plain.body["detail"].as_str().is_some());
 
