@@ -50,6 +50,10 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Manage the private PostgreSQL cluster (status, url, stop)
     Db(DbArgs),
+    /// Serve the HTTP API (the original service's endpoints, runs, groups; OpenAPI at /api/openapi.json)
+    Serve(ServeArgs),
+    /// Write the analysis report of a run: rates, error distribution, patterns, recommendations
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -68,6 +72,12 @@ pub enum IndexFormat {
     Text,
     /// One JSON document with the run's counts
     Json,
+    /// SARIF 2.1.0: one result per error site, one rule per error group
+    Sarif,
+    /// JUnit XML: one test case per file, failures with their messages
+    Junit,
+    /// GitHub Actions annotations (the first 50 errors) and a summary in $GITHUB_STEP_SUMMARY
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +121,66 @@ pub struct IndexArgs {
     /// Exit 1 when the run recorded more than N errors
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+    /// Count only failures that are not in this earlier run (or whose group was resolved)
+    /// toward --max-failure-rate, --max-errors and the exit status: a run id, or `latest` for
+    /// the repository's run before this one
+    #[arg(long, value_name = "RUN|latest", value_parser = parse_baseline)]
+    pub baseline: Option<Baseline>,
+}
+
+/// The run `snag index --baseline` compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// The repository's run before this one.
+    Latest,
+    Run(i64),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Without --token the server accepts only loopback addresses. With a token, every \
+    request needs `Authorization: Bearer TOKEN`. Ctrl-C stops the server and cancels the runs it \
+    started (what they finished is kept)."
+)]
+pub struct ServeArgs {
+    /// Address and port to listen on; an address other than loopback requires --token
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8001")]
+    pub bind: std::net::SocketAddr,
+    /// Require `Authorization: Bearer TOKEN` on every request
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SNAG_API_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Directory inside which the start endpoint may index (repeatable)
+    /// [default: the current directory]
+    #[arg(long = "allow-root", value_name = "DIR")]
+    pub allow_roots: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A Markdown document
+    #[default]
+    Markdown,
+    /// The same content as one JSON document
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Repository name, as given to `snag index --repo`
+    pub repository: String,
+    /// The run to report on [default: the repository's latest]
+    #[arg(long = "run", value_name = "ID")]
+    pub run_id: Option<i64>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Args)]
@@ -245,6 +315,18 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_baseline(text: &str) -> Result<Baseline, String> {
+    match text {
+        "latest" => Ok(Baseline::Latest),
+        id => id
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(Baseline::Run)
+            .ok_or_else(|| format!("`{text}` is neither a run id nor `latest`")),
+    }
+}
+
 fn parse_error_type(name: &str) -> Result<ErrorType, String> {
     name.parse()
         .map_err(|e: crate::index::outcome::UnknownErrorType| e.to_string())
@@ -293,6 +375,33 @@ mod tests {
         assert_eq!(parse_rate("0.1"), Ok(0.1));
         assert!(parse_rate("150%").is_err());
         assert!(parse_seconds("0").is_err());
+    }
+
+    #[test]
+    fn serve_report_and_baseline() {
+        let cli = Cli::try_parse_from(["snag", "serve"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(args.bind.to_string(), "127.0.0.1:8001");
+        let cli = Cli::try_parse_from([
+            "snag",
+            "index",
+            "r",
+            "--baseline",
+            "latest",
+            "--format",
+            "sarif",
+        ])
+        .unwrap();
+        let Some(Command::Index(args)) = cli.command else {
+            panic!("not index")
+        };
+        assert_eq!(args.baseline, Some(Baseline::Latest));
+        assert_eq!(args.format, IndexFormat::Sarif);
+        assert_eq!(parse_baseline("12"), Ok(Baseline::Run(12)));
+        assert!(parse_baseline("yesterday").is_err());
+        assert!(Cli::try_parse_from(["snag", "report", "r", "--format", "pdf"]).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Data flows one way: `index` produces outcomes and events, `store`
 //! persists and queries them, and the CLI and reports only read the store.
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;

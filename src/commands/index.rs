@@ -7,11 +7,21 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{IndexArgs, IndexFormat};
+use std::collections::HashSet;
+
+use anyhow::bail;
+
+use crate::cli::{Baseline, IndexArgs, IndexFormat};
 use crate::index::progress::{RunProgress, RunStatus};
+use crate::report::baseline::BaselineVerdict;
+use crate::report::ci::CiRun;
 use crate::report::run::summary_text;
+use crate::report::{github, junit, sarif};
 use crate::runner::{self, RunRequest, RunSummary};
+use crate::sanitize;
+use crate::store::ErrorRecord;
 use crate::store::Store;
+use crate::store::groups::GroupStatus;
 
 /// The conventional exit status after SIGINT.
 const INTERRUPTED: u8 = 130;
@@ -47,11 +57,27 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
     let _ = reporter.await;
     let summary = result?;
 
+    let errors = store.run_errors(summary.run_id).await?;
+    let verdict = baseline_verdict(store, &summary, &errors, args.baseline).await?;
     let document = match args.format {
         IndexFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
         IndexFormat::Text => {
             let groups = store.top_groups_for_run(summary.run_id, 5).await?;
-            summary_text(&summary, &groups)
+            let mut text = summary_text(&summary, &groups);
+            if let Some(verdict) = &verdict {
+                text.push_str(&baseline_line(verdict));
+            }
+            text
+        }
+        IndexFormat::Sarif | IndexFormat::Junit | IndexFormat::Github => {
+            let files = store.list_files(summary.run_id, None).await?;
+            let run = CiRun {
+                summary: &summary,
+                errors: &errors,
+                files: &files,
+                baseline: verdict.as_ref(),
+            };
+            ci_document(store, &run, args.format).await?
         }
     };
     match &args.output {
@@ -63,7 +89,8 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
     if summary.status == RunStatus::Cancelled {
         return Ok(ExitCode::from(INTERRUPTED));
     }
-    Ok(match threshold_crossed(&summary, &args) {
+    let gated = Gated::new(&summary, verdict.as_ref());
+    Ok(match threshold_crossed(&gated, &args) {
         Some(why) => {
             eprintln!("snag: {why}");
             ExitCode::from(1)
@@ -93,30 +120,176 @@ fn request_from(args: &IndexArgs) -> RunRequest {
 /// Failed and partial files count as failures; skipped files don't count.
 pub fn failure_rate(summary: &RunSummary) -> f64 {
     let f = &summary.files;
-    let considered = f.total.saturating_sub(f.skipped);
+    rate(f.failed + f.partial, f.total.saturating_sub(f.skipped))
+}
+
+fn rate(failing: u64, considered: u64) -> f64 {
     if considered == 0 {
         return 0.0;
     }
-    (f.failed + f.partial) as f64 / considered as f64
+    failing as f64 / considered as f64
 }
 
-fn threshold_crossed(summary: &RunSummary, args: &IndexArgs) -> Option<String> {
-    let rate = failure_rate(summary);
-    if let Some(max) = args.max_failure_rate
-        && rate > max
-    {
-        return Some(format!(
-            "failure rate {:.2}% is above --max-failure-rate {:.2}%",
-            rate * 100.0,
-            max * 100.0
-        ));
+/// What the thresholds are checked against: every failure, or with a
+/// baseline only the new ones.
+struct Gated {
+    failure_rate: f64,
+    errors: u64,
+    /// " new" with a baseline, so messages say what was counted.
+    qualifier: &'static str,
+}
+
+impl Gated {
+    fn new(summary: &RunSummary, verdict: Option<&BaselineVerdict>) -> Self {
+        match verdict {
+            None => Gated {
+                failure_rate: failure_rate(summary),
+                errors: summary.errors_by_type.values().sum(),
+                qualifier: "",
+            },
+            Some(verdict) => {
+                let f = &summary.files;
+                Gated {
+                    failure_rate: rate(
+                        verdict.new_failing_files,
+                        f.total.saturating_sub(f.skipped),
+                    ),
+                    errors: verdict.new_error_count(),
+                    qualifier: " new",
+                }
+            }
+        }
     }
-    let errors: u64 = summary.errors_by_type.values().sum();
+}
+
+fn threshold_crossed(gated: &Gated, args: &IndexArgs) -> Option<String> {
+    let qualifier = gated.qualifier;
+    if let Some(max) = args.max_failure_rate
+        && gated.failure_rate > max
+    {
+        return Some(
+            format!(
+                "{} failure rate {:.2}% is above --max-failure-rate {:.2}%",
+                qualifier.trim_start(),
+                gated.failure_rate * 100.0,
+                max * 100.0
+            )
+            .trim_start()
+            .to_owned(),
+        );
+    }
     match args.max_errors {
-        Some(max) if errors > max => Some(format!(
-            "{errors} errors recorded, more than --max-errors {max}"
+        Some(max) if gated.errors > max => Some(format!(
+            "{}{qualifier} errors recorded, more than --max-errors {max}",
+            gated.errors
         )),
         _ => None,
+    }
+}
+
+/// The verdict against `--baseline`, or `None` without one (or when
+/// `latest` finds no earlier run, which is said on standard error).
+async fn baseline_verdict(
+    store: &Store,
+    summary: &RunSummary,
+    errors: &[ErrorRecord],
+    baseline: Option<Baseline>,
+) -> anyhow::Result<Option<BaselineVerdict>> {
+    let repository = &summary.repository;
+    let baseline_run = match baseline {
+        None => return Ok(None),
+        Some(Baseline::Latest) => match store.previous_run(repository, summary.run_id).await? {
+            Some(run) => run,
+            None => {
+                eprintln!(
+                    "snag: no earlier run of {} to compare with: every failure counts",
+                    sanitize::line(repository)
+                );
+                return Ok(None);
+            }
+        },
+        Some(Baseline::Run(id)) => match store.get_run(id).await? {
+            Some(run) if &run.repository == repository => run,
+            Some(run) => bail!(
+                "baseline run {id} belongs to repository `{}`, not `{}`",
+                sanitize::line(&run.repository),
+                sanitize::line(repository)
+            ),
+            None => bail!("there is no baseline run {id}"),
+        },
+    };
+    let known = store.run_failures(baseline_run.run_id).await?;
+    let fingerprints: Vec<String> = errors
+        .iter()
+        .filter_map(|e| e.fingerprint.clone())
+        .collect();
+    let reopened: HashSet<String> = store
+        .groups_by_fingerprints(repository, &fingerprints)
+        .await?
+        .into_iter()
+        .filter(|g| matches!(g.status, GroupStatus::Resolved | GroupStatus::Regressed))
+        .map(|g| g.fingerprint)
+        .collect();
+    Ok(Some(BaselineVerdict::new(
+        baseline_run.run_id,
+        errors,
+        &known,
+        &reopened,
+    )))
+}
+
+fn baseline_line(verdict: &BaselineVerdict) -> String {
+    format!(
+        "  baseline run {}: {} new errors in {} files, {} known\n",
+        verdict.baseline_run_id,
+        verdict.new_error_count(),
+        verdict.new_failing_files,
+        verdict.known_errors
+    )
+}
+
+/// SARIF, JUnit or GitHub annotations; for GitHub also the step summary.
+async fn ci_document(
+    store: &Store,
+    run: &CiRun<'_>,
+    format: IndexFormat,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        IndexFormat::Sarif => sarif::render(run)?,
+        IndexFormat::Junit => junit::render(run)?,
+        _ => {
+            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                let groups = store.top_groups_for_run(run.summary.run_id, 5).await?;
+                let markdown = github::step_summary(run, &groups);
+                append(std::path::Path::new(&path), &markdown)?;
+            }
+            github::annotations(run, &workspace_prefix(&run.summary.root))
+        }
+    })
+}
+
+fn append(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    writeln!(file, "{text}").map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// Annotations need paths relative to the checkout: the indexed root's
+/// place inside `$GITHUB_WORKSPACE`, if it is inside.
+fn workspace_prefix(root: &str) -> String {
+    let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE") else {
+        return String::new();
+    };
+    let workspace = std::fs::canonicalize(&workspace).unwrap_or_else(|_| workspace.into());
+    match std::path::Path::new(root).strip_prefix(&workspace) {
+        Ok(inside) if !inside.as_os_str().is_empty() => {
+            format!("{}/", inside.to_string_lossy().trim_end_matches('/'))
+        }
+        _ => String::new(),
     }
 }
 

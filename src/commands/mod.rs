@@ -4,6 +4,8 @@ mod db;
 mod errors;
 mod files;
 mod index;
+mod report;
+mod serve;
 mod tui;
 
 use std::process::ExitCode;
@@ -25,6 +27,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Errors(args) => errors::list(&open(&target).await?, args).await,
         Command::Summary(args) => errors::summary(&open(&target).await?, args).await,
         Command::Db(args) => db::run(&target, args.command).await,
+        Command::Serve(args) => serve::run(&target, args).await,
+        Command::Report(args) => report::run(&open(&target).await?, args).await,
     }
 }
 

@@ -17,7 +17,7 @@ const MAX_TOKEN_CHARS: usize = 40;
 const EXCERPT_BEFORE: usize = 40;
 const EXCERPT_AFTER: usize = 80;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteKind {
     /// An ERROR node: tokens the grammar could not place.
@@ -27,7 +27,7 @@ pub enum SiteKind {
 }
 
 /// One place where the grammar gave up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SyntaxErrorSite {
     pub kind: SiteKind,
     #[serde(flatten)]

@@ -11,7 +11,7 @@ use crate::sanitize;
 use crate::store::{ErrorPage, ErrorRecord, PageRequest};
 
 /// Body of `GET /api/v1/indexing/batch/errors/{repository}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorListBody {
     pub errors: Vec<ErrorRecord>,
     pub total: i64,
@@ -19,7 +19,7 @@ pub struct ErrorListBody {
     pub filters: ErrorFilters,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorFilters {
     pub error_type: Option<ErrorType>,
     pub limit: i64,
@@ -90,7 +90,7 @@ impl ErrorListBody {
 }
 
 /// Body of `GET /api/v1/indexing/batch/errors/{repository}/summary`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SummaryBody {
     pub repository: String,
     pub summary: BTreeMap<ErrorType, i64>,

@@ -1,5 +1,12 @@
-//! Output formats: the JSON bodies shared by the CLI and the HTTP API, and
-//! the human-readable tables.
+//! Output formats: the JSON bodies shared by the CLI and the HTTP API, the
+//! human-readable tables, the analysis report and the CI formats.
 
+pub mod analysis;
+pub mod baseline;
+pub mod ci;
 pub mod errors;
+pub mod github;
+pub mod junit;
+pub mod markdown;
 pub mod run;
+pub mod sarif;

@@ -61,7 +61,7 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
 }
 
 /// Body of `snag files --format json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileListBody {
     pub files: Vec<FileRecord>,
     pub total: usize,
@@ -70,7 +70,7 @@ pub struct FileListBody {
     pub filters: FileFilters,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileFilters {
     pub outcome: Option<crate::index::outcome::Outcome>,
 }

@@ -60,7 +60,9 @@ impl NewError {
 }
 
 /// A stored failure, as the API and `snag errors` return it.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, sqlx::FromRow)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema,
+)]
 pub struct ErrorRecord {
     pub error_id: i64,
     pub repository: String,
@@ -78,6 +80,10 @@ pub struct ErrorRecord {
     pub end_line: Option<i32>,
     pub end_column: Option<i32>,
     pub fingerprint: Option<String>,
+    /// Everything else known about the failure: for syntax errors every site
+    /// (`sites`, with line/column/end_line/end_column), the group's `title`
+    /// and `construct`.
+    #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
 
@@ -226,6 +232,18 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(ErrorPage { errors, total })
+    }
+
+    /// Every error recorded by one run that is still stored (a later run
+    /// replaces the errors of the files it indexes again), by file and type.
+    pub async fn run_errors(&self, run_id: i64) -> Result<Vec<ErrorRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, ErrorRecord>(&format!(
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE run_id = $1 \
+             ORDER BY file_path, error_type, error_id"
+        ))
+        .bind(run_id)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// How many errors a repository has, by type (types with none are absent).

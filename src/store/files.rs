@@ -6,7 +6,7 @@ use super::{Store, StoreError};
 use crate::index::outcome::{ErrorType, Outcome};
 
 /// One discovered file of a run, as `snag files` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct FileRecord {
     pub file_path: String,
     #[sqlx(try_from = "String")]
@@ -32,7 +32,80 @@ pub struct RunGroup {
     pub example_line: Option<i32>,
 }
 
+/// How many of a run's files have each outcome so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct OutcomeCounts {
+    pub indexed: i64,
+    pub partial: i64,
+    pub failed: i64,
+    pub skipped: i64,
+}
+
+impl OutcomeCounts {
+    pub fn total(&self) -> i64 {
+        self.indexed + self.partial + self.failed + self.skipped
+    }
+}
+
+/// One failure of one file in a run, as the report and CI formats read it.
+/// Where the run's error rows were replaced by a later run, only the file's
+/// first error survives (from `indexed_files`), without line or message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct FailureRow {
+    pub file_path: String,
+    #[sqlx(try_from = "String")]
+    pub outcome: Outcome,
+    #[sqlx(try_from = "String")]
+    pub error_type: ErrorType,
+    pub fingerprint: Option<String>,
+    pub title: Option<String>,
+    pub construct: Option<String>,
+    pub line: Option<i32>,
+    pub message: Option<String>,
+    /// Syntax error sites in the file (1 for other errors).
+    pub sites: i32,
+}
+
 impl Store {
+    /// Outcome counts of the files of a run stored so far.
+    pub async fn run_outcome_counts(&self, run_id: i64) -> Result<OutcomeCounts, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE outcome = 'indexed') AS indexed, \
+               count(*) FILTER (WHERE outcome = 'partial') AS partial, \
+               count(*) FILTER (WHERE outcome = 'failed') AS failed, \
+               count(*) FILTER (WHERE outcome = 'skipped') AS skipped \
+             FROM indexed_files WHERE run_id = $1",
+        )
+        .bind(run_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Every failure of a run, by file path and error type.
+    pub async fn run_failures(&self, run_id: i64) -> Result<Vec<FailureRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT e.file_path, COALESCE(f.outcome, 'failed') AS outcome, e.error_type, e.fingerprint, \
+               COALESCE(e.details->>'title', g.title) AS title, e.details->>'construct' AS construct, \
+               e.line, e.error_message AS message, \
+               CASE WHEN jsonb_typeof(e.details->'total_sites') = 'number' \
+                 THEN (e.details->>'total_sites')::int ELSE 1 END AS sites \
+             FROM indexing_errors e \
+             LEFT JOIN indexed_files f ON f.run_id = e.run_id AND f.file_path = e.file_path \
+             LEFT JOIN error_groups g ON g.repository = e.repository AND g.fingerprint = e.fingerprint \
+             WHERE e.run_id = $1 \
+             UNION ALL \
+             SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, g.title, NULL, NULL, NULL, 1 \
+             FROM indexed_files f JOIN index_runs r ON r.run_id = f.run_id \
+             LEFT JOIN error_groups g ON g.repository = r.repository AND g.fingerprint = f.fingerprint \
+             WHERE f.run_id = $1 AND f.error_type IS NOT NULL AND NOT EXISTS \
+               (SELECT 1 FROM indexing_errors e WHERE e.run_id = $1 AND e.file_path = f.file_path) \
+             ORDER BY 1, 3",
+        )
+        .bind(run_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// A run's files in path order, optionally of one outcome.
     pub async fn list_files(
         &self,

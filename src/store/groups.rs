@@ -12,7 +12,7 @@ use super::{Store, StoreError};
 use crate::index::outcome::ErrorType;
 
 /// Where a group stands in triage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupStatus {
     Open,
@@ -71,7 +71,7 @@ impl TryFrom<String> for GroupStatus {
 }
 
 /// A group as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct GroupRecord {
     pub group_id: i64,
     pub repository: String,
@@ -161,6 +161,22 @@ impl Store {
         .bind(repository)
         .bind(fingerprint)
         .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// The repository's groups with these fingerprints (unknown ones are absent).
+    pub async fn groups_by_fingerprints(
+        &self,
+        repository: &str,
+        fingerprints: &[String],
+    ) -> Result<Vec<GroupRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {GROUP_COLUMNS} FROM error_groups WHERE repository = $1 AND fingerprint = ANY($2) \
+             ORDER BY group_id"
+        ))
+        .bind(repository)
+        .bind(fingerprints)
+        .fetch_all(self.pool())
         .await?)
     }
 

@@ -15,7 +15,7 @@ use crate::index::process::FileReport;
 use crate::index::progress::RunStatus;
 
 /// A run as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RunRecord {
     pub run_id: i64,
     pub repository: String,
@@ -31,10 +31,12 @@ pub struct RunRecord {
     pub errors_total: i32,
     pub chunks_total: i64,
     pub bytes_total: i64,
+    #[schema(value_type = Object)]
     pub options: serde_json::Value,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub tool_version: String,
+    #[schema(value_type = Object)]
     pub grammar_versions: serde_json::Value,
 }
 
@@ -205,6 +207,22 @@ impl Store {
             .await?
             .into_iter()
             .next())
+    }
+
+    /// The run of the same repository that started just before `run_id`.
+    pub async fn previous_run(
+        &self,
+        repository: &str,
+        run_id: i64,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {RUN_COLUMNS} FROM index_runs WHERE repository = $1 AND run_id < $2 \
+             ORDER BY run_id DESC LIMIT 1"
+        ))
+        .bind(repository)
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// Error counts of one run by type.

@@ -1,0 +1,153 @@
+//! Error answers, always JSON with a `detail` member as the original
+//! (FastAPI) service gave them: a sentence for most errors, and for 422 a
+//! list saying which parameter was wrong and why.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+/// `{"detail": "..."}`
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub detail: String,
+}
+
+/// One invalid input, as FastAPI reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct FieldError {
+    /// What kind of problem: `int_parsing`, `greater_than_equal`, `enum`, `json_invalid`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where: `["query", "limit"]`, `["body", "directory"]`, `["path", "run_id"]`.
+    pub loc: Vec<String>,
+    pub msg: String,
+    /// The value that was given, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+}
+
+impl FieldError {
+    pub fn new(kind: &str, loc: [&str; 2], msg: impl Into<String>, input: Option<&str>) -> Self {
+        FieldError {
+            kind: kind.to_owned(),
+            loc: loc.iter().map(|s| (*s).to_owned()).collect(),
+            msg: msg.into(),
+            input: input.map(str::to_owned),
+        }
+    }
+}
+
+/// `{"detail": [{"type", "loc", "msg", "input"}]}`
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct ValidationBody {
+    pub detail: Vec<FieldError>,
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid request")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("missing or wrong bearer token")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Timeout(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(
+        kind: &str,
+        loc: [&str; 2],
+        msg: impl Into<String>,
+        input: Option<&str>,
+    ) -> Self {
+        ApiError::Validation(vec![FieldError::new(kind, loc, msg, input)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Store(StoreError::InvalidRequest(_)) => StatusCode::BAD_REQUEST,
+            ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!("request failed: {self}");
+        }
+        match self {
+            ApiError::Validation(detail) => {
+                (status, Json(ValidationBody { detail })).into_response()
+            }
+            ApiError::Unauthorized => {
+                let mut response = (
+                    status,
+                    Json(ErrorBody {
+                        detail: "Not authenticated: send `Authorization: Bearer <token>`"
+                            .to_owned(),
+                    }),
+                )
+                    .into_response();
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer"),
+                );
+                response
+            }
+            other => (
+                status,
+                Json(ErrorBody {
+                    detail: other.to_string(),
+                }),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// Unknown paths: `{"detail": "Not Found"}`, as FastAPI says it.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("Not Found".to_owned())
+}
+
+pub async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(ErrorBody {
+            detail: "Method Not Allowed".to_owned(),
+        }),
+    )
+        .into_response()
+}

@@ -1,0 +1,300 @@
+//! Extractors whose failures are 4xx answers in the API's own error shape:
+//! JSON bodies, path parameters and query strings.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, FieldError};
+
+/// A JSON body; malformed JSON, a wrong content type, an oversized or slow
+/// body each get their own clean answer.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(e) => {
+            // "directory: missing field `directory` at line 1 column 2"
+            let text = e.body_text();
+            let (field, msg) = data_error_parts(&text);
+            ApiError::Validation(vec![FieldError::new(
+                "value_error",
+                ["body", field],
+                msg,
+                None,
+            )])
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::Validation(vec![FieldError::new(
+            "json_invalid",
+            ["body", "$"],
+            format!("JSON decode error: {}", source_text(&e)),
+            None,
+        )]),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "expected a JSON body with `Content-Type: application/json`".to_owned(),
+        ),
+        JsonRejection::BytesRejection(e) => body_read_error(&e),
+        other => ApiError::BadRequest(other.body_text()),
+    }
+}
+
+/// Splits axum's "Failed to deserialize the JSON body into the target type:
+/// field: message" into the field and the message.
+fn data_error_parts(text: &str) -> (&str, String) {
+    let detail = text
+        .split_once("target type: ")
+        .map_or(text, |(_, rest)| rest);
+    if let Some(field) = detail
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field)
+    {
+        return (field, format!("Field required: {detail}"));
+    }
+    match detail.split_once(": ") {
+        Some((path, message)) if !path.contains(' ') => (path, message.to_owned()),
+        _ => ("$", detail.to_owned()),
+    }
+}
+
+fn source_text(error: &dyn std::error::Error) -> String {
+    let mut deepest = error.to_string();
+    let mut current = error.source();
+    while let Some(e) = current {
+        deepest = e.to_string();
+        current = e.source();
+    }
+    deepest
+}
+
+/// The body could not be read: too large, too slow, or the connection broke.
+fn body_read_error(error: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::Timeout("the request body arrived too slowly".to_owned());
+        }
+        if e.is::<http_body_util::LengthLimitError>() {
+            return ApiError::PayloadTooLarge(super::limits::too_large_message());
+        }
+        current = e.source();
+    }
+    if error.to_string().contains("length limit") {
+        return ApiError::PayloadTooLarge(super::limits::too_large_message());
+    }
+    ApiError::BadRequest(format!("cannot read the request body: {error}"))
+}
+
+/// A path parameter; one that does not parse is a 422 naming it.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                use axum::extract::path::ErrorKind;
+                let error = match e.kind() {
+                    ErrorKind::ParseErrorAtKey {
+                        key,
+                        value,
+                        expected_type,
+                    } => FieldError::new(
+                        "parsing",
+                        ["path", key],
+                        format!("Input should be a valid {}", friendly_type(expected_type)),
+                        Some(value),
+                    ),
+                    ErrorKind::ParseError {
+                        value,
+                        expected_type,
+                    } => FieldError::new(
+                        "parsing",
+                        ["path", &param_named(parts, state, value).await],
+                        format!("Input should be a valid {}", friendly_type(expected_type)),
+                        Some(value),
+                    ),
+                    _ => FieldError::new("parsing", ["path", "$"], e.body_text(), None),
+                };
+                Err(ApiError::Validation(vec![error]))
+            }
+            Err(other) => Err(ApiError::BadRequest(other.body_text())),
+        }
+    }
+}
+
+/// The name of the path parameter that holds `value` (a lone parameter's
+/// parse error does not say which it was).
+async fn param_named<S: Send + Sync>(parts: &mut Parts, state: &S, value: &str) -> String {
+    match axum::extract::RawPathParams::from_request_parts(parts, state).await {
+        Ok(params) => params
+            .iter()
+            .find(|(_, v)| *v == value)
+            .map_or_else(|| "$".to_owned(), |(key, _)| key.to_owned()),
+        Err(_) => "$".to_owned(),
+    }
+}
+
+fn friendly_type(rust_type: &str) -> &str {
+    match rust_type {
+        "i64" | "i32" | "u64" | "u32" => "integer",
+        other => other,
+    }
+}
+
+/// The query string, decoded leniently (it never fails to extract), read
+/// parameter by parameter so every invalid one is reported at once.
+#[derive(Debug, Default)]
+pub struct QueryParams {
+    values: HashMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        // The last occurrence wins, as in FastAPI for single values.
+        let values = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        Ok(QueryParams {
+            values,
+            errors: Vec::new(),
+        })
+    }
+}
+
+impl QueryParams {
+    /// The raw text of a parameter; an empty value counts as absent.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// An integer within `range`, `default` when absent.
+    pub fn integer(&mut self, name: &str, default: i64, min: i64, max: Option<i64>) -> i64 {
+        let Some(raw) = self.text(name).map(str::to_owned) else {
+            return default;
+        };
+        let loc = ["query", name];
+        match raw.trim().parse::<i64>() {
+            Err(_) => self.errors.push(FieldError::new(
+                "int_parsing",
+                loc,
+                "Input should be a valid integer, unable to parse string as an integer",
+                Some(&raw),
+            )),
+            Ok(n) if n < min => self.errors.push(FieldError::new(
+                "greater_than_equal",
+                loc,
+                format!("Input should be greater than or equal to {min}"),
+                Some(&raw),
+            )),
+            Ok(n) if max.is_some_and(|max| n > max) => self.errors.push(FieldError::new(
+                "less_than_equal",
+                loc,
+                format!("Input should be less than or equal to {}", max.unwrap_or(n)),
+                Some(&raw),
+            )),
+            Ok(n) => return n,
+        }
+        default
+    }
+
+    /// A value of a closed vocabulary (error types, outcomes, statuses).
+    pub fn parsed<T: FromStr>(&mut self, name: &str, expected: &[&str]) -> Option<T> {
+        let raw = self.text(name)?.to_owned();
+        match raw.parse::<T>() {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.errors.push(FieldError::new(
+                    "enum",
+                    ["query", name],
+                    format!("Input should be one of: {}", expected.join(", ")),
+                    Some(&raw),
+                ));
+                None
+            }
+        }
+    }
+
+    /// Every invalid parameter as one 422, or nothing.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_errors_name_the_field() {
+        let (field, msg) = data_error_parts(
+            "Failed to deserialize the JSON body into the target type: directory: missing field `directory` at line 1 column 2",
+        );
+        assert_eq!(field, "directory");
+        assert!(msg.starts_with("missing field"), "{msg}");
+        let (field, msg) = data_error_parts(
+            "Failed to deserialize the JSON body into the target type: missing field `x` at line 1",
+        );
+        assert_eq!(field, "x");
+        assert!(msg.starts_with("Field required"), "{msg}");
+        let (field, _) = data_error_parts("Failed to deserialize: something odd");
+        assert_eq!(field, "$");
+    }
+
+    #[test]
+    fn query_integers_are_bounded() {
+        let mut params = QueryParams::default();
+        params.values.insert("limit".into(), "5000".into());
+        params.values.insert("offset".into(), "-1".into());
+        params.values.insert("page".into(), "x".into());
+        assert_eq!(params.integer("limit", 100, 1, Some(1000)), 100);
+        assert_eq!(params.integer("offset", 0, 0, None), 0);
+        assert_eq!(params.integer("page", 1, 1, None), 1);
+        assert_eq!(params.integer("absent", 7, 1, None), 7);
+        let Err(ApiError::Validation(errors)) = params.finish() else {
+            panic!("expected a validation error")
+        };
+        let kinds: Vec<&str> = errors.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["less_than_equal", "greater_than_equal", "int_parsing"]
+        );
+        assert_eq!(errors[0].loc, ["query", "limit"]);
+    }
+}

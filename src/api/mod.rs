@@ -1,0 +1,84 @@
+//! The HTTP API: the original service's endpoints (errors, summary, batch
+//! start and status) with their exact bodies, plus runs, error groups and
+//! per-file outcomes, and an OpenAPI document generated from the handlers.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod jobs;
+pub mod limits;
+pub mod openapi;
+pub mod roots;
+pub mod routes;
+pub mod server;
+
+use std::sync::Arc;
+
+use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::store::Store;
+pub use jobs::Jobs;
+pub use limits::Limits;
+pub use roots::AllowedRoots;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub jobs: Jobs,
+    pub roots: Arc<AllowedRoots>,
+    /// The OpenAPI document, served at `/api/openapi.json`.
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+/// How the server is set up beyond its database.
+#[derive(Debug, Clone, Default)]
+pub struct ApiConfig {
+    /// Bearer token every request must carry; `None` for no authentication.
+    pub token: Option<String>,
+    pub roots: AllowedRoots,
+    pub limits: Limits,
+}
+
+/// The routes and the document that describes them, before state is given.
+fn documented_routes() -> OpenApiRouter<ApiState> {
+    use routes::{batch, errors, groups, runs, spec};
+    OpenApiRouter::with_openapi(openapi::base_document())
+        .routes(routes!(errors::list_errors))
+        .routes(routes!(errors::error_summary))
+        .routes(routes!(batch::start))
+        .routes(routes!(batch::status))
+        .routes(routes!(runs::list_runs))
+        .routes(routes!(runs::get_run))
+        .routes(routes!(runs::run_files))
+        .routes(routes!(groups::list_groups))
+        .routes(routes!(
+            groups::get_group,
+            groups::patch_group,
+            groups::post_group
+        ))
+        .routes(routes!(spec::openapi_json))
+}
+
+/// The OpenAPI document of every route [`router`] serves.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented_routes().split_for_parts().1
+}
+
+/// The complete application: routes, state, authentication and limits.
+pub fn router(store: Store, jobs: Jobs, config: ApiConfig) -> Router {
+    let (routes, document) = documented_routes().split_for_parts();
+    let state = ApiState {
+        store,
+        jobs,
+        roots: Arc::new(config.roots),
+        openapi: Arc::new(document),
+    };
+    let routes = routes
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state);
+    limits::apply(auth::apply(routes, config.token), &config.limits)
+}

@@ -1,0 +1,77 @@
+//! `GET /api/v1/indexing/batch/errors/{repository}` and its `/summary`:
+//! the original service's bodies, field for field.
+
+use axum::Json;
+use axum::extract::State;
+
+use crate::api::ApiState;
+use crate::api::error::{ApiError, ValidationBody};
+use crate::api::extract::{ApiPath, QueryParams};
+use crate::index::outcome::ErrorType;
+use crate::report::errors::{ErrorListBody, SummaryBody};
+use crate::store::PageRequest;
+
+/// A page of a repository's errors, newest first
+///
+/// Errors are ordered by `occurred_at` then `error_id`, newest first, so pages
+/// never overlap. An unknown repository has no errors (`total` 0).
+#[utoipa::path(
+    get,
+    path = "/api/v1/indexing/batch/errors/{repository}",
+    tag = "error-tracking",
+    params(
+        ("repository" = String, Path, description = "Repository name; URL-encode a `/` as `%2F`"),
+        ("error_type" = Option<ErrorType>, Query, description = "Only errors of this type"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+        ("offset" = Option<i64>, Query, description = "Errors to skip (default 0)", minimum = 0),
+    ),
+    responses(
+        (status = 200, description = "A page of errors", body = ErrorListBody),
+        (status = 422, description = "A parameter is out of range or unknown", body = ValidationBody),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn list_errors(
+    State(state): State<ApiState>,
+    ApiPath(repository): ApiPath<String>,
+    mut query: QueryParams,
+) -> Result<Json<ErrorListBody>, ApiError> {
+    let names = ErrorType::ALL.map(ErrorType::as_str);
+    let error_type = query.parsed::<ErrorType>("error_type", &names);
+    let limit = query.integer(
+        "limit",
+        PageRequest::DEFAULT_LIMIT,
+        1,
+        Some(PageRequest::MAX_LIMIT),
+    );
+    let offset = query.integer("offset", 0, 0, None);
+    query.finish()?;
+    let page = PageRequest::new(limit, offset)?;
+    let found = state
+        .store
+        .get_errors(&repository, error_type, page)
+        .await?;
+    Ok(Json(ErrorListBody::new(
+        &repository,
+        error_type,
+        page,
+        found,
+    )))
+}
+
+/// Error counts of a repository by type
+#[utoipa::path(
+    get,
+    path = "/api/v1/indexing/batch/errors/{repository}/summary",
+    tag = "error-tracking",
+    params(("repository" = String, Path, description = "Repository name; URL-encode a `/` as `%2F`")),
+    responses((status = 200, description = "Counts by error type (types with none are absent)", body = SummaryBody)),
+    security((), ("bearer" = []))
+)]
+pub async fn error_summary(
+    State(state): State<ApiState>,
+    ApiPath(repository): ApiPath<String>,
+) -> Result<Json<SummaryBody>, ApiError> {
+    let counts = state.store.get_error_summary(&repository).await?;
+    Ok(Json(SummaryBody::new(&repository, counts)))
+}

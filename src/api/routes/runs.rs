@@ -1,0 +1,135 @@
+//! Runs and their per-file outcomes (beyond the original service).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::ApiState;
+use crate::api::error::{ApiError, ErrorBody, ValidationBody};
+use crate::api::extract::{ApiPath, QueryParams};
+use crate::index::outcome::{ErrorType, Outcome};
+use crate::report::run::{FileFilters, FileListBody};
+use crate::store::runs::RunRecord;
+
+const DEFAULT_RUNS: i64 = 50;
+const MAX_RUNS: i64 = 1000;
+
+/// Body of `GET /api/v1/runs`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RunListBody {
+    pub runs: Vec<RunRecord>,
+    pub repository: Option<String>,
+    pub limit: i64,
+}
+
+/// Body of `GET /api/v1/runs/{run_id}`: the run and its errors by type.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RunDetailBody {
+    #[serde(flatten)]
+    pub run: RunRecord,
+    pub errors_by_type: BTreeMap<ErrorType, i64>,
+}
+
+/// Runs, newest first
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs",
+    tag = "runs",
+    params(
+        ("repository" = Option<String>, Query, description = "Only runs of this repository"),
+        ("limit" = Option<i64>, Query, description = "At most this many, 1 to 1000 (default 50)", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Runs, newest first", body = RunListBody),
+        (status = 422, description = "A parameter is out of range", body = ValidationBody),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn list_runs(
+    State(state): State<ApiState>,
+    mut query: QueryParams,
+) -> Result<Json<RunListBody>, ApiError> {
+    let limit = query.integer("limit", DEFAULT_RUNS, 1, Some(MAX_RUNS));
+    let repository = query.text("repository").map(str::to_owned);
+    query.finish()?;
+    let runs = state.store.list_runs(repository.as_deref(), limit).await?;
+    Ok(Json(RunListBody {
+        runs,
+        repository,
+        limit,
+    }))
+}
+
+/// One run, with its error counts by type
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{run_id}",
+    tag = "runs",
+    params(("run_id" = i64, Path, description = "The run's id (a job_id of the batch endpoints)")),
+    responses(
+        (status = 200, description = "The run", body = RunDetailBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 422, description = "The id is not a number", body = ValidationBody),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn get_run(
+    State(state): State<ApiState>,
+    ApiPath(run_id): ApiPath<i64>,
+) -> Result<Json<RunDetailBody>, ApiError> {
+    let run = state
+        .store
+        .get_run(run_id)
+        .await?
+        .ok_or_else(|| no_run(run_id))?;
+    let errors_by_type = state.store.run_error_counts(run_id).await?;
+    Ok(Json(RunDetailBody {
+        run,
+        errors_by_type,
+    }))
+}
+
+/// The files of a run with their outcomes, in path order
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{run_id}/files",
+    tag = "runs",
+    params(
+        ("run_id" = i64, Path, description = "The run's id"),
+        ("outcome" = Option<Outcome>, Query, description = "Only files with this outcome"),
+    ),
+    responses(
+        (status = 200, description = "The run's files (the body of `snag files --format json`)", body = FileListBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 422, description = "Unknown outcome or a run id that is not a number", body = ValidationBody),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn run_files(
+    State(state): State<ApiState>,
+    ApiPath(run_id): ApiPath<i64>,
+    mut query: QueryParams,
+) -> Result<Json<FileListBody>, ApiError> {
+    let outcome = query.parsed::<Outcome>("outcome", &Outcome::ALL.map(Outcome::as_str));
+    query.finish()?;
+    let run = state
+        .store
+        .get_run(run_id)
+        .await?
+        .ok_or_else(|| no_run(run_id))?;
+    let files = state.store.list_files(run_id, outcome).await?;
+    Ok(Json(FileListBody {
+        total: files.len(),
+        files,
+        repository: run.repository,
+        run_id,
+        filters: FileFilters { outcome },
+    }))
+}
+
+fn no_run(run_id: i64) -> ApiError {
+    ApiError::NotFound(format!("there is no run {run_id}"))
+}

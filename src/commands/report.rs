@@ -1,0 +1,21 @@
+//! `snag report`.
+
+use std::process::ExitCode;
+
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::report::analysis;
+use crate::store::Store;
+
+pub async fn run(store: &Store, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let report = analysis::load(store, &args.repository, args.run_id, chrono::Utc::now()).await?;
+    let document = match args.format {
+        ReportFormat::Markdown => crate::report::markdown::render(&report),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, &document)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        None => print!("{document}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

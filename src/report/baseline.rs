@@ -1,0 +1,134 @@
+//! `snag index --baseline`: which of this run's errors are new compared
+//! with an earlier run, so that only those gate CI.
+
+use std::collections::HashSet;
+
+use crate::store::ErrorRecord;
+use crate::store::files::FailureRow;
+
+/// This run's errors judged against a baseline run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineVerdict {
+    pub baseline_run_id: i64,
+    new_errors: HashSet<i64>,
+    /// Files with at least one new error.
+    pub new_failing_files: u64,
+    pub known_errors: u64,
+}
+
+impl BaselineVerdict {
+    /// An error is new unless the baseline had the same file failing with
+    /// the same group, and that group has not been resolved since (a
+    /// resolved group that is back is `regressed`, and counts as new).
+    pub fn new(
+        baseline_run_id: i64,
+        errors: &[ErrorRecord],
+        baseline: &[FailureRow],
+        reopened_groups: &HashSet<String>,
+    ) -> Self {
+        let known: HashSet<(&str, String)> = baseline
+            .iter()
+            .map(|f| {
+                (
+                    f.file_path.as_str(),
+                    key(f.fingerprint.as_deref(), f.error_type),
+                )
+            })
+            .collect();
+        let mut new_errors = HashSet::new();
+        let mut new_files = HashSet::new();
+        let mut known_errors = 0;
+        for e in errors {
+            let group = key(e.fingerprint.as_deref(), e.error_type);
+            let is_known = known.contains(&(e.file_path.as_str(), group.clone()))
+                && !reopened_groups.contains(&group);
+            if is_known {
+                known_errors += 1;
+            } else {
+                new_errors.insert(e.error_id);
+                new_files.insert(e.file_path.as_str());
+            }
+        }
+        BaselineVerdict {
+            baseline_run_id,
+            new_failing_files: new_files.len() as u64,
+            new_errors,
+            known_errors,
+        }
+    }
+
+    pub fn is_new(&self, error_id: i64) -> bool {
+        self.new_errors.contains(&error_id)
+    }
+
+    pub fn new_error_count(&self) -> u64 {
+        self.new_errors.len() as u64
+    }
+}
+
+fn key(fingerprint: Option<&str>, error_type: crate::index::outcome::ErrorType) -> String {
+    fingerprint.map_or_else(|| error_type.as_str().to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::outcome::{ErrorType, Outcome};
+
+    fn error(id: i64, path: &str, fingerprint: &str) -> ErrorRecord {
+        ErrorRecord {
+            error_id: id,
+            repository: "r".into(),
+            file_path: path.into(),
+            error_type: ErrorType::ParsingError,
+            error_message: "m".into(),
+            error_traceback: None,
+            chunk_type: None,
+            language: None,
+            occurred_at: chrono::DateTime::UNIX_EPOCH,
+            run_id: Some(2),
+            line: Some(1),
+            column: Some(1),
+            end_line: None,
+            end_column: None,
+            fingerprint: Some(fingerprint.into()),
+            details: serde_json::json!({}),
+        }
+    }
+
+    fn failure(path: &str, fingerprint: &str) -> FailureRow {
+        FailureRow {
+            file_path: path.into(),
+            outcome: Outcome::Partial,
+            error_type: ErrorType::ParsingError,
+            fingerprint: Some(fingerprint.into()),
+            title: None,
+            construct: None,
+            line: None,
+            message: None,
+            sites: 1,
+        }
+    }
+
+    #[test]
+    fn only_unknown_or_reopened_errors_are_new() {
+        let errors = [
+            error(1, "a.ts", "g1"), // known
+            error(2, "b.ts", "g1"), // same group, file not failing before
+            error(3, "a.ts", "g2"), // new group in a known file
+            error(4, "c.ts", "g3"), // known, but its group was resolved and is back
+        ];
+        let baseline = [
+            failure("a.ts", "g1"),
+            failure("c.ts", "g3"),
+            failure("d.ts", "g4"),
+        ];
+        let reopened: HashSet<String> = ["g3".to_owned()].into();
+        let verdict = BaselineVerdict::new(1, &errors, &baseline, &reopened);
+        assert!(!verdict.is_new(1));
+        assert!(verdict.is_new(2) && verdict.is_new(3) && verdict.is_new(4));
+        assert_eq!(verdict.new_error_count(), 3);
+        assert_eq!(verdict.known_errors, 1);
+        assert_eq!(verdict.new_failing_files, 3);
+    }
+}

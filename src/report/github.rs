@@ -1,0 +1,150 @@
+//! GitHub Actions: `::error` workflow commands for the first errors, and a
+//! Markdown summary for `$GITHUB_STEP_SUMMARY`.
+
+use std::fmt::Write;
+
+use super::ci::{self, CiRun};
+use super::markdown::text;
+use crate::sanitize;
+use crate::store::files::RunGroup;
+
+/// GitHub shows only so many annotations; more would be noise.
+pub const MAX_ANNOTATIONS: usize = 50;
+
+/// A workflow command's message: `%`, CR and LF escaped.
+pub fn escape_data(value: &str) -> String {
+    value
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: also `:` and `,`.
+pub fn escape_property(value: &str) -> String {
+    escape_data(value).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One line per error (new errors first when there is a baseline), at most
+/// [`MAX_ANNOTATIONS`], then a notice saying how many were left out.
+/// `path_prefix` turns paths relative to the indexed root into paths
+/// relative to the workspace (`web/` when `web` was indexed).
+pub fn annotations(run: &CiRun<'_>, path_prefix: &str) -> String {
+    let mut ordered: Vec<_> = run.errors.iter().collect();
+    ordered.sort_by_key(|e| !run.counts(e));
+    let mut out = String::new();
+    for error in ordered.iter().take(MAX_ANNOTATIONS) {
+        let command = if run.counts(error) { "error" } else { "notice" };
+        let site = ci::sites(error).into_iter().next();
+        let mut properties = vec![format!(
+            "file={}",
+            escape_property(&sanitize::line(&format!(
+                "{path_prefix}{}",
+                error.file_path
+            )))
+        )];
+        if let Some(site) = &site {
+            let mut add = |name: &str, value: Option<i64>| {
+                if let Some(value) = value.filter(|v| *v >= 1) {
+                    properties.push(format!("{name}={value}"));
+                }
+            };
+            add("line", site.line);
+            add("col", site.column);
+            add("endLine", site.end_line);
+            add("endColumn", site.end_column);
+        }
+        let known = if run.counts(error) {
+            ""
+        } else {
+            " (known: also in the baseline run)"
+        };
+        let title = format!("{}: {}{known}", error.error_type, ci::title(error));
+        properties.push(format!(
+            "title={}",
+            escape_property(&sanitize::line(&title))
+        ));
+        let _ = writeln!(
+            out,
+            "::{command} {}::{}",
+            properties.join(","),
+            escape_data(&sanitize::line(&error.error_message))
+        );
+    }
+    if run.errors.len() > MAX_ANNOTATIONS {
+        let _ = writeln!(
+            out,
+            "::notice::{} more errors are not annotated; see the job summary or `snag errors {}`",
+            run.errors.len() - MAX_ANNOTATIONS,
+            escape_data(&sanitize::line(&run.summary.repository))
+        );
+    }
+    out
+}
+
+/// The Markdown appended to `$GITHUB_STEP_SUMMARY`.
+pub fn step_summary(run: &CiRun<'_>, groups: &[RunGroup]) -> String {
+    let s = run.summary;
+    let f = &s.files;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## snag: {} (run {}, {})\n",
+        text(&s.repository),
+        s.run_id,
+        s.status.as_str()
+    );
+    out.push_str("| Files | Indexed | Partial | Failed | Skipped | Errors |\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} |",
+        f.total,
+        f.indexed,
+        f.partial,
+        f.failed,
+        f.skipped,
+        run.errors.len()
+    );
+    if let Some(verdict) = run.baseline {
+        let _ = writeln!(
+            out,
+            "\nCompared with baseline run {}: **{} new errors** in {} files, {} known.",
+            verdict.baseline_run_id,
+            verdict.new_error_count(),
+            verdict.new_failing_files,
+            verdict.known_errors
+        );
+    }
+    if !s.errors_by_type.is_empty() {
+        out.push_str("\n| Error type | Count |\n|---|---:|\n");
+        for (error_type, count) in &s.errors_by_type {
+            let _ = writeln!(out, "| {error_type} | {count} |");
+        }
+    }
+    if !groups.is_empty() {
+        out.push_str("\n**Most common problems**\n\n");
+        for g in groups {
+            let line = g.example_line.map(|l| format!(":{l}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "- {} files: {} ({}), e.g. {}{line}",
+                g.files,
+                text(&g.title),
+                g.error_type,
+                text(&g.example_path)
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+}

@@ -1,0 +1,835 @@
+//! The HTTP API against the real router and a real PostgreSQL: the original
+//! service's endpoints and bodies, validation, authentication, limits, the
+//! start -> status -> errors flow on the hostile corpus, and the OpenAPI
+//! document.
+
+mod support;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use snag::api::{self, AllowedRoots, ApiConfig, Jobs, Limits};
+use snag::index::outcome::ErrorType;
+use snag::report::errors::ErrorListBody;
+use snag::store::{NewError, PageRequest};
+use support::{TestDb, hostile_corpus, snag};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower::ServiceExt;
+
+const ERRORS: &str = "/api/v1/indexing/batch/errors";
+
+fn config(roots: &[std::path::PathBuf]) -> ApiConfig {
+    ApiConfig {
+        token: None,
+        roots: AllowedRoots::new(roots).unwrap(),
+        limits: Limits::default(),
+    }
+}
+
+fn app(db: &TestDb, config: ApiConfig) -> Router {
+    api::router(db.store.clone(), Jobs::default(), config)
+}
+
+fn app_for(db: &TestDb) -> Router {
+    app(db, config(&[std::env::temp_dir()]))
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "{status}: body is not JSON: {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Answer {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn post_json(app: &Router, method: &str, uri: &str, body: &Value) -> Answer {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    send(app, request).await
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// 10 parsing errors and 2 encoding errors in `repository`, one second apart.
+async fn seed(db: &TestDb, repository: &str) {
+    let base = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let errors: Vec<NewError> = (0..12)
+        .map(|i| {
+            let error_type = if i < 10 {
+                ErrorType::ParsingError
+            } else {
+                ErrorType::EncodingError
+            };
+            NewError {
+                occurred_at: Some(base + chrono::Duration::seconds(i)),
+                line: Some(i as i32 + 1),
+                ..NewError::new(repository, format!("src/file{i}.ts"), error_type, "boom")
+            }
+        })
+        .collect();
+    db.store.log_errors(&errors).await.unwrap();
+}
+
+#[tokio::test]
+async fn empty_repository_has_no_errors() {
+    let db = TestDb::new().await;
+    let app = app_for(&db);
+
+    let list = get(&app, &format!("{ERRORS}/nobody")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(
+        list.body,
+        json!({"errors": [], "total": 0, "repository": "nobody",
+               "filters": {"error_type": null, "limit": 100, "offset": 0}})
+    );
+    let summary = get(&app, &format!("{ERRORS}/nobody/summary")).await;
+    assert_eq!(summary.status, StatusCode::OK);
+    assert_eq!(
+        summary.body,
+        json!({"repository": "nobody", "summary": {}, "total_errors": 0})
+    );
+    // No runs: the original service's "not_found" status, not an error.
+    let status = get(&app, "/api/v1/indexing/batch/status/nobody").await;
+    assert_eq!(status.status, StatusCode::OK);
+    assert_eq!(status.body["status"], "not_found");
+    assert_eq!(status.body["job_id"], Value::Null);
+    assert_eq!(status.body["progress"], "0/0");
+}
+
+#[tokio::test]
+async fn errors_filter_and_pagination() {
+    let db = TestDb::new().await;
+    seed(&db, "web").await;
+    let app = app_for(&db);
+
+    let all = get(&app, &format!("{ERRORS}/web")).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(
+        keys(&all.body),
+        ["errors", "filters", "repository", "total"]
+    );
+    assert_eq!(all.body["total"], 12);
+    // Exactly the body `snag errors --format json` prints.
+    let expected = ErrorListBody::new(
+        "web",
+        None,
+        PageRequest::default(),
+        db.store
+            .get_errors("web", None, PageRequest::default())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(all.body, serde_json::to_value(&expected).unwrap());
+    let first = &all.body["errors"][0];
+    assert_eq!(
+        keys(first),
+        [
+            "chunk_type",
+            "column",
+            "details",
+            "end_column",
+            "end_line",
+            "error_id",
+            "error_message",
+            "error_traceback",
+            "error_type",
+            "file_path",
+            "fingerprint",
+            "language",
+            "line",
+            "occurred_at",
+            "repository",
+            "run_id"
+        ]
+    );
+    assert_eq!(first["file_path"], "src/file11.ts", "newest first");
+
+    let parsing = get(&app, &format!("{ERRORS}/web?error_type=parsing_error")).await;
+    assert_eq!(parsing.body["total"], 10);
+    assert_eq!(parsing.body["filters"]["error_type"], "parsing_error");
+    assert!(
+        parsing.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["error_type"] == "parsing_error")
+    );
+
+    let page = |offset: i64| {
+        let app = app.clone();
+        async move {
+            get(
+                &app,
+                &format!("{ERRORS}/web?error_type=parsing_error&limit=5&offset={offset}"),
+            )
+            .await
+        }
+    };
+    let (one, two) = (page(0).await, page(5).await);
+    let ids = |a: &Answer| -> Vec<i64> {
+        a.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["error_id"].as_i64().unwrap())
+            .collect()
+    };
+    let (ids_one, ids_two) = (ids(&one), ids(&two));
+    assert_eq!((ids_one.len(), ids_two.len()), (5, 5));
+    assert!(
+        ids_one.iter().all(|id| !ids_two.contains(id)),
+        "pages overlap"
+    );
+    assert_eq!(one.body["total"], 10);
+    assert_eq!(
+        two.body["filters"],
+        json!({"error_type": "parsing_error", "limit": 5, "offset": 5})
+    );
+
+    let summary = get(&app, &format!("{ERRORS}/web/summary")).await;
+    assert_eq!(
+        summary.body,
+        json!({"repository": "web",
+               "summary": {"parsing_error": 10, "encoding_error": 2},
+               "total_errors": 12})
+    );
+}
+
+#[tokio::test]
+async fn invalid_parameters_are_422_naming_the_parameter() {
+    let db = TestDb::new().await;
+    let app = app_for(&db);
+    for (query, parameter, kind) in [
+        ("limit=0", "limit", "greater_than_equal"),
+        ("limit=1001", "limit", "less_than_equal"),
+        ("limit=ten", "limit", "int_parsing"),
+        ("offset=-1", "offset", "greater_than_equal"),
+        ("error_type=syntax_error", "error_type", "enum"),
+    ] {
+        let answer = get(&app, &format!("{ERRORS}/web?{query}")).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let detail = &answer.body["detail"][0];
+        assert_eq!(detail["loc"], json!(["query", parameter]), "{query}");
+        assert_eq!(detail["type"], kind, "{query}");
+        assert!(
+            detail["msg"].as_str().is_some_and(|m| !m.is_empty()),
+            "{query}"
+        );
+    }
+    let both = get(&app, &format!("{ERRORS}/web?limit=5000&offset=-3")).await;
+    assert_eq!(both.body["detail"].as_array().unwrap().len(), 2);
+    // The limits themselves are fine.
+    for query in ["limit=1", "limit=1000&offset=0", "error_type=&limit="] {
+        assert_eq!(
+            get(&app, &format!("{ERRORS}/web?{query}")).await.status,
+            StatusCode::OK,
+            "{query}"
+        );
+    }
+
+    let run = get(&app, "/api/v1/runs/abc").await;
+    assert_eq!(run.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(run.body["detail"][0]["loc"], json!(["path", "run_id"]));
+    let missing = get(&app, "/api/v1/runs/999999").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["detail"], "there is no run 999999");
+}
+
+#[tokio::test]
+async fn repository_names_with_a_slash_work_url_encoded() {
+    let db = TestDb::new().await;
+    seed(&db, "org/web").await;
+    let app = app_for(&db);
+    let list = get(&app, &format!("{ERRORS}/org%2Fweb?limit=3")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.body["repository"], "org/web");
+    assert_eq!(list.body["total"], 12);
+    let summary = get(&app, &format!("{ERRORS}/org%2Fweb/summary")).await;
+    assert_eq!(summary.body["total_errors"], 12);
+    assert_eq!(summary.body["repository"], "org/web");
+    let status = get(&app, "/api/v1/indexing/batch/status/org%2Fweb").await;
+    assert_eq!(status.body["repository"], "org/web");
+    let groups = get(&app, "/api/v1/repositories/org%2Fweb/groups").await;
+    assert_eq!(groups.status, StatusCode::OK);
+    assert_eq!(groups.body["repository"], "org/web");
+    // Unencoded, the slash is a path separator: no such route.
+    let unencoded = get(&app, &format!("{ERRORS}/org/web")).await;
+    assert_eq!(unencoded.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bearer_token_is_required_on_every_route_when_set() {
+    let db = TestDb::new().await;
+    let mut config = config(&[std::env::temp_dir()]);
+    config.token = Some("s3cret-token".into());
+    let app = app(&db, config);
+    for uri in [
+        format!("{ERRORS}/web"),
+        format!("{ERRORS}/web/summary"),
+        "/api/v1/indexing/batch/status/web".to_owned(),
+        "/api/v1/runs".to_owned(),
+        "/api/openapi.json".to_owned(),
+    ] {
+        let anonymous = get(&app, &uri).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(anonymous.body["detail"].as_str().is_some(), "{uri}");
+        assert_eq!(anonymous.headers[header::WWW_AUTHENTICATE], "Bearer");
+        for wrong in [
+            "Bearer s3cret",
+            "Bearer s3cret-token2",
+            "Basic s3cret-token",
+        ] {
+            let request = Request::get(&uri)
+                .header(header::AUTHORIZATION, wrong)
+                .body(Body::empty())
+                .unwrap();
+            assert_eq!(send(&app, request).await.status, StatusCode::UNAUTHORIZED);
+        }
+        let request = Request::get(&uri)
+            .header(header::AUTHORIZATION, "Bearer s3cret-token")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&app, request).await.status, StatusCode::OK, "{uri}");
+    }
+    let start = post_json(&app, "POST", "/api/v1/indexing/batch/start", &json!({})).await;
+    assert_eq!(start.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clean_4xx_answers() {
+    let db = TestDb::new().await;
+    let app = app_for(&db);
+    let start = "/api/v1/indexing/batch/start";
+
+    let raw = |body: &'static str, content_type: &'static str| {
+        Request::post(start)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let broken = send(&app, raw("{\"directory\": ", "application/json")).await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(broken.body["detail"][0]["type"], "json_invalid");
+
+    let missing = post_json(&app, "POST", start, &json!({"repository": "web"})).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        missing.body["detail"][0]["loc"],
+        json!(["body", "directory"])
+    );
+
+    let wrong_type = post_json(
+        &app,
+        "POST",
+        start,
+        &json!({"directory": "/srv/code", "repository": "web", "include_tests": "yes"}),
+    )
+    .await;
+    assert_eq!(wrong_type.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        wrong_type.body["detail"][0]["loc"],
+        json!(["body", "include_tests"])
+    );
+
+    let plain = send(&app, raw("directory=/srv/code", "text/plain")).await;
+    assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(plain.body["detail"].as_str().is_some());
+
+    let huge = json!({"directory": "x".repeat(100 * 1024), "repository": "web"});
+    let too_large = post_json(&app, "POST", start, &huge).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        too_large.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("64 KiB"))
+    );
+
+    let unknown = get(&app, "/api/v1/nothing/here").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.body, json!({"detail": "Not Found"}));
+
+    let delete = send(
+        &app,
+        Request::delete(format!("{ERRORS}/web"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(delete.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(delete.body, json!({"detail": "Method Not Allowed"}));
+}
+
+#[tokio::test]
+async fn start_refuses_what_it_must_not_index() {
+    let db = TestDb::new().await;
+    let base = tempfile::tempdir().unwrap();
+    let allowed = base.path().join("allowed");
+    let outside = base.path().join("outside");
+    std::fs::create_dir_all(allowed.join("empty")).unwrap();
+    std::fs::create_dir_all(allowed.join("python")).unwrap();
+    std::fs::write(allowed.join("python/a.py"), "print(1)\n").unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("a.ts"), "export const a = 1;\n").unwrap();
+    std::os::unix::fs::symlink(&outside, allowed.join("link")).unwrap();
+    let app = app(&db, config(std::slice::from_ref(&allowed)));
+    let start = |directory: std::path::PathBuf, extensions: Value| {
+        let app = app.clone();
+        async move {
+            post_json(
+                &app,
+                "POST",
+                "/api/v1/indexing/batch/start",
+                &json!({"directory": directory, "repository": "web", "extensions": extensions}),
+            )
+            .await
+        }
+    };
+    let ts = json!([".ts", ".js"]);
+
+    for escape in [
+        outside.clone(),
+        allowed.join("link"),
+        allowed.join("empty/../../outside"),
+    ] {
+        let answer = start(escape.clone(), ts.clone()).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", escape.display());
+        assert!(
+            answer.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("--allow-root")),
+            "{}",
+            answer.body
+        );
+    }
+    let missing = start(allowed.join("missing"), ts.clone()).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(
+        missing.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Directory not found or invalid"))
+    );
+    let empty = start(allowed.join("python"), ts.clone()).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(
+        empty.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("No files found"))
+    );
+    let unsupported = start(allowed.join("python"), json!([".py"])).await;
+    assert_eq!(unsupported.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        unsupported.body["detail"][0]["loc"],
+        json!(["body", "extensions"])
+    );
+    assert!(
+        db.store.list_runs(None, 10).await.unwrap().is_empty(),
+        "no run was started"
+    );
+}
+
+/// The original plan's flow: start, poll the status until done, read the errors.
+#[tokio::test]
+async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
+    let db = TestDb::new().await;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("corpus");
+    std::fs::create_dir_all(&dir).unwrap();
+    hostile_corpus(&dir);
+    let app = app(&db, config(&[root.path().to_path_buf()]));
+
+    let all_extensions = json!([".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"]);
+    let started = post_json(
+        &app,
+        "POST",
+        "/api/v1/indexing/batch/start",
+        &json!({"directory": dir, "repository": "hostile/corpus", "extensions": all_extensions}),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    assert_eq!(
+        keys(&started.body),
+        ["job_id", "message", "repository", "status", "total_files"]
+    );
+    let job_id = started.body["job_id"].as_str().unwrap().to_owned();
+    let run_id: i64 = job_id.parse().unwrap();
+    let total_files = started.body["total_files"].as_u64().unwrap();
+    assert!(total_files >= 25, "{}", started.body);
+    assert_eq!(started.body["repository"], "hostile/corpus");
+
+    let status_uri = "/api/v1/indexing/batch/status/hostile%2Fcorpus";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        let status = get(&app, status_uri).await;
+        assert_eq!(status.status, StatusCode::OK);
+        assert_eq!(
+            keys(&status.body),
+            [
+                "completed_at",
+                "failed_files",
+                "job_id",
+                "processed_files",
+                "progress",
+                "progress_percent",
+                "repository",
+                "started_at",
+                "status",
+                "total_files"
+            ]
+        );
+        assert_eq!(status.body["job_id"], job_id.as_str());
+        let percent = status.body["progress_percent"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&percent));
+        match status.body["status"].as_str().unwrap() {
+            "processing" => {}
+            "completed" => break status.body,
+            other => panic!("run ended {other}: {}", status.body),
+        }
+        assert!(tokio::time::Instant::now() < deadline, "run did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status["total_files"], total_files);
+    assert_eq!(status["processed_files"], total_files);
+    assert_eq!(status["progress"], format!("{total_files}/{total_files}"));
+    assert_eq!(status["progress_percent"], 100.0);
+    assert!(status["failed_files"].as_u64().unwrap() > 0);
+    assert!(status["completed_at"].is_string() && status["started_at"].is_string());
+
+    let errors = get(
+        &app,
+        &format!("{ERRORS}/hostile%2Fcorpus?error_type=parsing_error&limit=1000"),
+    )
+    .await;
+    assert!(errors.body["total"].as_u64().unwrap() > 0);
+    let first = &errors.body["errors"][0];
+    assert_eq!(first["run_id"], run_id);
+    assert!(
+        first["details"]["sites"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+    let summary = get(&app, &format!("{ERRORS}/hostile%2Fcorpus/summary")).await;
+    assert!(summary.body["summary"]["encoding_error"].as_u64().unwrap() >= 1);
+
+    // Runs.
+    let runs = get(&app, "/api/v1/runs?repository=hostile/corpus&limit=5").await;
+    assert_eq!(runs.body["runs"][0]["run_id"], run_id);
+    assert_eq!(runs.body["runs"][0]["status"], "completed");
+    let run = get(&app, &format!("/api/v1/runs/{run_id}")).await;
+    assert_eq!(run.body["repository"], "hostile/corpus");
+    assert_eq!(run.body["files_total"], total_files);
+    assert_eq!(
+        run.body["errors_by_type"], summary.body["summary"],
+        "one run: the run's counts are the repository's"
+    );
+    let files = get(&app, &format!("/api/v1/runs/{run_id}/files")).await;
+    assert_eq!(files.body["total"], total_files);
+    let failed = get(&app, &format!("/api/v1/runs/{run_id}/files?outcome=failed")).await;
+    assert!(
+        failed.body["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"] == "failed")
+    );
+    let bad_outcome = get(&app, &format!("/api/v1/runs/{run_id}/files?outcome=broken")).await;
+    assert_eq!(bad_outcome.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Groups: list, filter, triage.
+    let groups = get(&app, "/api/v1/repositories/hostile%2Fcorpus/groups").await;
+    let total_groups = groups.body["total"].as_i64().unwrap();
+    assert!(total_groups >= 3);
+    let group_id = groups.body["groups"][0]["group_id"].as_i64().unwrap();
+    let encoding = get(
+        &app,
+        "/api/v1/repositories/hostile%2Fcorpus/groups?error_type=encoding_error,io_error",
+    )
+    .await;
+    assert!(
+        encoding.body["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["error_type"] == "encoding_error" || g["error_type"] == "io_error")
+    );
+    let uri = format!("/api/v1/groups/{group_id}");
+    let ignored = post_json(&app, "PATCH", &uri, &json!({"status": "ignored"})).await;
+    assert_eq!(ignored.status, StatusCode::OK, "{}", ignored.body);
+    assert_eq!(ignored.body["status"], "ignored");
+    let noted = post_json(
+        &app,
+        "POST",
+        &uri,
+        &json!({"note": "grammar gap, reported"}),
+    )
+    .await;
+    assert_eq!(noted.body["note"], "grammar gap, reported");
+    assert_eq!(noted.body["status"], "ignored");
+    let fetched = get(&app, &uri).await;
+    assert_eq!(fetched.body, noted.body);
+    let only_ignored = get(
+        &app,
+        "/api/v1/repositories/hostile%2Fcorpus/groups?status=ignored",
+    )
+    .await;
+    assert_eq!(only_ignored.body["total"], 1);
+    let bad_status = post_json(&app, "PATCH", &uri, &json!({"status": "closed"})).await;
+    assert_eq!(bad_status.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let nothing = post_json(&app, "PATCH", &uri, &json!({})).await;
+    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let no_group = post_json(
+        &app,
+        "PATCH",
+        "/api/v1/groups/999999",
+        &json!({"status": "open"}),
+    )
+    .await;
+    assert_eq!(no_group.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_route() {
+    let db = TestDb::new().await;
+    let app = app_for(&db);
+    let document = get(&app, "/api/openapi.json").await;
+    assert_eq!(document.status, StatusCode::OK);
+    assert!(document.body["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document.body["paths"].as_object().unwrap();
+    let expected = [
+        ("get", "/api/v1/indexing/batch/errors/{repository}"),
+        ("get", "/api/v1/indexing/batch/errors/{repository}/summary"),
+        ("post", "/api/v1/indexing/batch/start"),
+        ("get", "/api/v1/indexing/batch/status/{repository}"),
+        ("get", "/api/v1/runs"),
+        ("get", "/api/v1/runs/{run_id}"),
+        ("get", "/api/v1/runs/{run_id}/files"),
+        ("get", "/api/v1/repositories/{repository}/groups"),
+        ("get", "/api/v1/groups/{group_id}"),
+        ("patch", "/api/v1/groups/{group_id}"),
+        ("post", "/api/v1/groups/{group_id}"),
+        ("get", "/api/openapi.json"),
+    ];
+    let documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "post", "patch", "put", "delete"].contains(&k.as_str()))
+                .map(|method| (method.clone(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (method, path) in expected {
+        assert!(
+            documented.contains(&(method.to_owned(), path.to_owned())),
+            "{method} {path} is not documented"
+        );
+    }
+    assert_eq!(documented.len(), expected.len(), "{documented:?}");
+    assert!(
+        document.body["components"]["schemas"]["ErrorListBody"].is_object(),
+        "bodies are described"
+    );
+
+    // Every documented route is served (none falls through to "Not Found").
+    for (method, path) in &documented {
+        let uri = path
+            .replace("{repository}", "web")
+            .replace("{run_id}", "1")
+            .replace("{group_id}", "1");
+        let request = Request::builder()
+            .method(method.to_uppercase().as_str())
+            .uri(&uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let answer = send(&app, request).await;
+        assert_ne!(
+            answer.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        assert_ne!(
+            answer.body,
+            json!({"detail": "Not Found"}),
+            "{method} {uri}"
+        );
+    }
+    assert_eq!(
+        document.body,
+        serde_json::to_value(api::openapi_document()).unwrap()
+    );
+}
+
+/// A real listener, for what only a socket can show: slow clients.
+async fn serve_on_loopback(db: &TestDb, limits: Limits) -> std::net::SocketAddr {
+    let mut config = config(&[std::env::temp_dir()]);
+    config.limits = limits;
+    let app = app(db, config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(api::server::serve(
+        listener,
+        app,
+        limits.header_timeout,
+        std::future::pending(),
+    ));
+    address
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_cleanly() {
+    let db = TestDb::new().await;
+    let limits = Limits {
+        body_timeout: Duration::from_millis(500),
+        header_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let address = serve_on_loopback(&db, limits).await;
+
+    // A body that never arrives in full: 408 with a JSON detail.
+    let mut slow_body = tokio::net::TcpStream::connect(address).await.unwrap();
+    slow_body
+        .write_all(
+            b"POST /api/v1/indexing/batch/start HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"dir",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), slow_body.read_to_end(&mut answer))
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"detail\""), "{answer}");
+
+    // Headers that never end: the connection is closed.
+    let mut slow_headers = tokio::net::TcpStream::connect(address).await.unwrap();
+    slow_headers
+        .write_all(b"GET /api/openapi.json HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed =
+        tokio::time::timeout(Duration::from_secs(10), slow_headers.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the connection was left open");
+
+    // And the server still serves.
+    let mut fine = tokio::net::TcpStream::connect(address).await.unwrap();
+    fine.write_all(b"GET /api/v1/runs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    fine.read_to_end(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn serve_refuses_a_public_address_without_a_token() {
+    let db = TestDb::new().await;
+    let output = snag()
+        .args(["--database-url", &db.url(), "serve", "--bind", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--token"), "{stderr}");
+}
+
+#[tokio::test]
+async fn shutdown_cancels_runs_in_progress_and_keeps_their_rows() {
+    let db = TestDb::new().await;
+    let root = tempfile::tempdir().unwrap();
+    for i in 0..300 {
+        std::fs::write(
+            root.path().join(format!("f{i:03}.ts")),
+            format!("export function f{i}(a: number) {{ return a + {i}; }}\n"),
+        )
+        .unwrap();
+    }
+    let jobs = Jobs::default();
+    let app = api::router(
+        db.store.clone(),
+        jobs.clone(),
+        config(&[root.path().to_path_buf()]),
+    );
+    let started = post_json(
+        &app,
+        "POST",
+        "/api/v1/indexing/batch/start",
+        &json!({"directory": root.path(), "repository": "big"}),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED);
+    assert_eq!(started.body["total_files"], 300);
+    // A second start while the first is going is refused, unless it already ended.
+    let again = post_json(
+        &app,
+        "POST",
+        "/api/v1/indexing/batch/start",
+        &json!({"directory": root.path(), "repository": "big"}),
+    )
+    .await;
+    assert!(
+        again.status == StatusCode::CONFLICT || again.status == StatusCode::CREATED,
+        "{}",
+        again.body
+    );
+    tokio::time::timeout(Duration::from_secs(60), jobs.shutdown())
+        .await
+        .expect("shutdown waits for the runs, not forever");
+    assert!(jobs.get("big").is_none());
+    let status = get(&app, "/api/v1/indexing/batch/status/big").await;
+    let ended = status.body["status"].as_str().unwrap();
+    assert!(
+        ended == "completed" || ended == "cancelled",
+        "{}",
+        status.body
+    );
+    assert_eq!(
+        status.body["processed_files"], status.body["total_files"],
+        "a finished run's counts are what it stored"
+    );
+}
