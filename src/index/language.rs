@@ -77,7 +77,11 @@ mod tests {
             ("a.mjs", Language::JavaScript),
             ("a.cjs", Language::JavaScript),
         ] {
-            assert_eq!(Language::for_path(Path::new(name)), Some(language), "{name}");
+            assert_eq!(
+                Language::for_path(Path::new(name)),
+                Some(language),
+                "{name}"
+            );
         }
         assert_eq!(Language::for_path(Path::new("README.md")), None);
         assert_eq!(Language::for_path(Path::new("Makefile")), None);
