@@ -3,16 +3,20 @@
 //! constants), plus one `module` chunk for the top-level code left over, so a
 //! valid file never ends up with "no chunks".
 //!
-//! Every walk over the tree is iterative: real files nest thousands of levels
-//! deep and Rust recursion would overflow the stack on them.
+//! Two passes: one over the statements to find the chunks, then one walk per
+//! outermost chunk for metadata, which also serves the chunks nested in it
+//! (methods, namespace members). Every walk is iterative: real files nest
+//! thousands of levels deep and Rust recursion would overflow the stack.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use tree_sitter::{Node, Point, Tree};
+use tree_sitter::{Node, Point, Tree, TreeCursor};
 
 /// At most this many distinct callees are kept per chunk: enough to say what
 /// a chunk depends on without letting a generated file bloat every row.
@@ -148,25 +152,31 @@ pub enum ChunkError {
 /// Chunks whose text contains a syntax error are left out; the caller decides
 /// what that means for the file.
 pub fn chunk_file(tree: &Tree, source: &str) -> Result<Vec<Chunk>, ChunkError> {
-    let root = tree.root_node();
-    let text = SourceText(source);
-    let ids = GrammarIds::new(&tree.language());
-    let imports = Imports::collect(root, text)?;
-    let walker = MetadataWalker {
-        text,
-        ids: &ids,
-        imports: &imports,
+    let syntax = Syntax::for_language(&tree.language());
+    let read = Reader {
+        syntax: &syntax,
+        text: SourceText(source),
     };
+    let root = tree.root_node();
 
-    let mut finder = Finder::new(text);
+    let mut finder = Finder::new(read);
     let top_level = finder.scan(root)?;
-    let mut chunks = Vec::with_capacity(finder.found.len() + 1);
-    let nothing_else = finder.found.is_empty() && !root.has_error();
+    let Finder { found, imports, .. } = finder;
+
+    let marks = Marks::new(source, &imports);
+    let walker = MetadataWalker {
+        read,
+        imports: &imports,
+        marks: &marks,
+    };
+    let nothing_else = found.is_empty() && !root.has_error();
+    let mut chunks = Vec::with_capacity(found.len() + 1);
     if let Some(module) = module_chunk(&top_level, nothing_else, &walker)? {
         chunks.push(module);
     }
-    for candidate in finder.found {
-        chunks.push(candidate.into_chunk(&walker)?);
+    let metadata = walker.nested(&found)?;
+    for (candidate, metadata) in found.into_iter().zip(metadata) {
+        chunks.push(candidate.into_chunk(read.text, metadata)?);
     }
     Ok(chunks)
 }
@@ -193,17 +203,6 @@ impl<'s> SourceText<'s> {
                 len: self.0.len(),
             })
     }
-
-    /// A name as written, without the quotes of `declare module 'x'` or
-    /// `'quoted'() {}`.
-    fn name(self, node: Node) -> Result<&'s str, ChunkError> {
-        let text = self.of(node)?;
-        Ok(if node.kind() == "string" {
-            unquote(text)
-        } else {
-            text
-        })
-    }
 }
 
 fn unquote(text: &str) -> &str {
@@ -215,55 +214,273 @@ fn unquote(text: &str) -> &str {
     }
 }
 
-/// Node kinds and fields the metadata walk looks at, as numbers: it visits
-/// every node of every chunk, and comparing kind names would cost a string
-/// conversion per node. Ids differ between grammars, so they are looked up
-/// per tree.
-struct GrammarIds {
-    call_expression: Option<u16>,
-    new_expression: Option<u16>,
-    identifier: Option<u16>,
-    type_identifier: Option<u16>,
-    shorthand_property_identifier: Option<u16>,
-    shorthand_property_identifier_pattern: Option<u16>,
-    function_field: Option<u16>,
-    constructor_field: Option<u16>,
+/// The node kinds the chunker tells apart. Nodes are classified through a
+/// table indexed by grammar symbol: `Node::kind` converts a C string on every
+/// call, which the metadata walk cannot afford on every node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Other,
+    Comment,
+    HashBangLine,
+    EmptyStatement,
+    ExportStatement,
+    ExpressionStatement,
+    ImportStatement,
+    StatementBlock,
+    FunctionDeclaration,
+    FunctionSignature,
+    GeneratorFunctionDeclaration,
+    ClassDeclaration,
+    InterfaceDeclaration,
+    TypeAliasDeclaration,
+    EnumDeclaration,
+    /// `namespace N {}` (TypeScript's `internal_module`)
+    InternalModule,
+    /// `module M {}`, `declare module 'm' {}`
+    Module,
+    AmbientDeclaration,
+    LexicalDeclaration,
+    VariableDeclaration,
+    VariableDeclarator,
+    /// The anonymous `const` keyword of a lexical declaration.
+    ConstKeyword,
+    Decorator,
+    /// Methods with a body and signatures (`declare class`, `abstract`).
+    Method,
+    /// Class fields: TypeScript's `public_field_definition`, JavaScript's `field_definition`.
+    FieldDefinition,
+    ClassExpression,
+    ArrowFunction,
+    FunctionExpression,
+    GeneratorFunction,
+    CallExpression,
+    NewExpression,
+    MemberExpression,
+    Arguments,
+    TemplateString,
+    /// `(x)`, `x as T`, `x satisfies T`, `x!`: what matters is inside.
+    Wrapper,
+    Identifier,
+    /// Other nodes that name a binding: `type_identifier`, `{ shorthand }`.
+    OtherReference,
+    ShorthandPropertyIdentifierPattern,
+    String,
+    ImportClause,
+    ImportRequireClause,
+    NamespaceImport,
+    NamedImports,
+    ObjectPattern,
+    PairPattern,
 }
 
-impl GrammarIds {
-    fn new(language: &tree_sitter::Language) -> Self {
-        // Id 0 is the end-of-input symbol: it means "no such kind here" (as
-        // `type_identifier` in the JavaScript grammar) and never labels a node.
-        let kind = |name: &str| Some(language.id_for_node_kind(name, true)).filter(|&id| id != 0);
-        let field = |name: &str| language.field_id_for_name(name).map(|id| id.get());
-        GrammarIds {
-            call_expression: kind("call_expression"),
-            new_expression: kind("new_expression"),
-            identifier: kind("identifier"),
-            type_identifier: kind("type_identifier"),
-            shorthand_property_identifier: kind("shorthand_property_identifier"),
-            shorthand_property_identifier_pattern: kind("shorthand_property_identifier_pattern"),
-            function_field: field("function"),
-            constructor_field: field("constructor"),
+impl Kind {
+    fn of(name: &str, named: bool) -> Kind {
+        if !named {
+            return if name == "const" {
+                Kind::ConstKeyword
+            } else {
+                Kind::Other
+            };
+        }
+        match name {
+            "comment" => Kind::Comment,
+            "hash_bang_line" => Kind::HashBangLine,
+            "empty_statement" => Kind::EmptyStatement,
+            "export_statement" => Kind::ExportStatement,
+            "expression_statement" => Kind::ExpressionStatement,
+            "import_statement" => Kind::ImportStatement,
+            "statement_block" => Kind::StatementBlock,
+            "function_declaration" => Kind::FunctionDeclaration,
+            "function_signature" => Kind::FunctionSignature,
+            "generator_function_declaration" => Kind::GeneratorFunctionDeclaration,
+            "class_declaration" | "abstract_class_declaration" => Kind::ClassDeclaration,
+            "interface_declaration" => Kind::InterfaceDeclaration,
+            "type_alias_declaration" => Kind::TypeAliasDeclaration,
+            "enum_declaration" => Kind::EnumDeclaration,
+            "internal_module" => Kind::InternalModule,
+            "module" => Kind::Module,
+            "ambient_declaration" => Kind::AmbientDeclaration,
+            "lexical_declaration" => Kind::LexicalDeclaration,
+            "variable_declaration" => Kind::VariableDeclaration,
+            "variable_declarator" => Kind::VariableDeclarator,
+            "decorator" => Kind::Decorator,
+            "method_definition" | "method_signature" | "abstract_method_signature" => Kind::Method,
+            "public_field_definition" | "field_definition" => Kind::FieldDefinition,
+            "class" => Kind::ClassExpression,
+            "arrow_function" => Kind::ArrowFunction,
+            "function_expression" => Kind::FunctionExpression,
+            "generator_function" => Kind::GeneratorFunction,
+            "call_expression" => Kind::CallExpression,
+            "new_expression" => Kind::NewExpression,
+            "member_expression" => Kind::MemberExpression,
+            "arguments" => Kind::Arguments,
+            "template_string" => Kind::TemplateString,
+            "parenthesized_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "non_null_expression" => Kind::Wrapper,
+            "identifier" => Kind::Identifier,
+            "type_identifier" | "shorthand_property_identifier" => Kind::OtherReference,
+            "shorthand_property_identifier_pattern" => Kind::ShorthandPropertyIdentifierPattern,
+            "string" => Kind::String,
+            "import_clause" => Kind::ImportClause,
+            "import_require_clause" => Kind::ImportRequireClause,
+            "namespace_import" => Kind::NamespaceImport,
+            "named_imports" => Kind::NamedImports,
+            "object_pattern" => Kind::ObjectPattern,
+            "pair_pattern" => Kind::PairPattern,
+            _ => Kind::Other,
         }
     }
 
-    fn is_reference(&self, kind: u16) -> bool {
-        let kind = Some(kind);
-        kind == self.identifier
-            || kind == self.type_identifier
-            || kind == self.shorthand_property_identifier
-            || kind == self.shorthand_property_identifier_pattern
+    /// Top-level nodes that are not code: they only make a module chunk when
+    /// the file has nothing else.
+    fn is_trivia(self) -> bool {
+        matches!(
+            self,
+            Kind::Comment | Kind::HashBangLine | Kind::EmptyStatement
+        )
+    }
+
+    /// Nodes whose text may be the local name of an import.
+    fn is_reference(self) -> bool {
+        matches!(
+            self,
+            Kind::Identifier | Kind::OtherReference | Kind::ShorthandPropertyIdentifierPattern
+        )
+    }
+
+    /// The chunk type of a function value bound to a name.
+    fn function_type(self) -> Option<ChunkType> {
+        match self {
+            Kind::ArrowFunction => Some(ChunkType::ArrowFunction),
+            Kind::FunctionExpression => Some(ChunkType::FunctionExpression),
+            Kind::GeneratorFunction => Some(ChunkType::Generator),
+            _ => None,
+        }
     }
 }
 
-/// Top-level nodes that are not code: they only make a module chunk when the
-/// file has nothing else.
-fn is_trivia(node: Node) -> bool {
-    matches!(
-        node.kind(),
-        "comment" | "hash_bang_line" | "empty_statement"
-    )
+/// Field names the chunker reads, resolved to ids once per grammar.
+#[derive(Clone, Copy)]
+enum Field {
+    Name,
+    Body,
+    Declaration,
+    Value,
+    Kind,
+    Source,
+    Alias,
+    Function,
+    Constructor,
+    Arguments,
+    Object,
+    Property,
+}
+
+const FIELD_NAMES: [&str; 12] = [
+    "name",
+    "body",
+    "declaration",
+    "value",
+    "kind",
+    "source",
+    "alias",
+    "function",
+    "constructor",
+    "arguments",
+    "object",
+    "property",
+];
+
+/// One grammar's symbol and field ids, as the chunker sees them.
+struct Syntax {
+    kinds: Vec<Kind>,
+    fields: [Option<u16>; FIELD_NAMES.len()],
+}
+
+thread_local! {
+    /// Built once per grammar and thread: a few hundred symbol names are
+    /// more than the whole chunking of a small file costs.
+    static SYNTAXES: RefCell<Vec<(tree_sitter::Language, Rc<Syntax>)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+impl Syntax {
+    fn for_language(language: &tree_sitter::Language) -> Rc<Syntax> {
+        SYNTAXES.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some((_, syntax)) = cache.iter().find(|(known, _)| known == language) {
+                return Rc::clone(syntax);
+            }
+            let syntax = Rc::new(Syntax::new(language));
+            cache.push((language.clone(), Rc::clone(&syntax)));
+            syntax
+        })
+    }
+
+    fn new(language: &tree_sitter::Language) -> Syntax {
+        let count = u16::try_from(language.node_kind_count()).unwrap_or(u16::MAX);
+        let kinds = (0..count)
+            .map(|id| match language.node_kind_for_id(id) {
+                Some(name) => Kind::of(name, language.node_kind_is_named(id)),
+                None => Kind::Other,
+            })
+            .collect();
+        let fields = FIELD_NAMES.map(|name| language.field_id_for_name(name).map(|id| id.get()));
+        Syntax { kinds, fields }
+    }
+}
+
+/// Reads nodes: their kind, fields and text.
+#[derive(Clone, Copy)]
+struct Reader<'a, 's> {
+    syntax: &'a Syntax,
+    text: SourceText<'s>,
+}
+
+impl<'s> Reader<'_, 's> {
+    fn kind(self, node: Node) -> Kind {
+        // ERROR nodes (symbol 65535) fall outside the table: `Other`.
+        let id = usize::from(node.kind_id());
+        self.syntax.kinds.get(id).copied().unwrap_or(Kind::Other)
+    }
+
+    fn field<'t>(self, node: Node<'t>, field: Field) -> Option<Node<'t>> {
+        node.child_by_field_id(self.syntax.fields[field as usize]?)
+    }
+
+    fn text(self, node: Node) -> Result<&'s str, ChunkError> {
+        self.text.of(node)
+    }
+
+    /// A name as written, without the quotes of `declare module 'x'` or
+    /// `'quoted'() {}`.
+    fn name(self, node: Node) -> Result<&'s str, ChunkError> {
+        let text = self.text(node)?;
+        Ok(if self.kind(node) == Kind::String {
+            unquote(text)
+        } else {
+            text
+        })
+    }
+
+    /// `(() => {})`, `(x) as T`, `x satisfies T`, `x!`: the expression inside.
+    fn unwrap_expression<'t>(self, mut node: Node<'t>) -> Node<'t> {
+        while self.kind(node) == Kind::Wrapper {
+            match node.named_child(0) {
+                Some(inner) => node = inner,
+                None => break,
+            }
+        }
+        node
+    }
+
+    fn first_named_child_of_kind<'t>(self, node: Node<'t>, kind: Kind) -> Option<Node<'t>> {
+        let mut cursor = node.walk();
+        node.named_children(&mut cursor)
+            .find(|child| self.kind(*child) == kind)
+    }
 }
 
 /// Where a declaration sits: the qualified-name prefix of its enclosing
@@ -307,6 +524,10 @@ impl Scope {
 struct Span<'t> {
     first: Node<'t>,
     last: Node<'t>,
+    /// A node holding the whole span: its subtree, within the span's bytes,
+    /// is what the metadata walk reads.
+    root: Node<'t>,
+    has_error: bool,
 }
 
 impl<'t> Span<'t> {
@@ -314,29 +535,24 @@ impl<'t> Span<'t> {
         Span {
             first: node,
             last: node,
+            root: node,
+            has_error: node.has_error(),
         }
     }
 
-    fn nodes(self) -> impl Iterator<Item = Node<'t>> {
-        let last = self.last.id();
-        let mut next = Some(self.first);
-        std::iter::from_fn(move || {
-            let node = next?;
-            next = if node.id() == last {
-                None
-            } else {
-                node.next_sibling()
-            };
-            Some(node)
-        })
-    }
-
-    fn has_error(self) -> bool {
-        self.nodes().any(|node| node.has_error())
+    fn byte_range(self) -> (usize, usize) {
+        (self.first.start_byte(), self.last.end_byte())
     }
 }
 
-/// A chunk found by the scan, turned into a [`Chunk`] once all are known.
+/// The decorators seen before a class member, not yet attached to one.
+#[derive(Clone, Copy)]
+struct Decorators<'t> {
+    first: Node<'t>,
+    has_error: bool,
+}
+
+/// A chunk found by the scan, turned into a [`Chunk`] once its metadata is known.
 struct Candidate<'t> {
     chunk_type: ChunkType,
     name: String,
@@ -346,10 +562,10 @@ struct Candidate<'t> {
 }
 
 impl Candidate<'_> {
-    fn into_chunk(self, walker: &MetadataWalker) -> Result<Chunk, ChunkError> {
+    fn into_chunk(self, text: SourceText, gathered: Gathered) -> Result<Chunk, ChunkError> {
         let (first, last) = (self.span.first, self.span.last);
-        let (start_byte, end_byte) = (first.start_byte(), last.end_byte());
-        let source = walker.text.range(first, start_byte, end_byte)?;
+        let (start_byte, end_byte) = self.span.byte_range();
+        let source = text.range(first, start_byte, end_byte)?;
         let (start_line, end_line) = line_span(first.start_position(), last.end_position());
         Ok(Chunk {
             chunk_type: self.chunk_type,
@@ -360,7 +576,7 @@ impl Candidate<'_> {
             start_byte,
             end_byte,
             source: source.to_owned(),
-            metadata: walker.collect(self.span.nodes(), self.exported)?,
+            metadata: gathered.into_metadata(self.exported),
         })
     }
 }
@@ -387,21 +603,24 @@ struct TopLevel<'t> {
     trivia: Vec<Node<'t>>,
 }
 
-/// The one pass that finds chunks. Containers (export and ambient wrappers,
-/// class bodies, namespace bodies) are entered; function bodies never are.
-struct Finder<'t, 's> {
-    text: SourceText<'s>,
+/// The one pass that finds chunks, and the file's imports on the way.
+/// Containers (export and ambient wrappers, class bodies, namespace bodies)
+/// are entered; function bodies never are.
+struct Finder<'a, 't, 's> {
+    read: Reader<'a, 's>,
     found: Vec<Candidate<'t>>,
     /// Namespace bodies still to scan: a stack, not recursion.
     pending: Vec<(Node<'t>, Scope)>,
+    imports: Imports<'s>,
 }
 
-impl<'t, 's> Finder<'t, 's> {
-    fn new(text: SourceText<'s>) -> Self {
+impl<'a, 't, 's> Finder<'a, 't, 's> {
+    fn new(read: Reader<'a, 's>) -> Self {
         Finder {
-            text,
+            read,
             found: Vec::new(),
             pending: Vec::new(),
+            imports: Imports::default(),
         }
     }
 
@@ -410,12 +629,16 @@ impl<'t, 's> Finder<'t, 's> {
         let scope = Scope::default();
         let mut cursor = root.walk();
         for node in root.named_children(&mut cursor) {
+            let kind = self.read.kind(node);
             if node.has_error() {
                 // Still scanned: a namespace with one broken member keeps the others.
-                self.statement(node, &scope)?;
-            } else if is_trivia(node) {
+                self.statement(node, kind, &scope)?;
+                continue;
+            }
+            self.imports.statement(node, kind, self.read)?;
+            if kind.is_trivia() {
                 top_level.trivia.push(node);
-            } else if !self.statement(node, &scope)? {
+            } else if !self.statement(node, kind, &scope)? {
                 top_level.statements.push(node);
             }
         }
@@ -430,20 +653,21 @@ impl<'t, 's> Finder<'t, 's> {
     fn block(&mut self, block: Node<'t>, scope: &Scope) -> Result<(), ChunkError> {
         let mut cursor = block.walk();
         for node in block.named_children(&mut cursor) {
-            if !is_trivia(node) {
-                self.statement(node, scope)?;
+            let kind = self.read.kind(node);
+            if !kind.is_trivia() {
+                self.statement(node, kind, scope)?;
             }
         }
         Ok(())
     }
 
     /// Finds the chunks of one statement; true if they cover all of it.
-    fn statement(&mut self, node: Node<'t>, scope: &Scope) -> Result<bool, ChunkError> {
-        match node.kind() {
-            "export_statement" => self.export(node, scope),
+    fn statement(&mut self, node: Node<'t>, kind: Kind, scope: &Scope) -> Result<bool, ChunkError> {
+        match kind {
+            Kind::ExportStatement => self.export(node, scope),
             // `namespace N {}` parses as an expression statement.
-            "expression_statement" => match node.named_child(0) {
-                Some(inner) if inner.kind() == "internal_module" => {
+            Kind::ExpressionStatement => match node.named_child(0) {
+                Some(inner) if self.read.kind(inner) == Kind::InternalModule => {
                     self.declaration(inner, Span::of(node), scope, false)
                 }
                 _ => Ok(false),
@@ -453,9 +677,9 @@ impl<'t, 's> Finder<'t, 's> {
     }
 
     fn export(&mut self, node: Node<'t>, scope: &Scope) -> Result<bool, ChunkError> {
-        if let Some(declaration) = node.child_by_field_name("declaration") {
+        if let Some(declaration) = self.read.field(node, Field::Declaration) {
             self.declaration(declaration, Span::of(node), scope, true)
-        } else if let Some(value) = node.child_by_field_name("value") {
+        } else if let Some(value) = self.read.field(node, Field::Value) {
             self.default_export(value, Span::of(node), scope)
         } else {
             Ok(false)
@@ -471,14 +695,15 @@ impl<'t, 's> Finder<'t, 's> {
         span: Span<'t>,
         scope: &Scope,
     ) -> Result<bool, ChunkError> {
-        let value = unwrap_expression(value);
-        let chunk_type = match value.kind() {
-            "identifier" | "member_expression" => return Ok(false),
-            "class" => {
+        let value = self.read.unwrap_expression(value);
+        let kind = self.read.kind(value);
+        let chunk_type = match kind {
+            Kind::Identifier | Kind::MemberExpression => return Ok(false),
+            Kind::ClassExpression => {
                 self.class(value, "default".to_owned(), span, scope, true)?;
                 return Ok(true);
             }
-            _ => function_type(value).unwrap_or(ChunkType::Constant),
+            _ => kind.function_type().unwrap_or(ChunkType::Constant),
         };
         self.push(chunk_type, "default".to_owned(), span, scope, true);
         Ok(true)
@@ -491,25 +716,25 @@ impl<'t, 's> Finder<'t, 's> {
         scope: &Scope,
         exported: bool,
     ) -> Result<bool, ChunkError> {
-        let chunk_type = match node.kind() {
-            "function_declaration" | "function_signature" => ChunkType::Function,
-            "generator_function_declaration" => ChunkType::Generator,
-            "interface_declaration" => ChunkType::Interface,
-            "type_alias_declaration" => ChunkType::TypeAlias,
-            "enum_declaration" => ChunkType::Enum,
-            "class_declaration" | "abstract_class_declaration" => {
+        let chunk_type = match self.read.kind(node) {
+            Kind::FunctionDeclaration | Kind::FunctionSignature => ChunkType::Function,
+            Kind::GeneratorFunctionDeclaration => ChunkType::Generator,
+            Kind::InterfaceDeclaration => ChunkType::Interface,
+            Kind::TypeAliasDeclaration => ChunkType::TypeAlias,
+            Kind::EnumDeclaration => ChunkType::Enum,
+            Kind::ClassDeclaration => {
                 let name = self.own_name(node)?;
                 self.class(node, name, span, scope, exported)?;
                 return Ok(true);
             }
-            "internal_module" | "module" => {
+            Kind::InternalModule | Kind::Module => {
                 let name = self.own_name(node)?;
-                let body = node.child_by_field_name("body");
+                let body = self.read.field(node, Field::Body);
                 self.namespace(name, body, span, scope, exported);
                 return Ok(true);
             }
-            "ambient_declaration" => return self.ambient(node, span, scope, exported),
-            "lexical_declaration" | "variable_declaration" => {
+            Kind::AmbientDeclaration => return self.ambient(node, span, scope, exported),
+            Kind::LexicalDeclaration | Kind::VariableDeclaration => {
                 return self.variables(node, span, scope, exported);
             }
             _ => return Ok(false),
@@ -521,8 +746,8 @@ impl<'t, 's> Finder<'t, 's> {
 
     /// The `name` field's text; `default` where a default export has none.
     fn own_name(&self, node: Node) -> Result<String, ChunkError> {
-        match node.child_by_field_name("name") {
-            Some(name) => Ok(self.text.name(name)?.to_owned()),
+        match self.read.field(node, Field::Name) {
+            Some(name) => Ok(self.read.name(name)?.to_owned()),
             None => Ok("default".to_owned()),
         }
     }
@@ -539,9 +764,9 @@ impl<'t, 's> Finder<'t, 's> {
         let mut cursor = node.walk();
         let inner = node
             .named_children(&mut cursor)
-            .find(|child| !is_trivia(*child));
+            .find(|child| !self.read.kind(*child).is_trivia());
         match inner {
-            Some(block) if block.kind() == "statement_block" => {
+            Some(block) if self.read.kind(block) == Kind::StatementBlock => {
                 self.namespace("global".to_owned(), Some(block), span, &scope, exported);
                 Ok(true)
             }
@@ -579,17 +804,18 @@ impl<'t, 's> Finder<'t, 's> {
         scope: &Scope,
         exported: bool,
     ) -> Result<bool, ChunkError> {
-        let is_const = node
-            .child_by_field_name("kind")
-            .is_some_and(|kind| kind.kind() == "const");
+        let is_const = self
+            .read
+            .field(node, Field::Kind)
+            .is_some_and(|kind| self.read.kind(kind) == Kind::ConstKeyword);
         let mut cursor = node.walk();
         let declarators = node
             .named_children(&mut cursor)
-            .filter(|child| child.kind() == "variable_declarator")
+            .filter(|child| self.read.kind(*child) == Kind::VariableDeclarator)
             .count();
         let mut covered = declarators > 0;
         for declarator in node.named_children(&mut cursor) {
-            if declarator.kind() != "variable_declarator" {
+            if self.read.kind(declarator) != Kind::VariableDeclarator {
                 continue;
             }
             // A lone declarator's chunk is the whole statement, `export const` included.
@@ -614,22 +840,25 @@ impl<'t, 's> Finder<'t, 's> {
         binding: Binding<'t>,
         scope: &Scope,
     ) -> Result<bool, ChunkError> {
-        let Some(name) = declarator
-            .child_by_field_name("name")
-            .filter(|name| name.kind() == "identifier")
+        let Some(name) = self
+            .read
+            .field(declarator, Field::Name)
+            .filter(|name| self.read.kind(*name) == Kind::Identifier)
         else {
             return Ok(false);
         };
-        let name = self.text.of(name)?.to_owned();
-        let value = declarator
-            .child_by_field_name("value")
-            .map(unwrap_expression);
-        let chunk_type = match value {
-            Some(class) if class.kind() == "class" => {
+        let name = self.read.text(name)?.to_owned();
+        let value = self
+            .read
+            .field(declarator, Field::Value)
+            .map(|value| self.read.unwrap_expression(value));
+        let value_kind = value.map(|value| self.read.kind(value));
+        let chunk_type = match (value, value_kind) {
+            (Some(class), Some(Kind::ClassExpression)) => {
                 self.class(class, name, binding.span, scope, binding.exported)?;
                 return Ok(true);
             }
-            Some(value) if function_type(value).is_some() => function_type(value),
+            (_, Some(kind)) if kind.function_type().is_some() => kind.function_type(),
             _ if binding.is_const && (binding.exported || scope.ambient) => {
                 Some(ChunkType::Constant)
             }
@@ -653,7 +882,7 @@ impl<'t, 's> Finder<'t, 's> {
         exported: bool,
     ) -> Result<(), ChunkError> {
         let qualified_name = scope.qualify(&name);
-        let body = class.child_by_field_name("body");
+        let body = self.read.field(class, Field::Body);
         self.push_qualified(
             ChunkType::Class,
             name,
@@ -664,29 +893,56 @@ impl<'t, 's> Finder<'t, 's> {
         let Some(body) = body else { return Ok(()) };
 
         let mut cursor = body.walk();
-        let mut decorators: Option<Node<'t>> = None;
+        let mut decorators: Option<Decorators<'t>> = None;
         for member in body.named_children(&mut cursor) {
-            match member.kind() {
-                "decorator" => {
-                    decorators.get_or_insert(member);
+            match self.read.kind(member) {
+                Kind::Decorator => {
+                    let seen = decorators.get_or_insert(Decorators {
+                        first: member,
+                        has_error: false,
+                    });
+                    seen.has_error |= member.has_error();
                     continue;
                 }
-                "comment" => continue,
+                Kind::Comment => continue,
                 _ => {}
             }
-            let first = decorators.take().unwrap_or(member);
-            let Some((chunk_type, name)) = member_chunk(member) else {
+            let decorators = decorators.take();
+            let Some((chunk_type, name)) = self.member_chunk(member) else {
                 continue;
             };
-            let name = self.text.name(name)?.to_owned();
+            let name = self.read.name(name)?.to_owned();
             let qualified = format!("{qualified_name}.{name}");
-            let span = Span {
-                first,
-                last: member,
+            let span = match decorators {
+                Some(decorators) => Span {
+                    first: decorators.first,
+                    last: member,
+                    root: body,
+                    has_error: decorators.has_error || member.has_error(),
+                },
+                None => Span::of(member),
             };
             self.push_qualified(chunk_type, name, qualified, span, exported);
         }
         Ok(())
+    }
+
+    /// A class member that is a chunk, and the node holding its name.
+    fn member_chunk(&self, member: Node<'t>) -> Option<(ChunkType, Node<'t>)> {
+        match self.read.kind(member) {
+            Kind::Method => Some((ChunkType::Method, self.read.field(member, Field::Name)?)),
+            // TypeScript names the field `name`, JavaScript `property`.
+            Kind::FieldDefinition => {
+                let name = self
+                    .read
+                    .field(member, Field::Name)
+                    .or_else(|| self.read.field(member, Field::Property))?;
+                let value = self.read.field(member, Field::Value)?;
+                let value = self.read.unwrap_expression(value);
+                Some((self.read.kind(value).function_type()?, name))
+            }
+            _ => None,
+        }
     }
 
     fn push(
@@ -710,7 +966,7 @@ impl<'t, 's> Finder<'t, 's> {
         span: Span<'t>,
         exported: bool,
     ) {
-        if span.has_error() {
+        if span.has_error {
             return;
         }
         self.found.push(Candidate {
@@ -729,50 +985,6 @@ struct Binding<'t> {
     span: Span<'t>,
     exported: bool,
     is_const: bool,
-}
-
-/// A class member that is a chunk, and the node holding its name.
-fn member_chunk(member: Node) -> Option<(ChunkType, Node)> {
-    match member.kind() {
-        "method_definition" | "method_signature" | "abstract_method_signature" => {
-            Some((ChunkType::Method, member.child_by_field_name("name")?))
-        }
-        // TypeScript names the field `name`, JavaScript `property`.
-        "public_field_definition" | "field_definition" => {
-            let name = member
-                .child_by_field_name("name")
-                .or_else(|| member.child_by_field_name("property"))?;
-            let value = unwrap_expression(member.child_by_field_name("value")?);
-            Some((function_type(value)?, name))
-        }
-        _ => None,
-    }
-}
-
-fn function_type(value: Node) -> Option<ChunkType> {
-    match value.kind() {
-        "arrow_function" => Some(ChunkType::ArrowFunction),
-        "function_expression" => Some(ChunkType::FunctionExpression),
-        "generator_function" => Some(ChunkType::Generator),
-        _ => None,
-    }
-}
-
-/// `(() => {})`, `(x) as T`, `x satisfies T`, `x!`: the expression inside.
-fn unwrap_expression(mut node: Node) -> Node {
-    while matches!(
-        node.kind(),
-        "parenthesized_expression"
-            | "as_expression"
-            | "satisfies_expression"
-            | "non_null_expression"
-    ) {
-        match node.named_child(0) {
-            Some(inner) => node = inner,
-            None => break,
-        }
-    }
-    node
 }
 
 /// The module chunk: the top-level statements no other chunk covers, or the
@@ -797,9 +1009,11 @@ fn module_chunk(
         if i > 0 {
             source.push('\n');
         }
-        source.push_str(walker.text.of(*node)?);
+        source.push_str(walker.read.text(*node)?);
     }
-    let exported = nodes.iter().any(|node| node.kind() == "export_statement");
+    let exported = nodes
+        .iter()
+        .any(|node| walker.read.kind(*node) == Kind::ExportStatement);
     let (start_line, end_line) = line_span(first.start_position(), last.end_position());
     Ok(Some(Chunk {
         chunk_type: ChunkType::Module,
@@ -810,7 +1024,7 @@ fn module_chunk(
         start_byte: first.start_byte(),
         end_byte: last.end_byte(),
         source,
-        metadata: walker.collect(nodes.iter().copied(), exported)?,
+        metadata: walker.flat(nodes)?.into_metadata(exported),
     }))
 }
 
@@ -836,56 +1050,62 @@ impl Hasher for Fnv {
     }
 }
 
-/// The file's top-level import bindings, collected once per file.
+type FnvBuild = BuildHasherDefault<Fnv>;
+
+/// The file's top-level import bindings.
 #[derive(Default)]
 struct Imports<'s> {
     refs: Vec<ImportRef>,
-    by_name: HashMap<&'s str, usize, BuildHasherDefault<Fnv>>,
-    /// Bit n set if some name is n bytes long (n < 64): most identifiers are
-    /// rejected without hashing.
+    by_name: HashMap<&'s [u8], usize, FnvBuild>,
+    /// Bit n set if some name is n bytes long (n < 64), and the set of the
+    /// names' first bytes: most words are rejected without hashing.
     lengths: u64,
+    first_bytes: [u64; 4],
 }
 
 impl<'s> Imports<'s> {
-    fn collect(root: Node, text: SourceText<'s>) -> Result<Self, ChunkError> {
-        let mut imports = Imports::default();
-        let mut cursor = root.walk();
-        for statement in root.named_children(&mut cursor) {
-            match statement.kind() {
-                "import_statement" => imports.import_statement(statement, text)?,
-                "lexical_declaration" | "variable_declaration" => {
-                    imports.requires(statement, text)?;
-                }
-                "export_statement" => {
-                    if let Some(declaration) = statement.child_by_field_name("declaration") {
-                        imports.requires(declaration, text)?;
-                    }
-                }
-                _ => {}
-            }
+    fn statement(
+        &mut self,
+        node: Node,
+        kind: Kind,
+        read: Reader<'_, 's>,
+    ) -> Result<(), ChunkError> {
+        match kind {
+            Kind::ImportStatement => self.import_statement(node, read),
+            Kind::LexicalDeclaration | Kind::VariableDeclaration => self.requires(node, read),
+            Kind::ExportStatement => match read.field(node, Field::Declaration) {
+                Some(declaration) => self.requires(declaration, read),
+                None => Ok(()),
+            },
+            _ => Ok(()),
         }
-        Ok(imports)
     }
 
     fn is_empty(&self) -> bool {
         self.refs.is_empty()
     }
 
-    fn lookup(&self, name: &str) -> Option<usize> {
-        if name.len() < 64 && self.lengths & (1 << name.len()) == 0 {
+    fn lookup(&self, name: &[u8]) -> Option<usize> {
+        let &first = name.first()?;
+        let first_known = self.first_bytes[usize::from(first / 64)] & (1 << (first % 64)) != 0;
+        let length_known = name.len() >= 64 || self.lengths & (1 << name.len()) != 0;
+        if !(first_known && length_known) {
             return None;
         }
         self.by_name.get(name).copied()
     }
 
     fn add(&mut self, name: &'s str, source: &str) {
-        if self.by_name.contains_key(name) {
+        if self.by_name.contains_key(name.as_bytes()) {
             return;
         }
         if name.len() < 64 {
             self.lengths |= 1 << name.len();
         }
-        self.by_name.insert(name, self.refs.len());
+        if let Some(&first) = name.as_bytes().first() {
+            self.first_bytes[usize::from(first / 64)] |= 1 << (first % 64);
+        }
+        self.by_name.insert(name.as_bytes(), self.refs.len());
         self.refs.push(ImportRef {
             name: name.to_owned(),
             source: source.to_owned(),
@@ -897,21 +1117,21 @@ impl<'s> Imports<'s> {
     fn import_statement(
         &mut self,
         statement: Node,
-        text: SourceText<'s>,
+        read: Reader<'_, 's>,
     ) -> Result<(), ChunkError> {
-        let source = match statement.child_by_field_name("source") {
-            Some(source) => Some(text.name(source)?),
+        let source = match read.field(statement, Field::Source) {
+            Some(source) => Some(read.name(source)?),
             None => None,
         };
         let mut cursor = statement.walk();
         for child in statement.named_children(&mut cursor) {
-            match (child.kind(), source) {
-                ("import_clause", Some(source)) => self.import_clause(child, source, text)?,
-                ("import_require_clause", _) => {
-                    let name = first_named_child_of_kind(child, "identifier");
-                    let source = child.child_by_field_name("source");
+            match (read.kind(child), source) {
+                (Kind::ImportClause, Some(source)) => self.import_clause(child, source, read)?,
+                (Kind::ImportRequireClause, _) => {
+                    let name = read.first_named_child_of_kind(child, Kind::Identifier);
+                    let source = read.field(child, Field::Source);
                     if let (Some(name), Some(source)) = (name, source) {
-                        self.add(text.of(name)?, text.name(source)?);
+                        self.add(read.text(name)?, read.name(source)?);
                     }
                 }
                 _ => {}
@@ -924,18 +1144,18 @@ impl<'s> Imports<'s> {
         &mut self,
         clause: Node,
         source: &str,
-        text: SourceText<'s>,
+        read: Reader<'_, 's>,
     ) -> Result<(), ChunkError> {
         let mut cursor = clause.walk();
         for child in clause.named_children(&mut cursor) {
-            match child.kind() {
-                "identifier" => self.add(text.of(child)?, source),
-                "namespace_import" => {
-                    if let Some(name) = first_named_child_of_kind(child, "identifier") {
-                        self.add(text.of(name)?, source);
+            match read.kind(child) {
+                Kind::Identifier => self.add(read.text(child)?, source),
+                Kind::NamespaceImport => {
+                    if let Some(name) = read.first_named_child_of_kind(child, Kind::Identifier) {
+                        self.add(read.text(name)?, source);
                     }
                 }
-                "named_imports" => self.named_imports(child, source, text)?,
+                Kind::NamedImports => self.named_imports(child, source, read)?,
                 _ => {}
             }
         }
@@ -946,15 +1166,15 @@ impl<'s> Imports<'s> {
         &mut self,
         list: Node,
         source: &str,
-        text: SourceText<'s>,
+        read: Reader<'_, 's>,
     ) -> Result<(), ChunkError> {
         let mut cursor = list.walk();
         for specifier in list.named_children(&mut cursor) {
-            let local = specifier
-                .child_by_field_name("alias")
-                .or_else(|| specifier.child_by_field_name("name"));
-            if let Some(local) = local.filter(|local| local.kind() == "identifier") {
-                self.add(text.of(local)?, source);
+            let local = read
+                .field(specifier, Field::Alias)
+                .or_else(|| read.field(specifier, Field::Name));
+            if let Some(local) = local.filter(|local| read.kind(*local) == Kind::Identifier) {
+                self.add(read.text(local)?, source);
             }
         }
         Ok(())
@@ -962,21 +1182,27 @@ impl<'s> Imports<'s> {
 
     /// `const x = require('m')`, `const { a, b: c } = require('m')` and
     /// `const d = require('m').default`.
-    fn requires(&mut self, declaration: Node, text: SourceText<'s>) -> Result<(), ChunkError> {
+    fn requires(&mut self, declaration: Node, read: Reader<'_, 's>) -> Result<(), ChunkError> {
+        if !matches!(
+            read.kind(declaration),
+            Kind::LexicalDeclaration | Kind::VariableDeclaration
+        ) {
+            return Ok(());
+        }
         let mut cursor = declaration.walk();
         for declarator in declaration.named_children(&mut cursor) {
-            let Some(value) = declarator.child_by_field_name("value") else {
+            let Some(value) = read.field(declarator, Field::Value) else {
                 continue;
             };
-            let Some(source) = require_source(value, text)? else {
+            let Some(source) = require_source(value, read)? else {
                 continue;
             };
-            let Some(pattern) = declarator.child_by_field_name("name") else {
+            let Some(pattern) = read.field(declarator, Field::Name) else {
                 continue;
             };
-            match pattern.kind() {
-                "identifier" => self.add(text.of(pattern)?, source),
-                "object_pattern" => self.destructured(pattern, source, text)?,
+            match read.kind(pattern) {
+                Kind::Identifier => self.add(read.text(pattern)?, source),
+                Kind::ObjectPattern => self.destructured(pattern, source, read)?,
                 _ => {}
             }
         }
@@ -987,19 +1213,19 @@ impl<'s> Imports<'s> {
         &mut self,
         pattern: Node,
         source: &str,
-        text: SourceText<'s>,
+        read: Reader<'_, 's>,
     ) -> Result<(), ChunkError> {
         let mut cursor = pattern.walk();
         for property in pattern.named_children(&mut cursor) {
-            let local = match property.kind() {
-                "shorthand_property_identifier_pattern" => Some(property),
-                "pair_pattern" => property
-                    .child_by_field_name("value")
-                    .filter(|value| value.kind() == "identifier"),
+            let local = match read.kind(property) {
+                Kind::ShorthandPropertyIdentifierPattern => Some(property),
+                Kind::PairPattern => read
+                    .field(property, Field::Value)
+                    .filter(|value| read.kind(*value) == Kind::Identifier),
                 _ => None,
             };
             if let Some(local) = local {
-                self.add(text.of(local)?, source);
+                self.add(read.text(local)?, source);
             }
         }
         Ok(())
@@ -1007,143 +1233,564 @@ impl<'s> Imports<'s> {
 }
 
 /// The module specifier of `require('m')` or `require('m').member`.
-fn require_source<'s>(value: Node, text: SourceText<'s>) -> Result<Option<&'s str>, ChunkError> {
-    let call = if value.kind() == "member_expression" {
-        value.child_by_field_name("object")
+fn require_source<'s>(value: Node, read: Reader<'_, 's>) -> Result<Option<&'s str>, ChunkError> {
+    let call = if read.kind(value) == Kind::MemberExpression {
+        read.field(value, Field::Object)
     } else {
         Some(value)
     };
-    let Some(call) = call.filter(|call| call.kind() == "call_expression") else {
+    let Some(call) = call.filter(|call| read.kind(*call) == Kind::CallExpression) else {
         return Ok(None);
     };
-    let callee = call.child_by_field_name("function");
-    let argument = call
-        .child_by_field_name("arguments")
+    let callee = read.field(call, Field::Function);
+    let argument = read
+        .field(call, Field::Arguments)
         .and_then(|arguments| arguments.named_child(0));
     match (callee, argument) {
         (Some(callee), Some(argument))
-            if argument.kind() == "string" && text.of(callee)? == "require" =>
+            if read.kind(argument) == Kind::String && read.text(callee)? == "require" =>
         {
-            Ok(Some(text.name(argument)?))
+            Ok(Some(read.name(argument)?))
         }
         _ => Ok(None),
     }
 }
 
-fn first_named_child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
-        .find(|child| child.kind() == kind)
+/// Bytes where something the metadata walk records may start: the walk
+/// goes from mark to mark and never visits the code in between. A call has
+/// `(` or a backtick opening its arguments, a `new` expression the word
+/// `new`, an import reference a word that is an import's name. Marks inside
+/// strings or comments only cost a look; a missing mark would lose metadata,
+/// hence the conservative words.
+struct Marks {
+    positions: Vec<usize>,
 }
 
-/// Computes a chunk's metadata with one walk over its own subtree.
+impl Marks {
+    fn new(source: &str, imports: &Imports) -> Marks {
+        let bytes = source.as_bytes();
+        let mut positions = Vec::new();
+        let mut at = 0;
+        while let Some(&byte) = bytes.get(at) {
+            match BYTE_CLASS[usize::from(byte)] {
+                ByteClass::Word | ByteClass::Wide => {}
+                ByteClass::Open => {
+                    if byte == b'`' || may_open_arguments(bytes, at) {
+                        positions.push(at);
+                    }
+                    at += 1;
+                    continue;
+                }
+                ByteClass::Other => {
+                    at += 1;
+                    continue;
+                }
+            }
+            let start = at;
+            let mut ascii = true;
+            while let Some(&byte) = bytes.get(at) {
+                match BYTE_CLASS[usize::from(byte)] {
+                    ByteClass::Word => {}
+                    ByteClass::Wide => ascii = false,
+                    ByteClass::Open | ByteClass::Other => break,
+                }
+                at += 1;
+            }
+            let word = &bytes[start..at];
+            if word == b"new" {
+                positions.push(start);
+            } else if imports.is_empty() {
+                continue;
+            } else if ascii {
+                if imports.lookup(word).is_some() {
+                    positions.push(start);
+                }
+            } else {
+                mark_unicode_words(source, start, at, imports, &mut positions);
+            }
+        }
+        Marks { positions }
+    }
+
+    /// The marks in `start..end`.
+    fn within(&self, start: usize, end: usize) -> &[usize] {
+        let from = self.positions.partition_point(|&p| p < start);
+        let to = self.positions.partition_point(|&p| p < end);
+        self.positions.get(from..to).unwrap_or_default()
+    }
+}
+
+/// What a byte is to the mark scan, looked up in a table: the scan reads
+/// every byte of every file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ByteClass {
+    Other,
+    /// ASCII identifier characters and backslashes (escapes).
+    Word,
+    /// Non-ASCII bytes: part of a word, so a word never splits a character.
+    Wide,
+    /// `(` and the backtick, which may open a call's arguments.
+    Open,
+}
+
+const BYTE_CLASS: [ByteClass; 256] = {
+    let mut table = [ByteClass::Other; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = if !b.is_ascii() {
+            ByteClass::Wide
+        } else if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'\\' {
+            ByteClass::Word
+        } else if b == b'(' || b == b'`' {
+            ByteClass::Open
+        } else {
+            ByteClass::Other
+        };
+        byte += 1;
+    }
+    table
+};
+
+fn is_word_byte(byte: u8) -> bool {
+    matches!(
+        BYTE_CLASS[usize::from(byte)],
+        ByteClass::Word | ByteClass::Wide
+    )
+}
+
+/// Marks the import names in a word with non-ASCII characters. Such a word
+/// may hold an identifier next to Unicode whitespace (`\u{a0}name`), so it
+/// is split there; identifiers never contain whitespace.
+fn mark_unicode_words(
+    source: &str,
+    start: usize,
+    end: usize,
+    imports: &Imports,
+    positions: &mut Vec<usize>,
+) {
+    let Some(word) = source.get(start..end) else {
+        // Not on character boundaries, which a word always is: look everywhere.
+        positions.extend(start..end);
+        return;
+    };
+    let mut piece_start = 0;
+    for (offset, c) in word
+        .char_indices()
+        .chain(std::iter::once((word.len(), ' ')))
+    {
+        if c.is_whitespace() || c == '\u{feff}' {
+            let piece = word.get(piece_start..offset).unwrap_or_default();
+            if imports.lookup(piece.as_bytes()).is_some() {
+                positions.push(start + piece_start);
+            }
+            piece_start = offset + c.len_utf8();
+        }
+    }
+}
+
+/// Whether the `(` at `at` may open a call's arguments. It may not where the
+/// code before it on the same line cannot end a callee: an operator or an
+/// opening bracket (`= (a) =>`, `a && (b)`), a keyword (`if (`, `return (`),
+/// or a function's name (`function f(`). Across a line break a comment may
+/// come between callee and `(`, so there it always may.
+fn may_open_arguments(bytes: &[u8], at: usize) -> bool {
+    let before = &bytes[..at];
+    let Some(end) = before.iter().rposition(|&b| b != b' ' && b != b'\t') else {
+        return true;
+    };
+    let last = before[end];
+    if !is_word_byte(last) {
+        return !matches!(
+            last,
+            b'=' | b','
+                | b'('
+                | b'['
+                | b'{'
+                | b';'
+                | b':'
+                | b'&'
+                | b'|'
+                | b'+'
+                | b'-'
+                | b'*'
+                | b'%'
+                | b'^'
+                | b'~'
+                | b'<'
+                | b'?'
+        );
+    }
+    let start = word_start(before, end);
+    if is_property_name(before, start) {
+        return true;
+    }
+    let word = &before[start..=end];
+    let keyword = matches!(
+        word,
+        b"if"
+            | b"for"
+            | b"while"
+            | b"switch"
+            | b"catch"
+            | b"with"
+            | b"return"
+            | b"typeof"
+            | b"void"
+            | b"case"
+            | b"else"
+            | b"do"
+            | b"delete"
+            | b"instanceof"
+            | b"throw"
+            | b"in"
+            | b"function"
+    );
+    !keyword && !names_a_function(before, start)
+}
+
+/// Where the word ending at `end` starts.
+fn word_start(bytes: &[u8], end: usize) -> usize {
+    bytes[..=end]
+        .iter()
+        .rposition(|&b| !is_word_byte(b))
+        .map_or(0, |i| i + 1)
+}
+
+/// Whether the word at `start` follows `.` or `#`: a property, which may be
+/// named like a keyword (`promise.catch(`).
+fn is_property_name(bytes: &[u8], start: usize) -> bool {
+    bytes[..start]
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .is_some_and(|i| matches!(bytes[i], b'.' | b'#'))
+}
+
+/// Whether the word at `start` is the name in `function name` or
+/// `function* name`.
+fn names_a_function(bytes: &[u8], start: usize) -> bool {
+    let mut end = start;
+    let skip_blanks = |end: &mut usize| {
+        while *end > 0 && bytes[*end - 1].is_ascii_whitespace() {
+            *end -= 1;
+        }
+    };
+    skip_blanks(&mut end);
+    if end > 0 && bytes[end - 1] == b'*' {
+        end -= 1;
+        skip_blanks(&mut end);
+    }
+    end >= 8 && &bytes[end - 8..end] == b"function" && (end == 8 || !is_word_byte(bytes[end - 9]))
+}
+
+/// Computes chunk metadata by walking the tree.
 struct MetadataWalker<'a, 's> {
-    text: SourceText<'s>,
-    ids: &'a GrammarIds,
+    read: Reader<'a, 's>,
     imports: &'a Imports<'s>,
+    marks: &'a Marks,
 }
 
-/// What one walk has gathered so far.
+impl<'s> MetadataWalker<'_, 's> {
+    /// The metadata of every candidate, in order. Each outermost chunk is
+    /// walked once, and what is found is credited to every chunk around it:
+    /// a class and its methods share one walk.
+    fn nested(&self, candidates: &[Candidate]) -> Result<Vec<Gathered<'s>>, ChunkError> {
+        let ranges: Vec<(usize, usize)> = candidates.iter().map(|c| c.span.byte_range()).collect();
+        let mut credit = Credit::new(&ranges);
+        let mut path = None;
+        let mut outer_end = 0;
+        for (candidate, &(start, end)) in candidates.iter().zip(&ranges) {
+            if start < outer_end {
+                continue;
+            }
+            outer_end = end;
+            let path = Path::at(&mut path, candidate.span.root);
+            self.walk(path, (start, end), &mut credit)?;
+        }
+        Ok(credit.gathered)
+    }
+
+    /// What the given nodes hold, together.
+    fn flat(&self, nodes: &[Node]) -> Result<Gathered<'s>, ChunkError> {
+        let everything = [(0, usize::MAX)];
+        let mut credit = Credit::new(&everything);
+        let mut path = None;
+        for node in nodes {
+            let range = (node.start_byte(), node.end_byte());
+            self.walk(Path::at(&mut path, *node), range, &mut credit)?;
+        }
+        Ok(credit.gathered.pop().unwrap_or_default())
+    }
+
+    /// Visits the leaf under each mark in `start..end`, in order, with a
+    /// cursor (from the path's root) that only moves forward: no recursion,
+    /// and the code between marks is skipped whole.
+    fn walk(
+        &self,
+        path: &mut Path,
+        (start, end): (usize, usize),
+        credit: &mut Credit<'_, 's>,
+    ) -> Result<(), ChunkError> {
+        let mut last_leaf = None;
+        for &mark in self.marks.within(start, end) {
+            let Some(leaf) = path.seek(mark) else {
+                continue;
+            };
+            // A word marked byte by byte is one leaf: look at it once.
+            if last_leaf == Some(leaf.id()) {
+                continue;
+            }
+            last_leaf = Some(leaf.id());
+            credit.reach(mark);
+            self.visit(leaf, mark, path, credit)?;
+        }
+        Ok(())
+    }
+
+    /// What the leaf under a mark is: the `(` of a call's arguments, the
+    /// backtick of a tagged template, the `new` of a `new` expression, or a
+    /// name that may be an import.
+    fn visit(
+        &self,
+        leaf: Node,
+        mark: usize,
+        path: &Path,
+        credit: &mut Credit<'_, 's>,
+    ) -> Result<(), ChunkError> {
+        let kind = self.read.kind(leaf);
+        if kind.is_reference() {
+            if let Some(index) = self.imports.lookup(self.read.text(leaf)?.as_bytes()) {
+                credit.import(index, self.imports);
+            }
+            return Ok(());
+        }
+        let (Some(parent), Some(grandparent)) = (path.ancestor(1), path.ancestor(2)) else {
+            return Ok(());
+        };
+        if parent.start_byte() != mark {
+            return Ok(());
+        }
+        match (self.read.kind(parent), self.read.kind(grandparent)) {
+            (Kind::NewExpression, _) => self.new_expression(parent, credit),
+            (Kind::Arguments | Kind::TemplateString, Kind::CallExpression)
+                if self.read.field(grandparent, Field::Arguments) == Some(parent) =>
+            {
+                self.call(grandparent, credit)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn call(&self, call: Node, credit: &mut Credit<'_, 's>) -> Result<(), ChunkError> {
+        if let Some(callee) = self.read.field(call, Field::Function)
+            && let Some(text) = callee_text(self.read.text(callee)?)
+        {
+            credit.call(text);
+        }
+        Ok(())
+    }
+
+    fn new_expression(&self, new: Node, credit: &mut Credit<'_, 's>) -> Result<(), ChunkError> {
+        if let Some(class) = self.read.field(new, Field::Constructor)
+            && let Some(text) = callee_text(self.read.text(class)?)
+        {
+            credit.call(Cow::Owned(format!("new {text}")));
+        }
+        Ok(())
+    }
+}
+
+/// A tree cursor and the nodes from its root down to where it is, moving
+/// forward through the text. Moving to a later byte climbs only as far as
+/// needed, steps over siblings, then descends: each node is entered at most
+/// once, so a walk costs the nodes on the way to its marks, not the subtree.
+struct Path<'t> {
+    cursor: TreeCursor<'t>,
+    /// (node, its end byte), root first.
+    nodes: Vec<(Node<'t>, usize)>,
+}
+
+impl<'t> Path<'t> {
+    /// The path in `slot`, reset to start at `root`: one cursor and one
+    /// buffer serve all the walks of a file.
+    fn at<'p>(slot: &'p mut Option<Path<'t>>, root: Node<'t>) -> &'p mut Path<'t> {
+        let path = slot.get_or_insert_with(|| Path {
+            cursor: root.walk(),
+            nodes: Vec::new(),
+        });
+        path.cursor.reset(root);
+        path.nodes.clear();
+        path.nodes.push((root, root.end_byte()));
+        path
+    }
+
+    /// The node `generations` above the current one.
+    fn ancestor(&self, generations: usize) -> Option<Node<'t>> {
+        let index = self.nodes.len().checked_sub(generations + 1)?;
+        self.nodes.get(index).map(|(node, _)| *node)
+    }
+
+    /// Moves to the leaf holding byte `target` (which must not be before
+    /// the current node), or returns None if no leaf does.
+    fn seek(&mut self, target: usize) -> Option<Node<'t>> {
+        self.climb(target);
+        if !self.step_over(target) {
+            return None;
+        }
+        self.descend(target)
+    }
+
+    /// Up while the parent ends before `target`: its remaining children,
+    /// and the current node's, are never looked at.
+    fn climb(&mut self, target: usize) {
+        while self.nodes.len() > 1
+            && self
+                .nodes
+                .get(self.nodes.len() - 2)
+                .is_some_and(|&(_, end)| end <= target)
+            && self.cursor.goto_parent()
+        {
+            self.nodes.pop();
+        }
+    }
+
+    /// Sideways to the sibling that ends after `target`; false if none does.
+    fn step_over(&mut self, target: usize) -> bool {
+        loop {
+            let Some(&(_, end)) = self.nodes.last() else {
+                return false;
+            };
+            if end > target {
+                return true;
+            }
+            if self.nodes.len() == 1 || !self.cursor.goto_next_sibling() {
+                return false;
+            }
+            let node = self.cursor.node();
+            if let Some(last) = self.nodes.last_mut() {
+                *last = (node, node.end_byte());
+            }
+        }
+    }
+
+    /// Down through the children holding `target` to a leaf.
+    fn descend(&mut self, target: usize) -> Option<Node<'t>> {
+        while self.cursor.goto_first_child_for_byte(target).is_some() {
+            let node = self.cursor.node();
+            self.nodes.push((node, node.end_byte()));
+        }
+        let (leaf, _) = *self.nodes.last()?;
+        (leaf.start_byte() <= target).then_some(leaf)
+    }
+}
+
+/// Credits what the walk finds to every chunk whose range holds it. Chunks
+/// nest or are disjoint, and the walk moves forward through the text, so
+/// the chunks around the current node form a stack.
+struct Credit<'r, 's> {
+    ranges: &'r [(usize, usize)],
+    gathered: Vec<Gathered<'s>>,
+    open: Vec<usize>,
+    next: usize,
+}
+
+impl<'r, 's> Credit<'r, 's> {
+    fn new(ranges: &'r [(usize, usize)]) -> Self {
+        Credit {
+            ranges,
+            gathered: ranges.iter().map(|_| Gathered::default()).collect(),
+            open: Vec::new(),
+            next: 0,
+        }
+    }
+
+    /// The walk is at `position`: open the chunks started by now, close the
+    /// ones that ended.
+    fn reach(&mut self, position: usize) {
+        while let Some(&(start, _)) = self.ranges.get(self.next)
+            && start <= position
+        {
+            self.close_before(start);
+            self.open.push(self.next);
+            self.next += 1;
+        }
+        self.close_before(position);
+    }
+
+    fn close_before(&mut self, position: usize) {
+        while let Some(&top) = self.open.last()
+            && self.ranges.get(top).is_none_or(|&(_, end)| end <= position)
+        {
+            self.open.pop();
+        }
+    }
+
+    fn call(&mut self, callee: Cow<'s, str>) {
+        for &index in &self.open {
+            if let Some(gathered) = self.gathered.get_mut(index) {
+                gathered.call(callee.clone());
+            }
+        }
+    }
+
+    fn import(&mut self, index: usize, imports: &Imports) {
+        for &open in &self.open {
+            if let Some(gathered) = self.gathered.get_mut(open) {
+                gathered.import(index, imports);
+            }
+        }
+    }
+}
+
+/// One chunk's calls and imports, in order of first appearance.
+#[derive(Default)]
 struct Gathered<'s> {
     calls: Vec<Cow<'s, str>>,
-    seen_calls: HashSet<Cow<'s, str>, BuildHasherDefault<Fnv>>,
-    imports: Vec<usize>,
-    seen_imports: Vec<bool>,
+    seen_calls: HashSet<Cow<'s, str>, FnvBuild>,
+    imports: Vec<ImportRef>,
+    import_indexes: Vec<usize>,
 }
+
+/// Below this many distinct calls a scan finds duplicates faster than a
+/// hash set, and most chunks stay below it.
+const CALLS_WITHOUT_SET: usize = 16;
 
 impl<'s> Gathered<'s> {
     fn call(&mut self, callee: Cow<'s, str>) {
-        if self.calls.len() < MAX_CALLS && self.seen_calls.insert(callee.clone()) {
+        if self.calls.len() >= MAX_CALLS {
+            return;
+        }
+        if self.calls.len() < CALLS_WITHOUT_SET {
+            if !self.calls.contains(&callee) {
+                self.calls.push(callee);
+            }
+            return;
+        }
+        if self.seen_calls.is_empty() {
+            self.seen_calls.extend(self.calls.iter().cloned());
+        }
+        if self.seen_calls.insert(callee.clone()) {
             self.calls.push(callee);
         }
     }
 
-    fn import(&mut self, index: usize) {
-        if let Some(seen) = self.seen_imports.get_mut(index)
-            && !*seen
-        {
-            *seen = true;
-            self.imports.push(index);
+    fn import(&mut self, index: usize, imports: &Imports) {
+        // A chunk refers to few distinct imports: a scan beats a set.
+        if self.import_indexes.contains(&index) {
+            return;
+        }
+        if let Some(import) = imports.refs.get(index) {
+            self.import_indexes.push(index);
+            self.imports.push(import.clone());
         }
     }
-}
 
-impl<'s> MetadataWalker<'_, 's> {
-    fn collect<'t>(
-        &self,
-        nodes: impl Iterator<Item = Node<'t>>,
-        exported: bool,
-    ) -> Result<ChunkMetadata, ChunkError> {
-        let mut gathered = Gathered {
-            calls: Vec::new(),
-            seen_calls: HashSet::default(),
-            imports: Vec::new(),
-            seen_imports: vec![false; self.imports.refs.len()],
-        };
-        for node in nodes {
-            self.walk(node, &mut gathered)?;
-        }
-        Ok(ChunkMetadata {
+    fn into_metadata(self, exported: bool) -> ChunkMetadata {
+        ChunkMetadata {
             exported,
-            imports: gathered
-                .imports
-                .iter()
-                .filter_map(|&index| self.imports.refs.get(index).cloned())
-                .collect(),
-            calls: gathered.calls.into_iter().map(Cow::into_owned).collect(),
-        })
-    }
-
-    /// Pre-order over the subtree of `root` with a cursor: no recursion, and
-    /// the cursor never leaves `root`.
-    fn walk(&self, root: Node, gathered: &mut Gathered<'s>) -> Result<(), ChunkError> {
-        let mut cursor = root.walk();
-        loop {
-            self.visit(cursor.node(), gathered)?;
-            if cursor.goto_first_child() {
-                continue;
-            }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return Ok(());
-                }
-            }
+            imports: self.imports,
+            calls: self.calls.into_iter().map(Cow::into_owned).collect(),
         }
-    }
-
-    fn visit(&self, node: Node, gathered: &mut Gathered<'s>) -> Result<(), ChunkError> {
-        let kind_id = node.kind_id();
-        let kind = Some(kind_id);
-        if kind == self.ids.call_expression {
-            let callee = self
-                .ids
-                .function_field
-                .and_then(|f| node.child_by_field_id(f));
-            if let Some(callee) = callee
-                && let Some(text) = callee_text(self.text.of(callee)?)
-            {
-                gathered.call(text);
-            }
-        } else if kind == self.ids.new_expression {
-            let class = self
-                .ids
-                .constructor_field
-                .and_then(|f| node.child_by_field_id(f));
-            if let Some(class) = class
-                && let Some(text) = callee_text(self.text.of(class)?)
-            {
-                gathered.call(Cow::Owned(format!("new {text}")));
-            }
-        } else if !self.imports.is_empty()
-            && self.ids.is_reference(kind_id)
-            && let Some(index) = self.imports.lookup(self.text.of(node)?)
-        {
-            gathered.import(index);
-        }
-        Ok(())
     }
 }
 
@@ -1723,7 +2370,7 @@ module.exports = { main };
         let chunks = ts(source);
         assert_eq!(
             find(&chunks, "Api.load").metadata.calls,
-            vec!["fetch('/a').then", "fetch"]
+            vec!["fetch", "fetch('/a').then"]
         );
         assert_eq!(
             find(&chunks, "Api.save").metadata.calls,
@@ -1731,7 +2378,7 @@ module.exports = { main };
         );
         assert_eq!(
             find(&chunks, "Api").metadata.calls,
-            vec!["fetch('/a').then", "fetch", "this.validate", "new Request"]
+            vec!["fetch", "fetch('/a').then", "this.validate", "new Request"]
         );
     }
 
@@ -1751,8 +2398,108 @@ module.exports = { main };
         );
         assert_eq!(
             chain[0].metadata.calls,
-            vec!["promise.then(a).catch", "promise.then"]
+            vec!["promise.then", "promise.then(a).catch"]
         );
+    }
+
+    #[test]
+    fn every_kind_of_call_is_found() {
+        let source = r#"export function all() {
+  of(1, 2);
+  promise.catch(fail).finally(done);
+  obj.if(x);
+  super.method();
+  import('./lazy');
+  maybe?.(1);
+  required!();
+  generic<string>('x');
+  html`<p>${name}</p>`;
+  new Date;
+  split
+    (1);
+  spaced /* why */ (2);
+  commented // = (
+    (3);
+  return (wrapped)(4);
+}
+"#;
+        let calls = &ts(source)[0].metadata.calls;
+        assert_eq!(
+            calls,
+            &[
+                "of",
+                "promise.catch",
+                "promise.catch(fail).finally",
+                "obj.if",
+                "super.method",
+                "import",
+                "maybe",
+                "required!",
+                "generic",
+                "html",
+                "new Date",
+                "split",
+                "spaced",
+                "commented",
+                "(wrapped)",
+            ]
+        );
+    }
+
+    #[test]
+    fn parentheses_that_cannot_open_arguments_are_not_marks() {
+        let marked = |source: &str| {
+            let at = source.rfind('(').unwrap();
+            may_open_arguments(source.as_bytes(), at)
+        };
+        for not_a_call in [
+            "if (",
+            "} else if(",
+            "return (",
+            "x = (",
+            "f(a, (",
+            "a && (",
+            "cond ? (",
+            "function (",
+            "function name(",
+            "async function* gen (",
+            "for (",
+            "typeof (",
+        ] {
+            assert!(!marked(not_a_call), "{not_a_call}");
+        }
+        for call in [
+            "f(",
+            "f (",
+            "promise.catch(",
+            "obj.\n  if(",
+            "this.#for(",
+            "of(",
+            "await(",
+            "x!(",
+            "f<T>(",
+            "f()(",
+            "a[0](",
+            "tag`x`(",
+            "x = \n(",
+            "/* c */ (",
+            "functional(",
+            "my_function(",
+            "(",
+        ] {
+            assert!(marked(call), "{call}");
+        }
+    }
+
+    #[test]
+    fn imports_are_found_next_to_unicode_whitespace_and_in_unicode_names() {
+        let source = "import { z } from 'zod';\nimport { été } from './e';\nexport const A = [\u{a0}z,\u{feff}été];\nexport const B = 'été z';\n";
+        let chunks = ts(source);
+        assert_eq!(
+            find(&chunks, "A").metadata.imports,
+            vec![import("z", "zod"), import("été", "./e")]
+        );
+        assert!(find(&chunks, "B").metadata.imports.is_empty());
     }
 
     #[test]
@@ -1857,7 +2604,7 @@ module.exports = Server;
         );
         let start = find(&chunks, "Server.start");
         assert_eq!(start.metadata.imports, vec![import("express", "express")]);
-        assert_eq!(start.metadata.calls, vec!["express().listen", "express"]);
+        assert_eq!(start.metadata.calls, vec!["express", "express().listen"]);
     }
 
     #[test]
