@@ -880,12 +880,13 @@ module.exports = { main };
 
     #[test]
     fn imports_are_found_next_to_unicode_whitespace_and_in_unicode_names() {
-        let source = "import { z } from 'zod';\nimport { été } from './e';\nexport const A = [\u{a0}z,\u{feff}été];\nexport const B = 'été z';\n";
+        let source = "import { z } from 'zod';\nimport { été } from './e';\nexport const A = [\u{a0}z,\u{feff}été, new\u{a0}Map()];\nexport const B = 'été z';\n";
         let chunks = ts(source);
         assert_eq!(
             find(&chunks, "A").metadata.imports,
             vec![import("z", "zod"), import("été", "./e")]
         );
+        assert_eq!(find(&chunks, "A").metadata.calls, vec!["new Map"]);
         assert!(find(&chunks, "B").metadata.imports.is_empty());
     }
 

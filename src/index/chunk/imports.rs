@@ -62,10 +62,6 @@ impl<'s> Imports<'s> {
         }
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.refs.is_empty()
-    }
-
     pub(super) fn lookup(&self, name: &[u8]) -> Option<usize> {
         let &first = name.first()?;
         let first_known = self.first_bytes[usize::from(first / 64)] & (1 << (first % 64)) != 0;

@@ -44,16 +44,10 @@ impl Marks {
                 at += 1;
             }
             let word = &bytes[start..at];
-            if word == b"new" {
-                positions.push(start);
-            } else if imports.is_empty() {
-                continue;
-            } else if ascii {
-                if imports.lookup(word).is_some() {
-                    positions.push(start);
-                }
-            } else {
+            if !ascii {
                 mark_unicode_words(source, start, at, imports, &mut positions);
+            } else if is_marked_word(word, imports) {
+                positions.push(start);
             }
         }
         Marks { positions }
@@ -99,6 +93,11 @@ const BYTE_CLASS: [ByteClass; 256] = {
     table
 };
 
+/// `new`, or the name of an import.
+fn is_marked_word(word: &[u8], imports: &Imports) -> bool {
+    word == b"new" || imports.lookup(word).is_some()
+}
+
 fn is_word_byte(byte: u8) -> bool {
     matches!(
         BYTE_CLASS[usize::from(byte)],
@@ -106,9 +105,9 @@ fn is_word_byte(byte: u8) -> bool {
     )
 }
 
-/// Marks the import names in a word with non-ASCII characters. Such a word
-/// may hold an identifier next to Unicode whitespace (`\u{a0}name`), so it
-/// is split there; identifiers never contain whitespace.
+/// Marks `new` and the import names in a word with non-ASCII characters.
+/// Such a word may hold them next to Unicode whitespace (`\u{a0}name`), so
+/// it is split there; identifiers never contain whitespace.
 fn mark_unicode_words(
     source: &str,
     start: usize,
@@ -128,7 +127,7 @@ fn mark_unicode_words(
     {
         if c.is_whitespace() || c == '\u{feff}' {
             let piece = word.get(piece_start..offset).unwrap_or_default();
-            if imports.lookup(piece.as_bytes()).is_some() {
+            if is_marked_word(piece.as_bytes(), imports) {
                 positions.push(start + piece_start);
             }
             piece_start = offset + c.len_utf8();
