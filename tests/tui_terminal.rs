@@ -1,0 +1,160 @@
+//! The real binary in a pseudo-terminal, read back through a terminal
+//! emulator: index the hostile corpus from the UI, filter to parsing errors
+//! with one key, open `broken/missing-brace.ts`, and check that nothing from
+//! `broken/escapes.ts` reached the terminal raw.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::{TestDb, hostile_corpus};
+
+const ROWS: u16 = 40;
+const COLS: u16 = 140;
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = self.text();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?}; screen:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn triage_the_hostile_corpus_in_a_real_terminal() {
+    let corpus = tempfile::tempdir().unwrap();
+    hostile_corpus(corpus.path());
+    let db = TestDb::new().await;
+
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: ROWS,
+            cols: COLS,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_snag"));
+    command.args(["--database-url", &db.url(), "tui"]);
+    command.arg(corpus.path());
+    command.args(["--repo", "hostile"]);
+    command.env("TERM", "xterm-256color");
+    command.env_remove("NO_COLOR");
+    let config_dir = tempfile::tempdir().unwrap();
+    command.env("SNAG_CONFIG", config_dir.path().join("none.toml"));
+    let mut child = pty.slave.spawn_command(command).unwrap();
+    drop(pty.slave);
+
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+    let raw = Arc::new(Mutex::new(Vec::new()));
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    {
+        let (parser, raw) = (Arc::clone(&parser), Arc::clone(&raw));
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                parser.lock().unwrap().process(&buffer[..n]);
+                raw.lock().unwrap().extend_from_slice(&buffer[..n]);
+            }
+        });
+    }
+    let mut screen = Screen {
+        parser,
+        raw,
+        writer: pty.master.take_writer().unwrap(),
+    };
+
+    // The run starts at once and its dashboard shows the outcome.
+    let dashboard = screen.wait_for("completed");
+    assert!(
+        dashboard.contains("run ") && dashboard.contains("hostile"),
+        "{dashboard}"
+    );
+    let dashboard = screen.wait_for("errors by type");
+    assert!(dashboard.contains("parsing"), "{dashboard}");
+
+    // The error list, filtered to parsing errors with one key.
+    screen.send("l");
+    screen.wait_for("FILE:LINE");
+    screen.send("1");
+    let list = screen.wait_for("[1:parsing]");
+    assert!(!list.contains("encoding    enc/latin1.ts"), "{list}");
+    let list = screen.wait_for("broken/missing-brace.ts:3");
+
+    // Move to missing-brace.ts and open it.
+    let rows: Vec<&str> = list.lines().filter(|l| l.contains("parsing ")).collect();
+    let target = rows
+        .iter()
+        .position(|l| l.contains("broken/missing-brace.ts"))
+        .expect("row listed");
+    for _ in 0..target {
+        screen.send("j");
+    }
+    screen.send("\r");
+    let detail = screen.wait_for("3 ▶ export function bad( {");
+    assert!(
+        detail.contains("parsing_error") && detail.contains("traceback"),
+        "{detail}"
+    );
+
+    // The escapes file: shown, but inert.
+    screen.send("\x1b");
+    screen.wait_for("FILE:LINE");
+    screen.send("/escapes\r");
+    screen.wait_for("broken/escapes.ts:3");
+    screen.send("\r");
+    let escapes = screen.wait_for("pwned");
+    assert!(escapes.contains("␛]0;pwned␇"), "{escapes}");
+    {
+        let raw = screen.raw.lock().unwrap();
+        let window = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            !window(b"\x1b]0;pwned"),
+            "the title escape reached the terminal"
+        );
+        assert!(!window(b"\x1b[5m"), "the blink escape reached the terminal");
+    }
+
+    screen.send("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "snag did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
