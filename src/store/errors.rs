@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sqlx::{Postgres, QueryBuilder};
 
 use super::text::{
     MAX_MESSAGE_CHARS, MAX_TRACEBACK_CHARS, storable, storable_json, storable_truncated,
@@ -360,39 +361,47 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<ErrorPage, StoreError> {
-        let types: Vec<&str> = query.error_types.iter().map(|t| t.as_str()).collect();
-        let text = query
-            .text
-            .as_deref()
-            .filter(|t| !t.is_empty())
-            .map(super::groups::escape_like);
-        let filter = "repository = $1 AND ($2::bigint IS NULL OR run_id = $2) \
-             AND (cardinality($3::text[]) = 0 OR error_type = ANY($3)) \
-             AND ($4::text IS NULL OR fingerprint = $4) \
-             AND ($5::text IS NULL OR file_path ILIKE '%' || $5 || '%' OR error_message ILIKE '%' || $5 || '%')";
-        let total: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM indexing_errors WHERE {filter}"
-        ))
-        .bind(&query.repository)
-        .bind(query.run_id)
-        .bind(&types)
-        .bind(&query.fingerprint)
-        .bind(&text)
-        .fetch_one(self.pool())
-        .await?;
-        let errors = sqlx::query_as::<_, ErrorRecord>(&format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE {filter} ORDER BY {} LIMIT $6 OFFSET $7",
-            query.sort.order_by()
-        ))
-        .bind(&query.repository)
-        .bind(query.run_id)
-        .bind(&types)
-        .bind(&query.fingerprint)
-        .bind(&text)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
+        let mut count = QueryBuilder::new("SELECT count(*) FROM indexing_errors WHERE ");
+        push_filter(&mut count, query);
+        let mut page = QueryBuilder::new(format!(
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE "
+        ));
+        push_filter(&mut page, query);
+        page.push(format!(" ORDER BY {} LIMIT ", query.sort.order_by()))
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        // Two connections at once: the list waits for the slower, not both.
+        let (total, errors) = tokio::try_join!(
+            count.build_query_scalar::<i64>().fetch_one(self.pool()),
+            page.build_query_as::<ErrorRecord>().fetch_all(self.pool()),
+        )?;
         Ok(ErrorPage { errors, total })
+    }
+}
+
+/// Only the filters in use reach the SQL, so the planner can pick the index
+/// each combination needs; every value is a bound parameter.
+fn push_filter<'q>(sql: &mut QueryBuilder<'q, Postgres>, query: &'q ErrorQuery) {
+    sql.push("repository = ").push_bind(&query.repository);
+    if let Some(run_id) = query.run_id {
+        sql.push(" AND run_id = ").push_bind(run_id);
+    }
+    if !query.error_types.is_empty() {
+        let types: Vec<&'static str> = query.error_types.iter().map(|t| t.as_str()).collect();
+        sql.push(" AND error_type = ANY(")
+            .push_bind(types)
+            .push(")");
+    }
+    if let Some(fingerprint) = &query.fingerprint {
+        sql.push(" AND fingerprint = ").push_bind(fingerprint);
+    }
+    if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", super::groups::escape_like(text));
+        sql.push(" AND (file_path ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR error_message ILIKE ")
+            .push_bind(pattern)
+            .push(")");
     }
 }
