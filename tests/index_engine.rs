@@ -534,3 +534,34 @@ async fn outcomes_of_valid_files_are_never_failures() {
         .unwrap();
     assert!(files.iter().all(|f| f.chunks > 0), "{files:?}");
 }
+
+#[tokio::test]
+async fn chunk_text_is_stored_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "export function tricky(a: string): string {\r\n\treturn a.replace(/\\\\n/g, '\\t') + `\\\\` + 'こんにちは 😀';\r\n}\n";
+    std::fs::write(dir.path().join("tricky.ts"), source).unwrap();
+    let db = TestDb::new().await;
+    let summary = index(&db, RunRequest::new(dir.path())).await;
+    assert_eq!(summary.files.indexed, 1);
+    let (name, stored, start, end): (String, String, i32, i32) = sqlx::query_as(
+        "SELECT name, source_code, start_line, end_line FROM code_chunks WHERE chunk_type = 'function'",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(name, "tricky");
+    assert_eq!(stored, source.trim_end_matches('\n'));
+    assert_eq!((start, end), (1, 3));
+    let metadata: serde_json::Value =
+        sqlx::query_scalar("SELECT metadata FROM code_chunks WHERE name = 'tricky'")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(metadata["qualified_name"], "tricky");
+    assert!(
+        metadata["calls"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|x| x == "a.replace")),
+        "{metadata}"
+    );
+}

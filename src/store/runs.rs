@@ -141,10 +141,14 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         update_groups(&mut tx, run_id, repository, status == RunStatus::Completed).await?;
         if status == RunStatus::Completed {
+            // Paths the repository still has rows for that this run did not
+            // see; found per file (an index-only scan), not per row.
             for table in ["code_chunks", "indexing_errors"] {
                 sqlx::query(&format!(
-                    "DELETE FROM {table} t WHERE t.repository = $1 AND NOT EXISTS \
-                     (SELECT 1 FROM indexed_files f WHERE f.run_id = $2 AND f.file_path = t.file_path)"
+                    "DELETE FROM {table} t USING ( \
+                       SELECT DISTINCT file_path FROM {table} WHERE repository = $1 \
+                       EXCEPT SELECT file_path FROM indexed_files WHERE run_id = $2) gone \
+                     WHERE t.repository = $1 AND t.file_path = gone.file_path"
                 ))
                 .bind(repository)
                 .bind(run_id)
@@ -264,7 +268,7 @@ async fn write_reports_in(
 
     let mut errors = Vec::new();
     let mut files = FileColumns::default();
-    let mut chunks = ChunkColumns::default();
+    let mut chunks = ChunkRows::default();
     for (report, path) in reports.iter().zip(&paths) {
         let mut first_error: Option<(ErrorType, String)> = None;
         for error in &report.errors {
@@ -274,7 +278,7 @@ async fn write_reports_in(
         }
         files.push(report, first_error);
         for chunk in &report.chunks {
-            chunks.push(path, report, chunk);
+            chunks.push(repository, path, run_id, report, chunk);
         }
     }
 
@@ -297,25 +301,15 @@ async fn write_reports_in(
     .execute(&mut **tx)
     .await?;
 
-    if !chunks.file_path.is_empty() {
-        sqlx::query(
-            "INSERT INTO code_chunks (repository, file_path, language, chunk_type, name, source_code, \
-               start_line, end_line, metadata, run_id) \
-             SELECT $1, f, l, t, n, s, sl, el, m::jsonb, $2 FROM UNNEST($3::text[], $4::text[], $5::text[], \
-               $6::text[], $7::text[], $8::int[], $9::int[], $10::text[]) AS c(f, l, t, n, s, sl, el, m)",
-        )
-        .bind(repository)
-        .bind(run_id)
-        .bind(&chunks.file_path)
-        .bind(&chunks.language)
-        .bind(&chunks.chunk_type)
-        .bind(&chunks.name)
-        .bind(&chunks.source)
-        .bind(&chunks.start_line)
-        .bind(&chunks.end_line)
-        .bind(&chunks.metadata)
-        .execute(&mut **tx)
-        .await?;
+    if chunks.count > 0 {
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY code_chunks (repository, file_path, language, chunk_type, name, source_code, \
+                 start_line, end_line, metadata, run_id) FROM STDIN",
+            )
+            .await?;
+        copy.send(chunks.buffer).await?;
+        copy.finish().await?;
     }
 
     log_errors_in(&mut **tx, &errors).await?;
@@ -381,28 +375,23 @@ impl FileColumns {
     }
 }
 
+/// Chunks as rows of COPY's text format: the bulk of a run's data goes to
+/// the server in one stream per batch, with nothing for it to unpack.
 #[derive(Default)]
-struct ChunkColumns {
-    file_path: Vec<String>,
-    language: Vec<&'static str>,
-    chunk_type: Vec<&'static str>,
-    name: Vec<String>,
-    source: Vec<String>,
-    start_line: Vec<i32>,
-    end_line: Vec<i32>,
-    metadata: Vec<String>,
+struct ChunkRows {
+    buffer: Vec<u8>,
+    count: usize,
 }
 
-impl ChunkColumns {
-    fn push(&mut self, path: &str, report: &FileReport, chunk: &crate::index::chunk::Chunk) {
-        self.file_path.push(path.to_owned());
-        self.language
-            .push(report.language.map_or("unknown", |l| l.as_str()));
-        self.chunk_type.push(chunk.chunk_type.as_str());
-        self.name.push(storable(&chunk.name).into_owned());
-        self.source.push(storable(&chunk.source).into_owned());
-        self.start_line.push(chunk.start_line as i32);
-        self.end_line.push(chunk.end_line as i32);
+impl ChunkRows {
+    fn push(
+        &mut self,
+        repository: &str,
+        path: &str,
+        run_id: i64,
+        report: &FileReport,
+        chunk: &crate::index::chunk::Chunk,
+    ) {
         let metadata = serde_json::json!({
             "qualified_name": chunk.qualified_name,
             "exported": chunk.metadata.exported,
@@ -411,8 +400,40 @@ impl ChunkColumns {
             "start_byte": chunk.start_byte,
             "end_byte": chunk.end_byte,
         });
-        self.metadata
-            .push(super::text::storable_json(&metadata).to_string());
+        let fields: [&str; 10] = [
+            repository,
+            path,
+            report.language.map_or("unknown", |l| l.as_str()),
+            chunk.chunk_type.as_str(),
+            &storable(&chunk.name),
+            &storable(&chunk.source),
+            &chunk.start_line.to_string(),
+            &chunk.end_line.to_string(),
+            &super::text::storable_json(&metadata).to_string(),
+            &run_id.to_string(),
+        ];
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                self.buffer.push(b'\t');
+            }
+            escape_copy_text(field, &mut self.buffer);
+        }
+        self.buffer.push(b'\n');
+        self.count += 1;
+    }
+}
+
+/// COPY text format: backslash, tab, newline and carriage return are
+/// written as escapes; everything else is taken literally.
+fn escape_copy_text(field: &str, out: &mut Vec<u8>) {
+    for byte in field.bytes() {
+        match byte {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            other => out.push(other),
+        }
     }
 }
 
