@@ -112,6 +112,34 @@ fn every_listed_grammar_gap_is_a_gap_with_its_construct() {
     }
 }
 
+/// Gaps found on real packages beyond the design's list.
+#[test]
+fn more_gaps_found_on_real_code_are_named() {
+    for (name, text, construct) in [
+        (
+            "import-args.d.ts",
+            "export declare const a: import(\"./hkt\").Kind<'F', string>;\n",
+            "`import()` type with type arguments",
+        ),
+        (
+            "overloads.ts",
+            "export interface Make {\n  (n: number): <A>(a: A) => Array<A>\n  /**\n   * doc\n   */\n  <A>(n: number, a: A): Array<A>\n}\n",
+            "generic call signature in an interface",
+        ),
+    ] {
+        let report = process(name, text);
+        let error = parsing_error(&report);
+        let verdict = error.verdict.as_ref().expect("a verdict");
+        assert_eq!(
+            verdict.verdict,
+            Verdict::GrammarGap,
+            "{name}: {}",
+            verdict.describe()
+        );
+        assert_eq!(error.construct, construct, "{name}");
+    }
+}
+
 #[test]
 fn the_same_gap_in_different_files_is_one_group() {
     let a = process(

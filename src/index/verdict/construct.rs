@@ -63,16 +63,28 @@ pub fn name_construct(program: &Program<'_>, text: &str, site: Range<usize>) -> 
 
 /// Where a known gap may sit: tree-sitter often stops at the end of the
 /// line before it (a missing `}` or `;`) or inside it. From the start of
-/// the site's line to the end of the line after the site.
+/// the site's line to the end of the next line of code after the site
+/// (blank and comment lines in between do not count).
 fn window(text: &str, site: &Range<usize>) -> Range<usize> {
     let start = site.start.min(text.len());
     let end = site.end.clamp(start, text.len());
     let from = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let after_site = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
-    let to = text[after_site.min(text.len())..]
-        .find('\n')
-        .map_or(text.len(), |i| after_site + i);
-    from..to.max(end)
+    let mut line_start = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+    while line_start < text.len() {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line = text[line_start..line_end].trim();
+        let is_code = !(line.is_empty()
+            || line.starts_with("//")
+            || line.starts_with("/*")
+            || line.starts_with('*'));
+        if is_code {
+            return from..line_end;
+        }
+        line_start = line_end + 1;
+    }
+    from..text.len().max(end)
 }
 
 struct Found {
@@ -150,6 +162,9 @@ fn known_gap(kind: AstKind<'_>, ancestors: &[AstKind<'_>]) -> Option<&'static st
         }
         AstKind::TSIndexedAccessType(a) if matches!(a.object_type, TSType::TSImportType(_)) => {
             Some("`import()` type with `[]` or indexed access")
+        }
+        AstKind::TSImportType(t) if t.type_arguments.is_some() => {
+            Some("`import()` type with type arguments")
         }
         AstKind::TSGlobalDeclaration(_)
             if ancestors
@@ -238,5 +253,10 @@ mod tests {
         let text = "a\nbb\ncc\ndd\n";
         assert_eq!(&text[window(text, &(2..3))], "bb\ncc");
         assert_eq!(&text[window(text, &(0..0))], "a\nbb");
+        let commented = "a\n  /**\n   * doc\n   */\n\n  b\nc\n";
+        assert_eq!(
+            &commented[window(commented, &(0..1))],
+            "a\n  /**\n   * doc\n   */\n\n  b"
+        );
     }
 }
