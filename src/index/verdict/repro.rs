@@ -2,8 +2,10 @@
 //! report: delta debugging (ddmin) over lines, then over tokens, keeping
 //! only cuts on which tree-sitter still reports an error and the reference
 //! parser still accepts the text (and, for a known gap, still names the
-//! same construct). Deterministic, and bounded in time: when the time is
-//! up, the smallest text found so far is returned.
+//! same construct). Cutting tokens never joins two lines: line breaks
+//! decide automatic semicolons, and the reference parser is lenient about
+//! some separators TypeScript requires. Deterministic, and bounded in
+//! time: when the time is up, the smallest text found so far is returned.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -50,11 +52,11 @@ pub fn minimize(
     oracle.target = construct.known.then(|| construct.name.clone());
 
     let lines = split_lines(text);
-    let (lines, lines_done) = ddmin(lines, &mut oracle);
+    let (lines, lines_done) = ddmin(lines, &mut oracle, |u: &[String]| u.concat());
     let tokens = split_tokens(&lines.concat());
-    let (tokens, tokens_done) = ddmin(tokens, &mut oracle);
-    let (tokens, sweep_done) = remove_runs(tokens, &mut oracle);
-    let result = tokens.concat();
+    let (tokens, tokens_done) = ddmin(tokens, &mut oracle, render_tokens);
+    let (tokens, sweep_done) = remove_runs(tokens, &mut oracle, render_tokens);
+    let result = render_tokens(&tokens);
     Ok(Reproduction {
         construct: match oracle.judge(&result) {
             Ok(c) => c.name,
@@ -119,8 +121,7 @@ impl Oracle {
         }
     }
 
-    fn still_a_gap(&mut self, units: &[String]) -> bool {
-        let text = units.concat();
+    fn still_a_gap(&mut self, text: &str) -> bool {
         if text.trim().is_empty() {
             return false;
         }
@@ -128,7 +129,7 @@ impl Oracle {
         if let Some(answer) = self.seen.get(&key) {
             return *answer;
         }
-        let answer = match self.judge(&text) {
+        let answer = match self.judge(text) {
             Ok(construct) => self.target.as_ref().is_none_or(|t| *t == construct.name),
             Err(_) => false,
         };
@@ -139,7 +140,11 @@ impl Oracle {
 
 /// Zeller's ddmin: removes ever smaller chunks while the oracle agrees.
 /// Returns the units left and whether it finished (1-minimal) in time.
-fn ddmin(mut units: Vec<String>, oracle: &mut Oracle) -> (Vec<String>, bool) {
+fn ddmin<T: Clone>(
+    mut units: Vec<T>,
+    oracle: &mut Oracle,
+    render: impl Fn(&[T]) -> String,
+) -> (Vec<T>, bool) {
     let mut granularity = 2usize;
     while units.len() >= 2 {
         if oracle.out_of_time() {
@@ -153,7 +158,7 @@ fn ddmin(mut units: Vec<String>, oracle: &mut Oracle) -> (Vec<String>, bool) {
         let mut reduced = false;
         // A chunk alone first (big steps), then everything but a chunk.
         for range in &chunks {
-            if chunks.len() > 2 && oracle.still_a_gap(&units[range.clone()]) {
+            if chunks.len() > 2 && oracle.still_a_gap(&render(&units[range.clone()])) {
                 units = units[range.clone()].to_vec();
                 granularity = 2;
                 reduced = true;
@@ -165,12 +170,12 @@ fn ddmin(mut units: Vec<String>, oracle: &mut Oracle) -> (Vec<String>, bool) {
                 if oracle.out_of_time() {
                     return (units, false);
                 }
-                let complement: Vec<String> = units[..range.start]
+                let complement: Vec<T> = units[..range.start]
                     .iter()
                     .chain(&units[range.end..])
                     .cloned()
                     .collect();
-                if oracle.still_a_gap(&complement) {
+                if oracle.still_a_gap(&render(&complement)) {
                     units = complement;
                     granularity = (granularity - 1).max(2);
                     reduced = true;
@@ -191,7 +196,11 @@ fn ddmin(mut units: Vec<String>, oracle: &mut Oracle) -> (Vec<String>, bool) {
 /// Units ddmin keeps only because they must go together but straddle its
 /// chunk boundaries (a whole `function f(){}`): tries removing every run of
 /// consecutive units, longest first. Quadratic, so only on short results.
-fn remove_runs(mut units: Vec<String>, oracle: &mut Oracle) -> (Vec<String>, bool) {
+fn remove_runs<T: Clone>(
+    mut units: Vec<T>,
+    oracle: &mut Oracle,
+    render: impl Fn(&[T]) -> String,
+) -> (Vec<T>, bool) {
     const MAX_UNITS: usize = 300;
     if units.len() > MAX_UNITS {
         return (units, true);
@@ -202,12 +211,12 @@ fn remove_runs(mut units: Vec<String>, oracle: &mut Oracle) -> (Vec<String>, boo
                 if oracle.out_of_time() {
                     return (units, false);
                 }
-                let rest: Vec<String> = units[..start]
+                let rest: Vec<T> = units[..start]
                     .iter()
                     .chain(&units[start + length..])
                     .cloned()
                     .collect();
-                if oracle.still_a_gap(&rest) {
+                if oracle.still_a_gap(&render(&rest)) {
                     units = rest;
                     continue 'restart;
                 }
@@ -222,25 +231,40 @@ fn split_lines(text: &str) -> Vec<String> {
     text.split_inclusive('\n').map(str::to_owned).collect()
 }
 
-/// Tokens, each with the whitespace after it: identifiers and numbers,
-/// string literals, single punctuation characters. Leading whitespace is a
-/// unit of its own.
-fn split_tokens(text: &str) -> Vec<String> {
+/// A token of the text and the line it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    line: usize,
+    /// The token with the spaces after it on its line; the first token of
+    /// a line also carries the line's indentation.
+    text: String,
+}
+
+/// Tokens: identifiers and numbers, string literals, single punctuation
+/// characters.
+fn split_tokens(text: &str) -> Vec<Token> {
     let chars: Vec<char> = text.chars().collect();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    let mut current = String::new();
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let mut tokens: Vec<Token> = Vec::new();
+    let (mut i, mut line) = (0, 0);
+    let mut indent = String::new();
     while i < chars.len() {
         let c = chars[i];
-        if c.is_whitespace() {
-            current.push(c);
+        if c == '\n' {
+            line += 1;
+            indent.clear();
             i += 1;
             continue;
         }
-        if !current.is_empty() {
-            tokens.push(std::mem::take(&mut current));
+        if c.is_whitespace() {
+            match tokens.last_mut() {
+                Some(last) if last.line == line => last.text.push(c),
+                _ => indent.push(c),
+            }
+            i += 1;
+            continue;
         }
-        let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+        let mut current = std::mem::take(&mut indent);
         if word(c) {
             while i < chars.len() && word(chars[i]) {
                 current.push(chars[i]);
@@ -250,7 +274,7 @@ fn split_tokens(text: &str) -> Vec<String> {
             current.push(c);
             i += 1;
             while i < chars.len() && chars[i] != c && chars[i] != '\n' {
-                if chars[i] == '\\' && i + 1 < chars.len() {
+                if chars[i] == '\\' && i + 1 < chars.len() && chars[i + 1] != '\n' {
                     current.push(chars[i]);
                     i += 1;
                 }
@@ -265,11 +289,32 @@ fn split_tokens(text: &str) -> Vec<String> {
             current.push(c);
             i += 1;
         }
-    }
-    if !current.is_empty() {
-        tokens.push(current);
+        tokens.push(Token {
+            line,
+            text: current,
+        });
     }
     tokens
+}
+
+/// The text of some tokens: tokens of different lines stay on different
+/// lines (runs of line breaks become one), so no cut joins two lines.
+fn render_tokens(tokens: &[Token]) -> String {
+    let mut out = String::new();
+    let mut previous: Option<usize> = None;
+    for token in tokens {
+        if previous.is_some_and(|line| line != token.line) {
+            let kept = out.trim_end_matches([' ', '\t']).len();
+            out.truncate(kept);
+            out.push('\n');
+        }
+        out.push_str(&token.text);
+        previous = Some(token.line);
+    }
+    let kept = out.trim_end().len();
+    out.truncate(kept);
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
@@ -277,15 +322,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_keep_their_whitespace_and_strings_stay_whole() {
-        let tokens = split_tokens("  let a = \"x y\";\nf(a)");
+    fn tokens_keep_their_lines_and_strings_stay_whole() {
+        let tokens = split_tokens("  let a = \"x y\";\n\nf(a)");
+        let texts: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(
-            tokens,
-            [
-                "  ", "let ", "a ", "= ", "\"x y\"", ";\n", "f", "(", "a", ")"
-            ]
+            texts,
+            ["  let ", "a ", "= ", "\"x y\"", ";", "f", "(", "a", ")"]
         );
-        assert_eq!(tokens.concat(), "  let a = \"x y\";\nf(a)");
+        assert_eq!(render_tokens(&tokens), "  let a = \"x y\";\nf(a)\n");
+        // Cutting the tokens between two lines keeps the line break.
+        let cut = [tokens[0].clone(), tokens[6].clone()];
+        assert_eq!(render_tokens(&cut), "  let\n(\n");
     }
 
     #[test]
