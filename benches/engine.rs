@@ -10,7 +10,10 @@
 //! parse, and snag's whole pipeline (walk, read, decode, parse, syntax
 //! errors, chunk, write to PostgreSQL), as files/s and MB/s with ratios,
 //! and snag's peak RSS on half of the corpus and on all of it (flat means
-//! memory does not grow with the number of files).
+//! memory does not grow with the number of files). Also the reference
+//! parser's verdicts: the time they take (summed over files, against the
+//! run's thread time, and the engine with and without them) and how
+//! tree-sitter's flagged files were judged.
 //! Uses DATABASE_URL when set, else the private cluster, in a scratch
 //! database `snag_bench` that is dropped at the end.
 
@@ -19,9 +22,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use snag::index::discover::{Discovery, DiscoveryOptions, SourceFile};
+use snag::index::outcome::{ErrorType, Verdict};
 use snag::index::process::{FileProcessor, ProcessSettings};
 use snag::runner::{self, RunRequest};
-use snag::store::{DatabaseTarget, Store};
+use snag::store::{DatabaseTarget, ErrorRecord, Store};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
@@ -58,6 +62,7 @@ fn main() -> anyhow::Result<()> {
     let rss_half = peak_rss_kib();
     let full = runtime.block_on(end_to_end(&options, &corpus, jobs, None))?;
     let rss_full = peak_rss_kib();
+    let flagged = runtime.block_on(flagged_files(&options, full.2))?;
 
     let texts: Vec<(snag::index::language::Language, String)> = parsed
         .iter()
@@ -68,7 +73,9 @@ fn main() -> anyhow::Result<()> {
     parse_all(&texts, jobs);
     let parse_only = timed(|| parse_all(&texts, jobs));
     let read_parse = timed(|| read_and_parse_all(&parsed, jobs));
-    let engine_only = timed(|| process_all(&files, jobs));
+    let engine_only = timed(|| process_all(&files, jobs, true));
+    let engine_without_verdicts = timed(|| process_all(&files, jobs, false));
+    let engine_again = timed(|| process_all(&files, jobs, true));
 
     let rate = |d: Duration| {
         (
@@ -107,8 +114,89 @@ fn main() -> anyhow::Result<()> {
         half.0.as_secs_f64(),
         rss_full as f64 / 1024.0
     );
+    verdict_lines(&full, jobs, &flagged);
+    let with = engine_only.min(engine_again).as_secs_f64();
+    let without = engine_without_verdicts.as_secs_f64();
+    println!(
+        "snag engine with verdicts {:.3} s, without {:.3} s: {:+.2}% (run to run noise included)",
+        with,
+        without,
+        100.0 * (with - without) / without
+    );
     runtime.block_on(drop_database())?;
     Ok(())
+}
+
+/// The verdict step's share of the end-to-end run, and the verdicts.
+fn verdict_lines(full: &(Duration, u64, i64, Progress), jobs: usize, flagged: &[ErrorRecord]) {
+    let (elapsed, _, _, progress) = full;
+    let thread_time = elapsed.as_secs_f64() * jobs as f64;
+    let checked: u64 = progress.verdicts.values().sum();
+    println!(
+        "verdicts: {checked} flagged files checked in {:.1} ms summed over threads = {:.2}% of the \
+         end-to-end run's thread time ({:.2} s x {jobs})",
+        progress.verdict_time.as_secs_f64() * 1000.0,
+        100.0 * progress.verdict_time.as_secs_f64() / thread_time.max(1e-9),
+        elapsed.as_secs_f64()
+    );
+    let share = |verdict: Verdict| {
+        let n = progress.verdicts.get(&verdict).copied().unwrap_or(0);
+        format!(
+            "{} {n} ({:.1}%)",
+            verdict.as_str(),
+            100.0 * n as f64 / checked.max(1) as f64
+        )
+    };
+    println!(
+        "verdicts on tree-sitter's flagged files: {}, {}, {}",
+        share(Verdict::GrammarGap),
+        share(Verdict::InvalidSource),
+        share(Verdict::Unknown)
+    );
+    for e in flagged
+        .iter()
+        .filter(|e| e.verdict != Some(Verdict::GrammarGap))
+        .take(20)
+    {
+        let reference = &e.details["reference"];
+        println!(
+            "  {}: {} {}",
+            e.file_path,
+            e.verdict.map_or("-", Verdict::as_str),
+            reference["message"]
+                .as_str()
+                .or(reference["reason"].as_str())
+                .unwrap_or("")
+        );
+    }
+    let mut constructs: std::collections::BTreeMap<&str, usize> = Default::default();
+    for e in flagged
+        .iter()
+        .filter(|e| e.verdict == Some(Verdict::GrammarGap))
+    {
+        *constructs
+            .entry(e.details["construct"].as_str().unwrap_or("?"))
+            .or_default() += 1;
+    }
+    let mut constructs: Vec<_> = constructs.into_iter().collect();
+    constructs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (construct, n) in constructs.iter().take(15) {
+        println!("  gap {n:>4}  {construct}");
+    }
+}
+
+/// The syntax errors of a run, with their verdicts.
+async fn flagged_files(
+    options: &PgConnectOptions,
+    run_id: i64,
+) -> anyhow::Result<Vec<ErrorRecord>> {
+    let store = Store::open_with(options.clone(), DATABASE).await?;
+    let errors = store.run_errors(run_id).await?;
+    store.close().await;
+    Ok(errors
+        .into_iter()
+        .filter(|e| e.error_type == ErrorType::ParsingError)
+        .collect())
 }
 
 fn corpus_dir() -> anyhow::Result<PathBuf> {
@@ -176,13 +264,16 @@ async fn drop_database() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One full run; `every` keeps one package folder in that many.
+type Progress = snag::index::progress::ProgressSnapshot;
+
+/// One full run; `every` keeps one package folder in that many. Returns
+/// its time, chunks, run id and final counters.
 async fn end_to_end(
     options: &PgConnectOptions,
     corpus: &Path,
     jobs: usize,
     every: Option<usize>,
-) -> anyhow::Result<(Duration, u64)> {
+) -> anyhow::Result<(Duration, u64, i64, Progress)> {
     let store = Store::open_with(options.clone(), DATABASE).await?;
     let mut request = RunRequest::new(corpus);
     request.jobs = jobs;
@@ -200,10 +291,12 @@ async fn end_to_end(
             .collect();
     }
     let started = Instant::now();
-    let summary = runner::start(store.clone(), request).await?.wait().await?;
+    let handle = runner::start(store.clone(), request).await?;
+    let progress = std::sync::Arc::clone(&handle.progress);
+    let summary = handle.wait().await?;
     let elapsed = started.elapsed();
     store.close().await;
-    Ok((elapsed, summary.chunks))
+    Ok((elapsed, summary.chunks, summary.run_id, progress.snapshot()))
 }
 
 fn timed(work: impl FnOnce()) -> Duration {
@@ -268,14 +361,17 @@ fn read_and_parse_all(files: &[&SourceFile], jobs: usize) {
     });
 }
 
-/// The engine's per-file work (read, decode, parse, syntax errors, chunk)
-/// without the database.
-fn process_all(files: &[SourceFile], jobs: usize) {
+/// The engine's per-file work (read, decode, parse, syntax errors,
+/// verdicts if asked, chunk) without the database.
+fn process_all(files: &[SourceFile], jobs: usize, verdicts: bool) {
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {
-                let mut processor = FileProcessor::new(ProcessSettings::default());
+                let mut processor = FileProcessor::new(ProcessSettings {
+                    verdicts,
+                    ..Default::default()
+                });
                 while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
                     std::hint::black_box(processor.process(file));
                 }

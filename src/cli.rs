@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use std::path::PathBuf;
 
-use crate::index::outcome::{ErrorType, Outcome};
+use crate::index::outcome::{ErrorType, Outcome, Verdict};
 use crate::store::PageRequest;
 
 #[derive(Debug, Parser)]
@@ -54,6 +54,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write the analysis report of a run: rates, error distribution, patterns, recommendations
     Report(ReportArgs),
+    /// Cut a grammar-gap group's example file down to a minimal reproduction and print it
+    Repro(ReproArgs),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -82,7 +84,8 @@ pub enum IndexFormat {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit status: 0 success, 1 a threshold (--max-failure-rate, --max-errors) was crossed, \
+    after_help = "Syntax errors get a verdict from a second parser: grammar_gap (the code is valid), \
+    invalid_source or unknown. Exit status: 0 success, 1 a threshold (--max-failure-rate, --max-errors) was crossed, \
     2 usage, configuration or database trouble, 130 interrupted (Ctrl-C; files done so far are kept)."
 )]
 pub struct IndexArgs {
@@ -121,6 +124,11 @@ pub struct IndexArgs {
     /// Exit 1 when the run recorded more than N errors
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+    /// Leave files whose only failure is a grammar gap (valid code the tree-sitter grammar
+    /// cannot parse, as the reference parser confirms) out of --max-failure-rate and
+    /// --max-errors
+    #[arg(long)]
+    pub ignore_grammar_gaps: bool,
     /// Count only failures that are not in this earlier run (or whose group was resolved)
     /// toward --max-failure-rate, --max-errors and the exit status: a run id, or `latest` for
     /// the repository's run before this one
@@ -158,6 +166,24 @@ pub struct ServeArgs {
     /// [default: the current directory]
     #[arg(long = "allow-root", value_name = "DIR")]
     pub allow_roots: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Delta debugging over lines, then tokens: the printed text still makes tree-sitter \
+    report a syntax error while the reference parser accepts it (and names the same construct). \
+    The example file is read from the indexed root of the run that recorded it. Deterministic; \
+    the reduction so far is printed when the time runs out."
+)]
+pub struct ReproArgs {
+    /// The group: its id, or its fingerprint (16 hex digits)
+    pub group: String,
+    /// The repository, when a fingerprint names groups in several
+    #[arg(long = "repo", value_name = "NAME")]
+    pub repository: Option<String>,
+    /// Time budget in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_seconds)]
+    pub timeout: f64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -229,6 +255,10 @@ pub struct ErrorsArgs {
     /// persistence_error, io_error, timeout_error, unexpected_error)
     #[arg(long = "type", value_name = "TYPE", value_parser = parse_error_type)]
     pub error_type: Option<ErrorType>,
+    /// Only syntax errors with this verdict of the reference parser (grammar_gap,
+    /// invalid_source, unknown)
+    #[arg(long, value_name = "VERDICT", value_parser = parse_verdict)]
+    pub verdict: Option<Verdict>,
     /// Page size
     #[arg(long, default_value_t = PageRequest::DEFAULT_LIMIT, value_parser = clap::value_parser!(i64).range(1..=PageRequest::MAX_LIMIT))]
     pub limit: i64,
@@ -325,6 +355,10 @@ fn parse_baseline(text: &str) -> Result<Baseline, String> {
             .map(Baseline::Run)
             .ok_or_else(|| format!("`{text}` is neither a run id nor `latest`")),
     }
+}
+
+fn parse_verdict(name: &str) -> Result<Verdict, String> {
+    name.parse()
 }
 
 fn parse_error_type(name: &str) -> Result<ErrorType, String> {

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions};
 use crate::index::language::Language;
-use crate::index::outcome::ErrorType;
+use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::pipeline::{Pipeline, PipelineContext};
 use crate::index::process::{FileReport, ProcessSettings};
 use crate::index::progress::{IndexEvent, ProgressSnapshot, RunProgress, RunStatus};
@@ -53,6 +53,7 @@ impl RunRequest {
             "include_tests": self.discovery.include_tests,
             "max_file_size": self.settings.max_file_size,
             "parse_timeout_ms": self.settings.parse_timeout.as_millis() as u64,
+            "verdicts": self.settings.verdicts,
             "jobs": self.jobs,
         })
     }
@@ -98,6 +99,25 @@ pub struct RunSummary {
     pub duration_ms: u64,
     pub files_per_sec: f64,
     pub mb_per_sec: f64,
+    /// Failing (failed or partial) files split by kind of failure.
+    pub failures: FailureCounts,
+    /// Syntax errors by the reference parser's verdict.
+    pub verdicts: std::collections::BTreeMap<Verdict, u64>,
+    /// Percent of the files that were not skipped that indexed cleanly.
+    pub success_rate: f64,
+    /// The same, leaving out files whose only failure is a grammar gap.
+    pub success_rate_excluding_grammar_gaps: f64,
+}
+
+/// Failing files by kind: they add up to `partial + failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FailureCounts {
+    /// Every error of the file is a syntax error the reference parser accepts.
+    pub grammar_gaps: u64,
+    /// A syntax error the reference parser confirms.
+    pub invalid_source: u64,
+    /// Anything else (other error types, undecided verdicts).
+    pub other: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -118,6 +138,7 @@ impl RunSummary {
         p: &ProgressSnapshot,
     ) -> Self {
         let round = |x: f64| (x * 10.0).round() / 10.0;
+        let round2 = |x: f64| (x * 100.0).round() / 100.0;
         RunSummary {
             run_id,
             repository: request.repository.clone(),
@@ -135,6 +156,14 @@ impl RunSummary {
             duration_ms: p.elapsed.as_millis() as u64,
             files_per_sec: round(p.files_per_sec()),
             mb_per_sec: round(p.mb_per_sec()),
+            failures: FailureCounts {
+                grammar_gaps: p.grammar_gaps,
+                invalid_source: p.invalid_source,
+                other: p.other_failures,
+            },
+            verdicts: p.verdicts.clone(),
+            success_rate: round2(p.success_rate()),
+            success_rate_excluding_grammar_gaps: round2(p.success_rate_excluding_grammar_gaps()),
         }
     }
 }

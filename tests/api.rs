@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use snag::api::{self, AllowedRoots, ApiConfig, Jobs, Limits};
-use snag::index::outcome::ErrorType;
+use snag::index::outcome::{ErrorType, Verdict};
 use snag::report::errors::ErrorListBody;
 use snag::store::{NewError, PageRequest};
 use support::{TestDb, hostile_corpus, snag};
@@ -100,9 +100,16 @@ async fn seed(db: &TestDb, repository: &str) {
             } else {
                 ErrorType::EncodingError
             };
+            // Syntax errors carry verdicts: every third one is broken source.
+            let verdict = (error_type == ErrorType::ParsingError).then_some(if i % 3 == 0 {
+                Verdict::InvalidSource
+            } else {
+                Verdict::GrammarGap
+            });
             NewError {
                 occurred_at: Some(base + chrono::Duration::seconds(i)),
                 line: Some(i as i32 + 1),
+                verdict,
                 ..NewError::new(repository, format!("src/file{i}.ts"), error_type, "boom")
             }
         })
@@ -179,10 +186,42 @@ async fn errors_filter_and_pagination() {
             "line",
             "occurred_at",
             "repository",
-            "run_id"
+            "run_id",
+            "verdict"
         ]
     );
     assert_eq!(first["file_path"], "src/file11.ts", "newest first");
+    assert_eq!(
+        first["verdict"],
+        Value::Null,
+        "no verdict on other error types"
+    );
+    assert_eq!(
+        all.body["filters"].get("verdict"),
+        None,
+        "no verdict filter, no key"
+    );
+
+    let gaps = get(&app, &format!("{ERRORS}/web?verdict=grammar_gap")).await;
+    assert_eq!(gaps.status, StatusCode::OK);
+    assert_eq!(gaps.body["total"], 6);
+    assert_eq!(gaps.body["filters"]["verdict"], "grammar_gap");
+    assert!(
+        gaps.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["verdict"] == "grammar_gap" && e["error_type"] == "parsing_error")
+    );
+    let invalid = get(
+        &app,
+        &format!("{ERRORS}/web?verdict=invalid_source&error_type=parsing_error"),
+    )
+    .await;
+    assert_eq!(invalid.body["total"], 4);
+    let wrong = get(&app, &format!("{ERRORS}/web?verdict=maybe")).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.body["detail"][0]["loc"], json!(["query", "verdict"]));
 
     let parsing = get(&app, &format!("{ERRORS}/web?error_type=parsing_error")).await;
     assert_eq!(parsing.body["total"], 10);

@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::{DateTime, TimeZone, Utc};
-use snag::index::outcome::{ErrorType, Outcome};
+use snag::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use snag::index::progress::RunStatus;
 use snag::report::analysis::{self, AnalysisInput, PreviousRun, RunAnalysis};
 use snag::report::markdown;
@@ -63,6 +63,8 @@ fn failure(
             None => title.to_owned(),
         }),
         sites,
+        verdict: None,
+        failure_kind: None,
     }
 }
 
@@ -95,7 +97,7 @@ fn fixed_input() -> AnalysisInput {
     use ErrorType::*;
     use Outcome::*;
     let variance = "unexpected `in` in type_parameters";
-    let failures = vec![
+    let mut failures = vec![
         failure(
             "src/a.ts",
             Partial,
@@ -151,6 +153,22 @@ fn fixed_input() -> AnalysisInput {
             1,
         ),
     ];
+    // The reference parser accepts the variance files and rejects back.ts;
+    // c.ts also timed out, so it is an "other" failure.
+    for f in &mut failures {
+        if f.fingerprint.as_deref() == Some("aaaa") {
+            f.verdict = Some(Verdict::GrammarGap);
+            f.construct = Some("variance annotation on a type parameter".into());
+        }
+        if f.fingerprint.as_deref() == Some("rrrr") {
+            f.verdict = Some(Verdict::InvalidSource);
+        }
+        f.failure_kind = Some(match f.file_path.as_str() {
+            "src/a.ts" | "src/b.ts" => FailureKind::GrammarGap,
+            "lib/back.ts" => FailureKind::InvalidSource,
+            _ => FailureKind::Other,
+        });
+    }
     let previous_failures = vec![
         failure(
             "src/a.ts",
@@ -217,6 +235,10 @@ fn fixed_input() -> AnalysisInput {
 fn report_on_fixed_data() {
     let report = RunAnalysis::build(fixed_input(), at(12, 30));
     assert_eq!(report.files.considered, 46);
+    let f = &report.failures;
+    assert_eq!((f.grammar_gaps, f.invalid_source, f.other), (2, 1, 3));
+    assert_eq!(report.success_rate_excluding_grammar_gaps, 90.91);
+    assert!(report.recommendations[0].action.contains("snag repro aaaa"));
     assert_eq!(
         report.patterns[0].files, 3,
         "the variance group has most files"

@@ -9,10 +9,10 @@ use chrono::{TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use snag::index::outcome::{ErrorType, Outcome};
+use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::FileReport;
 use snag::index::progress::{RunProgress, RunStatus};
-use snag::store::files::RunGroup;
+use snag::store::files::{FailureSplit, RunGroup};
 use snag::store::groups::{GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
 use snag::store::{ErrorRecord, ErrorSort};
@@ -73,8 +73,22 @@ fn error(
         end_line: Some(line),
         end_column: Some(22),
         fingerprint: Some(format!("fp{}", error_id % 2)),
+        verdict: (error_type == ErrorType::ParsingError).then_some(if error_id % 2 == 0 {
+            Verdict::GrammarGap
+        } else {
+            Verdict::InvalidSource
+        }),
         details: serde_json::json!({
             "construct": "formal_parameters",
+            "verdict": if error_id % 2 == 0 { "grammar_gap" } else { "invalid_source" },
+            "reference": if error_id % 2 == 0 {
+                serde_json::json!({"parser": "oxc_parser 0.146", "construct": "variance annotation on a type parameter",
+                    "node": "TSTypeParameter", "node_span": {"line": line, "column": 18, "end_line": line, "end_column": 23},
+                    "duration_us": 120})
+            } else {
+                serde_json::json!({"parser": "oxc_parser 0.146", "message": "Expected `,` but found `{`",
+                    "line": line, "column": 21, "duration_us": 95})
+            },
             "total_sites": 2,
             "sites": [
                 {"kind": "unexpected", "line": line, "column": 21, "end_line": line, "end_column": 22,
@@ -189,6 +203,11 @@ fn dashboard_after_a_run() {
     app.on_loaded(Loaded::Dashboard {
         run: run(7, "web", RunStatus::Completed),
         counts: BTreeMap::from([(ErrorType::ParsingError, 8), (ErrorType::EncodingError, 1)]),
+        split: FailureSplit {
+            grammar_gaps: 5,
+            invalid_source: 3,
+            other: 1,
+        },
         groups: vec![RunGroup {
             fingerprint: "fp1".into(),
             error_type: ErrorType::ParsingError,
@@ -422,6 +441,49 @@ fn filters_and_search_reload_from_the_first_row() {
     assert!(!app.list.editing_text && app.list.text.is_empty());
     app.on_key(key('o'));
     assert_eq!(app.list.sort, ErrorSort::Path);
+}
+
+#[test]
+fn the_verdict_key_cycles_the_filter_and_shows_it() {
+    let mut app = app_with_errors();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let commands = app.on_key(key('v'));
+        let [Command::LoadErrors { query, offset, .. }] = commands.as_slice() else {
+            panic!("v reloads the list: {commands:?}");
+        };
+        assert_eq!(*offset, 0);
+        assert_eq!(query.verdict, app.list.verdict);
+        seen.push(app.list.verdict);
+    }
+    assert_eq!(
+        seen,
+        [
+            Some(Verdict::GrammarGap),
+            Some(Verdict::InvalidSource),
+            Some(Verdict::Unknown),
+            None
+        ]
+    );
+    app.on_key(key('v'));
+    let screen = render(&app, 100, 8).backend().to_string();
+    assert!(screen.contains("verdict [grammar_gap]"), "{screen}");
+}
+
+#[test]
+fn drill_down_shows_the_reference_parser_beside_the_sites() {
+    let mut app = app_with_errors();
+    press(&mut app, KeyCode::Down);
+    open_detail(&mut app);
+    let screen = render(&app, 140, 24).backend().to_string();
+    for text in [
+        "grammar gap",
+        "oxc_parser 0.146 accepts the file",
+        "TSTypeParameter at 40:18",
+        "sites (2)",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
 }
 
 #[test]

@@ -9,9 +9,10 @@ use crate::store::{PageRequest, Store};
 pub async fn list(store: &Store, args: ErrorsArgs) -> anyhow::Result<ExitCode> {
     let page = PageRequest::new(args.limit, args.offset)?;
     let found = store
-        .get_errors(&args.repository, args.error_type, page)
+        .get_errors_by_verdict(&args.repository, args.error_type, args.verdict, page)
         .await?;
-    let body = ErrorListBody::new(&args.repository, args.error_type, page, found);
+    let body = ErrorListBody::new(&args.repository, args.error_type, page, found)
+        .with_verdict(args.verdict);
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string(&body)?),
         ListFormat::Table => println!("{}", body.to_table(super::table_width())),

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::bail;
 
 use crate::cli::{Baseline, IndexArgs, IndexFormat};
+use crate::index::outcome::Verdict;
 use crate::index::progress::{RunProgress, RunStatus};
 use crate::report::baseline::BaselineVerdict;
 use crate::report::ci::CiRun;
@@ -58,7 +59,12 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
     let summary = result?;
 
     let errors = store.run_errors(summary.run_id).await?;
-    let verdict = baseline_verdict(store, &summary, &errors, args.baseline).await?;
+    let gated_errors = if args.ignore_grammar_gaps {
+        without_grammar_gaps(&errors)
+    } else {
+        errors.clone()
+    };
+    let verdict = baseline_verdict(store, &summary, &gated_errors, args.baseline).await?;
     let document = match args.format {
         IndexFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
         IndexFormat::Text => {
@@ -89,7 +95,7 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
     if summary.status == RunStatus::Cancelled {
         return Ok(ExitCode::from(INTERRUPTED));
     }
-    let gated = Gated::new(&summary, verdict.as_ref());
+    let gated = Gated::new(&summary, verdict.as_ref(), args.ignore_grammar_gaps);
     Ok(match threshold_crossed(&gated, &args) {
         Some(why) => {
             eprintln!("snag: {why}");
@@ -117,12 +123,21 @@ fn request_from(args: &IndexArgs) -> RunRequest {
     request
 }
 
-/// Failed and partial files count as failures; skipped files don't count.
-pub fn failure_rate(summary: &RunSummary) -> f64 {
-    let f = &summary.files;
-    rate(f.failed + f.partial, f.total.saturating_sub(f.skipped))
+/// The errors of files that have at least one error other than a grammar gap.
+fn without_grammar_gaps(errors: &[ErrorRecord]) -> Vec<ErrorRecord> {
+    let mut gap_only: HashMap<&str, bool> = HashMap::new();
+    for e in errors {
+        let is_gap = e.verdict == Some(Verdict::GrammarGap);
+        *gap_only.entry(e.file_path.as_str()).or_insert(true) &= is_gap;
+    }
+    errors
+        .iter()
+        .filter(|e| !gap_only.get(e.file_path.as_str()).copied().unwrap_or(false))
+        .cloned()
+        .collect()
 }
 
+/// Failing over considered files; 0 of 0 is 0.
 fn rate(failing: u64, considered: u64) -> f64 {
     if considered == 0 {
         return 0.0;
@@ -131,33 +146,50 @@ fn rate(failing: u64, considered: u64) -> f64 {
 }
 
 /// What the thresholds are checked against: every failure, or with a
-/// baseline only the new ones.
+/// baseline only the new ones; with `--ignore-grammar-gaps`, without the
+/// files whose only failure is a grammar gap.
 struct Gated {
     failure_rate: f64,
     errors: u64,
     /// " new" with a baseline, so messages say what was counted.
     qualifier: &'static str,
+    /// Said after the numbers when grammar gaps were left out.
+    note: &'static str,
 }
 
 impl Gated {
-    fn new(summary: &RunSummary, verdict: Option<&BaselineVerdict>) -> Self {
+    fn new(summary: &RunSummary, verdict: Option<&BaselineVerdict>, ignore_gaps: bool) -> Self {
+        let f = &summary.files;
+        let gaps = if ignore_gaps {
+            summary.failures.grammar_gaps
+        } else {
+            0
+        };
+        let considered = f.total.saturating_sub(f.skipped).saturating_sub(gaps);
+        let note = if ignore_gaps {
+            " (grammar gaps left out)"
+        } else {
+            ""
+        };
         match verdict {
             None => Gated {
-                failure_rate: failure_rate(summary),
-                errors: summary.errors_by_type.values().sum(),
+                failure_rate: rate((f.failed + f.partial).saturating_sub(gaps), considered),
+                // A gap-only file has exactly one error: its parsing_error.
+                errors: summary
+                    .errors_by_type
+                    .values()
+                    .sum::<u64>()
+                    .saturating_sub(gaps),
                 qualifier: "",
+                note,
             },
-            Some(verdict) => {
-                let f = &summary.files;
-                Gated {
-                    failure_rate: rate(
-                        verdict.new_failing_files,
-                        f.total.saturating_sub(f.skipped),
-                    ),
-                    errors: verdict.new_error_count(),
-                    qualifier: " new",
-                }
-            }
+            // The baseline was computed from errors without gap-only files.
+            Some(verdict) => Gated {
+                failure_rate: rate(verdict.new_failing_files, considered),
+                errors: verdict.new_error_count(),
+                qualifier: " new",
+                note,
+            },
         }
     }
 }
@@ -169,9 +201,10 @@ fn threshold_crossed(gated: &Gated, args: &IndexArgs) -> Option<String> {
     {
         return Some(
             format!(
-                "{} failure rate {:.2}% is above --max-failure-rate {:.2}%",
+                "{} failure rate {:.2}%{} is above --max-failure-rate {:.2}%",
                 qualifier.trim_start(),
                 gated.failure_rate * 100.0,
+                gated.note,
                 max * 100.0
             )
             .trim_start()
@@ -180,8 +213,8 @@ fn threshold_crossed(gated: &Gated, args: &IndexArgs) -> Option<String> {
     }
     match args.max_errors {
         Some(max) if gated.errors > max => Some(format!(
-            "{}{qualifier} errors recorded, more than --max-errors {max}",
-            gated.errors
+            "{}{qualifier} errors recorded{}, more than --max-errors {max}",
+            gated.errors, gated.note
         )),
         _ => None,
     }

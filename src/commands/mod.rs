@@ -5,6 +5,7 @@ mod errors;
 mod files;
 mod index;
 mod report;
+mod repro;
 mod serve;
 mod tui;
 
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(args) => db::run(&target, args.command).await,
         Command::Serve(args) => serve::run(&target, args).await,
         Command::Report(args) => report::run(&open(&target).await?, args).await,
+        Command::Repro(args) => repro::run(&open(&target).await?, args).await,
     }
 }
 

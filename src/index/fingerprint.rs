@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::outcome::FileError;
+use super::outcome::{FileError, Verdict};
 
 /// A group's identity and its human title.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,21 @@ pub struct Fingerprint {
     pub title: String,
 }
 
+/// Grammar gaps group by the construct the reference parser names, so all
+/// files hit by the same gap form one group however tree-sitter's messages
+/// differ; everything else by type, construct and normalised message.
 pub fn fingerprint(error: &FileError) -> Fingerprint {
+    let is_gap = error
+        .verdict
+        .as_ref()
+        .is_some_and(|v| v.verdict == Verdict::GrammarGap);
+    if is_gap {
+        let key = format!("{}\ngrammar_gap\n{}", error.error_type, error.construct);
+        return Fingerprint {
+            id: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes())),
+            title: format!("grammar gap: {}", error.construct),
+        };
+    }
     let title = normalise(&error.message);
     let key = format!("{}\n{}\n{}", error.error_type, error.construct, title);
     Fingerprint {

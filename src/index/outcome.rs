@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::verdict::VerdictReport;
+
 /// Why a file failed. The database's CHECK constraint admits exactly these.
 #[derive(
     Debug,
@@ -176,6 +178,151 @@ impl SkipReason {
     }
 }
 
+/// What a second, independent parser says about a file tree-sitter could
+/// not parse. The database's CHECK constraint admits exactly these.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The reference parser accepts the file: the grammar is wrong, not the code.
+    GrammarGap,
+    /// The reference parser rejects it too: the source is broken.
+    InvalidSource,
+    /// The reference parser could not decide (it crashed, ran out of time,
+    /// or was not run); the report says why.
+    Unknown,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 3] = [
+        Verdict::GrammarGap,
+        Verdict::InvalidSource,
+        Verdict::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::GrammarGap => "grammar_gap",
+            Verdict::InvalidSource => "invalid_source",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Verdict {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Verdict::ALL
+            .into_iter()
+            .find(|v| v.as_str() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown verdict `{name}`; expected one of: {}",
+                    Verdict::ALL.map(Verdict::as_str).join(", ")
+                )
+            })
+    }
+}
+
+impl TryFrom<String> for Verdict {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
+/// Why a failing file failed, in the three kinds that must never be
+/// confused: a grammar gap (valid code), broken source, anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// Every error of the file is a syntax error the reference parser accepts.
+    GrammarGap,
+    /// A syntax error the reference parser confirms.
+    InvalidSource,
+    /// Anything else: other error types, undecided verdicts.
+    Other,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 3] = [
+        FailureKind::GrammarGap,
+        FailureKind::InvalidSource,
+        FailureKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::GrammarGap => "grammar_gap",
+            FailureKind::InvalidSource => "invalid_source",
+            FailureKind::Other => "other",
+        }
+    }
+
+    /// The kind of a file with these errors, `None` without errors.
+    pub fn of(errors: &[FileError]) -> Option<FailureKind> {
+        if errors.is_empty() {
+            return None;
+        }
+        let verdict_of = |e: &FileError| {
+            (e.error_type == ErrorType::ParsingError)
+                .then(|| e.verdict.as_ref().map(|v| v.verdict))
+                .flatten()
+        };
+        if errors
+            .iter()
+            .all(|e| verdict_of(e) == Some(Verdict::GrammarGap))
+        {
+            Some(FailureKind::GrammarGap)
+        } else if errors
+            .iter()
+            .any(|e| verdict_of(e) == Some(Verdict::InvalidSource))
+        {
+            Some(FailureKind::InvalidSource)
+        } else {
+            Some(FailureKind::Other)
+        }
+    }
+}
+
+impl FromStr for FailureKind {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        FailureKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == name)
+            .ok_or_else(|| format!("unknown failure kind `{name}`"))
+    }
+}
+
+impl TryFrom<String> for FailureKind {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
 /// One failure of one file, with where it happened when that is known.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileError {
@@ -191,6 +338,8 @@ pub struct FileError {
     /// The chunk kind being built when it failed, if any.
     pub chunk_type: Option<String>,
     pub details: serde_json::Value,
+    /// For syntax errors: what the reference parser says about the file.
+    pub verdict: Option<Box<VerdictReport>>,
 }
 
 impl FileError {
@@ -207,6 +356,7 @@ impl FileError {
             construct: construct.into(),
             chunk_type: None,
             details: serde_json::Value::Object(Default::default()),
+            verdict: None,
         }
     }
 }

@@ -2,9 +2,6 @@
 //! collect syntax errors, chunk; a panic anywhere becomes the file's
 //! `unexpected_error` instead of the run's end.
 
-use std::cell::{Cell, RefCell};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -14,8 +11,10 @@ use super::chunk::{Chunk, ChunkError, chunk_file};
 use super::decode::{Source, read_source};
 use super::discover::{SourceFile, Unreadable};
 use super::language::Language;
-use super::outcome::{ErrorType, FileError, Outcome, SkipReason};
-use super::syntax::parsing_error;
+use super::outcome::{ErrorType, FileError, Outcome, SkipReason, Verdict};
+use super::panics::capture;
+use super::syntax::{first_site_bytes, parsing_error, tree_depth};
+use super::verdict::{VerdictRequest, judge};
 
 /// Turns a parse tree and its text into chunks. The engine takes it as a
 /// value so a run (or a test) can swap the stage.
@@ -25,8 +24,11 @@ pub type Chunker = fn(&Tree, &str) -> Result<Vec<Chunk>, ChunkError>;
 #[derive(Debug, Clone, Copy)]
 pub struct ProcessSettings {
     pub max_file_size: u64,
+    /// Time budget of each parser, tree-sitter's and the reference's.
     pub parse_timeout: Duration,
     pub chunker: Chunker,
+    /// Whether syntax errors get the reference parser's verdict.
+    pub verdicts: bool,
 }
 
 impl Default for ProcessSettings {
@@ -35,6 +37,7 @@ impl Default for ProcessSettings {
             max_file_size: 2 * 1024 * 1024,
             parse_timeout: Duration::from_secs(10),
             chunker: chunk_file,
+            verdicts: true,
         }
     }
 }
@@ -89,7 +92,6 @@ pub struct FileProcessor {
 
 impl FileProcessor {
     pub fn new(settings: ProcessSettings) -> Self {
-        install_panic_capture();
         FileProcessor {
             settings,
             parsers: Vec::new(),
@@ -98,21 +100,16 @@ impl FileProcessor {
 
     pub fn process(&mut self, file: &SourceFile) -> FileReport {
         let started = Instant::now();
-        CAPTURING_PANICS.set(true);
-        let result = catch_unwind(AssertUnwindSafe(|| self.process_unguarded(file)));
-        CAPTURING_PANICS.set(false);
-        let mut report = result.unwrap_or_else(|_| {
+        let result = capture(|| self.process_unguarded(file));
+        let mut report = result.unwrap_or_else(|panic| {
             // A parser that unwound mid-parse may be in any state.
             self.parsers.clear();
-            let (message, backtrace) = LAST_PANIC
-                .take()
-                .unwrap_or_else(|| ("panic".to_owned(), String::new()));
             let mut error = FileError::new(
                 ErrorType::UnexpectedError,
                 "panic",
-                format!("snag panicked: {message}"),
+                format!("snag panicked: {}", panic.message),
             );
-            error.traceback = Some(backtrace);
+            error.traceback = Some(panic.backtrace);
             FileReport::new(file.rel_path.clone(), Some(file.language)).failed(error)
         });
         report.duration = started.elapsed();
@@ -136,7 +133,12 @@ impl FileProcessor {
             Ok(tree) => tree,
             Err(error) => return report.failed(*error),
         };
-        let syntax_error = parsing_error(&tree, &text, &file.rel_path, file.language.as_str());
+        let mut syntax_error = parsing_error(&tree, &text, &file.rel_path, file.language.as_str());
+        if self.settings.verdicts
+            && let Some(error) = &mut syntax_error
+        {
+            self.add_verdict(error, &tree, &text, &file.rel_path);
+        }
         match (self.settings.chunker)(&tree, &text) {
             Ok(chunks) => report.chunks = chunks,
             Err(e) => {
@@ -156,6 +158,24 @@ impl FileProcessor {
             }
         }
         report
+    }
+
+    /// The reference parser's verdict on a file tree-sitter flagged; a
+    /// grammar gap is grouped by the construct it names.
+    fn add_verdict(&self, error: &mut FileError, tree: &Tree, text: &str, rel_path: &str) {
+        let report = judge(&VerdictRequest {
+            text,
+            rel_path,
+            first_site: first_site_bytes(tree).unwrap_or(0..0),
+            tree_depth: tree_depth(tree),
+            budget: self.settings.parse_timeout,
+        });
+        if report.verdict == Verdict::GrammarGap
+            && let Some(construct) = &report.reference.construct
+        {
+            error.construct = construct.clone();
+        }
+        error.verdict = Some(Box::new(report));
     }
 
     fn parse(&mut self, language: Language, text: &str) -> Result<Tree, Box<FileError>> {
@@ -210,39 +230,6 @@ impl FileProcessor {
         };
         Ok(&mut self.parsers[index].1)
     }
-}
-
-thread_local! {
-    /// Whether a panic on this thread happens inside `FileProcessor::process`.
-    static CAPTURING_PANICS: Cell<bool> = const { Cell::new(false) };
-    /// The message and backtrace of the last captured panic.
-    static LAST_PANIC: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
-}
-
-/// Panics inside file processing are recorded for the file's error instead
-/// of printed; every other panic goes to the hook that was there before.
-fn install_panic_capture() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !CAPTURING_PANICS.get() {
-                return previous(info);
-            }
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-text panic payload".to_owned());
-            let location = info
-                .location()
-                .map(|l| format!(" at {}:{}", l.file(), l.line()))
-                .unwrap_or_default();
-            let backtrace = std::backtrace::Backtrace::force_capture().to_string();
-            LAST_PANIC.set(Some((format!("{message}{location}"), backtrace)));
-        }));
-    });
 }
 
 #[cfg(test)]

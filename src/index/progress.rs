@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::outcome::{ErrorType, Outcome};
+use super::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use super::process::FileReport;
 
 /// Something that happened in a run. Views refresh on these; the counts
@@ -83,6 +83,12 @@ pub struct RunProgress {
     discovery_finished: AtomicBool,
     outcomes: [AtomicU64; 4],
     errors_by_type: [AtomicU64; 8],
+    /// Failing files by [`FailureKind`], in `FailureKind::ALL` order.
+    failure_kinds: [AtomicU64; 3],
+    /// Syntax errors by [`Verdict`], in `Verdict::ALL` order.
+    verdicts: [AtomicU64; 3],
+    /// Time spent on verdicts, summed over files.
+    verdict_micros: AtomicU64,
     bytes: AtomicU64,
     chunks: AtomicU64,
     current_file: Mutex<String>,
@@ -96,6 +102,9 @@ impl Default for RunProgress {
             discovery_finished: AtomicBool::new(false),
             outcomes: Default::default(),
             errors_by_type: Default::default(),
+            failure_kinds: Default::default(),
+            verdicts: Default::default(),
+            verdict_micros: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             chunks: AtomicU64::new(0),
             current_file: Mutex::new(String::new()),
@@ -129,6 +138,22 @@ impl RunProgress {
                 .position(|t| *t == error.error_type)
                 .unwrap_or(0);
             self.errors_by_type[index].fetch_add(1, Relaxed);
+            if let Some(verdict) = &error.verdict {
+                let index = Verdict::ALL
+                    .iter()
+                    .position(|v| *v == verdict.verdict)
+                    .unwrap_or(0);
+                self.verdicts[index].fetch_add(1, Relaxed);
+                self.verdict_micros
+                    .fetch_add(verdict.reference.duration_us, Relaxed);
+            }
+        }
+        if let Some(kind) = FailureKind::of(&report.errors) {
+            let index = FailureKind::ALL
+                .iter()
+                .position(|k| *k == kind)
+                .unwrap_or(0);
+            self.failure_kinds[index].fetch_add(1, Relaxed);
         }
         // Throughput counts the text that went through the engine.
         if report.outcome != Outcome::Skipped {
@@ -155,6 +180,16 @@ impl RunProgress {
                 .map(|(t, n)| (*t, n.load(Relaxed)))
                 .filter(|(_, n)| *n > 0)
                 .collect(),
+            grammar_gaps: self.failure_kinds[0].load(Relaxed),
+            invalid_source: self.failure_kinds[1].load(Relaxed),
+            other_failures: self.failure_kinds[2].load(Relaxed),
+            verdicts: Verdict::ALL
+                .iter()
+                .zip(&self.verdicts)
+                .map(|(v, n)| (*v, n.load(Relaxed)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            verdict_time: Duration::from_micros(self.verdict_micros.load(Relaxed)),
             bytes: self.bytes.load(Relaxed),
             chunks: self.chunks.load(Relaxed),
             current_file: self
@@ -164,6 +199,14 @@ impl RunProgress {
                 .unwrap_or_default(),
         }
     }
+}
+
+/// `part` of `whole` in percent; 0 of 0 is 0.
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        return 0.0;
+    }
+    100.0 * part as f64 / whole as f64
 }
 
 /// A consistent-enough copy of the counters for display.
@@ -177,6 +220,16 @@ pub struct ProgressSnapshot {
     pub failed: u64,
     pub skipped: u64,
     pub errors_by_type: BTreeMap<ErrorType, u64>,
+    /// Failing files whose every error is a grammar gap.
+    pub grammar_gaps: u64,
+    /// Failing files with a syntax error the reference parser confirms.
+    pub invalid_source: u64,
+    /// The other failing files.
+    pub other_failures: u64,
+    /// Syntax errors by verdict.
+    pub verdicts: BTreeMap<Verdict, u64>,
+    /// Time spent on verdicts, summed over files (and so over threads).
+    pub verdict_time: Duration,
     pub bytes: u64,
     pub chunks: u64,
     pub current_file: String,
@@ -185,6 +238,18 @@ pub struct ProgressSnapshot {
 impl ProgressSnapshot {
     pub fn done(&self) -> u64 {
         self.indexed + self.partial + self.failed + self.skipped
+    }
+
+    /// Percent of the files that were not skipped that indexed cleanly.
+    pub fn success_rate(&self) -> f64 {
+        percent(self.indexed, self.done().saturating_sub(self.skipped))
+    }
+
+    /// The same, leaving out files whose only failure is a grammar gap:
+    /// their code is valid, the grammar is wrong.
+    pub fn success_rate_excluding_grammar_gaps(&self) -> f64 {
+        let considered = self.done().saturating_sub(self.skipped);
+        percent(self.indexed, considered.saturating_sub(self.grammar_gaps))
     }
 
     pub fn files_per_sec(&self) -> f64 {

@@ -72,24 +72,44 @@ impl SyntaxErrorSite {
 }
 
 /// Collects up to [`MAX_SITES`] sites in source order, and how many exist.
-/// The walk is iterative and only enters subtrees that contain an error, so
-/// 20,000-deep nesting neither overflows the stack nor costs much.
 pub fn collect_sites(tree: &Tree, source: &str) -> (Vec<SyntaxErrorSite>, usize) {
-    let root = tree.root_node();
-    if !root.has_error() {
-        return (Vec::new(), 0);
-    }
     let mut sites = Vec::new();
     let mut total = 0;
+    walk_sites(tree, |node| {
+        total += 1;
+        if sites.len() < MAX_SITES {
+            sites.push(site(node, source));
+        }
+        true
+    });
+    (sites, total)
+}
+
+/// Byte range of the first error site, if the tree has one.
+pub fn first_site_bytes(tree: &Tree) -> Option<std::ops::Range<usize>> {
+    let mut first = None;
+    walk_sites(tree, |node| {
+        first = Some(node.byte_range());
+        false
+    });
+    first
+}
+
+/// Visits every ERROR and MISSING node in source order until `visit`
+/// returns false. The walk is iterative and only enters subtrees that
+/// contain an error, so 20,000-deep nesting neither overflows the stack
+/// nor costs much.
+fn walk_sites(tree: &Tree, mut visit: impl FnMut(Node) -> bool) {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return;
+    }
     let mut cursor = root.walk();
-    'walk: loop {
+    loop {
         let node = cursor.node();
         let is_site = node.is_error() || node.is_missing();
-        if is_site {
-            total += 1;
-            if sites.len() < MAX_SITES {
-                sites.push(site(node, source));
-            }
+        if is_site && !visit(node) {
+            return;
         }
         // Descend only where an error hides; an ERROR's inside is one site.
         if !is_site && node.has_error() && cursor.goto_first_child() {
@@ -97,11 +117,29 @@ pub fn collect_sites(tree: &Tree, source: &str) -> (Vec<SyntaxErrorSite>, usize)
         }
         while !cursor.goto_next_sibling() {
             if !cursor.goto_parent() {
-                break 'walk;
+                return;
             }
         }
     }
-    (sites, total)
+}
+
+/// How deep the tree nests (the root is depth 1), walked iteratively.
+pub fn tree_depth(tree: &Tree) -> usize {
+    let mut cursor = tree.walk();
+    let (mut depth, mut deepest) = (1usize, 1usize);
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            deepest = deepest.max(depth);
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return deepest;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 fn site(node: Node, source: &str) -> SyntaxErrorSite {
@@ -398,6 +436,17 @@ mod tests {
     }
 
     #[test]
+    fn first_site_and_depth() {
+        let source = "let a = 1;\nconst = ;\n";
+        let tree = parse(Language::TypeScript, source);
+        let first = first_site_bytes(&tree).expect("an error site");
+        assert!(first.start >= source.find("const").unwrap(), "{first:?}");
+        let clean = parse(Language::TypeScript, "let a = [[[1]]];\n");
+        assert!(first_site_bytes(&clean).is_none());
+        assert!(tree_depth(&clean) >= 6, "{}", tree_depth(&clean));
+    }
+
+    #[test]
     fn deep_nesting_does_not_overflow() {
         let source = format!(
             "const deep = {}{} = ;\n",
@@ -407,8 +456,10 @@ mod tests {
         let tree = parse(Language::TypeScript, &source);
         let handle = std::thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || collect_sites(&tree, &source).1)
+            .spawn(move || (collect_sites(&tree, &source).1, tree_depth(&tree)))
             .unwrap();
-        assert!(handle.join().unwrap() >= 1);
+        let (sites, depth) = handle.join().unwrap();
+        assert!(sites >= 1);
+        assert!(depth >= 20_000, "{depth}");
     }
 }

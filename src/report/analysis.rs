@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::index::outcome::{ErrorType, Outcome};
+use crate::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use crate::index::progress::RunStatus;
+use crate::index::verdict::REFERENCE_PARSER;
 use crate::store::files::{FailureRow, OutcomeCounts};
 use crate::store::groups::{GroupRecord, GroupStatus};
 use crate::store::runs::RunRecord;
@@ -65,6 +66,12 @@ pub struct RunAnalysis {
     pub success_rate: f64,
     /// Percent of the files that were not skipped that failed or were partial.
     pub failure_rate: f64,
+    /// The success rate leaving out files whose only failure is a grammar
+    /// gap (valid code the grammar cannot parse).
+    pub success_rate_excluding_grammar_gaps: f64,
+    /// Failing files split three ways, so grammar gaps, broken source and
+    /// everything else are never confused.
+    pub failures: FailureBreakdown,
     pub error_distribution: Vec<ErrorShare>,
     pub total_errors: u64,
     pub top_failing_files: Vec<FailingFile>,
@@ -96,6 +103,16 @@ pub struct FileTotals {
     pub considered: u64,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct FailureBreakdown {
+    /// Files whose every error is a syntax error the reference parser accepts.
+    pub grammar_gaps: u64,
+    /// Files with a syntax error the reference parser confirms.
+    pub invalid_source: u64,
+    /// Other error types, undecided verdicts, runs stored before verdicts.
+    pub other: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ErrorShare {
     pub error_type: ErrorType,
@@ -122,6 +139,8 @@ pub struct Pattern {
     pub title: String,
     /// The syntactic construct (or stage) the errors are about.
     pub construct: Option<String>,
+    /// Syntax errors: the reference parser's verdict on the group's files.
+    pub verdict: Option<Verdict>,
     pub status: Option<GroupStatus>,
     pub note: Option<String>,
     pub files: u64,
@@ -259,6 +278,7 @@ impl RunAnalysis {
             .filter(|f| f.message.is_none())
             .map(|f| f.file_path.as_str())
             .collect();
+        let failures = breakdown(&input.failures, files.failed + files.partial);
         let mut notes = Vec::new();
         if input.run.status == RunStatus::Running {
             notes.push("The run is still going: the numbers are those stored so far.".to_owned());
@@ -283,6 +303,11 @@ impl RunAnalysis {
             },
             success_rate: rate(files.indexed, files.considered),
             failure_rate: rate(files.failed + files.partial, files.considered),
+            success_rate_excluding_grammar_gaps: rate(
+                files.indexed,
+                files.considered.saturating_sub(failures.grammar_gaps),
+            ),
+            failures,
             files,
             error_distribution,
             total_errors,
@@ -336,6 +361,24 @@ impl<'a> GroupIndex<'a> {
 
     fn get(&self, fingerprint: &str) -> Option<&'a GroupRecord> {
         self.by_fingerprint.get(fingerprint).copied()
+    }
+}
+
+/// Failing files by kind, adding up to `failing`: whatever is not known
+/// to be a grammar gap or invalid source (files stored before verdicts
+/// too) is "other".
+fn breakdown(failures: &[FailureRow], failing: u64) -> FailureBreakdown {
+    let mut kinds: BTreeMap<&str, Option<FailureKind>> = BTreeMap::new();
+    for f in failures {
+        kinds.entry(&f.file_path).or_insert(f.failure_kind);
+    }
+    let count = |kind: FailureKind| kinds.values().filter(|k| **k == Some(kind)).count() as u64;
+    let grammar_gaps = count(FailureKind::GrammarGap);
+    let invalid_source = count(FailureKind::InvalidSource);
+    FailureBreakdown {
+        grammar_gaps,
+        invalid_source,
+        other: failing.saturating_sub(grammar_gaps + invalid_source),
     }
 }
 
@@ -399,6 +442,7 @@ fn patterns(failures: &[FailureRow], groups: &GroupIndex<'_>) -> Vec<Pattern> {
             error_type: f.error_type,
             title: String::new(),
             construct: None,
+            verdict: None,
             status: group.map(|g| g.status),
             note: group.and_then(|g| g.note.clone()),
             files: 0,
@@ -414,6 +458,9 @@ fn patterns(failures: &[FailureRow], groups: &GroupIndex<'_>) -> Vec<Pattern> {
         }
         if pattern.construct.is_none() {
             pattern.construct = f.construct.clone();
+        }
+        if pattern.verdict.is_none() {
+            pattern.verdict = f.verdict;
         }
         if files_seen.entry(key).or_default().insert(&f.file_path) {
             pattern.files += 1;
@@ -477,30 +524,41 @@ fn recommendations(failures: &[FailureRow], patterns: &[Pattern]) -> Vec<Recomme
 /// What to do about a group, by the kind of failure.
 fn action(pattern: &Pattern) -> String {
     let construct = pattern.construct.as_deref().unwrap_or("the construct");
-    match pattern.error_type {
-        ErrorType::ParsingError => format!(
+    match (pattern.error_type, pattern.verdict) {
+        (ErrorType::ParsingError, Some(Verdict::GrammarGap)) => format!(
+            "Valid code: the reference parser ({REFERENCE_PARSER}) accepts these files, so this is \
+             a tree-sitter grammar gap ({construct}). Get a minimal reproduction with `snag repro {}` \
+             and report it upstream; meanwhile exclude the files (--exclude) or keep them out of CI \
+             thresholds with --ignore-grammar-gaps.",
+            pattern.fingerprint
+        ),
+        (ErrorType::ParsingError, Some(Verdict::InvalidSource)) => format!(
+            "Broken source: the reference parser ({REFERENCE_PARSER}) rejects these files too. Fix \
+             the code at the example lines (`{construct}`)."
+        ),
+        (ErrorType::ParsingError, _) => format!(
             "Look at `{construct}` in the example lines. If the code is valid TypeScript/JavaScript, \
              this is a tree-sitter grammar gap: report it upstream and exclude the files meanwhile \
              (--exclude); otherwise fix the source."
         ),
-        ErrorType::EncodingError => {
+        (ErrorType::EncodingError, _) => {
             "Re-save the files as UTF-8 (or UTF-16 with a byte order mark).".to_owned()
         }
-        ErrorType::TimeoutError => {
+        (ErrorType::TimeoutError, _) => {
             "Generated or minified code, most likely: exclude it (--exclude), or raise --parse-timeout."
                 .to_owned()
         }
-        ErrorType::IoError => {
+        (ErrorType::IoError, _) => {
             "Make the files readable by the user running snag, then index again.".to_owned()
         }
-        ErrorType::PersistenceError => {
+        (ErrorType::PersistenceError, _) => {
             "The database refused these files' rows: read the messages, fix the cause, index again."
                 .to_owned()
         }
-        ErrorType::EmbeddingError => {
+        (ErrorType::EmbeddingError, _) => {
             "Check the embedding service the messages name, then index again.".to_owned()
         }
-        ErrorType::ChunkingError | ErrorType::UnexpectedError => {
+        (ErrorType::ChunkingError | ErrorType::UnexpectedError, _) => {
             "A bug in snag: report it with the traceback of one example (snag errors REPO --type ...)."
                 .to_owned()
         }

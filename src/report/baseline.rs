@@ -93,6 +93,7 @@ mod tests {
             end_column: None,
             fingerprint: Some(fingerprint.into()),
             details: serde_json::json!({}),
+            verdict: None,
         }
     }
 
@@ -107,6 +108,8 @@ mod tests {
             line: None,
             message: None,
             sites: 1,
+            verdict: None,
+            failure_kind: None,
         }
     }
 

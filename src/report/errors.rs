@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use serde::{Deserialize, Serialize};
 
-use crate::index::outcome::ErrorType;
+use crate::index::outcome::{ErrorType, Verdict};
 use crate::sanitize;
 use crate::store::{ErrorPage, ErrorRecord, PageRequest};
 
@@ -24,6 +24,9 @@ pub struct ErrorFilters {
     pub error_type: Option<ErrorType>,
     pub limit: i64,
     pub offset: i64,
+    /// Present only when the page is filtered by verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
 }
 
 impl ErrorListBody {
@@ -41,8 +44,15 @@ impl ErrorListBody {
                 error_type,
                 limit: page.limit,
                 offset: page.offset,
+                verdict: None,
             },
         }
+    }
+
+    /// The body of a page filtered by verdict too.
+    pub fn with_verdict(mut self, verdict: Option<Verdict>) -> Self {
+        self.filters.verdict = verdict;
+        self
     }
 
     /// A table of the page with a line saying which rows of how many it shows.
@@ -52,7 +62,7 @@ impl ErrorListBody {
             .load_preset(UTF8_BORDERS_ONLY)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(width)
-            .set_header(["ID", "TYPE", "FILE:LINE", "MESSAGE"]);
+            .set_header(["ID", "TYPE", "VERDICT", "FILE:LINE", "MESSAGE"]);
         for e in &self.errors {
             let location = match e.line {
                 Some(line) => format!("{}:{line}", e.file_path),
@@ -61,17 +71,21 @@ impl ErrorListBody {
             table.add_row([
                 e.error_id.to_string(),
                 e.error_type.to_string(),
+                e.verdict.map(|v| v.to_string()).unwrap_or_default(),
                 sanitize::line(&location).into_owned(),
                 sanitize::line(&e.error_message).into_owned(),
             ]);
         }
         let first = self.filters.offset + 1;
         let last = self.filters.offset + self.errors.len() as i64;
-        let filter = self
+        let mut filter = self
             .filters
             .error_type
             .map(|t| format!(" of type {t}"))
             .unwrap_or_default();
+        if let Some(verdict) = self.filters.verdict {
+            filter.push_str(&format!(" with verdict {verdict}"));
+        }
         let repository = sanitize::line(&self.repository);
         let footer = if self.errors.is_empty() {
             format!("no errors{filter} in {repository} (total {})", self.total)

@@ -88,6 +88,18 @@ fn header(out: &mut String, r: &RunAnalysis) {
         "- **Failure rate:** {:.1}% ({} failed, {} partial)",
         r.failure_rate, f.failed, f.partial
     );
+    let x = &r.failures;
+    let _ = writeln!(
+        out,
+        "- **Failing files by kind:** {} grammar gaps (valid code the grammar cannot parse), \
+         {} invalid source, {} other",
+        x.grammar_gaps, x.invalid_source, x.other
+    );
+    let _ = writeln!(
+        out,
+        "- **Success rate excluding grammar gaps:** {:.1}%",
+        r.success_rate_excluding_grammar_gaps
+    );
 }
 
 fn distribution(out: &mut String, r: &RunAnalysis) {
@@ -150,6 +162,10 @@ fn patterns(out: &mut String, r: &RunAnalysis) {
             .status
             .map(|s| format!(" · status {s}"))
             .unwrap_or_default();
+        let construct = match p.verdict {
+            Some(v) => format!("{construct} · verdict {}", text(v.as_str())),
+            None => construct,
+        };
         let _ = writeln!(
             out,
             "- {}{construct}{status} · group {}",

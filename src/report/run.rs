@@ -22,11 +22,19 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
         "  files    {} total: {} indexed, {} partial, {} failed, {} skipped\n",
         f.total, f.indexed, f.partial, f.failed, f.skipped
     ));
+    let failing = f.failed + f.partial;
+    if failing > 0 {
+        let x = &summary.failures;
+        out.push_str(&format!(
+            "  failing  {failing} files: {} grammar gaps (valid code), {} invalid source, {} other\n",
+            x.grammar_gaps, x.invalid_source, x.other
+        ));
+    }
     let considered = f.total - f.skipped;
     if considered > 0 {
         out.push_str(&format!(
-            "  success  {:.1}% of {considered} files indexed cleanly\n",
-            100.0 * f.indexed as f64 / considered as f64
+            "  success  {:.1}% of {considered} files indexed cleanly; {:.1}% excluding grammar gaps\n",
+            summary.success_rate, summary.success_rate_excluding_grammar_gaps
         ));
     }
     if summary.errors_by_type.is_empty() {
@@ -38,6 +46,18 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
             .map(|(t, n)| format!("{t} {n}"))
             .collect();
         out.push_str(&format!("  errors   {}\n", errors.join(", ")));
+    }
+    if !summary.verdicts.is_empty() {
+        let verdicts: Vec<String> = summary
+            .verdicts
+            .iter()
+            .map(|(v, n)| format!("{v} {n}"))
+            .collect();
+        out.push_str(&format!(
+            "  verdicts {} (syntax errors checked by {})\n",
+            verdicts.join(", "),
+            crate::index::verdict::REFERENCE_PARSER
+        ));
     }
     out.push_str(&format!("  chunks   {}\n", summary.chunks));
     out.push_str(&format!(

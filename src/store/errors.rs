@@ -10,7 +10,7 @@ use super::text::{
     MAX_MESSAGE_CHARS, MAX_TRACEBACK_CHARS, storable, storable_json, storable_truncated,
 };
 use super::{Store, StoreError};
-use crate::index::outcome::ErrorType;
+use crate::index::outcome::{ErrorType, Verdict};
 
 /// One failure to record. Only the first four fields are required.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,8 @@ pub struct NewError {
     pub end_column: Option<i32>,
     pub fingerprint: Option<String>,
     pub details: serde_json::Value,
+    /// Syntax errors only: the reference parser's verdict.
+    pub verdict: Option<Verdict>,
 }
 
 impl NewError {
@@ -56,6 +58,7 @@ impl NewError {
             end_column: None,
             fingerprint: None,
             details: serde_json::Value::Object(Default::default()),
+            verdict: None,
         }
     }
 }
@@ -83,13 +86,32 @@ pub struct ErrorRecord {
     pub fingerprint: Option<String>,
     /// Everything else known about the failure: for syntax errors every site
     /// (`sites`, with line/column/end_line/end_column), the group's `title`
-    /// and `construct`.
+    /// and `construct`, the `verdict` and what the reference parser said
+    /// (`reference`: its message and position, or why it could not decide).
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// Syntax errors only: `grammar_gap` (the reference parser accepts the
+    /// file), `invalid_source` (it rejects it too) or `unknown`.
+    #[sqlx(try_from = "OptionalVerdict")]
+    pub verdict: Option<Verdict>,
+}
+
+/// The nullable `verdict` column as read from the database.
+#[derive(Debug, Clone, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct OptionalVerdict(Option<String>);
+
+impl TryFrom<OptionalVerdict> for Option<Verdict> {
+    type Error = String;
+
+    fn try_from(value: OptionalVerdict) -> Result<Self, Self::Error> {
+        value.0.map(|name| name.parse()).transpose()
+    }
 }
 
 const RECORD_COLUMNS: &str = "error_id, repository, file_path, error_type, error_message, error_traceback, \
-     chunk_type, language, occurred_at, run_id, line, \"column\", end_line, end_column, fingerprint, details";
+     chunk_type, language, occurred_at, run_id, line, \"column\", end_line, end_column, fingerprint, details, \
+     verdict";
 
 /// A validated page request: limit 1..=1000, offset >= 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -152,6 +174,7 @@ struct ErrorColumns {
     end_column: Vec<Option<i32>>,
     fingerprint: Vec<Option<String>>,
     details: Vec<String>,
+    verdict: Vec<Option<&'static str>>,
 }
 
 impl ErrorColumns {
@@ -178,19 +201,22 @@ impl ErrorColumns {
         self.end_column.push(e.end_column);
         self.fingerprint.push(opt(&e.fingerprint));
         self.details.push(storable_json(&e.details).to_string());
+        self.verdict.push(e.verdict.map(Verdict::as_str));
     }
 }
 
 const INSERT_ERRORS: &str = r#"
 INSERT INTO indexing_errors (repository, file_path, error_type, error_message, error_traceback,
-    chunk_type, language, occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details)
+    chunk_type, language, occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details,
+    verdict)
 SELECT repository, file_path, error_type, error_message, error_traceback,
     chunk_type, language, COALESCE(occurred_at, now()), run_id, line, "column", end_line, end_column,
-    fingerprint, details::jsonb
+    fingerprint, details::jsonb, verdict
 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-    $8::timestamptz[], $9::bigint[], $10::int[], $11::int[], $12::int[], $13::int[], $14::text[], $15::text[])
+    $8::timestamptz[], $9::bigint[], $10::int[], $11::int[], $12::int[], $13::int[], $14::text[], $15::text[],
+    $16::text[])
     AS t(repository, file_path, error_type, error_message, error_traceback, chunk_type, language,
-         occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details)
+         occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details, verdict)
 RETURNING error_id
 "#;
 
@@ -213,21 +239,37 @@ impl Store {
         error_type: Option<ErrorType>,
         page: PageRequest,
     ) -> Result<ErrorPage, StoreError> {
+        self.get_errors_by_verdict(repository, error_type, None, page)
+            .await
+    }
+
+    /// [`Store::get_errors`], optionally only syntax errors with one verdict.
+    pub async fn get_errors_by_verdict(
+        &self,
+        repository: &str,
+        error_type: Option<ErrorType>,
+        verdict: Option<Verdict>,
+        page: PageRequest,
+    ) -> Result<ErrorPage, StoreError> {
         let type_name = error_type.map(ErrorType::as_str);
-        let total: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM indexing_errors WHERE repository = $1 AND ($2::text IS NULL OR error_type = $2)",
-        )
-        .bind(repository)
-        .bind(type_name)
-        .fetch_one(self.pool())
-        .await?;
-        let errors = sqlx::query_as::<_, ErrorRecord>(&format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors \
-             WHERE repository = $1 AND ($2::text IS NULL OR error_type = $2) \
-             ORDER BY occurred_at DESC, error_id DESC LIMIT $3 OFFSET $4"
+        let verdict_name = verdict.map(Verdict::as_str);
+        let filter = "repository = $1 AND ($2::text IS NULL OR error_type = $2) \
+             AND ($3::text IS NULL OR verdict = $3)";
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM indexing_errors WHERE {filter}"
         ))
         .bind(repository)
         .bind(type_name)
+        .bind(verdict_name)
+        .fetch_one(self.pool())
+        .await?;
+        let errors = sqlx::query_as::<_, ErrorRecord>(&format!(
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE {filter} \
+             ORDER BY occurred_at DESC, error_id DESC LIMIT $4 OFFSET $5"
+        ))
+        .bind(repository)
+        .bind(type_name)
+        .bind(verdict_name)
         .bind(page.limit)
         .bind(page.offset)
         .fetch_all(self.pool())
@@ -298,6 +340,7 @@ where
         .bind(c.end_column)
         .bind(c.fingerprint)
         .bind(c.details)
+        .bind(c.verdict)
         .fetch_all(executor)
         .await?;
     Ok(ids)
@@ -350,6 +393,8 @@ pub struct ErrorQuery {
     pub error_types: Vec<ErrorType>,
     pub fingerprint: Option<String>,
     pub text: Option<String>,
+    /// Only syntax errors with this verdict.
+    pub verdict: Option<Verdict>,
     pub sort: ErrorSort,
 }
 
@@ -403,5 +448,8 @@ fn push_filter<'q>(sql: &mut QueryBuilder<'q, Postgres>, query: &'q ErrorQuery) 
             .push(" OR error_message ILIKE ")
             .push_bind(pattern)
             .push(")");
+    }
+    if let Some(verdict) = query.verdict {
+        sql.push(" AND verdict = ").push_bind(verdict.as_str());
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
-use crate::index::outcome::{ErrorType, Outcome};
+use crate::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 
 /// One discovered file of a run, as `snag files` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -64,6 +64,53 @@ pub struct FailureRow {
     pub message: Option<String>,
     /// Syntax error sites in the file (1 for other errors).
     pub sites: i32,
+    /// Syntax errors: the reference parser's verdict.
+    #[sqlx(try_from = "super::errors::OptionalVerdict")]
+    pub verdict: Option<Verdict>,
+    /// The file's kind of failure (`None` for runs stored before verdicts).
+    #[sqlx(try_from = "OptionalFailureKind")]
+    pub failure_kind: Option<FailureKind>,
+}
+
+/// The nullable `failure_kind` column as read from the database.
+#[derive(Debug, Clone, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct OptionalFailureKind(Option<String>);
+
+impl TryFrom<OptionalFailureKind> for Option<FailureKind> {
+    type Error = String;
+
+    fn try_from(value: OptionalFailureKind) -> Result<Self, Self::Error> {
+        value.0.map(|name| name.parse()).transpose()
+    }
+}
+
+/// A run's failing files split by kind: grammar gaps (valid code the
+/// grammar cannot parse), broken source, and everything else.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    sqlx::FromRow,
+    utoipa::ToSchema,
+)]
+pub struct FailureSplit {
+    pub grammar_gaps: i64,
+    pub invalid_source: i64,
+    /// Other error types, undecided verdicts, and failing files of runs
+    /// stored before verdicts existed.
+    pub other: i64,
+}
+
+impl FailureSplit {
+    pub fn total(&self) -> i64 {
+        self.grammar_gaps + self.invalid_source + self.other
+    }
 }
 
 impl Store {
@@ -81,6 +128,20 @@ impl Store {
         .await?)
     }
 
+    /// A run's failing (failed or partial) files by kind of failure.
+    pub async fn run_failure_split(&self, run_id: i64) -> Result<FailureSplit, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE failure_kind = 'grammar_gap') AS grammar_gaps, \
+               count(*) FILTER (WHERE failure_kind = 'invalid_source') AS invalid_source, \
+               count(*) FILTER (WHERE failure_kind IS DISTINCT FROM 'grammar_gap' \
+                 AND failure_kind IS DISTINCT FROM 'invalid_source') AS other \
+             FROM indexed_files WHERE run_id = $1 AND outcome IN ('failed', 'partial')",
+        )
+        .bind(run_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
     /// Every failure of a run, by file path and error type.
     pub async fn run_failures(&self, run_id: i64) -> Result<Vec<FailureRow>, StoreError> {
         Ok(sqlx::query_as(
@@ -88,13 +149,15 @@ impl Store {
                COALESCE(e.details->>'title', g.title) AS title, e.details->>'construct' AS construct, \
                e.line, e.error_message AS message, \
                CASE WHEN jsonb_typeof(e.details->'total_sites') = 'number' \
-                 THEN (e.details->>'total_sites')::int ELSE 1 END AS sites \
+                 THEN (e.details->>'total_sites')::int ELSE 1 END AS sites, \
+               e.verdict, f.failure_kind \
              FROM indexing_errors e \
              LEFT JOIN indexed_files f ON f.run_id = e.run_id AND f.file_path = e.file_path \
              LEFT JOIN error_groups g ON g.repository = e.repository AND g.fingerprint = e.fingerprint \
              WHERE e.run_id = $1 \
              UNION ALL \
-             SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, g.title, NULL, NULL, NULL, 1 \
+             SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, g.title, NULL, NULL, NULL, 1, \
+               NULL, f.failure_kind \
              FROM indexed_files f JOIN index_runs r ON r.run_id = f.run_id \
              LEFT JOIN error_groups g ON g.repository = r.repository AND g.fingerprint = f.fingerprint \
              WHERE f.run_id = $1 AND f.error_type IS NOT NULL AND NOT EXISTS \

@@ -70,6 +70,15 @@ impl TryFrom<String> for GroupStatus {
     }
 }
 
+/// Where a group's example file is.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GroupExample {
+    pub file_path: String,
+    pub root: String,
+    pub language: Option<String>,
+    pub run_id: i64,
+}
+
 /// A group as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct GroupRecord {
@@ -181,6 +190,37 @@ impl Store {
     }
 
     /// Sets a group's triage status; `None` when there is no such group.
+    /// Groups with this fingerprint, in any repository.
+    pub async fn groups_with_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Vec<GroupRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {GROUP_COLUMNS} FROM error_groups WHERE fingerprint = $1 ORDER BY repository"
+        ))
+        .bind(fingerprint)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The group's first example, from the newest run that has one: the
+    /// file's path, the run's root and the error's language.
+    pub async fn group_example(
+        &self,
+        group: &GroupRecord,
+    ) -> Result<Option<GroupExample>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT e.file_path, r.root, e.language, e.run_id FROM indexing_errors e \
+             JOIN index_runs r ON r.run_id = e.run_id \
+             WHERE e.repository = $1 AND e.fingerprint = $2 \
+             ORDER BY e.run_id DESC, e.file_path LIMIT 1",
+        )
+        .bind(&group.repository)
+        .bind(&group.fingerprint)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     pub async fn set_group_status(
         &self,
         group_id: i64,

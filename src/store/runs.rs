@@ -10,7 +10,7 @@ use super::errors::{NewError, log_errors_in};
 use super::text::storable;
 use super::{Store, StoreError};
 use crate::index::fingerprint::fingerprint;
-use crate::index::outcome::{ErrorType, Outcome};
+use crate::index::outcome::{ErrorType, FailureKind, Outcome};
 use crate::index::process::FileReport;
 use crate::index::progress::RunStatus;
 
@@ -284,9 +284,9 @@ async fn write_reports_in(
 
     sqlx::query(
         "INSERT INTO indexed_files (run_id, file_path, outcome, skip_reason, language, bytes, chunks, \
-           duration_us, error_type, fingerprint) \
+           duration_us, error_type, fingerprint, failure_kind) \
          SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
-           $8::bigint[], $9::text[], $10::text[])",
+           $8::bigint[], $9::text[], $10::text[], $11::text[])",
     )
     .bind(run_id)
     .bind(&paths)
@@ -298,6 +298,7 @@ async fn write_reports_in(
     .bind(&files.duration_us)
     .bind(&files.error_type)
     .bind(&files.fingerprint)
+    .bind(&files.failure_kind)
     .execute(&mut **tx)
     .await?;
 
@@ -327,6 +328,13 @@ fn new_error(
     if let serde_json::Value::Object(map) = &mut details {
         map.insert("title".into(), group.title.into());
         map.insert("construct".into(), error.construct.clone().into());
+        if let Some(verdict) = &error.verdict {
+            map.insert("verdict".into(), verdict.verdict.as_str().into());
+            map.insert(
+                "reference".into(),
+                serde_json::to_value(&verdict.reference).unwrap_or_default(),
+            );
+        }
     }
     NewError {
         error_traceback: error.traceback.clone(),
@@ -339,6 +347,7 @@ fn new_error(
         end_column: error.span.map(|s| s.end_column as i32),
         fingerprint: Some(group.id),
         details,
+        verdict: error.verdict.as_ref().map(|v| v.verdict),
         ..NewError::new(
             repository,
             report.rel_path.clone(),
@@ -358,6 +367,7 @@ struct FileColumns {
     duration_us: Vec<i64>,
     error_type: Vec<Option<&'static str>>,
     fingerprint: Vec<Option<String>>,
+    failure_kind: Vec<Option<&'static str>>,
 }
 
 impl FileColumns {
@@ -372,6 +382,8 @@ impl FileColumns {
         let (error_type, fingerprint) = first_error.unzip();
         self.error_type.push(error_type.map(ErrorType::as_str));
         self.fingerprint.push(fingerprint);
+        self.failure_kind
+            .push(FailureKind::of(&report.errors).map(FailureKind::as_str));
     }
 }
 

@@ -42,6 +42,7 @@ pub enum Action {
     AllTypes,
     Search,
     CycleSort,
+    CycleVerdict,
     NextSite,
     PreviousSite,
     MarkIgnored,
@@ -84,6 +85,7 @@ impl Action {
             Action::AllTypes => "filter: show every error type",
             Action::Search => "filter by text in path or message",
             Action::CycleSort => "change the sort order",
+            Action::CycleVerdict => "filter by verdict: gap, invalid, unknown, all",
             Action::NextSite => "jump to the next error site",
             Action::PreviousSite => "jump to the previous error site",
             Action::MarkIgnored => "mark the group ignored",
@@ -281,6 +283,7 @@ const DEFAULTS: &[(Context, &str, Action)] = &[
     (Context::List, "0", Action::AllTypes),
     (Context::List, "/", Action::Search),
     (Context::List, "o", Action::CycleSort),
+    (Context::List, "v", Action::CycleVerdict),
     (Context::List, "d", Action::ShowDashboard),
     (Context::List, "i", Action::MarkIgnored),
     (Context::List, "R", Action::MarkResolved),
@@ -445,6 +448,6 @@ mod tests {
             .all()
             .flat_map(|(_, actions)| actions.into_iter().map(|(a, _)| a))
             .collect();
-        assert_eq!(bound.len(), 36, "{bound:?}");
+        assert_eq!(bound.len(), 37, "{bound:?}");
     }
 }

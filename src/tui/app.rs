@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 use super::action::{Action, Context, Keymap};
 use super::highlight::HighlightedWindow;
 use super::theme::Theme;
-use crate::index::outcome::ErrorType;
+use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::progress::{RunProgress, RunStatus};
-use crate::store::files::RunGroup;
+use crate::store::files::{FailureSplit, RunGroup};
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
 use crate::store::runs::RunRecord;
 use crate::store::{ErrorQuery, ErrorRecord, ErrorSort};
@@ -119,6 +119,7 @@ pub enum Loaded {
     Dashboard {
         run: RunRecord,
         counts: BTreeMap<ErrorType, i64>,
+        split: FailureSplit,
         groups: Vec<RunGroup>,
     },
     Errors {
@@ -174,6 +175,8 @@ pub struct DashboardState {
     pub run_id: Option<i64>,
     pub run: Option<RunRecord>,
     pub counts: BTreeMap<ErrorType, i64>,
+    /// Failing files by kind of failure.
+    pub split: FailureSplit,
     pub groups: Vec<RunGroup>,
 }
 
@@ -186,6 +189,8 @@ pub struct ListState {
     /// The `/` filter is being typed.
     pub editing_text: bool,
     pub fingerprint: Option<String>,
+    /// Only syntax errors with this verdict (the error list).
+    pub verdict: Option<Verdict>,
     pub sort: ErrorSort,
     pub grouped: bool,
     pub total: i64,
@@ -218,6 +223,7 @@ impl ListState {
             error_types: self.types.iter().copied().collect(),
             fingerprint: self.fingerprint.clone(),
             text: Some(self.text.clone()).filter(|t| !t.is_empty()),
+            verdict: self.verdict,
             sort: self.sort,
         }
     }
@@ -543,6 +549,19 @@ impl App {
             }
             Action::CycleSort => {
                 self.list.sort = self.list.sort.next();
+                self.reload_list()
+            }
+            Action::CycleVerdict => {
+                // All, then each verdict in turn, then all again.
+                self.list.verdict = match self.list.verdict {
+                    None => Some(Verdict::ALL[0]),
+                    Some(v) => Verdict::ALL
+                        .iter()
+                        .position(|x| *x == v)
+                        .and_then(|i| Verdict::ALL.get(i + 1))
+                        .copied(),
+                };
+                self.list.grouped = false;
                 self.reload_list()
             }
             Action::NextSite => self.jump_site(1),
@@ -921,11 +940,13 @@ impl App {
             Loaded::Dashboard {
                 run,
                 counts,
+                split,
                 groups,
             } => {
                 if self.dashboard.run_id == Some(run.run_id) {
                     self.dashboard.run = Some(run);
                     self.dashboard.counts = counts;
+                    self.dashboard.split = split;
                     self.dashboard.groups = groups;
                 }
             }

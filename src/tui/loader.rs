@@ -83,6 +83,7 @@ mod tests {
             end_column: None,
             fingerprint: None,
             details: serde_json::json!({}),
+            verdict: None,
         }
     }
 

@@ -157,10 +157,12 @@ impl Runtime {
                     return Ok(Loaded::Message(format!("run {run_id} is gone")));
                 };
                 let counts = store.run_error_counts(run_id).await?;
+                let split = store.run_failure_split(run_id).await?;
                 let groups = store.top_groups_for_run(run_id, 10).await?;
                 Ok(Loaded::Dashboard {
                     run,
                     counts,
+                    split,
                     groups,
                 })
             }),

@@ -7,7 +7,7 @@ use axum::extract::State;
 use crate::api::ApiState;
 use crate::api::error::{ApiError, ValidationBody};
 use crate::api::extract::{ApiPath, QueryParams};
-use crate::index::outcome::ErrorType;
+use crate::index::outcome::{ErrorType, Verdict};
 use crate::report::errors::{ErrorListBody, SummaryBody};
 use crate::store::PageRequest;
 
@@ -22,6 +22,7 @@ use crate::store::PageRequest;
     params(
         ("repository" = String, Path, description = "Repository name; URL-encode a `/` as `%2F`"),
         ("error_type" = Option<ErrorType>, Query, description = "Only errors of this type"),
+        ("verdict" = Option<Verdict>, Query, description = "Only syntax errors with this verdict of the reference parser: `grammar_gap`, `invalid_source` or `unknown`"),
         ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
         ("offset" = Option<i64>, Query, description = "Errors to skip (default 0)", minimum = 0),
     ),
@@ -38,6 +39,7 @@ pub async fn list_errors(
 ) -> Result<Json<ErrorListBody>, ApiError> {
     let names = ErrorType::ALL.map(ErrorType::as_str);
     let error_type = query.parsed::<ErrorType>("error_type", &names);
+    let verdict = query.parsed::<Verdict>("verdict", &Verdict::ALL.map(Verdict::as_str));
     let limit = query.integer(
         "limit",
         PageRequest::DEFAULT_LIMIT,
@@ -49,14 +51,11 @@ pub async fn list_errors(
     let page = PageRequest::new(limit, offset)?;
     let found = state
         .store
-        .get_errors(&repository, error_type, page)
+        .get_errors_by_verdict(&repository, error_type, verdict, page)
         .await?;
-    Ok(Json(ErrorListBody::new(
-        &repository,
-        error_type,
-        page,
-        found,
-    )))
+    Ok(Json(
+        ErrorListBody::new(&repository, error_type, page, found).with_verdict(verdict),
+    ))
 }
 
 /// Error counts of a repository by type

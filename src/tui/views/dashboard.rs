@@ -11,6 +11,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, List, Lis
 
 use super::{clip, status_style};
 use crate::index::outcome::ErrorType;
+use crate::index::progress::percent;
 use crate::sanitize;
 use crate::tui::app::App;
 
@@ -23,6 +24,8 @@ struct Figures {
     partial: u64,
     failed: u64,
     skipped: u64,
+    /// Failing files: grammar gaps, invalid source, other.
+    split: (u64, u64, u64),
     errors: BTreeMap<ErrorType, u64>,
     rate: String,
     current: String,
@@ -47,6 +50,7 @@ fn figures(app: &App) -> Option<Figures> {
             partial: p.partial,
             failed: p.failed,
             skipped: p.skipped,
+            split: (p.grammar_gaps, p.invalid_source, p.other_failures),
             rate: format!(
                 "{:.0} files/s, {:.1} MB/s{eta}",
                 p.files_per_sec(),
@@ -70,6 +74,11 @@ fn figures(app: &App) -> Option<Figures> {
         partial: run.files_partial.max(0) as u64,
         failed: run.files_failed.max(0) as u64,
         skipped: run.files_skipped.max(0) as u64,
+        split: {
+            let s = &app.dashboard.split;
+            let n = |x: i64| x.max(0) as u64;
+            (n(s.grammar_gaps), n(s.invalid_source), n(s.other))
+        },
         errors: app
             .dashboard
             .counts
@@ -114,7 +123,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [gauge, outcomes, middle, current] = Layout::vertical([
+    let [gauge, outcomes, kinds, middle, current] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(2),
         Constraint::Min(0),
@@ -137,11 +147,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     );
 
     let considered = f.done.saturating_sub(f.skipped);
-    let success = if considered == 0 {
-        0.0
-    } else {
-        100.0 * f.indexed as f64 / considered as f64
-    };
+    let (gaps, invalid, other) = f.split;
+    let success = percent(f.indexed, considered);
+    let success_without_gaps = percent(f.indexed, considered.saturating_sub(gaps));
     let count = |label: &str, n: u64, style| {
         vec![
             Span::styled(format!("{n} "), style),
@@ -158,6 +166,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         app.theme.text,
     ));
     frame.render_widget(Paragraph::new(Line::from(spans)), outcomes);
+
+    // Grammar gaps are valid code: never to be confused with broken source.
+    let mut failing = vec![Span::styled("failing: ", app.theme.muted)];
+    failing.extend(count("grammar gaps", gaps, app.theme.warning));
+    failing.extend(count("invalid source", invalid, app.theme.error));
+    failing.extend(count("other", other, app.theme.error));
+    failing.push(Span::styled(
+        format!("success {success_without_gaps:.1}% without gaps"),
+        app.theme.text,
+    ));
+    frame.render_widget(Paragraph::new(Line::from(failing)), kinds);
 
     let [chart, groups] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::status_style;
+use crate::index::outcome::Verdict;
 use crate::sanitize;
 use crate::tui::app::{App, DetailState};
 use crate::tui::highlight::{display_column, plain_line};
@@ -216,6 +217,9 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
             }
         }
     }
+    if let Some(verdict) = e.verdict {
+        lines.extend(reference_lines(app, verdict, &e.details["reference"]));
+    }
     let sites = detail.sites();
     if !sites.is_empty() {
         lines.push(Line::default());
@@ -258,6 +262,67 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
             .block(block),
         area,
     );
+}
+
+/// The reference parser's verdict, beside tree-sitter's sites: its first
+/// complaint and where, the construct of a grammar gap, or why it could
+/// not decide.
+fn reference_lines(
+    app: &App,
+    verdict: Verdict,
+    reference: &serde_json::Value,
+) -> Vec<Line<'static>> {
+    let muted = app.theme.muted;
+    let parser = reference["parser"].as_str().unwrap_or("reference parser");
+    let (label, style, what) = match verdict {
+        Verdict::GrammarGap => (
+            "grammar gap",
+            app.theme.warning,
+            format!("{parser} accepts the file: the code is valid, the grammar is not"),
+        ),
+        Verdict::InvalidSource => {
+            let at = match (reference["line"].as_u64(), reference["column"].as_u64()) {
+                (Some(line), Some(column)) => format!("{line}:{column} "),
+                _ => String::new(),
+            };
+            (
+                "invalid source",
+                app.theme.error,
+                format!(
+                    "{parser}: {at}{}",
+                    reference["message"].as_str().unwrap_or("rejects the file")
+                ),
+            )
+        }
+        Verdict::Unknown => (
+            "unknown",
+            muted,
+            format!(
+                "{parser} did not decide: {}",
+                reference["reason"].as_str().unwrap_or("no reason recorded")
+            ),
+        ),
+    };
+    let mut lines = vec![
+        Line::default(),
+        Line::from(vec![
+            Span::styled(format!("{:<10}", "verdict"), muted),
+            Span::styled(label, style.add_modifier(Modifier::BOLD)),
+        ]),
+        Line::from(Span::styled(sanitize::line(&what).into_owned(), style)),
+    ];
+    if let Some(node) = reference["node"].as_str() {
+        let at = reference["node_span"]["line"]
+            .as_u64()
+            .zip(reference["node_span"]["column"].as_u64())
+            .map(|(l, c)| format!(" at {l}:{c}"))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<10}", "node"), muted),
+            Span::styled(format!("{}{at}", sanitize::line(node)), app.theme.text),
+        ]));
+    }
+    lines
 }
 
 /// "unexpected `+` in lexical_declaration < program" from a stored site.

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 use super::{clip, status_style};
-use crate::index::outcome::ErrorType;
+use crate::index::outcome::{ErrorType, Verdict};
 use crate::sanitize;
 use crate::tui::app::App;
 
@@ -54,9 +54,14 @@ fn draw_filters(frame: &mut Frame, app: &App, area: Rect) {
             app.theme.warning,
         )
     };
+    let verdict = match list.verdict {
+        Some(v) => Span::styled(format!("   verdict [{v}]"), app.theme.selection),
+        None => Span::styled("   verdict (all)", app.theme.muted),
+    };
     let mut second = vec![
         search,
         Span::styled(format!("   sort: {}", list.sort.label()), app.theme.muted),
+        verdict,
     ];
     if let Some(fingerprint) = &list.fingerprint {
         second.push(Span::styled(
@@ -80,7 +85,7 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
     // The window of rows around the selection that fits the screen.
     let first =
         (list.selected - i64::from(visible) / 2).clamp(0, (list.total - i64::from(visible)).max(0));
-    let message_width = usize::from(area.width.saturating_sub(52)).max(10);
+    let message_width = usize::from(area.width.saturating_sub(61)).max(10);
     let rows = (first..(first + i64::from(visible)).min(list.total)).map(|index| {
         match usize::try_from(index - list.window_offset)
             .ok()
@@ -94,17 +99,24 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
                 Row::new(vec![
                     Cell::from(e.error_type.as_str().trim_end_matches("_error"))
                         .style(app.theme.error),
+                    verdict_cell(app, e.verdict),
                     Cell::from(clip(&sanitize::line(&location), 36)),
                     Cell::from(clip(&sanitize::line(&e.error_message), message_width)),
                 ])
             }
-            None => Row::new(vec![Cell::from("…"), Cell::from(""), Cell::from("")])
-                .style(app.theme.muted),
+            None => Row::new(vec![
+                Cell::from("…"),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+            ])
+            .style(app.theme.muted),
         }
     });
-    let header = Row::new(["TYPE", "FILE:LINE", "MESSAGE"]).style(app.theme.title);
+    let header = Row::new(["TYPE", "VERDICT", "FILE:LINE", "MESSAGE"]).style(app.theme.title);
     let widths = [
         Constraint::Length(11),
+        Constraint::Length(8),
         Constraint::Length(36),
         Constraint::Min(10),
     ];
@@ -131,6 +143,16 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
         .filter(|_| list.total > 0);
     let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A short verdict: "gap" (valid code), "invalid" (broken source), "unknown".
+fn verdict_cell(app: &App, verdict: Option<Verdict>) -> Cell<'static> {
+    match verdict {
+        Some(Verdict::GrammarGap) => Cell::from("gap").style(app.theme.warning),
+        Some(Verdict::InvalidSource) => Cell::from("invalid").style(app.theme.error),
+        Some(Verdict::Unknown) => Cell::from("unknown").style(app.theme.muted),
+        None => Cell::from(""),
+    }
 }
 
 fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {

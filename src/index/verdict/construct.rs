@@ -1,0 +1,262 @@
+//! Naming the construct behind a grammar gap: the smallest node of the
+//! reference parser's tree that encloses tree-sitter's first error site,
+//! in plain words, unless a known gap (a construct tree-sitter-typescript
+//! is known not to parse) sits at or right after the site.
+
+use std::ops::Range;
+
+use oxc_ast::AstKind;
+use oxc_ast::ast::{
+    ImportOrExportKind, Program, TSType, TSTypeOperatorOperator, VariableDeclarationKind,
+};
+use oxc_ast_visit::Visit;
+use oxc_span::GetSpan;
+
+use super::line_column;
+use crate::index::outcome::Span;
+
+/// The construct at a grammar gap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedConstruct {
+    /// Plain words: "variance annotation on a type parameter".
+    pub name: String,
+    /// The reference parser's node type, e.g. `TSTypeParameter`.
+    pub node: String,
+    /// Where the node is (1-based; columns count characters).
+    pub span: Span,
+    /// Whether it is one of the constructs the grammar is known to miss
+    /// (otherwise it is just the smallest enclosing node).
+    pub known: bool,
+}
+
+/// Names the construct at `site` (bytes of tree-sitter's first error site)
+/// in a program the reference parser accepted.
+pub fn name_construct(program: &Program<'_>, text: &str, site: Range<usize>) -> NamedConstruct {
+    let mut finder = Finder {
+        site: site.start.min(text.len())..site.end.clamp(site.start, text.len()),
+        window: window(text, &site),
+        ancestors: Vec::new(),
+        smallest: None,
+        known: None,
+    };
+    finder.visit_program(program);
+    let known = finder.known.is_some();
+    let (name, node, range) = match (finder.known, finder.smallest) {
+        (Some(known), _) => (known.name.to_owned(), known.node, known.range),
+        (None, Some(smallest)) => (plain_words(&smallest.node), smallest.node, smallest.range),
+        (None, None) => ("program".to_owned(), "Program".to_owned(), 0..text.len()),
+    };
+    let (line, column) = line_column(text, range.start);
+    let (end_line, end_column) = line_column(text, range.end);
+    NamedConstruct {
+        name,
+        node,
+        span: Span {
+            line,
+            column,
+            end_line,
+            end_column,
+        },
+        known,
+    }
+}
+
+/// Where a known gap may sit: tree-sitter often stops at the end of the
+/// line before it (a missing `}` or `;`) or inside it. From the start of
+/// the site's line to the end of the next line of code after the site
+/// (blank and comment lines in between do not count).
+fn window(text: &str, site: &Range<usize>) -> Range<usize> {
+    let start = site.start.min(text.len());
+    let end = site.end.clamp(start, text.len());
+    let from = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let mut line_start = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+    while line_start < text.len() {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line = text[line_start..line_end].trim();
+        let is_code = !(line.is_empty()
+            || line.starts_with("//")
+            || line.starts_with("/*")
+            || line.starts_with('*'));
+        if is_code {
+            return from..line_end;
+        }
+        line_start = line_end + 1;
+    }
+    from..text.len().max(end)
+}
+
+struct Found {
+    node: String,
+    range: Range<usize>,
+}
+
+struct Known {
+    name: &'static str,
+    node: String,
+    range: Range<usize>,
+    /// How far from the site: 0 when it encloses the site's start.
+    distance: usize,
+}
+
+struct Finder<'a> {
+    site: Range<usize>,
+    window: Range<usize>,
+    ancestors: Vec<AstKind<'a>>,
+    smallest: Option<Found>,
+    known: Option<Known>,
+}
+
+impl<'a> Visit<'a> for Finder<'a> {
+    fn enter_node(&mut self, kind: AstKind<'a>) {
+        let span = kind.span();
+        let range = span.start as usize..span.end as usize;
+        // Pre-order: the last enclosing node seen is the innermost.
+        if range.start <= self.site.start && self.site.end <= range.end {
+            self.smallest = Some(Found {
+                node: format!("{:?}", kind.ty()),
+                range: range.clone(),
+            });
+        }
+        let overlaps = range.start <= self.window.end && self.window.start <= range.end;
+        if overlaps && let Some(name) = known_gap(kind, &self.ancestors) {
+            let distance = if range.start <= self.site.start && self.site.start <= range.end {
+                0
+            } else {
+                range.start.abs_diff(self.site.start)
+            };
+            // Nearest wins; among enclosing ones, the innermost (seen last).
+            if self.known.as_ref().is_none_or(|k| distance <= k.distance) {
+                self.known = Some(Known {
+                    name,
+                    node: format!("{:?}", kind.ty()),
+                    range,
+                    distance,
+                });
+            }
+        }
+        self.ancestors.push(kind);
+    }
+
+    fn leave_node(&mut self, _kind: AstKind<'a>) {
+        self.ancestors.pop();
+    }
+}
+
+/// Constructs tree-sitter-typescript 0.23 is known not to parse.
+fn known_gap(kind: AstKind<'_>, ancestors: &[AstKind<'_>]) -> Option<&'static str> {
+    match kind {
+        AstKind::TSTypeParameter(p) if p.r#in || p.out => {
+            Some("variance annotation on a type parameter")
+        }
+        AstKind::TSTypeParameter(p) if p.r#const => Some("`const` modifier on a type parameter"),
+        AstKind::TSCallSignatureDeclaration(c) if c.type_parameters.is_some() => {
+            match ancestors.last() {
+                Some(AstKind::TSInterfaceBody(_)) => Some("generic call signature in an interface"),
+                _ => Some("generic call signature in a type literal"),
+            }
+        }
+        AstKind::TSArrayType(a) if matches!(a.element_type, TSType::TSImportType(_)) => {
+            Some("`import()` type with `[]` or indexed access")
+        }
+        AstKind::TSIndexedAccessType(a) if matches!(a.object_type, TSType::TSImportType(_)) => {
+            Some("`import()` type with `[]` or indexed access")
+        }
+        AstKind::TSImportType(t) if t.type_arguments.is_some() => {
+            Some("`import()` type with type arguments")
+        }
+        AstKind::TSGlobalDeclaration(_)
+            if ancestors
+                .iter()
+                .any(|a| matches!(a, AstKind::TSExternalModuleDeclaration(_))) =>
+        {
+            Some("`global` block inside `declare module`")
+        }
+        AstKind::ExportAllDeclaration(e) if e.export_kind == ImportOrExportKind::Type => {
+            Some("`export type *` re-export")
+        }
+        AstKind::IdentifierReference(id) if id.name.as_str() == "using" => {
+            Some("`using` as an identifier")
+        }
+        AstKind::BindingIdentifier(id) if id.name.as_str() == "using" => {
+            Some("`using` as an identifier")
+        }
+        AstKind::VariableDeclaration(v)
+            if matches!(
+                v.kind,
+                VariableDeclarationKind::Using | VariableDeclarationKind::AwaitUsing
+            ) =>
+        {
+            Some("`using` declaration")
+        }
+        AstKind::TSTypeOperator(op)
+            if op.operator == TSTypeOperatorOperator::Keyof
+                && matches!(&op.type_annotation, TSType::TSTypeOperatorType(inner)
+                    if inner.operator == TSTypeOperatorOperator::Readonly) =>
+        {
+            Some("`keyof` of a `readonly` array type")
+        }
+        AstKind::JSXText(t) if t.value.as_str().contains('&') => Some("`&` in JSX text"),
+        _ => None,
+    }
+}
+
+/// `TSTypeAliasDeclaration` -> "type alias declaration", `JSXOpeningElement`
+/// -> "JSX opening element".
+pub fn plain_words(node: &str) -> String {
+    let node = node.strip_prefix("TS").unwrap_or(node);
+    let mut words: Vec<String> = Vec::new();
+    let chars: Vec<char> = node.chars().collect();
+    let mut current = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+        let prev_is_lower = i > 0 && chars[i - 1].is_lowercase();
+        if c.is_uppercase() && !current.is_empty() && (prev_is_lower || next_is_lower) {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(*c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+        .into_iter()
+        .map(|w| {
+            if w.chars().all(|c| c.is_uppercase()) && w.len() > 1 {
+                w
+            } else {
+                w.to_lowercase()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_types_read_as_words() {
+        assert_eq!(
+            plain_words("TSTypeAliasDeclaration"),
+            "type alias declaration"
+        );
+        assert_eq!(plain_words("JSXOpeningElement"), "JSX opening element");
+        assert_eq!(plain_words("Program"), "program");
+        assert_eq!(plain_words("TSTypeParameter"), "type parameter");
+    }
+
+    #[test]
+    fn the_window_spans_the_site_line_and_the_next() {
+        let text = "a\nbb\ncc\ndd\n";
+        assert_eq!(&text[window(text, &(2..3))], "bb\ncc");
+        assert_eq!(&text[window(text, &(0..0))], "a\nbb");
+        let commented = "a\n  /**\n   * doc\n   */\n\n  b\nc\n";
+        assert_eq!(
+            &commented[window(commented, &(0..1))],
+            "a\n  /**\n   * doc\n   */\n\n  b"
+        );
+    }
+}
