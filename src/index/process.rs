@@ -163,13 +163,16 @@ impl FileProcessor {
     /// The reference parser's verdict on a file tree-sitter flagged; a
     /// grammar gap is grouped by the construct it names.
     fn add_verdict(&self, error: &mut FileError, tree: &Tree, text: &str, rel_path: &str) {
-        let report = judge(&VerdictRequest {
+        let started = Instant::now();
+        let mut report = judge(&VerdictRequest {
             text,
             rel_path,
             first_site: first_site_bytes(tree).unwrap_or(0..0),
             tree_depth: tree_depth(tree),
             budget: self.settings.parse_timeout,
         });
+        // The step's whole cost, the walks that guard the parse included.
+        report.reference.duration_us = started.elapsed().as_micros() as u64;
         if report.verdict == Verdict::GrammarGap
             && let Some(construct) = &report.reference.construct
         {
