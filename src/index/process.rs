@@ -13,7 +13,8 @@ use super::discover::{SourceFile, Unreadable};
 use super::language::Language;
 use super::outcome::{ErrorType, FileError, Outcome, SkipReason, Verdict};
 use super::panics::capture;
-use super::syntax::{first_site_bytes, parsing_error, tree_depth};
+use super::syntax::{first_site_bytes, parsing_error, tree_depth_beyond};
+use super::verdict::reference::INLINE_NESTING;
 use super::verdict::{VerdictRequest, judge};
 
 /// Turns a parse tree and its text into chunks. The engine takes it as a
@@ -168,7 +169,7 @@ impl FileProcessor {
             text,
             rel_path,
             first_site: first_site_bytes(tree).unwrap_or(0..0),
-            tree_depth: tree_depth(tree),
+            tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
             budget: self.settings.parse_timeout,
         });
         // The step's whole cost, the walks that guard the parse included.
