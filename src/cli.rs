@@ -171,7 +171,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Delta debugging over lines, then tokens: the printed text still makes tree-sitter \
-    report a syntax error while the reference parser accepts it (and names the same construct). \
+    report a syntax error while the reference parser accepts it (and, for a known gap, names the same construct). \
     The example file is read from the indexed root of the run that recorded it. Deterministic; \
     the reduction so far is printed when the time runs out."
 )]

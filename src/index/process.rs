@@ -13,7 +13,8 @@ use super::discover::{SourceFile, Unreadable};
 use super::language::Language;
 use super::outcome::{ErrorType, FileError, Outcome, SkipReason, Verdict};
 use super::panics::capture;
-use super::syntax::{first_site_bytes, parsing_error, tree_depth};
+use super::syntax::{first_site_bytes, parsing_error, tree_depth_beyond};
+use super::verdict::reference::INLINE_NESTING;
 use super::verdict::{VerdictRequest, judge};
 
 /// Turns a parse tree and its text into chunks. The engine takes it as a
@@ -163,13 +164,16 @@ impl FileProcessor {
     /// The reference parser's verdict on a file tree-sitter flagged; a
     /// grammar gap is grouped by the construct it names.
     fn add_verdict(&self, error: &mut FileError, tree: &Tree, text: &str, rel_path: &str) {
-        let report = judge(&VerdictRequest {
+        let started = Instant::now();
+        let mut report = judge(&VerdictRequest {
             text,
             rel_path,
             first_site: first_site_bytes(tree).unwrap_or(0..0),
-            tree_depth: tree_depth(tree),
+            tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
             budget: self.settings.parse_timeout,
         });
+        // The step's whole cost, the walks that guard the parse included.
+        report.reference.duration_us = started.elapsed().as_micros() as u64;
         if report.verdict == Verdict::GrammarGap
             && let Some(construct) = &report.reference.construct
         {

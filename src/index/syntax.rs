@@ -123,12 +123,17 @@ fn walk_sites(tree: &Tree, mut visit: impl FnMut(Node) -> bool) {
     }
 }
 
-/// How deep the tree nests (the root is depth 1), walked iteratively.
-pub fn tree_depth(tree: &Tree) -> usize {
+/// How deep the tree nests (the root is depth 1), exactly when that is
+/// more than `floor`; otherwise some number no larger than `floor`.
+/// Subtrees with too few nodes to reach past `floor` are not entered, so an
+/// ordinary tree costs a few steps. Walked iteratively.
+pub fn tree_depth_beyond(tree: &Tree, floor: usize) -> usize {
     let mut cursor = tree.walk();
     let (mut depth, mut deepest) = (1usize, 1usize);
     loop {
-        if cursor.goto_first_child() {
+        // A subtree of n nodes nests at most n deep.
+        let can_pass_floor = depth + cursor.node().descendant_count() > floor + 1;
+        if can_pass_floor && cursor.goto_first_child() {
             depth += 1;
             deepest = deepest.max(depth);
             continue;
@@ -443,7 +448,13 @@ mod tests {
         assert!(first.start >= source.find("const").unwrap(), "{first:?}");
         let clean = parse(Language::TypeScript, "let a = [[[1]]];\n");
         assert!(first_site_bytes(&clean).is_none());
-        assert!(tree_depth(&clean) >= 6, "{}", tree_depth(&clean));
+        assert!(tree_depth_beyond(&clean, 0) >= 6);
+        assert!(tree_depth_beyond(&clean, 100) <= 100);
+        let nested = format!("let a = {}1{};\n", "(".repeat(300), ")".repeat(300));
+        let deep = parse(Language::TypeScript, &nested);
+        let exact = tree_depth_beyond(&deep, 0);
+        assert!(exact > 300, "{exact}");
+        assert_eq!(tree_depth_beyond(&deep, 256), exact);
     }
 
     #[test]
@@ -456,7 +467,12 @@ mod tests {
         let tree = parse(Language::TypeScript, &source);
         let handle = std::thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || (collect_sites(&tree, &source).1, tree_depth(&tree)))
+            .spawn(move || {
+                (
+                    collect_sites(&tree, &source).1,
+                    tree_depth_beyond(&tree, 256),
+                )
+            })
             .unwrap();
         let (sites, depth) = handle.join().unwrap();
         assert!(sites >= 1);

@@ -1,7 +1,8 @@
 //! Running the reference parser (oxc) on one text without letting it hurt
-//! the run: on its own thread with a large stack (it recurses once per
-//! nesting level), within a time budget, with panics caught, and not at
-//! all on text nested deeper than that stack is sized for.
+//! the run: it recurses once per nesting level, so ordinary text is parsed
+//! on the caller's thread, deeply nested text on a thread of its own with a
+//! large stack and a time budget, and text nested deeper than that stack
+//! is sized for not at all; panics are caught either way.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -25,6 +26,11 @@ pub const MAX_NESTING: usize = 5_000;
 /// Stack of the reference parser's thread: room for `MAX_NESTING` levels
 /// several times over. Only touched pages cost memory.
 const REFERENCE_STACK: usize = 64 * 1024 * 1024;
+/// Nesting parsed on the caller's thread: at most half a MiB of stack,
+/// which any thread has. Real code stays far below (tree-sitter depth 66
+/// at most on the benchmark packages). Starting a thread with a large
+/// stack costs milliseconds, more than the parse itself.
+pub const INLINE_NESTING: usize = 256;
 
 /// How the reference parser reads a file, from its name: TypeScript or
 /// JavaScript, JSX or not, a declaration file, module or script.
@@ -75,6 +81,8 @@ pub enum Judgement {
 
 /// Parses `text` with the reference parser, guarded; `site` is tree-sitter's
 /// first error site (bytes), `tree_depth` how deep tree-sitter's tree nests.
+/// `budget` bounds the wait for deeply nested text; ordinary text is parsed
+/// in place, in time linear in its length.
 pub fn check(
     text: &str,
     kind: SourceKind,
@@ -87,6 +95,11 @@ pub fn check(
         return Judgement::Undecided(format!(
             "the text nests {depth} levels deep; the reference parser is run on at most {MAX_NESTING}"
         ));
+    }
+    if depth <= INLINE_NESTING {
+        return capture(|| parse(text, kind.source_type(), site)).unwrap_or_else(|panic| {
+            Judgement::Undecided(format!("the reference parser crashed: {}", panic.message))
+        });
     }
     let text: Arc<str> = Arc::from(text);
     let (sender, receiver) = sync_channel(1);
@@ -306,9 +319,16 @@ mod tests {
     }
 
     #[test]
-    fn a_zero_budget_times_out() {
+    fn a_zero_budget_times_out_on_its_own_thread() {
         let text = "export const a = 1;\n".repeat(50_000);
-        let judgement = check(&text, SourceKind::for_path("a.ts"), 0..0, 0, Duration::ZERO);
+        let nested = INLINE_NESTING + 1;
+        let judgement = check(
+            &text,
+            SourceKind::for_path("a.ts"),
+            0..0,
+            nested,
+            Duration::ZERO,
+        );
         let Judgement::Undecided(reason) = judgement else {
             panic!("expected a timeout");
         };

@@ -10,9 +10,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::reference::{self, Judgement, SourceKind};
+use super::reference::{self, INLINE_NESTING, Judgement, SourceKind};
 use crate::index::language::Language;
-use crate::index::syntax::{first_site_bytes, tree_depth};
+use crate::index::syntax::{first_site_bytes, tree_depth_beyond};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReproError {
@@ -111,7 +111,13 @@ impl Oracle {
         let site = first_site_bytes(&tree).ok_or(ReproError::NoSyntaxError)?;
         let left = self.deadline.saturating_duration_since(Instant::now());
         let budget = left.max(Duration::from_secs(1));
-        match reference::check(text, self.kind, site, tree_depth(&tree), budget) {
+        match reference::check(
+            text,
+            self.kind,
+            site,
+            tree_depth_beyond(&tree, INLINE_NESTING),
+            budget,
+        ) {
             Judgement::Accepted(construct) => Ok(construct),
             Judgement::Rejected(d) => Err(ReproError::NotAGap(format!(
                 "{}:{} {}",
