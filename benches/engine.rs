@@ -17,6 +17,8 @@
 //! Uses DATABASE_URL when set, else the private cluster, in a scratch
 //! database `snag_bench` that is dropped at the end.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -25,9 +27,8 @@ use snag::index::discover::{Discovery, DiscoveryOptions, SourceFile};
 use snag::index::outcome::{ErrorType, Verdict};
 use snag::index::process::{FileProcessor, ProcessSettings};
 use snag::runner::{self, RunRequest};
-use snag::store::{DatabaseTarget, ErrorRecord, Store};
-use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use snag::store::{ErrorRecord, Store};
+use sqlx::postgres::PgConnectOptions;
 
 const DATABASE: &str = "snag_bench";
 
@@ -55,7 +56,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let options = runtime.block_on(scratch_database())?;
+    let options = runtime.block_on(support::create(DATABASE))?;
 
     // Half the corpus first: peak RSS must not grow with the file count.
     let half = runtime.block_on(end_to_end(&options, &corpus, jobs, Some(2)))?;
@@ -123,7 +124,7 @@ fn main() -> anyhow::Result<()> {
         without,
         100.0 * (with - without) / without
     );
-    runtime.block_on(drop_database())?;
+    runtime.block_on(support::drop(DATABASE))?;
     Ok(())
 }
 
@@ -225,43 +226,6 @@ fn discover(root: &Path) -> anyhow::Result<Vec<SourceFile>> {
         true
     });
     Ok(files)
-}
-
-fn admin_options() -> anyhow::Result<(PgConnectOptions, PgConnectOptions)> {
-    match DatabaseTarget::from_url_or_default(std::env::var("DATABASE_URL").ok().as_deref()) {
-        DatabaseTarget::Url(url) => {
-            let admin: PgConnectOptions = url.parse()?;
-            Ok((admin.clone(), admin.database(DATABASE)))
-        }
-        DatabaseTarget::Local(cluster) => {
-            cluster.ensure_running()?;
-            Ok((
-                cluster.connect_options("postgres"),
-                cluster.connect_options(DATABASE),
-            ))
-        }
-    }
-}
-
-async fn scratch_database() -> anyhow::Result<PgConnectOptions> {
-    let (admin, bench) = tokio::task::spawn_blocking(admin_options).await??;
-    let mut conn = PgConnection::connect_with(&admin).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await?;
-    sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
-        .execute(&mut conn)
-        .await?;
-    Ok(bench)
-}
-
-async fn drop_database() -> anyhow::Result<()> {
-    let (admin, _) = tokio::task::spawn_blocking(admin_options).await??;
-    let mut conn = PgConnection::connect_with(&admin).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await?;
-    Ok(())
 }
 
 type Progress = snag::index::progress::ProgressSnapshot;

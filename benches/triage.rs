@@ -10,14 +10,14 @@
 //! list, a type filter, a text filter, another sort, and the group list.
 //! Each figure is the median of several runs, in milliseconds.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use snag::index::outcome::ErrorType;
 use snag::store::groups::GroupQuery;
-use snag::store::{DatabaseTarget, ErrorQuery, ErrorSort, NewError, Store};
+use snag::store::{ErrorQuery, ErrorSort, NewError, Store};
 use snag::tui::app::PAGE_ROWS;
-use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 const DATABASE: &str = "snag_bench_triage";
 const ERRORS: usize = 100_000;
@@ -30,31 +30,8 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(bench())
 }
 
-fn admin_options() -> anyhow::Result<(PgConnectOptions, PgConnectOptions)> {
-    match DatabaseTarget::from_url_or_default(std::env::var("DATABASE_URL").ok().as_deref()) {
-        DatabaseTarget::Url(url) => {
-            let admin: PgConnectOptions = url.parse()?;
-            Ok((admin.clone(), admin.database(DATABASE)))
-        }
-        DatabaseTarget::Local(cluster) => {
-            cluster.ensure_running()?;
-            Ok((
-                cluster.connect_options("postgres"),
-                cluster.connect_options(DATABASE),
-            ))
-        }
-    }
-}
-
 async fn bench() -> anyhow::Result<()> {
-    let (admin, scratch) = tokio::task::spawn_blocking(admin_options).await??;
-    let mut conn = PgConnection::connect_with(&admin).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await?;
-    sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
-        .execute(&mut conn)
-        .await?;
+    let scratch = support::create(DATABASE).await?;
     let store = Store::open_with(scratch, DATABASE).await?;
 
     let started = Instant::now();
@@ -152,9 +129,7 @@ async fn bench() -> anyhow::Result<()> {
     );
 
     store.close().await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await?;
+    support::drop(DATABASE).await?;
     Ok(())
 }
 

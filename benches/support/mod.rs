@@ -1,0 +1,49 @@
+//! A scratch database for a benchmark: on DATABASE_URL's server when set,
+//! else on the private cluster; created empty, dropped at the end.
+
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+use snag::store::DatabaseTarget;
+
+/// Connection options for the server's admin database and for `name`.
+fn options(name: &'static str) -> anyhow::Result<(PgConnectOptions, PgConnectOptions)> {
+    match DatabaseTarget::from_url_or_default(std::env::var("DATABASE_URL").ok().as_deref()) {
+        DatabaseTarget::Url(url) => {
+            let admin: PgConnectOptions = url.parse()?;
+            Ok((admin.clone(), admin.database(name)))
+        }
+        DatabaseTarget::Local(cluster) => {
+            cluster.ensure_running()?;
+            Ok((
+                cluster.connect_options("postgres"),
+                cluster.connect_options(name),
+            ))
+        }
+    }
+}
+
+async fn admin(name: &'static str) -> anyhow::Result<(PgConnection, PgConnectOptions)> {
+    let (admin, scratch) = tokio::task::spawn_blocking(move || options(name)).await??;
+    Ok((PgConnection::connect_with(&admin).await?, scratch))
+}
+
+/// Drops `name` if it is there and creates it empty.
+pub async fn create(name: &'static str) -> anyhow::Result<PgConnectOptions> {
+    let (mut conn, scratch) = admin(name).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    Ok(scratch)
+}
+
+pub async fn drop(name: &'static str) -> anyhow::Result<()> {
+    let (mut conn, _) = admin(name).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
