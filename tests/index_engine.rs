@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use snag::index::chunk::{Chunk, ChunkError, chunk_file};
 use snag::index::outcome::{ErrorType, Outcome};
+use snag::index::process::FileReport;
 use snag::index::progress::RunStatus;
 use snag::runner::{self, RunError, RunRequest, RunSummary};
 use snag::store::PageRequest;
@@ -564,4 +565,67 @@ async fn chunk_text_is_stored_exactly() {
             .is_some_and(|c| c.iter().any(|x| x == "a.replace")),
         "{metadata}"
     );
+}
+
+#[tokio::test]
+async fn nul_in_chunk_text_and_metadata_is_stored_visibly() {
+    // tree-sitter stops at a NUL, so chunks with one are built by hand.
+    let db = TestDb::new().await;
+    let run_id = db
+        .store
+        .start_run(snag::store::runs::NewRun {
+            repository: "repo",
+            root: "/repo",
+            options: serde_json::json!({}),
+            grammar_versions: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    let text = "export function odd() { return run(\"a-b\"); }";
+    let mut chunks = chunk_file(&parse_ts(text), text).unwrap();
+    for chunk in &mut chunks {
+        chunk.source = chunk.source.replace('-', "\0");
+        chunk.name.push('\0');
+        chunk.metadata.imports.push(snag::index::chunk::ImportRef {
+            name: "run".into(),
+            source: "./mod\0ule".into(),
+        });
+    }
+    let report = FileReport {
+        rel_path: "src/odd\0.ts".into(),
+        language: Some(snag::index::language::Language::TypeScript),
+        outcome: Outcome::Indexed,
+        skip_reason: None,
+        bytes: text.len() as u64,
+        chunks,
+        errors: Vec::new(),
+        duration: Duration::ZERO,
+    };
+    db.store
+        .write_reports(run_id, "repo", &[&report])
+        .await
+        .unwrap();
+    let (path, name, stored, metadata): (String, String, String, serde_json::Value) =
+        sqlx::query_as(
+            "SELECT file_path, name, source_code, metadata FROM code_chunks WHERE chunk_type = 'function'",
+        )
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(path, "src/odd\u{2400}.ts");
+    assert_eq!(name, "odd\u{2400}");
+    assert_eq!(
+        stored,
+        "export function odd() { return run(\"a\u{2400}b\"); }"
+    );
+    assert_eq!(metadata["imports"][0]["source"], "./mod\u{2400}ule");
+    assert_eq!(metadata["calls"][0], "run");
+}
+
+fn parse_ts(text: &str) -> tree_sitter::Tree {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&snag::index::language::Language::TypeScript.grammar())
+        .unwrap();
+    parser.parse(text, None).unwrap()
 }

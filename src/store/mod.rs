@@ -2,6 +2,7 @@
 //! migrations, and every query the rest of snag needs. Nothing outside this
 //! module writes SQL.
 
+mod chunk_rows;
 pub mod cluster;
 pub mod errors;
 pub mod files;

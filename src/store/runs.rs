@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{Postgres, Transaction};
 
+use super::chunk_rows::{COPY_CHUNKS, ChunkRows};
 use super::errors::{NewError, log_errors_in};
 use super::text::storable;
 use super::{Store, StoreError};
@@ -302,14 +303,9 @@ async fn write_reports_in(
     .execute(&mut **tx)
     .await?;
 
-    if chunks.count > 0 {
-        let mut copy = tx
-            .copy_in_raw(
-                "COPY code_chunks (repository, file_path, language, chunk_type, name, source_code, \
-                 start_line, end_line, metadata, run_id) FROM STDIN",
-            )
-            .await?;
-        copy.send(chunks.buffer).await?;
+    if chunks.count() > 0 {
+        let mut copy = tx.copy_in_raw(COPY_CHUNKS).await?;
+        copy.send(chunks.finish()).await?;
         copy.finish().await?;
     }
 
@@ -384,68 +380,6 @@ impl FileColumns {
         self.fingerprint.push(fingerprint);
         self.failure_kind
             .push(FailureKind::of(&report.errors).map(FailureKind::as_str));
-    }
-}
-
-/// Chunks as rows of COPY's text format: the bulk of a run's data goes to
-/// the server in one stream per batch, with nothing for it to unpack.
-#[derive(Default)]
-struct ChunkRows {
-    buffer: Vec<u8>,
-    count: usize,
-}
-
-impl ChunkRows {
-    fn push(
-        &mut self,
-        repository: &str,
-        path: &str,
-        run_id: i64,
-        report: &FileReport,
-        chunk: &crate::index::chunk::Chunk,
-    ) {
-        let metadata = serde_json::json!({
-            "qualified_name": chunk.qualified_name,
-            "exported": chunk.metadata.exported,
-            "imports": chunk.metadata.imports,
-            "calls": chunk.metadata.calls,
-            "start_byte": chunk.start_byte,
-            "end_byte": chunk.end_byte,
-        });
-        let fields: [&str; 10] = [
-            repository,
-            path,
-            report.language.map_or("unknown", |l| l.as_str()),
-            chunk.chunk_type.as_str(),
-            &storable(&chunk.name),
-            &storable(&chunk.source),
-            &chunk.start_line.to_string(),
-            &chunk.end_line.to_string(),
-            &super::text::storable_json(&metadata).to_string(),
-            &run_id.to_string(),
-        ];
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                self.buffer.push(b'\t');
-            }
-            escape_copy_text(field, &mut self.buffer);
-        }
-        self.buffer.push(b'\n');
-        self.count += 1;
-    }
-}
-
-/// COPY text format: backslash, tab, newline and carriage return are
-/// written as escapes; everything else is taken literally.
-fn escape_copy_text(field: &str, out: &mut Vec<u8>) {
-    for byte in field.bytes() {
-        match byte {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            other => out.push(other),
-        }
     }
 }
 
