@@ -142,20 +142,7 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         update_groups(&mut tx, run_id, repository, status == RunStatus::Completed).await?;
         if status == RunStatus::Completed {
-            // Paths the repository still has rows for that this run did not
-            // see; found per file (an index-only scan), not per row.
-            for table in ["code_chunks", "indexing_errors"] {
-                sqlx::query(&format!(
-                    "DELETE FROM {table} t USING ( \
-                       SELECT DISTINCT file_path FROM {table} WHERE repository = $1 \
-                       EXCEPT SELECT file_path FROM indexed_files WHERE run_id = $2) gone \
-                     WHERE t.repository = $1 AND t.file_path = gone.file_path"
-                ))
-                .bind(repository)
-                .bind(run_id)
-                .execute(&mut *tx)
-                .await?;
-            }
+            prune_vanished_files(&mut tx, run_id, repository).await?;
         }
         sqlx::query(
             "UPDATE index_runs r SET status = $2, status_message = $3, finished_at = now(), \
@@ -247,6 +234,54 @@ impl Store {
     }
 }
 
+/// Removes the chunks and errors of files a completed run did not see: they
+/// are gone from the repository. Found per path (an index-only scan), not
+/// per row.
+async fn prune_vanished_files(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    repository: &str,
+) -> Result<(), StoreError> {
+    let gone: Vec<String> = sqlx::query_scalar(
+        "(SELECT DISTINCT file_path FROM code_chunks WHERE repository = $1 \
+          UNION SELECT DISTINCT file_path FROM indexing_errors WHERE repository = $1) \
+         EXCEPT SELECT file_path FROM indexed_files WHERE run_id = $2",
+    )
+    .bind(repository)
+    .bind(run_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    if !gone.is_empty() {
+        delete_files(tx, repository, &gone).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the chunks and errors of these files of a repository.
+async fn delete_files(
+    tx: &mut Transaction<'_, Postgres>,
+    repository: &str,
+    paths: &[String],
+) -> Result<(), StoreError> {
+    // A repository the statistics have not seen yet (a first run, or one
+    // since the last ANALYZE) looks like a single row to the planner, which
+    // then reads every row of the repository and filters the paths, once
+    // per batch. The generic plan looks each path up in the index.
+    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+        .execute(&mut **tx)
+        .await?;
+    for table in ["code_chunks", "indexing_errors"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE repository = $1 AND file_path = ANY($2)"
+        ))
+        .bind(repository)
+        .bind(paths)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 async fn write_reports_in(
     tx: &mut Transaction<'_, Postgres>,
     run_id: i64,
@@ -257,15 +292,7 @@ async fn write_reports_in(
         .iter()
         .map(|r| storable(&r.rel_path).into_owned())
         .collect();
-    for table in ["code_chunks", "indexing_errors"] {
-        sqlx::query(&format!(
-            "DELETE FROM {table} WHERE repository = $1 AND file_path = ANY($2)"
-        ))
-        .bind(repository)
-        .bind(&paths)
-        .execute(&mut **tx)
-        .await?;
-    }
+    delete_files(tx, repository, &paths).await?;
 
     let mut errors = Vec::new();
     let mut files = FileColumns::default();
