@@ -22,6 +22,12 @@ use crate::store::{Store, StoreError};
 
 /// Files stored per transaction at most.
 const MAX_BATCH_FILES: usize = 512;
+/// A batch is written once it holds this much source text...
+const BATCH_BYTES: u64 = 4 << 20;
+/// ...or once its first report has waited this long. Each transaction costs
+/// the server the same work however few files it holds, so the writer
+/// gathers rather than writing whatever has just arrived.
+const BATCH_WAIT: Duration = Duration::from_millis(100);
 
 /// Everything that defines a run.
 #[derive(Debug, Clone)]
@@ -223,7 +229,7 @@ pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunEr
     let progress = Arc::new(RunProgress::default());
     let (events, _) = broadcast::channel(1024);
     let cancel = CancellationToken::new();
-    let (reports_tx, reports_rx) = mpsc::channel(request.jobs.max(1) * 8);
+    let (reports_tx, reports_rx) = mpsc::channel(request.jobs.max(1) * 16);
     let pipeline = Pipeline::start(
         discovery,
         PipelineContext {
@@ -263,7 +269,26 @@ pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunEr
     })
 }
 
-/// The single writer: stores reports in batches of whatever has arrived.
+/// Receives the next batch: at least one report, then more until the batch
+/// is full or [`BATCH_WAIT`] has passed. Zero once the engine is done.
+async fn gather(reports: &mut mpsc::Receiver<FileReport>, batch: &mut Vec<FileReport>) -> usize {
+    if reports.recv_many(batch, MAX_BATCH_FILES).await == 0 {
+        return 0;
+    }
+    let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+    let mut bytes: u64 = batch.iter().map(|r| r.bytes).sum();
+    while batch.len() < MAX_BATCH_FILES && bytes < BATCH_BYTES {
+        let before = batch.len();
+        let limit = MAX_BATCH_FILES - before;
+        match tokio::time::timeout_at(deadline, reports.recv_many(batch, limit)).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => bytes += batch[before..].iter().map(|r| r.bytes).sum::<u64>(),
+        }
+    }
+    batch.len()
+}
+
+/// The single writer: stores reports in batches.
 struct Writer {
     store: Store,
     run_id: i64,
@@ -277,7 +302,7 @@ impl Writer {
     async fn run(&self, mut reports: mpsc::Receiver<FileReport>) -> Result<RunStatus, RunError> {
         let mut batch = Vec::with_capacity(MAX_BATCH_FILES);
         let mut stored = 0u64;
-        while reports.recv_many(&mut batch, MAX_BATCH_FILES).await > 0 {
+        while gather(&mut reports, &mut batch).await > 0 {
             match self.store_batch(&batch).await {
                 Ok(n) => stored += n,
                 Err(cause) => {
