@@ -3,6 +3,7 @@
 //! ```sh
 //! scripts/fetch-corpus.sh ~/.cache/snag-corpus   # real npm packages
 //! cargo bench --bench engine -- ~/.cache/snag-corpus
+//! cargo bench --bench engine -- ~/.cache/snag-corpus --jobs 1
 //! ```
 //!
 //! Reports, on the files snag indexes with default options and the same
@@ -39,7 +40,7 @@ const ROUNDS: usize = 3;
 
 fn main() -> anyhow::Result<()> {
     let corpus = corpus_dir()?;
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = jobs()?;
     let files = discover(&corpus)?;
     let max = ProcessSettings::default().max_file_size;
     let parsed: Vec<&SourceFile> = files
@@ -227,10 +228,27 @@ async fn flagged_files(
         .collect())
 }
 
+/// `--jobs N` (every figure then uses N threads), else one per CPU. Fewer
+/// threads than CPUs leaves the database a core of its own.
+fn jobs() -> anyhow::Result<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--jobs") {
+        Some(i) => Ok(args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .filter(|&n| n > 0)
+            .ok_or_else(|| anyhow::anyhow!("--jobs needs a positive number"))?),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
 fn corpus_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--jobs"))
+        .map(|(_, a)| a)
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("SNAG_BENCH_CORPUS").map(PathBuf::from))
         .or_else(|| directories::BaseDirs::new().map(|d| d.cache_dir().join("snag-corpus")))

@@ -299,26 +299,49 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(&self, mut reports: mpsc::Receiver<FileReport>) -> Result<RunStatus, RunError> {
-        let mut batch = Vec::with_capacity(MAX_BATCH_FILES);
-        let mut stored = 0u64;
-        while gather(&mut reports, &mut batch).await > 0 {
-            match self.store_batch(&batch).await {
-                Ok(n) => stored += n,
-                Err(cause) => {
-                    self.cancel.cancel();
-                    reports.close();
-                    let message = format!("the database went away: {cause}");
-                    self.end(RunStatus::Failed, Some(&message)).await;
-                    return Err(RunError::DatabaseLost {
-                        run_id: self.run_id,
-                        stored,
-                        cause,
-                    });
+    /// Gathers the next batch while the previous one is being stored, so the
+    /// parsing threads do not wait for the database's turn.
+    async fn run(&self, reports: mpsc::Receiver<FileReport>) -> Result<RunStatus, RunError> {
+        let (batches_tx, mut batches_rx) = mpsc::channel::<Vec<FileReport>>(1);
+        let gathering = async move {
+            let mut reports = reports;
+            loop {
+                let mut batch = Vec::with_capacity(MAX_BATCH_FILES);
+                let gathered = tokio::select! {
+                    n = gather(&mut reports, &mut batch) => n,
+                    // Storing stopped: the run is over, stop taking reports.
+                    () = batches_tx.closed() => 0,
+                };
+                if gathered == 0 || batches_tx.send(batch).await.is_err() {
+                    break;
                 }
             }
-            batch.clear();
-        }
+        };
+        let storing = async move {
+            let mut stored = 0u64;
+            while let Some(batch) = batches_rx.recv().await {
+                match self.store_batch(&batch).await {
+                    Ok(n) => stored += n,
+                    Err(cause) => {
+                        self.cancel.cancel();
+                        return Err((stored, cause));
+                    }
+                }
+            }
+            Ok(stored)
+        };
+        let stored = match tokio::join!(gathering, storing).1 {
+            Ok(stored) => stored,
+            Err((stored, cause)) => {
+                let message = format!("the database went away: {cause}");
+                self.end(RunStatus::Failed, Some(&message)).await;
+                return Err(RunError::DatabaseLost {
+                    run_id: self.run_id,
+                    stored,
+                    cause,
+                });
+            }
+        };
         let status = if self.cancel.is_cancelled() {
             RunStatus::Cancelled
         } else {
