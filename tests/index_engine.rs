@@ -598,6 +598,7 @@ async fn nul_in_chunk_text_and_metadata_is_stored_visibly() {
         skip_reason: None,
         bytes: text.len() as u64,
         chunks,
+        source_key: None,
         errors: Vec::new(),
         duration: Duration::ZERO,
     };
@@ -628,4 +629,77 @@ fn parse_ts(text: &str) -> tree_sitter::Tree {
         .set_language(&snag::index::language::Language::TypeScript.grammar())
         .unwrap();
     parser.parse(text, None).unwrap()
+}
+
+#[tokio::test]
+async fn a_rerun_leaves_unchanged_files_chunks_in_place_and_replaces_edited_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("same.ts"),
+        "export function kept() { return 1; }\nexport class Box { open() {} }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("edited.ts"),
+        "export function before() { return 1; }\n",
+    )
+    .unwrap();
+    let db = TestDb::new().await;
+    let ids = |file: &'static str| {
+        let pool = db.store.pool().clone();
+        async move {
+            sqlx::query_as::<_, (i64, String)>(
+                "SELECT chunk_id, name FROM code_chunks WHERE file_path = $1 ORDER BY chunk_id",
+            )
+            .bind(file)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let first = index(&db, RunRequest::new(dir.path())).await;
+    let same = ids("same.ts").await;
+    assert!(same.len() >= 3, "{same:?}");
+
+    std::fs::write(
+        dir.path().join("edited.ts"),
+        "export function after() { return 2; }\nexport function more() {}\n",
+    )
+    .unwrap();
+    let second = index(&db, RunRequest::new(dir.path())).await;
+    assert_eq!(
+        ids("same.ts").await,
+        same,
+        "unchanged chunks are not rewritten"
+    );
+    let edited: Vec<String> = ids("edited.ts").await.into_iter().map(|(_, n)| n).collect();
+    assert!(
+        edited.contains(&"after".to_owned()) && edited.contains(&"more".to_owned()),
+        "{edited:?}"
+    );
+    assert!(!edited.contains(&"before".to_owned()), "{edited:?}");
+    // Every run still accounts for every chunk of its files.
+    assert_eq!(second.chunks, first.chunks + 1);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM code_chunks").await as u64,
+        second.chunks
+    );
+
+    // Chunks whose key does not match (written by an older snag) are rewritten.
+    sqlx::query("UPDATE code_chunks SET source_key = NULL WHERE file_path = 'same.ts'")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    index(&db, RunRequest::new(dir.path())).await;
+    let rewritten = ids("same.ts").await;
+    assert_eq!(rewritten.len(), same.len());
+    assert_ne!(rewritten, same);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM code_chunks WHERE source_key IS NULL"
+        )
+        .await,
+        0
+    );
 }

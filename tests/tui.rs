@@ -241,6 +241,7 @@ fn dashboard_during_a_run() {
             skip_reason: None,
             bytes: 100,
             chunks: Vec::new(),
+            source_key: None,
             errors: Vec::new(),
             duration: Duration::ZERO,
         };

@@ -145,6 +145,22 @@ pub enum ChunkError {
     },
 }
 
+/// Identifies a text together with the snag that chunks it: the same text
+/// cut by the same version and grammars gives the same chunks, so stored
+/// chunks under an equal key need not be rewritten.
+pub fn source_key(source: &str) -> i64 {
+    static CHUNKER: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
+        let version = format!(
+            "{} {}",
+            env!("CARGO_PKG_VERSION"),
+            super::language::Language::grammar_versions()
+        );
+        xxhash_rust::xxh3::xxh3_64(version.as_bytes())
+    });
+    // The bits as they are: PostgreSQL's BIGINT is signed.
+    xxhash_rust::xxh3::xxh3_64_with_seed(source.as_bytes(), *CHUNKER) as i64
+}
+
 /// Chunks of one parsed file. `source` is the exact text that was parsed.
 ///
 /// The module chunk, if any, comes first; the others follow in source order.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tree_sitter::{ParseOptions, Parser, Tree};
 
-use super::chunk::{Chunk, ChunkError, chunk_file};
+use super::chunk::{Chunk, ChunkError, chunk_file, source_key};
 use super::decode::{Source, read_source};
 use super::discover::{SourceFile, Unreadable};
 use super::language::Language;
@@ -52,6 +52,9 @@ pub struct FileReport {
     pub skip_reason: Option<SkipReason>,
     pub bytes: u64,
     pub chunks: Vec<Chunk>,
+    /// Identifies the decoded text and the snag that cut `chunks` from it:
+    /// equal keys, equal chunks. None when the file was not decoded.
+    pub source_key: Option<i64>,
     /// At most one per error type.
     pub errors: Vec<FileError>,
     pub duration: Duration,
@@ -66,6 +69,7 @@ impl FileReport {
             skip_reason: None,
             bytes: 0,
             chunks: Vec::new(),
+            source_key: None,
             errors: Vec::new(),
             duration: Duration::ZERO,
         }
@@ -130,6 +134,7 @@ impl FileProcessor {
             }
             Source::Failed(error) => return report.failed(error),
         };
+        report.source_key = Some(source_key(&text));
         let tree = match self.parse(file.language, &text) {
             Ok(tree) => tree,
             Err(error) => return report.failed(*error),

@@ -10,8 +10,8 @@ use crate::index::process::FileReport;
 
 /// The statement the rows are made for; its columns in this order.
 pub const COPY_CHUNKS: &str = "COPY code_chunks (repository, file_path, language, chunk_type, name, \
-     source_code, start_line, end_line, metadata, run_id) FROM STDIN WITH (FORMAT binary)";
-const COLUMNS: i16 = 10;
+     source_code, start_line, end_line, metadata, run_id, source_key) FROM STDIN WITH (FORMAT binary)";
+const COLUMNS: i16 = 11;
 
 /// "PGCOPY\n\377\r\n\0", then no flags and no header extension.
 const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -84,6 +84,10 @@ impl ChunkRows {
             end_byte: chunk.end_byte,
         });
         self.field(&run_id.to_be_bytes());
+        match report.source_key {
+            Some(key) => self.field(&key.to_be_bytes()),
+            None => self.null(),
+        }
         self.count += 1;
     }
 
@@ -97,6 +101,10 @@ impl ChunkRows {
         self.buffer
             .extend_from_slice(&(bytes.len() as i32).to_be_bytes());
         self.buffer.extend_from_slice(bytes);
+    }
+
+    fn null(&mut self) {
+        self.buffer.extend_from_slice(&(-1i32).to_be_bytes());
     }
 
     fn text(&mut self, text: &str) {

@@ -1,6 +1,6 @@
 //! Runs: their rows, and storing what the engine reports about each file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -263,14 +263,29 @@ async fn delete_files(
     repository: &str,
     paths: &[String],
 ) -> Result<(), StoreError> {
-    // A repository the statistics have not seen yet (a first run, or one
-    // since the last ANALYZE) looks like a single row to the planner, which
-    // then reads every row of the repository and filters the paths, once
-    // per batch. The generic plan looks each path up in the index.
+    prefer_index_lookups(tx).await?;
+    delete_rows(tx, "code_chunks", repository, paths).await?;
+    delete_rows(tx, "indexing_errors", repository, paths).await
+}
+
+/// A repository the statistics have not seen yet (a first run, or one since
+/// the last ANALYZE) looks like a single row to the planner, which then reads
+/// every row of the repository and filters the paths, once per batch. The
+/// generic plan looks each path up in the index.
+async fn prefer_index_lookups(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
     sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
         .execute(&mut **tx)
         .await?;
-    for table in ["code_chunks", "indexing_errors"] {
+    Ok(())
+}
+
+async fn delete_rows(
+    tx: &mut Transaction<'_, Postgres>,
+    table: &str,
+    repository: &str,
+    paths: &[String],
+) -> Result<(), StoreError> {
+    if !paths.is_empty() {
         sqlx::query(&format!(
             "DELETE FROM {table} WHERE repository = $1 AND file_path = ANY($2)"
         ))
@@ -280,6 +295,40 @@ async fn delete_files(
         .await?;
     }
     Ok(())
+}
+
+/// The files of a batch whose stored chunks are all cut from the same text
+/// by the same snag (equal source keys, same count): rewriting them would
+/// store identical rows, so they are left in place.
+async fn unchanged_files(
+    tx: &mut Transaction<'_, Postgres>,
+    repository: &str,
+    reports: &[&FileReport],
+    paths: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let (mut candidates, mut keys, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+    for (report, path) in reports.iter().zip(paths) {
+        if let Some(key) = report.source_key.filter(|_| !report.chunks.is_empty()) {
+            candidates.push(path.as_str());
+            keys.push(key);
+            counts.push(report.chunks.len() as i64);
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let unchanged: Vec<String> = sqlx::query_scalar(
+        "SELECT p.path FROM UNNEST($2::text[], $3::bigint[], $4::bigint[]) AS p(path, key, n) \
+         WHERE (SELECT count(*) = p.n AND bool_and(c.source_key IS NOT DISTINCT FROM p.key) \
+                FROM code_chunks c WHERE c.repository = $1 AND c.file_path = p.path)",
+    )
+    .bind(repository)
+    .bind(&candidates)
+    .bind(&keys)
+    .bind(&counts)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(unchanged.into_iter().collect())
 }
 
 async fn write_reports_in(
@@ -292,7 +341,15 @@ async fn write_reports_in(
         .iter()
         .map(|r| storable(&r.rel_path).into_owned())
         .collect();
-    delete_files(tx, repository, &paths).await?;
+    prefer_index_lookups(tx).await?;
+    let unchanged = unchanged_files(tx, repository, reports, &paths).await?;
+    let changed: Vec<String> = paths
+        .iter()
+        .filter(|p| !unchanged.contains(*p))
+        .cloned()
+        .collect();
+    delete_rows(tx, "code_chunks", repository, &changed).await?;
+    delete_rows(tx, "indexing_errors", repository, &paths).await?;
 
     let mut errors = Vec::new();
     let mut files = FileColumns::default();
@@ -305,8 +362,10 @@ async fn write_reports_in(
             errors.push(new_error(run_id, repository, report, error, group));
         }
         files.push(report, first_error);
-        for chunk in &report.chunks {
-            chunks.push(repository, path, run_id, report, chunk);
+        if !unchanged.contains(path) {
+            for chunk in &report.chunks {
+                chunks.push(repository, path, run_id, report, chunk);
+            }
         }
     }
 
