@@ -12,7 +12,8 @@
 //! (walk, read, decode, parse, syntax errors, chunk, write to PostgreSQL),
 //! as files/s and MB/s with ratios. The pipeline is timed on a first index
 //! (a repository name the database has not seen) and on a re-run of
-//! unchanged files, which replaces every chunk. Also snag's peak RSS on
+//! unchanged files, which parses everything again but leaves their chunks
+//! in place. Also snag's peak RSS on
 //! half of the corpus and on all of it (flat means memory does not grow
 //! with the number of files), and the reference parser's verdicts: the
 //! time they take (summed over files, against the run's thread time, and
@@ -75,13 +76,15 @@ fn main() -> anyhow::Result<()> {
         runs.push(runtime.block_on(end_to_end(&options, &corpus, &name, jobs, None))?);
     }
     let rss_full = peak_rss_kib();
-    let rerun = runtime.block_on(end_to_end(
-        &options,
-        &corpus,
-        &format!("corpus-{ROUNDS}"),
-        jobs,
-        None,
-    ))?;
+    let mut reruns = Vec::new();
+    for _ in 0..ROUNDS {
+        let name = format!("corpus-{ROUNDS}");
+        reruns.push(runtime.block_on(end_to_end(&options, &corpus, &name, jobs, None))?);
+    }
+    let rerun = reruns
+        .into_iter()
+        .min_by_key(|run| run.0)
+        .expect("at least one round");
     let full = runs
         .into_iter()
         .min_by_key(|run| run.0)
@@ -128,7 +131,7 @@ fn main() -> anyhow::Result<()> {
     );
     let (af, am) = rate(rerun.0);
     println!(
-        "snag re-run, unchanged files      {:>8.0} files/s {:>6.2} MB/s  (replaces every chunk)",
+        "snag re-run, unchanged files      {:>8.0} files/s {:>6.2} MB/s  (their chunks stay in place)",
         af, am
     );
     println!(
