@@ -71,11 +71,14 @@ fn main() -> anyhow::Result<()> {
     // Each measured run indexes the corpus under a new repository name, as a
     // first index does; then the last one again, unchanged, as CI re-runs do.
     let mut runs = Vec::new();
+    let mut rss_full = 0;
     for round in 1..=ROUNDS {
         let name = format!("corpus-{round}");
         runs.push(runtime.block_on(end_to_end(&options, &corpus, &name, jobs, None))?);
+        if round == 1 {
+            rss_full = peak_rss_kib();
+        }
     }
-    let rss_full = peak_rss_kib();
     let mut reruns = Vec::new();
     for _ in 0..ROUNDS {
         let name = format!("corpus-{ROUNDS}");

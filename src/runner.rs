@@ -23,7 +23,7 @@ use crate::store::{Store, StoreError};
 /// Files stored per transaction at most.
 const MAX_BATCH_FILES: usize = 512;
 /// A batch is written once it holds this much source text...
-const BATCH_BYTES: u64 = 4 << 20;
+const BATCH_BYTES: u64 = 1 << 20;
 /// ...or once its first report has waited this long. Each transaction costs
 /// the server the same work however few files it holds, so the writer
 /// gathers rather than writing whatever has just arrived.
