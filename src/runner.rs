@@ -218,7 +218,8 @@ pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunEr
         .unwrap_or_else(|_| request.root.clone())
         .display()
         .to_string();
-    let run_id = store
+    store.fail_abandoned_runs().await?;
+    let lease = store
         .start_run(NewRun {
             repository: &request.repository,
             root: &root,
@@ -226,6 +227,7 @@ pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunEr
             grammar_versions: Language::grammar_versions(),
         })
         .await?;
+    let run_id = lease.run_id;
     let progress = Arc::new(RunProgress::default());
     let (events, _) = broadcast::channel(1024);
     let cancel = CancellationToken::new();
@@ -254,6 +256,7 @@ pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunEr
     let repository = request.repository.clone();
     let task = tokio::spawn(async move {
         let result = writer.run(reports_rx).await;
+        lease.release().await;
         // The threads end once the queue is closed or the run is cancelled.
         let _ = tokio::task::spawn_blocking(move || pipeline.join()).await;
         let snapshot = progress.snapshot();

@@ -571,16 +571,8 @@ async fn chunk_text_is_stored_exactly() {
 async fn nul_in_chunk_text_and_metadata_is_stored_visibly() {
     // tree-sitter stops at a NUL, so chunks with one are built by hand.
     let db = TestDb::new().await;
-    let run_id = db
-        .store
-        .start_run(snag::store::runs::NewRun {
-            repository: "repo",
-            root: "/repo",
-            options: serde_json::json!({}),
-            grammar_versions: serde_json::json!({}),
-        })
-        .await
-        .unwrap();
+    let lease = db.store.start_run(new_run("repo")).await.unwrap();
+    let run_id = lease.run_id;
     let text = "export function odd() { return run(\"a-b\"); }";
     let mut chunks = chunk_file(&parse_ts(text), text).unwrap();
     for chunk in &mut chunks {
@@ -702,4 +694,85 @@ async fn a_rerun_leaves_unchanged_files_chunks_in_place_and_replaces_edited_ones
         .await,
         0
     );
+}
+
+fn new_run(repository: &str) -> snag::store::runs::NewRun<'_> {
+    snag::store::runs::NewRun {
+        repository,
+        root: "/repo",
+        options: serde_json::json!({}),
+        grammar_versions: serde_json::json!({}),
+    }
+}
+
+async fn run_status(db: &TestDb, run_id: i64) -> (RunStatus, Option<String>) {
+    let run = db.store.get_run(run_id).await.unwrap().unwrap();
+    (run.status, run.status_message)
+}
+
+#[tokio::test]
+async fn a_run_whose_snag_is_gone_is_marked_failed_and_a_live_one_is_not() {
+    let db = TestDb::new().await;
+    let live = db.store.start_run(new_run("live")).await.unwrap();
+    let gone = db.store.start_run(new_run("gone")).await.unwrap();
+    let gone_id = gone.run_id;
+    // Its connection ends as a killed process's would.
+    drop(gone);
+    // The server notices the closed connection a moment later.
+    let mut reaped = 0;
+    for _ in 0..50 {
+        reaped += db.store.fail_abandoned_runs().await.unwrap();
+        if reaped > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(reaped, 1);
+    let (status, message) = run_status(&db, gone_id).await;
+    assert_eq!(status, RunStatus::Failed);
+    assert!(message.unwrap().starts_with("abandoned"));
+    assert_eq!(run_status(&db, live.run_id).await.0, RunStatus::Running);
+    live.release().await;
+}
+
+#[tokio::test]
+async fn a_killed_headless_run_is_failed_by_the_next_snag() {
+    let dir = tempfile::tempdir().unwrap();
+    many_files(dir.path(), 3000);
+    let db = TestDb::new().await;
+    let mut child = snag()
+        .args(["index", "--jobs", "1", "--format", "json"])
+        .arg(dir.path())
+        .env("DATABASE_URL", db.url())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until it has stored something, then kill it mid-run.
+    let mut stored = 0;
+    for _ in 0..600 {
+        stored = count(&db, "SELECT count(*) FROM indexed_files").await;
+        if stored > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(stored > 0, "the run stored nothing before it was killed");
+    let run_id: i64 = sqlx::query_scalar("SELECT run_id FROM index_runs")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+
+    // The next snag to open the database says what happened to it.
+    let output = snag()
+        .args(["summary", "any", "--format", "json"])
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let (status, _) = run_status(&db, run_id).await;
+    assert_eq!(status, RunStatus::Failed);
+    assert!(count(&db, "SELECT count(*) FROM indexed_files").await >= stored);
 }

@@ -160,7 +160,9 @@ impl Store {
             .await
             .map_err(connect_error)?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let store = Store { pool };
+        store.fail_abandoned_runs().await?;
+        Ok(store)
     }
 
     pub fn pool(&self) -> &PgPool {

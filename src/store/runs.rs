@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Postgres, Transaction};
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
 use super::chunk_rows::{COPY_CHUNKS, ChunkRows};
 use super::errors::{NewError, log_errors_in};
@@ -45,6 +45,31 @@ const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, fil
      files_partial, files_failed, files_skipped, errors_total, chunks_total, bytes_total, options, started_at, \
      finished_at, tool_version, grammar_versions";
 
+/// The advisory lock class of run leases ("snag" in ASCII); the run's id is
+/// the lock's key within it.
+const RUN_LOCK_CLASS: i32 = 0x736e_6167;
+
+/// A run id as a lock key, as `fail_abandoned_runs` computes it in SQL.
+fn run_lock_key(run_id: i64) -> i32 {
+    (run_id % (1 << 31)) as i32
+}
+
+/// Says a run is going: a session advisory lock on its id, held on a
+/// connection of its own. PostgreSQL releases it when that connection ends,
+/// however the process ends, so a `running` run whose lock is free was
+/// abandoned.
+pub struct RunLease {
+    pub run_id: i64,
+    connection: PgConnection,
+}
+
+impl RunLease {
+    /// The run is over (its row says how it ended).
+    pub async fn release(self) {
+        let _ = self.connection.close().await;
+    }
+}
+
 /// A run about to start.
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
@@ -75,8 +100,14 @@ pub fn is_connection_error(error: &StoreError) -> bool {
 }
 
 impl Store {
-    pub async fn start_run(&self, run: NewRun<'_>) -> Result<i64, StoreError> {
-        let id = sqlx::query_scalar(
+    /// Creates the run row, `running`, and the lease that says so for as
+    /// long as this process lives.
+    pub async fn start_run(&self, run: NewRun<'_>) -> Result<RunLease, StoreError> {
+        let mut connection = self.pool().acquire().await?.detach();
+        // The row and the lock become visible together: nobody can see the
+        // run `running` without its lock held.
+        let mut tx = connection.begin().await?;
+        let run_id: i64 = sqlx::query_scalar(
             "INSERT INTO index_runs (repository, root, options, tool_version, grammar_versions) \
              VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
         )
@@ -85,9 +116,31 @@ impl Store {
         .bind(&run.options)
         .bind(env!("CARGO_PKG_VERSION"))
         .bind(&run.grammar_versions)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(id)
+        sqlx::query("SELECT pg_advisory_lock($1, $2)")
+            .bind(RUN_LOCK_CLASS)
+            .bind(run_lock_key(run_id))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RunLease { run_id, connection })
+    }
+
+    /// Marks as `failed` the runs left `running` by a snag that ended without
+    /// finishing them (killed, crashed, or cut off from the database): their
+    /// lease is free. What they stored is kept. Returns how many there were.
+    pub async fn fail_abandoned_runs(&self) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE index_runs SET status = 'failed', finished_at = now(), status_message = \
+               'abandoned: the snag running it ended without finishing it (killed, crashed or cut off \
+               from the database); the files stored before are kept' \
+             WHERE status = 'running' AND pg_try_advisory_xact_lock($1, (run_id % 2147483648)::int)",
+        )
+        .bind(RUN_LOCK_CLASS)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected())
     }
 
     /// Stores a batch of file reports in one transaction: their outcome rows,
