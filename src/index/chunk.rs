@@ -145,14 +145,15 @@ pub enum ChunkError {
     },
 }
 
-/// Identifies a text together with the snag that chunks it: the same text
-/// cut by the same version and grammars gives the same chunks, so stored
-/// chunks under an equal key need not be rewritten.
+/// Identifies a text together with the code that chunks it: the same text
+/// cut by the same chunker source (fingerprinted by `build.rs`) and grammars
+/// gives the same chunks, so stored chunks under an equal key need not be
+/// rewritten.
 pub fn source_key(source: &str) -> i64 {
     static CHUNKER: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
         let version = format!(
             "{} {}",
-            env!("CARGO_PKG_VERSION"),
+            env!("SNAG_CHUNKER_DIGEST"),
             super::language::Language::grammar_versions()
         );
         xxhash_rust::xxh3::xxh3_64(version.as_bytes())
