@@ -218,6 +218,8 @@ pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunEr
         .unwrap_or_else(|_| request.root.clone())
         .display()
         .to_string();
+    // Opening the store did this too, but the TUI and the API start many
+    // runs on one store, long after another snag may have been killed.
     store.fail_abandoned_runs().await?;
     let lease = store
         .start_run(NewRun {

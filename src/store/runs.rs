@@ -45,13 +45,10 @@ const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, fil
      files_partial, files_failed, files_skipped, errors_total, chunks_total, bytes_total, options, started_at, \
      finished_at, tool_version, grammar_versions";
 
-/// The advisory lock class of run leases ("snag" in ASCII); the run's id is
-/// the lock's key within it.
-const RUN_LOCK_CLASS: i32 = 0x736e_6167;
-
-/// A run id as a lock key, as `fail_abandoned_runs` computes it in SQL.
-fn run_lock_key(run_id: i64) -> i32 {
-    (run_id % (1 << 31)) as i32
+/// The arguments of a run lease's advisory lock for the run id expression
+/// `id`: the class "snag" in ASCII, then the id as a 32-bit key.
+fn run_lock(id: &str) -> String {
+    format!("{}, ({id} % 2147483648)::int", 0x736e_6167)
 }
 
 /// Says a run is going: a session advisory lock on its id, held on a
@@ -118,9 +115,8 @@ impl Store {
         .bind(&run.grammar_versions)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("SELECT pg_advisory_lock($1, $2)")
-            .bind(RUN_LOCK_CLASS)
-            .bind(run_lock_key(run_id))
+        sqlx::query(&format!("SELECT pg_advisory_lock({})", run_lock("$1")))
+            .bind(run_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -131,13 +127,13 @@ impl Store {
     /// finishing them (killed, crashed, or cut off from the database): their
     /// lease is free. What they stored is kept. Returns how many there were.
     pub async fn fail_abandoned_runs(&self) -> Result<u64, StoreError> {
-        let result = sqlx::query(
+        let result = sqlx::query(&format!(
             "UPDATE index_runs SET status = 'failed', finished_at = now(), status_message = \
                'abandoned: the snag running it ended without finishing it (killed, crashed or cut off \
                from the database); the files stored before are kept' \
-             WHERE status = 'running' AND pg_try_advisory_xact_lock($1, (run_id % 2147483648)::int)",
-        )
-        .bind(RUN_LOCK_CLASS)
+             WHERE status = 'running' AND pg_try_advisory_xact_lock({})",
+            run_lock("run_id")
+        ))
         .execute(self.pool())
         .await?;
         Ok(result.rows_affected())
