@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use crate::index::outcome::{ErrorType, Outcome, Verdict};
 use crate::store::PageRequest;
@@ -241,7 +242,7 @@ pub struct FilesArgs {
     #[arg(long = "run", value_name = "ID")]
     pub run_id: Option<i64>,
     /// Only files with this outcome (indexed, partial, failed, skipped)
-    #[arg(long, value_parser = parse_outcome)]
+    #[arg(long, value_parser = Outcome::from_str)]
     pub outcome: Option<Outcome>,
     #[arg(long, value_enum, default_value_t)]
     pub format: ListFormat,
@@ -253,11 +254,11 @@ pub struct ErrorsArgs {
     pub repository: String,
     /// Only errors of this type (parsing_error, encoding_error, chunking_error, embedding_error,
     /// persistence_error, io_error, timeout_error, unexpected_error)
-    #[arg(long = "type", value_name = "TYPE", value_parser = parse_error_type)]
+    #[arg(long = "type", value_name = "TYPE", value_parser = ErrorType::from_str)]
     pub error_type: Option<ErrorType>,
     /// Only syntax errors with this verdict of the reference parser (grammar_gap,
     /// invalid_source, unknown)
-    #[arg(long, value_name = "VERDICT", value_parser = parse_verdict)]
+    #[arg(long, value_name = "VERDICT", value_parser = Verdict::from_str)]
     pub verdict: Option<Verdict>,
     /// Page size
     #[arg(long, default_value_t = PageRequest::DEFAULT_LIMIT, value_parser = clap::value_parser!(i64).range(1..=PageRequest::MAX_LIMIT))]
@@ -291,10 +292,6 @@ pub enum DbCommand {
     Url,
     /// Stop the private cluster's server
     Stop,
-}
-
-fn parse_outcome(name: &str) -> Result<Outcome, String> {
-    name.parse()
 }
 
 /// "2M", "512K", "1G", "1000" (bytes).
@@ -355,15 +352,6 @@ fn parse_baseline(text: &str) -> Result<Baseline, String> {
             .map(Baseline::Run)
             .ok_or_else(|| format!("`{text}` is neither a run id nor `latest`")),
     }
-}
-
-fn parse_verdict(name: &str) -> Result<Verdict, String> {
-    name.parse()
-}
-
-fn parse_error_type(name: &str) -> Result<ErrorType, String> {
-    name.parse()
-        .map_err(|e: crate::index::outcome::UnknownErrorType| e.to_string())
 }
 
 #[cfg(test)]

@@ -14,3 +14,4 @@ pub mod runner;
 pub mod sanitize;
 pub mod store;
 pub mod tui;
+pub mod vocabulary;

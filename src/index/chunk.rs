@@ -16,11 +16,10 @@ mod marks;
 mod metadata;
 mod syntax;
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Point, Tree};
 
+use crate::vocabulary::vocabulary;
 use finder::{Finder, TopLevel};
 use marks::Marks;
 use metadata::MetadataWalker;
@@ -48,45 +47,20 @@ pub enum ChunkType {
     Module,
 }
 
-impl ChunkType {
-    pub const ALL: [ChunkType; 12] = [
-        ChunkType::Function,
-        ChunkType::Generator,
-        ChunkType::Class,
-        ChunkType::Method,
-        ChunkType::Interface,
-        ChunkType::TypeAlias,
-        ChunkType::Enum,
-        ChunkType::Namespace,
-        ChunkType::ArrowFunction,
-        ChunkType::FunctionExpression,
-        ChunkType::Constant,
-        ChunkType::Module,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChunkType::Function => "function",
-            ChunkType::Generator => "generator",
-            ChunkType::Class => "class",
-            ChunkType::Method => "method",
-            ChunkType::Interface => "interface",
-            ChunkType::TypeAlias => "type_alias",
-            ChunkType::Enum => "enum",
-            ChunkType::Namespace => "namespace",
-            ChunkType::ArrowFunction => "arrow_function",
-            ChunkType::FunctionExpression => "function_expression",
-            ChunkType::Constant => "constant",
-            ChunkType::Module => "module",
-        }
-    }
-}
-
-impl fmt::Display for ChunkType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+vocabulary!(ChunkType, "chunk type", {
+    Function => "function",
+    Generator => "generator",
+    Class => "class",
+    Method => "method",
+    Interface => "interface",
+    TypeAlias => "type_alias",
+    Enum => "enum",
+    Namespace => "namespace",
+    ArrowFunction => "arrow_function",
+    FunctionExpression => "function_expression",
+    Constant => "constant",
+    Module => "module",
+});
 
 /// One searchable piece of a file.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,12 +1,10 @@
 //! The engine's vocabulary for what happened to a file: outcomes, skip
 //! reasons and error types. Every other layer speaks these words.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 pub use super::verdict::VerdictReport;
+use crate::vocabulary::vocabulary;
 
 /// Why a file failed. The database's CHECK constraint admits exactly these.
 #[derive(
@@ -34,65 +32,16 @@ pub enum ErrorType {
     UnexpectedError,
 }
 
-impl ErrorType {
-    pub const ALL: [ErrorType; 8] = [
-        ErrorType::ParsingError,
-        ErrorType::EncodingError,
-        ErrorType::ChunkingError,
-        ErrorType::EmbeddingError,
-        ErrorType::PersistenceError,
-        ErrorType::IoError,
-        ErrorType::TimeoutError,
-        ErrorType::UnexpectedError,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorType::ParsingError => "parsing_error",
-            ErrorType::EncodingError => "encoding_error",
-            ErrorType::ChunkingError => "chunking_error",
-            ErrorType::EmbeddingError => "embedding_error",
-            ErrorType::PersistenceError => "persistence_error",
-            ErrorType::IoError => "io_error",
-            ErrorType::TimeoutError => "timeout_error",
-            ErrorType::UnexpectedError => "unexpected_error",
-        }
-    }
-}
-
-impl fmt::Display for ErrorType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An error type name that is not one of [`ErrorType::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown error type `{name}`; expected one of: {}", ErrorType::ALL.map(ErrorType::as_str).join(", "))]
-pub struct UnknownErrorType {
-    pub name: String,
-}
-
-impl FromStr for ErrorType {
-    type Err = UnknownErrorType;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        ErrorType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == name)
-            .ok_or_else(|| UnknownErrorType {
-                name: name.to_owned(),
-            })
-    }
-}
-
-impl TryFrom<String> for ErrorType {
-    type Error = UnknownErrorType;
-
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        name.parse()
-    }
-}
+vocabulary!(ErrorType, "error type", {
+    ParsingError => "parsing_error",
+    EncodingError => "encoding_error",
+    ChunkingError => "chunking_error",
+    EmbeddingError => "embedding_error",
+    PersistenceError => "persistence_error",
+    IoError => "io_error",
+    TimeoutError => "timeout_error",
+    UnexpectedError => "unexpected_error",
+});
 
 /// What became of a discovered file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -108,53 +57,12 @@ pub enum Outcome {
     Skipped,
 }
 
-impl Outcome {
-    pub const ALL: [Outcome; 4] = [
-        Outcome::Indexed,
-        Outcome::Partial,
-        Outcome::Failed,
-        Outcome::Skipped,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Indexed => "indexed",
-            Outcome::Partial => "partial",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Outcome {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Outcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown outcome `{name}`; expected one of: {}",
-                    Outcome::ALL.map(Outcome::as_str).join(", ")
-                )
-            })
-    }
-}
-
-impl TryFrom<String> for Outcome {
-    type Error = String;
-
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        name.parse()
-    }
-}
+vocabulary!(Outcome, "outcome", {
+    Indexed => "indexed",
+    Partial => "partial",
+    Failed => "failed",
+    Skipped => "skipped",
+});
 
 /// Why a file was skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,15 +76,11 @@ pub enum SkipReason {
     TooLarge,
 }
 
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Empty => "empty",
-            SkipReason::Binary => "binary",
-            SkipReason::TooLarge => "too_large",
-        }
-    }
-}
+vocabulary!(SkipReason, "skip reason", {
+    Empty => "empty",
+    Binary => "binary",
+    TooLarge => "too_large",
+});
 
 /// What a second, independent parser says about a file tree-sitter could
 /// not parse. The database's CHECK constraint admits exactly these.
@@ -204,51 +108,11 @@ pub enum Verdict {
     Unknown,
 }
 
-impl Verdict {
-    pub const ALL: [Verdict; 3] = [
-        Verdict::GrammarGap,
-        Verdict::InvalidSource,
-        Verdict::Unknown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::GrammarGap => "grammar_gap",
-            Verdict::InvalidSource => "invalid_source",
-            Verdict::Unknown => "unknown",
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Verdict {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Verdict::ALL
-            .into_iter()
-            .find(|v| v.as_str() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown verdict `{name}`; expected one of: {}",
-                    Verdict::ALL.map(Verdict::as_str).join(", ")
-                )
-            })
-    }
-}
-
-impl TryFrom<String> for Verdict {
-    type Error = String;
-
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        name.parse()
-    }
-}
+vocabulary!(Verdict, "verdict", {
+    GrammarGap => "grammar_gap",
+    InvalidSource => "invalid_source",
+    Unknown => "unknown",
+});
 
 /// Why a failing file failed, in the three kinds that must never be
 /// confused: a grammar gap (valid code), broken source, anything else.
@@ -263,21 +127,13 @@ pub enum FailureKind {
     Other,
 }
 
+vocabulary!(FailureKind, "failure kind", {
+    GrammarGap => "grammar_gap",
+    InvalidSource => "invalid_source",
+    Other => "other",
+});
+
 impl FailureKind {
-    pub const ALL: [FailureKind; 3] = [
-        FailureKind::GrammarGap,
-        FailureKind::InvalidSource,
-        FailureKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureKind::GrammarGap => "grammar_gap",
-            FailureKind::InvalidSource => "invalid_source",
-            FailureKind::Other => "other",
-        }
-    }
-
     /// The kind of a file with these errors, `None` without errors.
     pub fn of(errors: &[FileError]) -> Option<FailureKind> {
         if errors.is_empty() {
@@ -301,25 +157,6 @@ impl FailureKind {
         } else {
             Some(FailureKind::Other)
         }
-    }
-}
-
-impl FromStr for FailureKind {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        FailureKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == name)
-            .ok_or_else(|| format!("unknown failure kind `{name}`"))
-    }
-}
-
-impl TryFrom<String> for FailureKind {
-    type Error = String;
-
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        name.parse()
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use super::process::FileReport;
+use crate::vocabulary::vocabulary;
 
 /// Something that happened in a run. Views refresh on these; the counts
 /// themselves are read from [`RunProgress`], so a receiver that lags behind
@@ -40,40 +41,12 @@ pub enum RunStatus {
     Failed,
 }
 
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Completed => "completed",
-            RunStatus::Cancelled => "cancelled",
-            RunStatus::Failed => "failed",
-        }
-    }
-}
-
-impl std::str::FromStr for RunStatus {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        [
-            RunStatus::Running,
-            RunStatus::Completed,
-            RunStatus::Cancelled,
-            RunStatus::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == name)
-        .ok_or_else(|| format!("unknown run status `{name}`"))
-    }
-}
-
-impl TryFrom<String> for RunStatus {
-    type Error = String;
-
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        name.parse()
-    }
-}
+vocabulary!(RunStatus, "run status", {
+    Running => "running",
+    Completed => "completed",
+    Cancelled => "cancelled",
+    Failed => "failed",
+});
 
 /// Live counters of one run. Outcomes count files whose results are stored.
 #[derive(Debug)]

@@ -11,6 +11,7 @@ use super::text::{
 };
 use super::{Store, StoreError};
 use crate::index::outcome::{ErrorType, Verdict};
+use crate::vocabulary::NullableWord;
 
 /// One failure to record. Only the first four fields are required.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,21 +93,8 @@ pub struct ErrorRecord {
     pub details: serde_json::Value,
     /// Syntax errors only: `grammar_gap` (the reference parser accepts the
     /// file), `invalid_source` (it rejects it too) or `unknown`.
-    #[sqlx(try_from = "OptionalVerdict")]
+    #[sqlx(try_from = "NullableWord")]
     pub verdict: Option<Verdict>,
-}
-
-/// The nullable `verdict` column as read from the database.
-#[derive(Debug, Clone, sqlx::Type)]
-#[sqlx(transparent)]
-pub struct OptionalVerdict(Option<String>);
-
-impl TryFrom<OptionalVerdict> for Option<Verdict> {
-    type Error = String;
-
-    fn try_from(value: OptionalVerdict) -> Result<Self, Self::Error> {
-        value.0.map(|name| name.parse()).transpose()
-    }
 }
 
 const RECORD_COLUMNS: &str = "error_id, repository, file_path, error_type, error_message, error_traceback, \

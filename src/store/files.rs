@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 use crate::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
+use crate::vocabulary::NullableWord;
 
 /// One discovered file of a run, as `snag files` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -65,24 +66,11 @@ pub struct FailureRow {
     /// Syntax error sites in the file (1 for other errors).
     pub sites: i32,
     /// Syntax errors: the reference parser's verdict.
-    #[sqlx(try_from = "super::errors::OptionalVerdict")]
+    #[sqlx(try_from = "NullableWord")]
     pub verdict: Option<Verdict>,
     /// The file's kind of failure (`None` for runs stored before verdicts).
-    #[sqlx(try_from = "OptionalFailureKind")]
+    #[sqlx(try_from = "NullableWord")]
     pub failure_kind: Option<FailureKind>,
-}
-
-/// The nullable `failure_kind` column as read from the database.
-#[derive(Debug, Clone, sqlx::Type)]
-#[sqlx(transparent)]
-pub struct OptionalFailureKind(Option<String>);
-
-impl TryFrom<OptionalFailureKind> for Option<FailureKind> {
-    type Error = String;
-
-    fn try_from(value: OptionalFailureKind) -> Result<Self, Self::Error> {
-        value.0.map(|name| name.parse()).transpose()
-    }
 }
 
 /// A run's failing files split by kind: grammar gaps (valid code the

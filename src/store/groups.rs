@@ -1,15 +1,13 @@
 //! Error groups: the same problem across files and runs, with the triage
 //! status and note a developer gives it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::text::storable;
 use super::{Store, StoreError};
 use crate::index::outcome::ErrorType;
+use crate::vocabulary::vocabulary;
 
 /// Where a group stands in triage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -22,53 +20,12 @@ pub enum GroupStatus {
     Regressed,
 }
 
-impl GroupStatus {
-    pub const ALL: [GroupStatus; 4] = [
-        GroupStatus::Open,
-        GroupStatus::Ignored,
-        GroupStatus::Resolved,
-        GroupStatus::Regressed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupStatus::Open => "open",
-            GroupStatus::Ignored => "ignored",
-            GroupStatus::Resolved => "resolved",
-            GroupStatus::Regressed => "regressed",
-        }
-    }
-}
-
-impl fmt::Display for GroupStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for GroupStatus {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        GroupStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown group status `{name}`; expected one of: {}",
-                    GroupStatus::ALL.map(GroupStatus::as_str).join(", ")
-                )
-            })
-    }
-}
-
-impl TryFrom<String> for GroupStatus {
-    type Error = String;
-
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        name.parse()
-    }
-}
+vocabulary!(GroupStatus, "group status", {
+    Open => "open",
+    Ignored => "ignored",
+    Resolved => "resolved",
+    Regressed => "regressed",
+});
 
 /// Where a group's example file is.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
