@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{clip, status_style};
+use super::{clip, draw_list, status_style};
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::sanitize;
 use crate::tui::app::App;
@@ -129,20 +129,11 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
             list.total
         )
     };
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(app.theme.selection)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(app.theme.border)
-                .title(title),
-        );
     let selected = usize::try_from(list.selected - first)
         .ok()
         .filter(|_| list.total > 0);
-    let mut state = TableState::default().with_selected(selected);
-    frame.render_stateful_widget(table, area, &mut state);
+    let table = Table::new(rows, widths).header(header);
+    draw_list(frame, app, area, table, title, selected);
 }
 
 /// A short verdict: "gap" (valid code), "invalid" (broken source), "unknown".
@@ -191,16 +182,7 @@ fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
         (list.group_selected + 1).min(list.groups.len()),
         list.group_total
     );
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(app.theme.selection)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(app.theme.border)
-                .title(title),
-        );
-    let mut state = TableState::default()
-        .with_selected((!list.groups.is_empty()).then_some(list.group_selected));
-    frame.render_stateful_widget(table, area, &mut state);
+    let selected = (!list.groups.is_empty()).then_some(list.group_selected);
+    let table = Table::new(rows, widths).header(header);
+    draw_list(frame, app, area, table, title, selected);
 }

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Borders, Paragraph, Table, TableState};
 
 use super::action::Action;
 use super::app::{App, Screen};
@@ -156,6 +156,26 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// Shortens text to `width` characters with an ellipsis.
+/// A list as a bordered table with its selected row highlighted: the runs,
+/// errors and groups lists all look alike.
+pub(super) fn draw_list(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    table: Table<'_>,
+    title: String,
+    selected: Option<usize>,
+) {
+    let table = table.row_highlight_style(app.theme.selection).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(app.theme.border)
+            .title(title),
+    );
+    let mut state = TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
 pub(super) fn clip(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();

@@ -2,9 +2,9 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
+use ratatui::widgets::{Cell, Row, Table};
 
-use super::{clip, status_style};
+use super::{clip, draw_list, status_style};
 use crate::sanitize;
 use crate::tui::app::App;
 
@@ -69,18 +69,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         format!(" runs ({}) ", app.runs.runs.len())
     };
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(app.theme.selection)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(app.theme.border)
-                .title(title),
-        );
-    let mut state = TableState::default()
-        .with_selected((!app.runs.runs.is_empty()).then_some(app.runs.selected));
-    frame.render_stateful_widget(table, area, &mut state);
+    let selected = (!app.runs.runs.is_empty()).then_some(app.runs.selected);
+    let table = Table::new(rows, widths).header(header);
+    draw_list(frame, app, area, table, title, selected);
 }
 
 fn percent(part: u64, whole: u64) -> String {
