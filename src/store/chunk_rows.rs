@@ -41,21 +41,19 @@ impl StoredMetadata<'_> {
 
 pub struct ChunkRows {
     buffer: Vec<u8>,
-    count: usize,
 }
 
 impl Default for ChunkRows {
     fn default() -> Self {
         Self {
             buffer: HEADER.to_vec(),
-            count: 0,
         }
     }
 }
 
 impl ChunkRows {
-    pub fn count(&self) -> usize {
-        self.count
+    pub fn is_empty(&self) -> bool {
+        self.buffer.len() == HEADER.len()
     }
 
     pub fn push(
@@ -88,7 +86,6 @@ impl ChunkRows {
             Some(key) => self.field(&key.to_be_bytes()),
             None => self.null(),
         }
-        self.count += 1;
     }
 
     /// The COPY data, trailer included.

@@ -438,7 +438,7 @@ async fn write_reports_in(
     .execute(&mut **tx)
     .await?;
 
-    if chunks.count() > 0 {
+    if !chunks.is_empty() {
         let mut copy = tx.copy_in_raw(COPY_CHUNKS).await?;
         copy.send(chunks.finish()).await?;
         copy.finish().await?;
