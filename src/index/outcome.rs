@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fingerprint::{Fingerprint, fingerprint};
 pub use super::verdict::VerdictReport;
 use crate::vocabulary::vocabulary;
 
@@ -177,6 +178,10 @@ pub struct FileError {
     pub details: serde_json::Value,
     /// For syntax errors: what the reference parser says about the file.
     pub verdict: Option<Box<VerdictReport>>,
+    /// The group the failure belongs to, set by [`FileError::seal`] on the
+    /// engine's thread once the file is done, so the writer only copies it.
+    #[serde(skip)]
+    pub group: Option<Fingerprint>,
 }
 
 impl FileError {
@@ -194,7 +199,32 @@ impl FileError {
             chunk_type: None,
             details: serde_json::Value::Object(Default::default()),
             verdict: None,
+            group: None,
         }
+    }
+
+    /// Final form for storing: the fingerprint computed, and the group's
+    /// title, the construct and the verdict copied into `details`, where
+    /// every surface reads them.
+    pub fn seal(&mut self) {
+        let group = fingerprint(self);
+        if let serde_json::Value::Object(map) = &mut self.details {
+            map.insert("title".into(), group.title.clone().into());
+            map.insert("construct".into(), self.construct.clone().into());
+            if let Some(verdict) = &self.verdict {
+                map.insert("verdict".into(), verdict.verdict.as_str().into());
+                map.insert(
+                    "reference".into(),
+                    serde_json::to_value(&verdict.reference).unwrap_or_default(),
+                );
+            }
+        }
+        self.group = Some(group);
+    }
+
+    /// The group, computed now if the error was not sealed.
+    pub fn group(&self) -> Fingerprint {
+        self.group.clone().unwrap_or_else(|| fingerprint(self))
     }
 }
 

@@ -81,10 +81,33 @@ impl FileReport {
         self
     }
 
+    /// Every error in its final form for storing (see [`FileError::seal`]).
+    fn sealed(mut self) -> Self {
+        self.errors.iter_mut().for_each(FileError::seal);
+        self
+    }
+
     /// A path the walker could not read at all.
     pub fn unreadable(entry: Unreadable) -> Self {
         let error = FileError::new(ErrorType::IoError, "discovery", entry.message);
-        FileReport::new(entry.rel_path, None).failed(error)
+        FileReport::new(entry.rel_path, None).failed(error).sealed()
+    }
+
+    /// This file as stored when its results could not be: `failed`, with a
+    /// `persistence_error` saying why, and nothing else.
+    pub fn persistence_failure(&self, cause: &str) -> Self {
+        let error = FileError::new(
+            ErrorType::PersistenceError,
+            "store",
+            format!("cannot store this file's results: {cause}"),
+        );
+        FileReport {
+            bytes: self.bytes,
+            duration: self.duration,
+            ..FileReport::new(self.rel_path.clone(), self.language)
+        }
+        .failed(error)
+        .sealed()
     }
 }
 
@@ -118,7 +141,7 @@ impl FileProcessor {
             FileReport::new(file.rel_path.clone(), Some(file.language)).failed(error)
         });
         report.duration = started.elapsed();
-        report
+        report.sealed()
     }
 
     fn process_unguarded(&mut self, file: &SourceFile) -> FileReport {

@@ -173,18 +173,16 @@ impl Store {
         .await?)
     }
 
-    /// The run's error groups with the most files first.
+    /// The run's error groups with the most files first, as the run stored
+    /// them (live while it goes on).
     pub async fn top_groups_for_run(
         &self,
         run_id: i64,
         limit: i64,
     ) -> Result<Vec<RunGroup>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT fingerprint, min(error_type) AS error_type, min(details->>'title') AS title, \
-               count(DISTINCT file_path) AS files, min(file_path) AS example_path, \
-               (array_agg(line ORDER BY file_path))[1] AS example_line \
-             FROM indexing_errors WHERE run_id = $1 AND fingerprint IS NOT NULL \
-             GROUP BY fingerprint ORDER BY files DESC, fingerprint LIMIT $2",
+            "SELECT fingerprint, error_type, title, files::bigint AS files, example_path, example_line \
+             FROM run_groups WHERE run_id = $1 ORDER BY files DESC, fingerprint LIMIT $2",
         )
         .bind(run_id)
         .bind(limit)

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod errors;
 pub mod files;
 pub mod groups;
+pub mod ingest;
 pub mod runs;
 pub mod text;
 
@@ -34,6 +35,22 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("{0}")]
     InvalidRequest(String),
+    #[error("{}", busy_message(repository, running.as_ref()))]
+    RepositoryBusy {
+        repository: String,
+        running: Option<runs::RunningRun>,
+    },
+}
+
+fn busy_message(repository: &str, running: Option<&runs::RunningRun>) -> String {
+    let repository = crate::sanitize::line(repository);
+    match running {
+        Some(run) => format!(
+            "repository `{repository}` is being indexed by {}",
+            crate::sanitize::line(&run.to_string())
+        ),
+        None => format!("another snag is starting a run of repository `{repository}`"),
+    }
 }
 
 /// Where the database is: a server the user names, or snag's own cluster.

@@ -1,0 +1,448 @@
+//! The write path: storing what the engine reports, batch by batch, and
+//! folding a run's results together when it ends.
+//!
+//! Storing a file costs the same however much the store already holds:
+//! every statement below finds its rows through an index that matches it
+//! (`tests/write_plans.rs` explains each one against a full store), and what
+//! the end of a run needs (counts, groups, which files are gone) is kept up
+//! to date batch by batch instead of being recomputed from all of its rows.
+//! The engine's threads have already computed every fingerprint and detail;
+//! this module only writes.
+
+use std::collections::HashSet;
+
+use sqlx::{Postgres, Transaction};
+
+use super::chunk_rows::{COPY_CHUNKS, ChunkRows};
+use super::errors::{NewError, log_errors_in};
+use super::text::storable;
+use super::{Store, StoreError};
+use crate::index::outcome::{ErrorType, FailureKind, FileError, Outcome};
+use crate::index::process::FileReport;
+use crate::index::progress::RunStatus;
+
+/// The files of a batch whose stored chunks all carry the key the file has
+/// now, in the same number: rewriting them would store identical rows.
+pub const UNCHANGED_FILES: &str = "SELECT p.path FROM UNNEST($2::text[], $3::bigint[], $4::bigint[]) AS p(path, key, n) \
+     WHERE (SELECT count(*) = p.n AND bool_and(c.source_key IS NOT DISTINCT FROM p.key) \
+            FROM code_chunks c WHERE c.repository = $1 AND c.file_path = p.path)";
+
+/// A file's previous chunks, before its new ones are stored.
+pub const DELETE_CHUNKS: &str =
+    "DELETE FROM code_chunks WHERE repository = $1 AND file_path = ANY($2)";
+
+/// A file's previous errors, before its new ones are stored.
+pub const DELETE_ERRORS: &str =
+    "DELETE FROM indexing_errors WHERE repository = $1 AND file_path = ANY($2)";
+
+/// One outcome row per file and run.
+pub const INSERT_FILES: &str = "INSERT INTO indexed_files (run_id, file_path, outcome, skip_reason, language, bytes, chunks, \
+       duration_us, error_type, fingerprint, failure_kind) \
+     SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
+       $8::bigint[], $9::text[], $10::text[], $11::text[])";
+
+/// The files the repository has now, stamped with the run that saw them.
+pub const TRACK_FILES: &str = "INSERT INTO repository_files (repository, file_path, last_seen_run) \
+     SELECT $1, path, $3 FROM UNNEST($2::text[]) AS p(path) \
+     ON CONFLICT (repository, file_path) DO UPDATE SET last_seen_run = EXCLUDED.last_seen_run";
+
+/// The batch's errors added to the run's groups.
+pub const ADD_RUN_GROUPS: &str = "INSERT INTO run_groups AS g (run_id, fingerprint, error_type, title, files, example_path, \
+       example_line) \
+     SELECT $1, fingerprint, min(error_type), min(title), count(*), min(file_path), \
+       (array_agg(line ORDER BY file_path))[1] \
+     FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) \
+       AS e(fingerprint, error_type, title, file_path, line) \
+     GROUP BY fingerprint \
+     ON CONFLICT (run_id, fingerprint) DO UPDATE SET files = g.files + EXCLUDED.files, last_at = now(), \
+       example_line = CASE WHEN EXCLUDED.example_path < g.example_path \
+         THEN EXCLUDED.example_line ELSE g.example_line END, \
+       example_path = LEAST(g.example_path, EXCLUDED.example_path)";
+
+/// The batch added to the run's counts, which therefore are live for every
+/// process that reads the run, and exact for a run that never finishes.
+pub const COUNT_BATCH: &str = "UPDATE index_runs SET files_total = files_total + $2, files_indexed = files_indexed + $3, \
+       files_partial = files_partial + $4, files_failed = files_failed + $5, \
+       files_skipped = files_skipped + $6, errors_total = errors_total + $7, \
+       chunks_total = chunks_total + $8, bytes_total = bytes_total + $9 \
+     WHERE run_id = $1";
+
+/// The run's groups folded into the repository's. A resolved group seen
+/// again is `regressed`.
+pub const FOLD_GROUPS: &str = "INSERT INTO error_groups (repository, fingerprint, error_type, title, first_seen_run, \
+       first_seen_at, last_seen_run, last_seen_at, occurrences, last_run_files) \
+     SELECT $2, fingerprint, error_type, title, $1, first_at, $1, last_at, files, files \
+     FROM run_groups WHERE run_id = $1 \
+     ON CONFLICT (repository, fingerprint) DO UPDATE SET \
+       last_seen_run = EXCLUDED.last_seen_run, last_seen_at = EXCLUDED.last_seen_at, \
+       occurrences = error_groups.occurrences + EXCLUDED.occurrences, \
+       last_run_files = EXCLUDED.last_run_files, \
+       status = CASE WHEN error_groups.status = 'resolved' THEN 'regressed' ELSE error_groups.status END";
+
+/// After a complete run: the groups it did not see affect no file now.
+pub const QUIET_GROUPS: &str = "UPDATE error_groups SET last_run_files = 0 \
+     WHERE repository = $1 AND last_run_files > 0 AND last_seen_run < $2";
+
+/// After a complete run: some of the files it did not see (they are gone).
+pub const VANISHED_FILES: &str = "SELECT file_path FROM repository_files \
+     WHERE repository = $1 AND last_seen_run < $2 LIMIT $3";
+
+/// Files that are gone, no longer tracked.
+pub const UNTRACK_FILES: &str =
+    "DELETE FROM repository_files WHERE repository = $1 AND file_path = ANY($2)";
+
+/// The run's end.
+pub const END_RUN: &str = "UPDATE index_runs SET status = $2, status_message = $3, finished_at = now() \
+     WHERE run_id = $1";
+
+/// Gone files are removed this many at a time, so memory does not grow with
+/// how many went.
+const VANISHED_PER_STEP: i64 = 1000;
+
+impl Store {
+    /// Stores a batch of file reports in one transaction: their outcome rows,
+    /// their chunks (replacing the file's previous ones), their errors
+    /// (replacing the file's previous ones in this repository), the run's
+    /// groups and counts.
+    pub async fn write_reports(
+        &self,
+        run_id: i64,
+        repository: &str,
+        reports: &[&FileReport],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        write_reports_in(&mut tx, run_id, repository, reports).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that a file's results could not be stored: the file is
+    /// `failed` with a `persistence_error` saying why.
+    pub async fn write_persistence_failure(
+        &self,
+        run_id: i64,
+        repository: &str,
+        report: &FileReport,
+        cause: &StoreError,
+    ) -> Result<FileReport, StoreError> {
+        let failed = report.persistence_failure(&cause.to_string());
+        self.write_reports(run_id, repository, &[&failed]).await?;
+        Ok(failed)
+    }
+
+    /// Ends a run: its groups folded into the repository's and, for a
+    /// completed run, the chunks and errors of files that are gone removed.
+    /// Reads the run's groups and the gone files only.
+    pub async fn finish_run(
+        &self,
+        run_id: i64,
+        repository: &str,
+        status: RunStatus,
+        message: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        prefer_index_lookups(&mut tx).await?;
+        sqlx::query(FOLD_GROUPS)
+            .bind(run_id)
+            .bind(repository)
+            .execute(&mut *tx)
+            .await?;
+        if status == RunStatus::Completed {
+            sqlx::query(QUIET_GROUPS)
+                .bind(repository)
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+            prune_vanished_files(&mut tx, run_id, repository).await?;
+        }
+        sqlx::query(END_RUN)
+            .bind(run_id)
+            .bind(status.as_str())
+            .bind(message.map(|m| storable(m).into_owned()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A repository the statistics have not seen yet (a first run, or one since
+/// the last ANALYZE) looks like a single row to the planner, which then reads
+/// every row of the repository and filters the paths, once per batch. The
+/// generic plan looks each path up in the index.
+pub async fn prefer_index_lookups(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
+    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Removes the chunks and errors of the files a completed run did not see:
+/// they are gone from the repository.
+async fn prune_vanished_files(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    repository: &str,
+) -> Result<(), StoreError> {
+    loop {
+        let gone: Vec<String> = sqlx::query_scalar(VANISHED_FILES)
+            .bind(repository)
+            .bind(run_id)
+            .bind(VANISHED_PER_STEP)
+            .fetch_all(&mut **tx)
+            .await?;
+        if gone.is_empty() {
+            return Ok(());
+        }
+        for statement in [DELETE_CHUNKS, DELETE_ERRORS, UNTRACK_FILES] {
+            sqlx::query(statement)
+                .bind(repository)
+                .bind(&gone)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+}
+
+/// The files of a batch whose chunks can stay as they are.
+async fn unchanged_files(
+    tx: &mut Transaction<'_, Postgres>,
+    repository: &str,
+    reports: &[&FileReport],
+    paths: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let (mut candidates, mut keys, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+    for (report, path) in reports.iter().zip(paths) {
+        if let Some(key) = report.source_key.filter(|_| !report.chunks.is_empty()) {
+            candidates.push(path.as_str());
+            keys.push(key);
+            counts.push(report.chunks.len() as i64);
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let unchanged: Vec<String> = sqlx::query_scalar(UNCHANGED_FILES)
+        .bind(repository)
+        .bind(&candidates)
+        .bind(&keys)
+        .bind(&counts)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(unchanged.into_iter().collect())
+}
+
+async fn write_reports_in(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    repository: &str,
+    reports: &[&FileReport],
+) -> Result<(), StoreError> {
+    let paths: Vec<String> = reports
+        .iter()
+        .map(|r| storable(&r.rel_path).into_owned())
+        .collect();
+    prefer_index_lookups(tx).await?;
+    let unchanged = unchanged_files(tx, repository, reports, &paths).await?;
+    let changed: Vec<&String> = paths.iter().filter(|p| !unchanged.contains(*p)).collect();
+    for (statement, paths) in [
+        (DELETE_CHUNKS, changed),
+        (DELETE_ERRORS, paths.iter().collect()),
+    ] {
+        if !paths.is_empty() {
+            sqlx::query(statement)
+                .bind(repository)
+                .bind(paths)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+
+    let mut batch = BatchRows::default();
+    for (report, path) in reports.iter().zip(&paths) {
+        batch.push(run_id, repository, report, path, !unchanged.contains(path));
+    }
+    sqlx::query(INSERT_FILES)
+        .bind(run_id)
+        .bind(&paths)
+        .bind(&batch.files.outcome)
+        .bind(&batch.files.skip_reason)
+        .bind(&batch.files.language)
+        .bind(&batch.files.bytes)
+        .bind(&batch.files.chunks)
+        .bind(&batch.files.duration_us)
+        .bind(&batch.files.error_type)
+        .bind(&batch.files.fingerprint)
+        .bind(&batch.files.failure_kind)
+        .execute(&mut **tx)
+        .await?;
+    if !batch.chunks.is_empty() {
+        let mut copy = tx.copy_in_raw(COPY_CHUNKS).await?;
+        copy.send(batch.chunks.finish()).await?;
+        copy.finish().await?;
+    }
+    log_errors_in(&mut **tx, &batch.errors).await?;
+    sqlx::query(TRACK_FILES)
+        .bind(repository)
+        .bind(&paths)
+        .bind(run_id)
+        .execute(&mut **tx)
+        .await?;
+    if !batch.errors.is_empty() {
+        let groups = GroupColumns::of(&batch.errors);
+        sqlx::query(ADD_RUN_GROUPS)
+            .bind(run_id)
+            .bind(&groups.fingerprint)
+            .bind(&groups.error_type)
+            .bind(&groups.title)
+            .bind(&groups.file_path)
+            .bind(&groups.line)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let counts = &batch.counts;
+    sqlx::query(COUNT_BATCH)
+        .bind(run_id)
+        .bind(reports.len() as i32)
+        .bind(counts.outcomes[0])
+        .bind(counts.outcomes[1])
+        .bind(counts.outcomes[2])
+        .bind(counts.outcomes[3])
+        .bind(batch.errors.len() as i32)
+        .bind(counts.chunks)
+        .bind(counts.bytes)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Everything a batch writes, in the shapes its statements take.
+#[derive(Default)]
+struct BatchRows {
+    files: FileColumns,
+    chunks: ChunkRows,
+    errors: Vec<NewError>,
+    counts: BatchCounts,
+}
+
+/// What a batch adds to its run's counts.
+#[derive(Default)]
+struct BatchCounts {
+    /// Files by outcome, in `Outcome::ALL` order.
+    outcomes: [i32; 4],
+    chunks: i64,
+    bytes: i64,
+}
+
+impl BatchRows {
+    fn push(
+        &mut self,
+        run_id: i64,
+        repository: &str,
+        report: &FileReport,
+        path: &str,
+        write_chunks: bool,
+    ) {
+        self.files.push(report);
+        if write_chunks {
+            for chunk in &report.chunks {
+                self.chunks.push(repository, path, run_id, report, chunk);
+            }
+        }
+        self.errors.extend(
+            report
+                .errors
+                .iter()
+                .map(|error| new_error(run_id, repository, report, error)),
+        );
+        let outcome = Outcome::ALL.iter().position(|o| *o == report.outcome);
+        self.counts.outcomes[outcome.unwrap_or(0)] += 1;
+        self.counts.chunks += report.chunks.len() as i64;
+        self.counts.bytes += report.bytes as i64;
+    }
+}
+
+fn new_error(run_id: i64, repository: &str, report: &FileReport, error: &FileError) -> NewError {
+    NewError {
+        error_traceback: error.traceback.clone(),
+        chunk_type: error.chunk_type.clone(),
+        language: report.language.map(|l| l.as_str().to_owned()),
+        run_id: Some(run_id),
+        line: error.span.map(|s| s.line as i32),
+        column: error.span.map(|s| s.column as i32),
+        end_line: error.span.map(|s| s.end_line as i32),
+        end_column: error.span.map(|s| s.end_column as i32),
+        fingerprint: Some(error.group().id),
+        details: error.details.clone(),
+        verdict: error.verdict.as_ref().map(|v| v.verdict),
+        ..NewError::new(
+            repository,
+            report.rel_path.clone(),
+            error.error_type,
+            error.message.clone(),
+        )
+    }
+}
+
+#[derive(Default)]
+struct FileColumns {
+    outcome: Vec<&'static str>,
+    skip_reason: Vec<Option<&'static str>>,
+    language: Vec<Option<&'static str>>,
+    bytes: Vec<i64>,
+    chunks: Vec<i32>,
+    duration_us: Vec<i64>,
+    error_type: Vec<Option<&'static str>>,
+    fingerprint: Vec<Option<String>>,
+    failure_kind: Vec<Option<&'static str>>,
+}
+
+impl FileColumns {
+    fn push(&mut self, report: &FileReport) {
+        self.outcome.push(report.outcome.as_str());
+        self.skip_reason
+            .push(report.skip_reason.map(|r| r.as_str()));
+        self.language.push(report.language.map(|l| l.as_str()));
+        self.bytes.push(report.bytes as i64);
+        self.chunks.push(report.chunks.len() as i32);
+        self.duration_us.push(report.duration.as_micros() as i64);
+        // The file's first error, kept with its outcome for comparing runs.
+        let first = report.errors.first();
+        self.error_type
+            .push(first.map(|e| ErrorType::as_str(e.error_type)));
+        self.fingerprint.push(first.map(|e| e.group().id));
+        self.failure_kind
+            .push(FailureKind::of(&report.errors).map(FailureKind::as_str));
+    }
+}
+
+/// The batch's errors as the run's group statement takes them.
+struct GroupColumns {
+    fingerprint: Vec<String>,
+    error_type: Vec<&'static str>,
+    title: Vec<String>,
+    file_path: Vec<String>,
+    line: Vec<Option<i32>>,
+}
+
+impl GroupColumns {
+    fn of(errors: &[NewError]) -> Self {
+        let title = |e: &NewError| {
+            let title = e.details.get("title").and_then(|t| t.as_str());
+            storable(title.unwrap_or(&e.error_message)).into_owned()
+        };
+        GroupColumns {
+            fingerprint: errors
+                .iter()
+                .map(|e| e.fingerprint.clone().unwrap_or_default())
+                .collect(),
+            error_type: errors.iter().map(|e| e.error_type.as_str()).collect(),
+            title: errors.iter().map(title).collect(),
+            file_path: errors
+                .iter()
+                .map(|e| storable(&e.file_path).into_owned())
+                .collect(),
+            line: errors.iter().map(|e| e.line).collect(),
+        }
+    }
+}
