@@ -86,8 +86,11 @@ pub enum IndexFormat {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Syntax errors get a verdict from a second parser: grammar_gap (the code is valid), \
-    invalid_source or unknown. Exit status: 0 success, 1 a threshold (--max-failure-rate, --max-errors) was crossed, \
-    2 usage, configuration or database trouble, 130 interrupted (Ctrl-C; files done so far are kept)."
+    invalid_source or unknown. One run of a repository goes at a time, across every process and machine \
+    sharing the database: while another runs, snag says whose run it is and exits 2, or waits with --wait. \
+    Exit status: 0 success, 1 a threshold (--max-failure-rate, --max-errors) was crossed, \
+    2 usage, configuration or database trouble (a run of the repository already going included), \
+    130 interrupted (Ctrl-C; files done so far are kept)."
 )]
 pub struct IndexArgs {
     /// The repository's root directory
@@ -135,6 +138,10 @@ pub struct IndexArgs {
     /// the repository's run before this one
     #[arg(long, value_name = "RUN|latest", value_parser = parse_baseline)]
     pub baseline: Option<Baseline>,
+    /// When a run of the repository is already going (here or on another machine using the
+    /// same database), wait for it to end instead of exiting 2
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// The run `snag index --baseline` compares with.

@@ -18,20 +18,25 @@ use crate::report::baseline::BaselineVerdict;
 use crate::report::ci::CiRun;
 use crate::report::run::summary_text;
 use crate::report::{github, junit, sarif};
-use crate::runner::{self, RunRequest, RunSummary};
+use crate::runner::{self, RunError, RunHandle, RunRequest, RunSummary};
 use crate::sanitize;
 use crate::store::ErrorRecord;
-use crate::store::Store;
 use crate::store::groups::GroupStatus;
+use crate::store::{Store, StoreError};
 
 /// The conventional exit status after SIGINT.
 const INTERRUPTED: u8 = 130;
 /// How often plain (non-terminal) progress lines are printed.
 const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
+/// How often a run waiting for its repository (`--wait`) tries again.
+const WAIT_POLL: Duration = Duration::from_secs(1);
+
 pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
-    let request = request_from(&args);
-    let handle = runner::start(store.clone(), request).await?;
+    let Some(handle) = start(store, &args).await? else {
+        eprintln!("snag: interrupted while waiting; nothing was indexed");
+        return Ok(ExitCode::from(INTERRUPTED));
+    };
     let progress = Arc::clone(&handle.progress);
     let cancel = handle.canceller();
     let reporter = tokio::spawn(report_progress(Arc::clone(&progress)));
@@ -58,7 +63,19 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
     let _ = reporter.await;
     let summary = result?;
 
-    let errors = store.run_errors(summary.run_id).await?;
+    // A run's errors are read back only for what needs each of them: a
+    // baseline comparison or a per-error document. The summary and the
+    // thresholds come from counts, so memory does not grow with the run.
+    let per_error = args.baseline.is_some()
+        || matches!(
+            args.format,
+            IndexFormat::Sarif | IndexFormat::Junit | IndexFormat::Github
+        );
+    let errors = if per_error {
+        store.run_errors(summary.run_id).await?
+    } else {
+        Vec::new()
+    };
     let gated_errors = if args.ignore_grammar_gaps {
         without_grammar_gaps(&errors)
     } else {
@@ -103,6 +120,32 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
         }
         None => ExitCode::SUCCESS,
     })
+}
+
+/// Starts the run; with `--wait`, once the run already going in the
+/// repository has ended. `None` when Ctrl-C came first.
+async fn start(store: &Store, args: &IndexArgs) -> anyhow::Result<Option<RunHandle>> {
+    let mut said = None;
+    loop {
+        match runner::start(store.clone(), request_from(args)).await {
+            Ok(handle) => return Ok(Some(handle)),
+            Err(RunError::Store(busy @ StoreError::RepositoryBusy { .. })) if args.wait => {
+                let message = busy.to_string();
+                if said.as_ref() != Some(&message) {
+                    eprintln!("snag: {message}; waiting for it to end (Ctrl-C to give up)");
+                    said = Some(message);
+                }
+            }
+            Err(RunError::Store(busy @ StoreError::RepositoryBusy { .. })) => {
+                bail!("{busy}; wait for it with --wait, or cancel it")
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(WAIT_POLL) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(None),
+        }
+    }
 }
 
 fn request_from(args: &IndexArgs) -> RunRequest {

@@ -18,6 +18,7 @@ use crate::api::roots::RootError;
 use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions};
 use crate::index::progress::RunStatus;
 use crate::runner::{self, RunError, RunRequest};
+use crate::store::StoreError;
 use crate::store::runs::RunRecord;
 
 /// Body of the start request.
@@ -123,8 +124,15 @@ pub async fn start(
         RootError::Outside(_) => ApiError::Forbidden(e.to_string()),
         other => ApiError::BadRequest(other.to_string()),
     })?;
-    if state.jobs.is_running(&repository) {
-        return Err(already_running(&repository));
+    // Counting the files can take a while: a run already going, in this
+    // process or any other on the same database, is refused first. The
+    // repository's lock, taken when the run starts, is what guarantees it.
+    if let Some(running) = state.store.running_run(&repository).await? {
+        let busy = StoreError::RepositoryBusy {
+            repository,
+            running: Some(running),
+        };
+        return Err(ApiError::Conflict(busy.to_string()));
     }
     let options = DiscoveryOptions {
         extensions: body.extensions.clone(),
@@ -146,6 +154,9 @@ pub async fn start(
         .await
         .map_err(|e| match e {
             RunError::Discovery(e) => ApiError::BadRequest(e.to_string()),
+            RunError::Store(busy @ StoreError::RepositoryBusy { .. }) => {
+                ApiError::Conflict(busy.to_string())
+            }
             other => ApiError::Internal(format!("cannot start the run: {other}")),
         })?;
     let run_id = handle.run_id;
