@@ -32,8 +32,17 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
+    /// The caller asked for something that cannot be answered (a page
+    /// limit or offset out of range): the request is at fault.
     #[error("{0}")]
-    InvalidRequest(String),
+    BadRequest(String),
+    /// A stored row holds something snag cannot read: the database is at
+    /// fault, not the request.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// Something failed inside snag itself.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// Where the database is: a server the user names, or snag's own cluster.
@@ -63,7 +72,7 @@ impl DatabaseTarget {
                 tokio::task::spawn_blocking(move || started.ensure_running())
                     .await
                     .map_err(|e| {
-                        StoreError::InvalidRequest(format!("starting the cluster panicked: {e}"))
+                        StoreError::Internal(format!("starting the private cluster panicked: {e}"))
                     })??;
                 create_database_if_missing(cluster).await?;
                 Ok(cluster.connect_options(cluster::CLUSTER_DATABASE))
