@@ -10,6 +10,7 @@ pub mod groups;
 pub mod runs;
 pub mod text;
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -53,11 +54,12 @@ pub enum DatabaseTarget {
 }
 
 impl DatabaseTarget {
-    /// `--database-url`/`DATABASE_URL` when given, else the private cluster.
-    pub fn from_url_or_default(url: Option<&str>) -> Self {
+    /// `--database-url`/`DATABASE_URL` when given, else the private cluster
+    /// under snag's data directory.
+    pub fn from_url_or_default(url: Option<&str>, data_dir: &Path) -> Self {
         match url.filter(|u| !u.trim().is_empty()) {
             Some(url) => DatabaseTarget::Url(url.to_owned()),
-            None => DatabaseTarget::Local(LocalCluster::default_for_user()),
+            None => DatabaseTarget::Local(LocalCluster::default_for_user(data_dir)),
         }
     }
 
