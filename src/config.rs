@@ -17,12 +17,18 @@ pub fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    if crate::store::cluster::running_as_root() {
+    if running_as_root() {
         return PathBuf::from("/var/lib/snag");
     }
     directories::ProjectDirs::from("", "", "snag")
         .map(|dirs| dirs.data_dir().to_path_buf())
         .unwrap_or_else(|| std::env::temp_dir().join("snag"))
+}
+
+/// Whether snag runs as root, as a system service does.
+fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
 }
 
 /// The user's config directory for snag (`~/.config/snag` on Linux).

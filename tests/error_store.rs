@@ -319,15 +319,15 @@ async fn unknown_type_is_rejected_by_name_and_by_the_database() {
 async fn page_limits_are_validated() {
     assert!(matches!(
         PageRequest::new(0, 0),
-        Err(StoreError::InvalidRequest(_))
+        Err(StoreError::BadRequest(_))
     ));
     assert!(matches!(
         PageRequest::new(1001, 0),
-        Err(StoreError::InvalidRequest(_))
+        Err(StoreError::BadRequest(_))
     ));
     assert!(matches!(
         PageRequest::new(10, -1),
-        Err(StoreError::InvalidRequest(_))
+        Err(StoreError::BadRequest(_))
     ));
     assert_eq!(
         PageRequest::new(1000, 7).unwrap(),

@@ -8,7 +8,8 @@ use snag::store::DatabaseTarget;
 
 /// Connection options for the server's admin database and for `name`.
 fn options(name: &'static str) -> anyhow::Result<(PgConnectOptions, PgConnectOptions)> {
-    match DatabaseTarget::from_url_or_default(std::env::var("DATABASE_URL").ok().as_deref()) {
+    let url = std::env::var("DATABASE_URL").ok();
+    match DatabaseTarget::from_url_or_default(url.as_deref(), &snag::config::data_dir()) {
         DatabaseTarget::Url(url) => {
             let admin: PgConnectOptions = url.parse()?;
             Ok((admin.clone(), admin.database(name)))

@@ -95,7 +95,7 @@ impl ApiError {
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Store(StoreError::InvalidRequest(_)) => StatusCode::BAD_REQUEST,
+            ApiError::Store(StoreError::BadRequest(_)) => StatusCode::BAD_REQUEST,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -150,4 +150,44 @@ pub async fn method_not_allowed() -> Response {
         }),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_answer_400_for_the_request_and_500_for_the_server() {
+        let status = |error: StoreError| ApiError::Store(error).status();
+        assert_eq!(
+            status(StoreError::BadRequest(
+                "limit must be between 1 and 1000, got 0".into()
+            )),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(StoreError::Corrupt(
+                "an indexing_errors row has unknown error type".into()
+            )),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status(StoreError::Internal(
+                "starting the private cluster panicked".into()
+            )),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status(StoreError::InvalidUrl("not a url".into())),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn a_bad_request_from_the_store_keeps_its_message() {
+        let error = ApiError::from(StoreError::BadRequest(
+            "offset must be 0 or more, got -1".into(),
+        ));
+        assert_eq!(error.to_string(), "offset must be 0 or more, got -1");
+    }
 }

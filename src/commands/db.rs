@@ -7,7 +7,7 @@ use crate::store::DatabaseTarget;
 use crate::store::cluster::LocalCluster;
 
 pub async fn run(target: &DatabaseTarget, command: DbCommand) -> anyhow::Result<ExitCode> {
-    let cluster = LocalCluster::default_for_user();
+    let cluster = LocalCluster::default_for_user(&crate::config::data_dir());
     match command {
         DbCommand::Status => {
             let status = cluster.status();

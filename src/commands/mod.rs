@@ -17,7 +17,10 @@ use crate::store::{DatabaseTarget, Store};
 /// Runs one command. An `Err` is usage, configuration or database trouble
 /// (exit code 2); thresholds and the like come back as an exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let target = DatabaseTarget::from_url_or_default(cli.global.database_url.as_deref());
+    let target = DatabaseTarget::from_url_or_default(
+        cli.global.database_url.as_deref(),
+        &crate::config::data_dir(),
+    );
     let Some(command) = cli.command else {
         return tui::run(open(&target).await?, cli.global.theme, TuiArgs::default()).await;
     };

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::{Point, Tree};
 
 use crate::vocabulary::vocabulary;
-use finder::{Finder, TopLevel};
+use finder::{Candidate, Finder, TopLevel};
 use marks::Marks;
 use metadata::MetadataWalker;
 use syntax::{Kind, Reader, SourceText, Syntax};
@@ -164,7 +164,8 @@ pub fn chunk_file(tree: &Tree, source: &str) -> Result<Vec<Chunk>, ChunkError> {
     if let Some(module) = module_chunk(&top_level, nothing_else, &walker)? {
         chunks.push(module);
     }
-    let metadata = walker.nested(&found)?;
+    let regions: Vec<_> = found.iter().map(Candidate::region).collect();
+    let metadata = walker.nested(&regions)?;
     for (candidate, metadata) in found.into_iter().zip(metadata) {
         chunks.push(candidate.into_chunk(read.text, metadata)?);
     }

@@ -133,11 +133,6 @@ fn candidate_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-pub fn running_as_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// The system user that owns and runs the server when snag runs as root.
 #[derive(Debug, Clone, Copy)]
 struct ServerOwner {
@@ -146,6 +141,14 @@ struct ServerOwner {
 }
 
 impl ServerOwner {
+    /// Who must run the server: the `postgres` user when snag runs as root
+    /// (PostgreSQL refuses to), else snag's own user (`None`).
+    fn for_this_process() -> Result<Option<Self>, ClusterError> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let root = unsafe { libc::geteuid() == 0 };
+        root.then(Self::postgres).transpose()
+    }
+
     fn postgres() -> Result<Self, ClusterError> {
         let name = c"postgres";
         // SAFETY: getpwnam reads a NUL-terminated name and returns a pointer
@@ -196,12 +199,9 @@ impl LocalCluster {
         }
     }
 
-    /// The user's cluster, under snag's data directory.
-    pub fn default_for_user() -> Self {
-        Self::new(
-            crate::config::data_dir().join("postgres"),
-            Durability::Durable,
-        )
+    /// The user's cluster, `postgres/` under snag's data directory.
+    pub fn default_for_user(data_dir: &Path) -> Self {
+        Self::new(data_dir.join("postgres"), Durability::Durable)
     }
 
     pub fn base_dir(&self) -> &Path {
@@ -263,7 +263,7 @@ impl LocalCluster {
             return Err(ClusterError::SocketPathTooLong(socket));
         }
         let binaries = ServerBinaries::locate()?;
-        let owner = running_as_root().then(ServerOwner::postgres).transpose()?;
+        let owner = ServerOwner::for_this_process()?;
         self.prepare_base(owner)?;
         let _lock = self.lock()?;
         if self.live_server_pid().is_some() {
@@ -296,7 +296,7 @@ impl LocalCluster {
             return Ok(false);
         }
         let binaries = ServerBinaries::locate()?;
-        let owner = running_as_root().then(ServerOwner::postgres).transpose()?;
+        let owner = ServerOwner::for_this_process()?;
         let _lock = self.lock()?;
         if self.live_server_pid().is_none() {
             return Ok(false);

@@ -114,13 +114,13 @@ impl PageRequest {
 
     pub fn new(limit: i64, offset: i64) -> Result<Self, StoreError> {
         if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(StoreError::InvalidRequest(format!(
+            return Err(StoreError::BadRequest(format!(
                 "limit must be between 1 and {}, got {limit}",
                 Self::MAX_LIMIT
             )));
         }
         if offset < 0 {
-            return Err(StoreError::InvalidRequest(format!(
+            return Err(StoreError::BadRequest(format!(
                 "offset must be 0 or more, got {offset}"
             )));
         }
@@ -292,7 +292,7 @@ impl Store {
             .map(|(name, count)| {
                 let error_type = name
                     .parse::<ErrorType>()
-                    .map_err(|e| StoreError::InvalidRequest(format!("stored row has {e}")))?;
+                    .map_err(|e| StoreError::Corrupt(format!("an indexing_errors row has {e}")))?;
                 Ok((error_type, count))
             })
             .collect()

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod runs;
 pub mod text;
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -33,8 +34,19 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
+    /// The caller asked for something that cannot be answered (a page
+    /// limit or offset out of range): the request is at fault.
     #[error("{0}")]
-    InvalidRequest(String),
+    BadRequest(String),
+    /// A stored row holds something snag cannot read: the database is at
+    /// fault, not the request.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// Something failed inside snag itself.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Another run of the repository is going (in any process sharing the
+    /// database): one run per repository at a time.
     #[error("{}", busy_message(repository, running.as_ref()))]
     RepositoryBusy {
         repository: String,
@@ -61,11 +73,12 @@ pub enum DatabaseTarget {
 }
 
 impl DatabaseTarget {
-    /// `--database-url`/`DATABASE_URL` when given, else the private cluster.
-    pub fn from_url_or_default(url: Option<&str>) -> Self {
+    /// `--database-url`/`DATABASE_URL` when given, else the private cluster
+    /// under snag's data directory.
+    pub fn from_url_or_default(url: Option<&str>, data_dir: &Path) -> Self {
         match url.filter(|u| !u.trim().is_empty()) {
             Some(url) => DatabaseTarget::Url(url.to_owned()),
-            None => DatabaseTarget::Local(LocalCluster::default_for_user()),
+            None => DatabaseTarget::Local(LocalCluster::default_for_user(data_dir)),
         }
     }
 
@@ -80,7 +93,7 @@ impl DatabaseTarget {
                 tokio::task::spawn_blocking(move || started.ensure_running())
                     .await
                     .map_err(|e| {
-                        StoreError::InvalidRequest(format!("starting the cluster panicked: {e}"))
+                        StoreError::Internal(format!("starting the private cluster panicked: {e}"))
                     })??;
                 create_database_if_missing(cluster).await?;
                 Ok(cluster.connect_options(cluster::CLUSTER_DATABASE))

@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use super::imports::Imports;
-use super::metadata::Gathered;
+use super::metadata::{Gathered, Region};
 use super::syntax::{Field, Kind, Reader, SourceText};
 use super::{Chunk, ChunkError, ChunkType, line_span};
 
@@ -51,12 +51,12 @@ impl Scope {
 /// The sibling nodes a chunk covers: one node, or a method with the
 /// decorators the TypeScript grammar places before it in the class body.
 #[derive(Clone, Copy)]
-pub(super) struct Span<'t> {
+struct Span<'t> {
     first: Node<'t>,
     last: Node<'t>,
     /// A node holding the whole span: its subtree, within the span's bytes,
     /// is what the metadata walk reads.
-    pub(super) root: Node<'t>,
+    root: Node<'t>,
     has_error: bool,
 }
 
@@ -70,7 +70,7 @@ impl<'t> Span<'t> {
         }
     }
 
-    pub(super) fn byte_range(self) -> (usize, usize) {
+    fn byte_range(self) -> (usize, usize) {
         (self.first.start_byte(), self.last.end_byte())
     }
 }
@@ -87,11 +87,19 @@ pub(super) struct Candidate<'t> {
     chunk_type: ChunkType,
     name: String,
     qualified_name: String,
-    pub(super) span: Span<'t>,
+    span: Span<'t>,
     exported: bool,
 }
 
-impl Candidate<'_> {
+impl<'t> Candidate<'t> {
+    /// Where the metadata walk finds this chunk.
+    pub(super) fn region(&self) -> Region<'t> {
+        Region {
+            root: self.span.root,
+            range: self.span.byte_range(),
+        }
+    }
+
     pub(super) fn into_chunk(
         self,
         text: SourceText,

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use tree_sitter::{Node, TreeCursor};
 
-use super::finder::Candidate;
 use super::imports::{FnvBuild, Imports};
 use super::marks::Marks;
 use super::syntax::{Field, Kind, Reader};
@@ -16,6 +15,14 @@ use super::{ChunkError, ChunkMetadata, ImportRef, MAX_CALLS};
 /// not names anyone searches for.
 const MAX_CALLEE_BYTES: usize = 128;
 
+/// Where a chunk is, as the walk needs it: its bytes, and a node whose
+/// subtree holds them.
+#[derive(Clone, Copy)]
+pub(super) struct Region<'t> {
+    pub(super) root: Node<'t>,
+    pub(super) range: (usize, usize),
+}
+
 /// Computes chunk metadata by walking the tree.
 pub(super) struct MetadataWalker<'a, 's> {
     pub(super) read: Reader<'a, 's>,
@@ -24,20 +31,21 @@ pub(super) struct MetadataWalker<'a, 's> {
 }
 
 impl<'s> MetadataWalker<'_, 's> {
-    /// The metadata of every candidate, in order. Each outermost chunk is
-    /// walked once, and what is found is credited to every chunk around it:
-    /// a class and its methods share one walk.
-    pub(super) fn nested(&self, candidates: &[Candidate]) -> Result<Vec<Gathered<'s>>, ChunkError> {
-        let ranges: Vec<(usize, usize)> = candidates.iter().map(|c| c.span.byte_range()).collect();
+    /// The metadata of every chunk, in order. The regions nest or are
+    /// disjoint, sorted by start. Each outermost one is walked once, and what
+    /// is found is credited to every region around it: a class and its
+    /// methods share one walk.
+    pub(super) fn nested(&self, regions: &[Region]) -> Result<Vec<Gathered<'s>>, ChunkError> {
+        let ranges: Vec<(usize, usize)> = regions.iter().map(|r| r.range).collect();
         let mut credit = Credit::new(&ranges);
         let mut path = None;
         let mut outer_end = 0;
-        for (candidate, &(start, end)) in candidates.iter().zip(&ranges) {
+        for (region, &(start, end)) in regions.iter().zip(&ranges) {
             if start < outer_end {
                 continue;
             }
             outer_end = end;
-            let path = Path::at(&mut path, candidate.span.root);
+            let path = Path::at(&mut path, region.root);
             self.walk(path, (start, end), &mut credit)?;
         }
         Ok(credit.gathered)
