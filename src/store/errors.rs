@@ -193,7 +193,8 @@ impl ErrorColumns {
     }
 }
 
-const INSERT_ERRORS: &str = r#"
+/// Inserts a batch of errors, one array per column.
+pub const INSERT_ERRORS: &str = r#"
 INSERT INTO indexing_errors (repository, file_path, error_type, error_message, error_traceback,
     chunk_type, language, occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details,
     verdict)

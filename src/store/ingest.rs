@@ -95,6 +95,24 @@ pub const UNTRACK_FILES: &str =
 pub const END_RUN: &str = "UPDATE index_runs SET status = $2, status_message = $3, finished_at = now() \
      WHERE run_id = $1";
 
+/// Every statement of the write path, for checking their plans, but the
+/// COPY of chunks, which only adds rows.
+pub const WRITE_PATH: &[&str] = &[
+    UNCHANGED_FILES,
+    DELETE_CHUNKS,
+    DELETE_ERRORS,
+    INSERT_FILES,
+    super::errors::INSERT_ERRORS,
+    TRACK_FILES,
+    ADD_RUN_GROUPS,
+    COUNT_BATCH,
+    FOLD_GROUPS,
+    QUIET_GROUPS,
+    VANISHED_FILES,
+    UNTRACK_FILES,
+    END_RUN,
+];
+
 /// Gone files are removed this many at a time, so memory does not grow with
 /// how many went.
 const VANISHED_PER_STEP: i64 = 1000;
@@ -166,14 +184,19 @@ impl Store {
     }
 }
 
-/// A repository the statistics have not seen yet (a first run, or one since
-/// the last ANALYZE) looks like a single row to the planner, which then reads
-/// every row of the repository and filters the paths, once per batch. The
-/// generic plan looks each path up in the index.
-pub async fn prefer_index_lookups(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
-    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
-        .execute(&mut **tx)
-        .await?;
+/// How every write transaction plans its statements, so that each finds
+/// its rows through its index whatever the statistics say. A repository the
+/// statistics have not seen yet (a first run, or one before the next
+/// ANALYZE) looks like a single row, and a table holding few runs or
+/// repositories makes `run_id = $1` look like half the table: either way the
+/// planner would read every row and filter, once per batch. The generic plan
+/// does not guess from the values, and without sequential scans a matching
+/// index is always taken.
+pub const PLAN_SETTINGS: &str = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), \
+     set_config('enable_seqscan', 'off', true)";
+
+async fn prefer_index_lookups(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
+    sqlx::query(PLAN_SETTINGS).execute(&mut **tx).await?;
     Ok(())
 }
 

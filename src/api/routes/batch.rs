@@ -128,11 +128,10 @@ pub async fn start(
     // process or any other on the same database, is refused first. The
     // repository's lock, taken when the run starts, is what guarantees it.
     if let Some(running) = state.store.running_run(&repository).await? {
-        let busy = StoreError::RepositoryBusy {
+        return Err(ApiError::Store(StoreError::RepositoryBusy {
             repository,
             running: Some(running),
-        };
-        return Err(ApiError::Conflict(busy.to_string()));
+        }));
     }
     let options = DiscoveryOptions {
         extensions: body.extensions.clone(),
@@ -154,9 +153,7 @@ pub async fn start(
         .await
         .map_err(|e| match e {
             RunError::Discovery(e) => ApiError::BadRequest(e.to_string()),
-            RunError::Store(busy @ StoreError::RepositoryBusy { .. }) => {
-                ApiError::Conflict(busy.to_string())
-            }
+            RunError::Store(busy @ StoreError::RepositoryBusy { .. }) => ApiError::Store(busy),
             other => ApiError::Internal(format!("cannot start the run: {other}")),
         })?;
     let run_id = handle.run_id;
