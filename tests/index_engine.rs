@@ -5,7 +5,6 @@
 mod support;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
 use snag::index::chunk::{Chunk, ChunkError, chunk_file};
@@ -15,7 +14,7 @@ use snag::index::progress::RunStatus;
 use snag::runner::{self, RunError, RunRequest, RunSummary};
 use snag::store::PageRequest;
 use snag::store::files::FileRecord;
-use support::{TestDb, hostile_corpus, snag};
+use support::{TestDb, count, hostile_corpus, many_files, snag};
 
 async fn index(db: &TestDb, request: RunRequest) -> RunSummary {
     runner::start(db.store.clone(), request)
@@ -221,13 +220,6 @@ async fn a_panic_in_one_files_chunker_is_recorded_and_the_rest_succeed() {
     );
 }
 
-async fn count(db: &TestDb, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(db.store.pool())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn rerunning_an_unchanged_repository_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -289,15 +281,6 @@ async fn rerunning_an_unchanged_repository_duplicates_nothing() {
         .await,
         0
     );
-}
-
-fn many_files(dir: &Path, n: usize) {
-    let body = "export function f(a: number): number {\n  return [a, a + 1].map((x) => x * 2).reduce((s, x) => s + x, 0);\n}\n".repeat(40);
-    for i in 0..n {
-        let sub = dir.join(format!("pkg{}", i % 10));
-        std::fs::create_dir_all(&sub).unwrap();
-        std::fs::write(sub.join(format!("m{i}.ts")), &body).unwrap();
-    }
 }
 
 #[tokio::test]

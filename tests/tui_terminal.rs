@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use support::{TestDb, hostile_corpus};
+use support::{TestDb, hostile_corpus, many_files, snag};
 
 const ROWS: u16 = 40;
 const COLS: u16 = 140;
@@ -49,12 +49,11 @@ impl Screen {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn triage_the_hostile_corpus_in_a_real_terminal() {
-    let corpus = tempfile::tempdir().unwrap();
-    hostile_corpus(corpus.path());
-    let db = TestDb::new().await;
-
+/// `snag ARGS` in a pseudo-terminal, started in `cwd`.
+fn open(
+    args: &[&str],
+    cwd: &std::path::Path,
+) -> (Screen, Box<dyn portable_pty::Child + Send + Sync>) {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: ROWS,
@@ -64,14 +63,13 @@ async fn triage_the_hostile_corpus_in_a_real_terminal() {
         })
         .unwrap();
     let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_snag"));
-    command.args(["--database-url", &db.url(), "tui"]);
-    command.arg(corpus.path());
-    command.args(["--repo", "hostile"]);
+    command.args(args);
+    command.cwd(cwd);
     command.env("TERM", "xterm-256color");
     command.env_remove("NO_COLOR");
-    let config_dir = tempfile::tempdir().unwrap();
-    command.env("SNAG_CONFIG", config_dir.path().join("none.toml"));
-    let mut child = pty.slave.spawn_command(command).unwrap();
+    command.env_remove("DATABASE_URL");
+    command.env("SNAG_CONFIG", cwd.join("no-such-config.toml"));
+    let child = pty.slave.spawn_command(command).unwrap();
     drop(pty.slave);
 
     let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
@@ -90,14 +88,42 @@ async fn triage_the_hostile_corpus_in_a_real_terminal() {
             }
         });
     }
-    let mut screen = Screen {
+    let screen = Screen {
         parser,
         raw,
         writer: pty.master.take_writer().unwrap(),
     };
+    (screen, child)
+}
+
+/// Quits with `q` and checks that snag ends well.
+fn quit(screen: &mut Screen, mut child: Box<dyn portable_pty::Child + Send + Sync>) {
+    screen.send("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "snag did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn triage_the_hostile_corpus_in_a_real_terminal() {
+    let corpus = tempfile::tempdir().unwrap();
+    hostile_corpus(corpus.path());
+    let db = TestDb::new().await;
+    let path = corpus.path().display().to_string();
+    let url = db.url();
+    let (mut screen, child) = open(
+        &["--database-url", &url, "tui", &path, "--repo", "hostile"],
+        corpus.path(),
+    );
 
     // The run starts at once and its dashboard shows the outcome.
-    let dashboard = screen.wait_for("completed");
+    let dashboard = screen.wait_for("hostile · completed");
     assert!(
         dashboard.contains("run ") && dashboard.contains("hostile"),
         "{dashboard}"
@@ -147,14 +173,51 @@ async fn triage_the_hostile_corpus_in_a_real_terminal() {
         assert!(!window(b"\x1b[5m"), "the blink escape reached the terminal");
     }
 
-    screen.send("q");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{status:?}");
-            break;
+    quit(&mut screen, child);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_run_of_a_repository_being_indexed_elsewhere_says_by_whom() {
+    let corpus = tempfile::tempdir().unwrap();
+    many_files(corpus.path(), 3_000);
+    let db = TestDb::new().await;
+    let mut headless = snag()
+        .args(["index", "--jobs", "1", "--repo", "shared"])
+        .arg(corpus.path())
+        .env("DATABASE_URL", db.url())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let run_id = loop {
+        let running: Option<i64> =
+            sqlx::query_scalar("SELECT run_id FROM index_runs WHERE status = 'running'")
+                .fetch_optional(db.store.pool())
+                .await
+                .unwrap();
+        if let Some(id) = running {
+            break id;
         }
-        assert!(Instant::now() < deadline, "snag did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    // `n` in the UI started in the corpus, whose path the form fills in.
+    let url = db.url();
+    let (mut screen, child) = open(&["--database-url", &url], corpus.path());
+    screen.wait_for("runs");
+    screen.send("n");
+    screen.wait_for("repository");
+    screen.send("\t");
+    screen.send("shared");
+    screen.send("\r");
+    let said = screen.wait_for(&format!("is being indexed by run {run_id}"));
+    assert!(
+        said.contains("repository `shared`") && said.contains(" by pid "),
+        "{said}"
+    );
+    quit(&mut screen, child);
+
+    headless.wait().unwrap();
+    let runs = support::count(&db, "SELECT count(*) FROM index_runs").await;
+    assert_eq!(runs, 1, "the UI started no second run");
 }

@@ -26,7 +26,7 @@ use theme::Theme;
 
 use crate::config::Config;
 use crate::runner::{self, RunRequest};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// How often the screen refreshes while a run is going on it.
 const FRAME: Duration = Duration::from_millis(100);
@@ -135,7 +135,7 @@ struct Runtime {
 impl Runtime {
     fn spawn<F>(&self, work: F)
     where
-        F: Future<Output = Result<Loaded, crate::store::StoreError>> + Send + 'static,
+        F: Future<Output = Result<Loaded, StoreError>> + Send + 'static,
     {
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -152,20 +152,9 @@ impl Runtime {
             Command::LoadRuns => {
                 self.spawn(async move { Ok(Loaded::Runs(store.list_runs(None, 500).await?)) })
             }
-            Command::LoadDashboard { run_id } => self.spawn(async move {
-                let Some(run) = store.get_run(run_id).await? else {
-                    return Ok(Loaded::Message(format!("run {run_id} is gone")));
-                };
-                let counts = store.run_error_counts(run_id).await?;
-                let split = store.run_failure_split(run_id).await?;
-                let groups = store.top_groups_for_run(run_id, 10).await?;
-                Ok(Loaded::Dashboard {
-                    run,
-                    counts,
-                    split,
-                    groups,
-                })
-            }),
+            Command::LoadDashboard { run_id } => {
+                self.spawn(async move { load_dashboard(&store, run_id).await })
+            }
             Command::LoadErrors {
                 generation,
                 query,
@@ -265,6 +254,7 @@ impl Runtime {
 
     fn start_run(&mut self, request: RunRequest) {
         let store = self.store.clone();
+        let store_after = self.store.clone();
         let tx = self.tx.clone();
         let repository = request.repository.clone();
         let task = tokio::spawn(async move {
@@ -282,7 +272,13 @@ impl Runtime {
                 progress: std::sync::Arc::clone(&handle.progress),
                 cancel: handle.canceller(),
             });
-            let message = match handle.wait().await {
+            let ended = handle.wait().await;
+            // The final figures land before the run stops being live, so
+            // its dashboard never shows the row as it was when it started.
+            if let Ok(dashboard) = load_dashboard(&store_after, run_id).await {
+                let _ = tx.send(dashboard);
+            }
+            let message = match ended {
                 Ok(summary) => format!(
                     "run {run_id} {}: {} files, {} failed, {} partial",
                     summary.status.as_str(),
@@ -307,6 +303,22 @@ impl Runtime {
             let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
         }
     }
+}
+
+/// A run's dashboard figures from the database.
+async fn load_dashboard(store: &Store, run_id: i64) -> Result<Loaded, StoreError> {
+    let Some(run) = store.get_run(run_id).await? else {
+        return Ok(Loaded::Message(format!("run {run_id} is gone")));
+    };
+    let counts = store.run_error_counts(run_id).await?;
+    let split = store.run_failure_split(run_id).await?;
+    let groups = store.top_groups_for_run(run_id, 10).await?;
+    Ok(Loaded::Dashboard {
+        run,
+        counts,
+        split,
+        groups,
+    })
 }
 
 fn request_for(new_run: &NewRun) -> RunRequest {

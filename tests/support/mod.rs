@@ -171,3 +171,21 @@ pub fn hostile_corpus(dir: &std::path::Path) -> serde_json::Value {
     let expected = std::fs::read_to_string(dir.join("EXPECTED.json")).expect("EXPECTED.json");
     serde_json::from_str(&expected).expect("EXPECTED.json is JSON")
 }
+
+/// `n` valid TypeScript files of a few KiB under `dir`, in ten packages.
+pub fn many_files(dir: &std::path::Path, n: usize) {
+    let body = "export function f(a: number): number {\n  return [a, a + 1].map((x) => x * 2).reduce((s, x) => s + x, 0);\n}\n".repeat(40);
+    for i in 0..n {
+        let sub = dir.join(format!("pkg{}", i % 10));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(format!("m{i}.ts")), &body).unwrap();
+    }
+}
+
+/// The one number `sql` answers.
+pub async fn count(db: &TestDb, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+}
