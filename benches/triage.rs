@@ -1,106 +1,157 @@
-//! How fast the triage list answers with 100,000 errors stored.
+//! How fast triage answers with 1,000,000 errors stored.
 //!
 //! ```sh
 //! cargo bench --bench triage            # DATABASE_URL or the private cluster
+//! cargo bench --bench triage -- --errors 100000
+//! cargo bench --bench triage -- --keep   # leave the database for a look
 //! ```
 //!
-//! Inserts 100,000 errors of one repository into a scratch database
-//! `snag_bench_triage` (dropped at the end), then times what each key of the
-//! error list asks the database for: the first page, paging deep into the
-//! list, a type filter, a text filter, another sort, and the group list.
-//! Each figure is the median of several runs, in milliseconds.
+//! Fills a scratch database `snag_bench_triage` (dropped at the end): a
+//! repository `big` with 1,000,000 errors over ten runs, the last of them a
+//! real run of the engine on a generated 100,000-file repository with a
+//! syntax error in every file, beside another repository's 200,000 errors.
+//! Then times what each key asks the database for: the error list of the
+//! repository (as `snag errors` and the HTTP API page it) and of the run
+//! (as the UI does), first page, deep in the list, at its end, a type
+//! filter, a text filter, another sort, the group list, and opening the
+//! 100,000-file run's dashboard. Each figure is the median of nine, in
+//! milliseconds.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
 use snag::index::outcome::ErrorType;
+use snag::runner::{self, RunRequest};
 use snag::store::groups::GroupQuery;
-use snag::store::{ErrorQuery, ErrorSort, NewError, Store};
+use snag::store::{ErrorQuery, ErrorSort, Store};
 use snag::tui::app::PAGE_ROWS;
+use support::generate::{self, Content};
 
 const DATABASE: &str = "snag_bench_triage";
-const ERRORS: usize = 100_000;
+/// Files of the real run, each with one error.
+const RUN_FILES: usize = 100_000;
 const REPEAT: usize = 9;
 
 fn main() -> anyhow::Result<()> {
+    let errors = errors()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(bench())
+    runtime.block_on(bench(errors))
 }
 
-async fn bench() -> anyhow::Result<()> {
+/// `--errors N`: the repository's errors in all (default 1,000,000).
+fn errors() -> anyhow::Result<i64> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--errors") {
+        Some(at) => Ok(args
+            .get(at + 1)
+            .ok_or_else(|| anyhow::anyhow!("--errors needs a number"))?
+            .replace('_', "")
+            .parse()?),
+        None => Ok(1_000_000),
+    }
+}
+
+async fn bench(total: i64) -> anyhow::Result<()> {
     let scratch = support::create(DATABASE).await?;
     let store = Store::open_with(scratch, DATABASE).await?;
 
     let started = Instant::now();
-    for batch in 0..ERRORS / 1000 {
-        let errors: Vec<NewError> = (0..1000)
-            .map(|i| {
-                let n = batch * 1000 + i;
-                let error_type = ErrorType::ALL[n % 3 * 2 % 8];
-                NewError {
-                    line: Some((n % 500) as i32 + 1),
-                    fingerprint: Some(format!("group{}", n % 40)),
-                    details: serde_json::json!({"title": format!("problem {}", n % 40)}),
-                    ..NewError::new(
-                        "big",
-                        format!("packages/p{}/src/module{}.ts", n % 97, n),
-                        error_type,
-                        format!(
-                            "{}:{} unexpected `{{` in formal_parameters",
-                            n % 500 + 1,
-                            n % 80 + 1
-                        ),
-                    )
-                }
-            })
-            .collect();
-        store.log_errors(&errors).await?;
-    }
-    sqlx::query(
-        "INSERT INTO error_groups (repository, fingerprint, error_type, title, occurrences, last_run_files) \
-         SELECT 'big', fingerprint, min(error_type), min(details->>'title'), count(*), count(*) \
-         FROM indexing_errors GROUP BY fingerprint",
-    )
-    .execute(store.pool())
-    .await?;
-    sqlx::query("ANALYZE").execute(store.pool()).await?;
+    let synthetic = (total - RUN_FILES as i64).max(0);
+    fill(&store, "neighbour", 200_000, 1).await?;
+    fill(&store, "big", synthetic, 9).await?;
+    // As autovacuum leaves a store at rest: statistics and visibility known.
+    sqlx::query("VACUUM ANALYZE").execute(store.pool()).await?;
+    let filled = started.elapsed();
+
+    let started = Instant::now();
+    let repository = tempfile::tempdir()?;
+    generate::repository(repository.path(), RUN_FILES, Content::Broken { sites: 1 })?;
+    let mut request = RunRequest::new(repository.path());
+    request.repository = "big".into();
+    let run = runner::start(store.clone(), request).await?.wait().await?;
+    sqlx::query("VACUUM ANALYZE").execute(store.pool()).await?;
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM indexing_errors WHERE repository = 'big'")
+            .fetch_one(store.pool())
+            .await?;
     println!(
-        "inserted {ERRORS} errors in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "stored {stored} errors of `big` ({synthetic} inserted in {:.1} s, then a run of {} files \
+         with {} errors: {:.1} s generating and indexing, {:.1} s the run) beside 200000 of \
+         another repository",
+        filled.as_secs_f64(),
+        run.files.total,
+        run.errors_by_type.values().sum::<u64>(),
+        started.elapsed().as_secs_f64(),
+        run.duration_ms as f64 / 1000.0
     );
 
-    let base = ErrorQuery {
+    let repository_wide = ErrorQuery {
         repository: "big".into(),
         ..Default::default()
     };
-    let cases: Vec<(&str, ErrorQuery, i64)> = vec![
-        ("open the list (first page)", base.clone(), 0),
-        ("page deep (offset 50,000)", base.clone(), 50_000),
-        ("end of the list (offset 99,800)", base.clone(), 99_800),
+    let of_the_run = ErrorQuery {
+        run_id: Some(run.run_id),
+        ..repository_wide.clone()
+    };
+    let last = |n: i64| (n - PAGE_ROWS).max(0);
+    let cases: Vec<(String, ErrorQuery, i64)> = vec![
+        ("repository: first page".into(), repository_wide.clone(), 0),
         (
-            "type filter (key 1)",
+            format!("repository: offset {}", stored / 2),
+            repository_wide.clone(),
+            stored / 2,
+        ),
+        (
+            format!("repository: end (offset {})", last(stored)),
+            repository_wide.clone(),
+            last(stored),
+        ),
+        (
+            "repository: type filter".into(),
             ErrorQuery {
-                error_types: vec![ErrorType::ParsingError],
-                ..base.clone()
+                error_types: vec![ErrorType::EncodingError],
+                ..repository_wide.clone()
             },
             0,
         ),
         (
-            "text filter (/module4242)",
+            "repository: text filter".into(),
             ErrorQuery {
                 text: Some("module4242".into()),
-                ..base.clone()
+                ..repository_wide.clone()
             },
             0,
         ),
         (
-            "sort by path",
+            "repository: sort by path".into(),
             ErrorQuery {
                 sort: ErrorSort::Path,
-                ..base.clone()
+                ..repository_wide.clone()
+            },
+            0,
+        ),
+        ("run: first page".into(), of_the_run.clone(), 0),
+        (
+            format!("run: offset {}", RUN_FILES / 2),
+            of_the_run.clone(),
+            RUN_FILES as i64 / 2,
+        ),
+        (
+            "run: type filter (key 1)".into(),
+            ErrorQuery {
+                error_types: vec![ErrorType::ParsingError],
+                ..of_the_run.clone()
+            },
+            0,
+        ),
+        (
+            "run: text filter (/module4242)".into(),
+            ErrorQuery {
+                text: Some("module4242".into()),
+                ..of_the_run.clone()
             },
             0,
         ),
@@ -113,7 +164,7 @@ async fn bench() -> anyhow::Result<()> {
                 .map(|_| ())
         })
         .await?;
-        println!("{label:<34} {:>7.1} ms", median.as_secs_f64() * 1000.0);
+        report(&label, median);
     }
     let groups = median_of(|| async {
         store
@@ -122,14 +173,60 @@ async fn bench() -> anyhow::Result<()> {
             .map(|_| ())
     })
     .await?;
-    println!(
-        "{:<34} {:>7.1} ms",
-        "group list (tab)",
-        groups.as_secs_f64() * 1000.0
-    );
+    report("group list (tab)", groups);
+    let dashboard =
+        median_of(|| async { store.run_dashboard(run.run_id, 10).await.map(|_| ()) }).await?;
+    report(&format!("dashboard of the {RUN_FILES}-file run"), dashboard);
 
     store.close().await;
-    support::drop(DATABASE).await?;
+    if std::env::args().any(|a| a == "--keep") {
+        println!("kept the database {DATABASE}");
+    } else {
+        support::drop(DATABASE).await?;
+    }
+    Ok(())
+}
+
+fn report(label: &str, median: Duration) {
+    println!("{label:<40} {:>7.1} ms", median.as_secs_f64() * 1000.0);
+}
+
+/// `n` errors of `repository` spread over `runs` completed runs, as the
+/// engine would store them: mostly syntax errors, a few other types, 40
+/// groups, numbered paths over 97 packages, newest last.
+async fn fill(store: &Store, repository: &str, n: i64, runs: i64) -> anyhow::Result<()> {
+    let run_ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO index_runs (repository, root, tool_version, status) \
+         SELECT $1, '/bench', 'bench', 'completed' FROM generate_series(1, $2) RETURNING run_id",
+    )
+    .bind(repository)
+    .bind(runs)
+    .fetch_all(store.pool())
+    .await?;
+    sqlx::query(
+        "INSERT INTO indexing_errors (repository, file_path, error_type, error_message, run_id, line, \
+           \"column\", fingerprint, details, occurred_at) \
+         SELECT $1, 'packages/p' || (i % 97) || '/src/module' || i || '.ts', \
+           (ARRAY['parsing_error', 'parsing_error', 'parsing_error', 'encoding_error', 'timeout_error'])[i % 5 + 1], \
+           (i % 500 + 1) || ':' || (i % 80 + 1) || ' unexpected `{` in formal_parameters', \
+           ($2::bigint[])[i % cardinality($2::bigint[]) + 1], i % 500 + 1, i % 80 + 1, 'group' || (i % 40), \
+           jsonb_build_object('title', 'problem ' || (i % 40)), \
+           now() - interval '1 day' + i * interval '1 millisecond' \
+         FROM generate_series(1, $3) i",
+    )
+    .bind(repository)
+    .bind(&run_ids)
+    .bind(n)
+    .execute(store.pool())
+    .await?;
+    sqlx::query(
+        "INSERT INTO error_groups (repository, fingerprint, error_type, title, occurrences, last_run_files) \
+         SELECT $1, fingerprint, min(error_type), min(details->>'title'), count(*), count(*) \
+         FROM indexing_errors WHERE repository = $1 GROUP BY fingerprint",
+    )
+    .bind(repository)
+    .execute(store.pool())
+    .await?;
     Ok(())
 }
 

@@ -337,3 +337,180 @@ async fn page_limits_are_validated() {
         }
     );
 }
+
+/// Errors of two repositories over two runs and outside any run: several
+/// types, repeated timestamps (the order breaks ties by id), some paths
+/// and lines missing.
+async fn varied(db: &TestDb) -> (i64, i64) {
+    let run = |repository: &'static str| {
+        let store = db.store.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO index_runs (repository, root, tool_version, status) \
+                 VALUES ($1, '/r', 't', 'completed') RETURNING run_id",
+            )
+            .bind(repository)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+        }
+    };
+    let (first, second) = (run("repo").await, run("repo").await);
+    let base = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+    let errors: Vec<NewError> = (0..333)
+        .map(|i| NewError {
+            run_id: [Some(first), Some(second), None][i % 3],
+            occurred_at: Some(base + chrono::Duration::seconds((i / 4) as i64)),
+            line: (i % 7 != 0).then_some((i % 50) as i32),
+            ..NewError::new(
+                if i % 11 == 0 { "other" } else { "repo" },
+                format!("src/dir{}/file{}.ts", i % 5, i % 37),
+                ErrorType::ALL[i % 4],
+                format!("problem number {i}"),
+            )
+        })
+        .collect();
+    db.store.log_errors(&errors).await.unwrap();
+    (first, second)
+}
+
+/// What a plain OFFSET over every matching row gives: the reference.
+async fn reference_page(db: &TestDb, filter: &str, order: &str, offset: i64) -> Vec<i64> {
+    sqlx::query_scalar(&format!(
+        "SELECT error_id FROM indexing_errors WHERE {filter} ORDER BY {order} LIMIT 40 OFFSET {offset}"
+    ))
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_page_and_total_matches_a_plain_count_and_offset() {
+    use snag::store::{ErrorQuery, ErrorSort};
+    let db = TestDb::new().await;
+    let (first, _) = varied(&db).await;
+    let repo = ErrorQuery {
+        repository: "repo".into(),
+        ..Default::default()
+    };
+    let cases = [
+        (repo.clone(), "repository = 'repo'".to_owned()),
+        (
+            ErrorQuery {
+                run_id: Some(first),
+                ..repo.clone()
+            },
+            format!("repository = 'repo' AND run_id = {first}"),
+        ),
+        (
+            ErrorQuery {
+                error_types: vec![ErrorType::EncodingError],
+                ..repo.clone()
+            },
+            "repository = 'repo' AND error_type = 'encoding_error'".to_owned(),
+        ),
+        (
+            ErrorQuery {
+                run_id: Some(first),
+                error_types: vec![ErrorType::ParsingError, ErrorType::ChunkingError],
+                ..repo.clone()
+            },
+            format!(
+                "repository = 'repo' AND run_id = {first} \
+                 AND error_type IN ('parsing_error', 'chunking_error')"
+            ),
+        ),
+        (
+            ErrorQuery {
+                text: Some("dir3".into()),
+                ..repo.clone()
+            },
+            "repository = 'repo' AND (file_path ILIKE '%dir3%' OR error_message ILIKE '%dir3%')"
+                .to_owned(),
+        ),
+    ];
+    let orders = [
+        (ErrorSort::Newest, "occurred_at DESC, error_id DESC"),
+        (ErrorSort::Path, "file_path, line NULLS FIRST, error_id"),
+        (ErrorSort::Type, "error_type, file_path, error_id"),
+    ];
+    for (query, filter) in &cases {
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM indexing_errors WHERE {filter}"
+        ))
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+        assert!(total > 20, "{filter}: {total}");
+        for (sort, order) in orders {
+            let query = ErrorQuery {
+                sort,
+                ..query.clone()
+            };
+            // Every offset near the start, the middle and the end, and past it.
+            let mut offsets: Vec<i64> = (0..total + 45).step_by(7).collect();
+            offsets.extend([
+                total / 2 - 1,
+                total / 2,
+                total / 2 + 1,
+                total - 40,
+                total - 1,
+            ]);
+            for offset in offsets.into_iter().filter(|o| *o >= 0) {
+                let page = db.store.list_errors(&query, 40, offset).await.unwrap();
+                assert_eq!(page.total, total, "{filter}");
+                let ids: Vec<i64> = page.errors.iter().map(|e| e.error_id).collect();
+                assert_eq!(
+                    ids,
+                    reference_page(&db, filter, order, offset).await,
+                    "{filter}, {order}, offset {offset} of {total}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn kept_counts_follow_every_change_to_the_errors() {
+    let db = TestDb::new().await;
+    varied(&db).await;
+    let check = |when: &'static str| {
+        let pool = db.store.pool().clone();
+        async move {
+            let drift: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM (\
+                   SELECT repository, COALESCE(run_id, 0) AS run_id, error_type, count(*) AS n \
+                   FROM indexing_errors GROUP BY 1, 2, 3) actual \
+                 FULL JOIN (SELECT * FROM error_counts WHERE errors <> 0) kept \
+                   USING (repository, run_id, error_type) \
+                 WHERE actual.n IS DISTINCT FROM kept.errors",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert_eq!(drift, 0, "counts differ from the rows after {when}");
+        }
+    };
+    check("inserting").await;
+    sqlx::query("DELETE FROM indexing_errors WHERE file_path LIKE '%dir1%'")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    check("deleting").await;
+    sqlx::query(
+        "UPDATE indexing_errors SET error_type = 'io_error', repository = 'moved' \
+         WHERE file_path LIKE '%dir2%'",
+    )
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+    check("updating").await;
+    let summary = db.store.get_error_summary("moved").await.unwrap();
+    assert!(summary[&ErrorType::IoError] > 0, "{summary:?}");
+    sqlx::query("TRUNCATE indexing_errors")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    check("truncating").await;
+    assert!(db.store.get_error_summary("repo").await.unwrap().is_empty());
+}

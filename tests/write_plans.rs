@@ -24,31 +24,43 @@ const GROWING: &[&str] = &[
     "error_groups",
 ];
 
-/// Fills the store: run 1 is another repository's, run 2 a finished run of
-/// `same`, run 3 the run of `same` being stored.
+/// The runs: 1 is another repository's, 2 a finished run of `same`, 3 the
+/// run of `same` being stored.
+const RUNS: &str = "INSERT INTO index_runs (repository, root, tool_version, status) \
+     VALUES ('other', '/o', 't', 'completed'), ('same', '/s', 't', 'completed'), \
+     ('same', '/s', 't', 'running')";
+
+/// `ROWS` rows of repository `$R` (written by run `$RUN`) in every growing
+/// table.
 const FILL: &str = r#"
-INSERT INTO index_runs (repository, root, tool_version, status)
-VALUES ('other', '/o', 't', 'completed'), ('same', '/s', 't', 'completed'), ('same', '/s', 't', 'running');
 INSERT INTO code_chunks (repository, file_path, language, chunk_type, name, source_code, start_line,
     end_line, run_id, source_key)
-SELECT r, 'src/f' || i || '.ts', 'typescript', 'function', 'f', 'function f() {}', 1, 1, run, i
-FROM (VALUES ('other', 1), ('same', 2)) v(r, run), generate_series(1, $ROWS) i;
+SELECT '$R', 'src/f' || i || '.ts', 'typescript', 'function', 'f', 'function f() {}', 1, 1, $RUN, i
+FROM generate_series(1, $ROWS) i;
 INSERT INTO indexing_errors (repository, file_path, error_type, error_message, run_id, fingerprint, details)
-SELECT r, 'src/f' || i || '.ts', 'parsing_error', 'unexpected', run, 'fp' || (i % 5000),
+SELECT '$R', 'src/f' || i || '.ts', 'parsing_error', 'unexpected', $RUN, 'fp' || (i % 5000),
     '{"title": "unexpected"}'
-FROM (VALUES ('other', 1), ('same', 2)) v(r, run), generate_series(1, $ROWS) i;
+FROM generate_series(1, $ROWS) i;
 INSERT INTO indexed_files (run_id, file_path, outcome, error_type, fingerprint)
-SELECT run, 'src/f' || i || '.ts', 'partial', 'parsing_error', 'fp' || (i % 5000)
-FROM (VALUES (1), (2)) v(run), generate_series(1, $ROWS) i;
+SELECT $RUN, 'src/f' || i || '.ts', 'partial', 'parsing_error', 'fp' || (i % 5000)
+FROM generate_series(1, $ROWS) i;
 INSERT INTO repository_files (repository, file_path, last_seen_run)
-SELECT r, 'src/f' || i || '.ts', run FROM (VALUES ('other', 1), ('same', 2)) v(r, run), generate_series(1, $ROWS) i;
+SELECT '$R', 'src/f' || i || '.ts', $RUN FROM generate_series(1, $ROWS) i;
 INSERT INTO run_groups (run_id, fingerprint, error_type, title, files, example_path)
-SELECT run, 'fp' || i, 'parsing_error', 'unexpected', 1, 'src/f' || i || '.ts'
-FROM (VALUES (1), (2)) v(run), generate_series(1, $ROWS) i;
+SELECT $RUN, 'fp' || i, 'parsing_error', 'unexpected', 1, 'src/f' || i || '.ts'
+FROM generate_series(1, $ROWS) i;
 INSERT INTO error_groups (repository, fingerprint, error_type, title, last_seen_run, last_run_files)
-SELECT r, 'fp' || i, 'parsing_error', 'unexpected', run, 1
-FROM (VALUES ('other', 1), ('same', 2)) v(r, run), generate_series(1, $ROWS) i;
+SELECT '$R', 'fp' || i, 'parsing_error', 'unexpected', $RUN, 1
+FROM generate_series(1, $ROWS) i;
 "#;
+
+async fn fill(conn: &mut PgConnection, repository: &str, run: i64) {
+    let sql = FILL
+        .replace("$ROWS", &ROWS.to_string())
+        .replace("$RUN", &run.to_string())
+        .replace("$R", repository);
+    sqlx::raw_sql(&sql).execute(conn).await.unwrap();
+}
 
 /// The run being stored.
 const RUN: i64 = 3;
@@ -211,13 +223,14 @@ async fn check_every_statement(conn: &mut PgConnection, when: &str) {
 async fn every_write_statement_finds_its_rows_through_an_index() {
     let db = TestDb::new().await;
     let mut conn = db.store.pool().acquire().await.unwrap().detach();
-    sqlx::raw_sql(&FILL.replace("$ROWS", &ROWS.to_string()))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    // Before the statistics know the rows (a first run, or one before
-    // autovacuum's ANALYZE), and after.
-    check_every_statement(&mut conn, "before ANALYZE").await;
+    sqlx::raw_sql(RUNS).execute(&mut conn).await.unwrap();
+    // A first run on a new database, half way: the store holds only this
+    // repository and the statistics know nothing of it.
+    fill(&mut conn, "same", 2).await;
+    check_every_statement(&mut conn, "a store of only this repository, never analyzed").await;
+    // Another repository beside it, before and after the statistics know.
+    fill(&mut conn, "other", 1).await;
+    check_every_statement(&mut conn, "two repositories, before ANALYZE").await;
     sqlx::raw_sql("ANALYZE").execute(&mut conn).await.unwrap();
-    check_every_statement(&mut conn, "after ANALYZE").await;
+    check_every_statement(&mut conn, "two repositories, after ANALYZE").await;
 }

@@ -1,5 +1,9 @@
-//! A scratch database for a benchmark: on DATABASE_URL's server when set,
-//! else on the private cluster; created empty, dropped at the end.
+//! What the benchmarks share: a scratch database (on DATABASE_URL's server
+//! when set, else on the private cluster; created empty, dropped at the
+//! end) and generated repositories.
+#![allow(dead_code)]
+
+pub mod generate;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -47,4 +51,19 @@ pub async fn drop(name: &'static str) -> anyhow::Result<()> {
         .execute(&mut conn)
         .await?;
     Ok(())
+}
+
+/// A URL for `name` on the same server, for a snag process to use.
+pub fn url(name: &'static str) -> anyhow::Result<String> {
+    let url = std::env::var("DATABASE_URL").ok();
+    Ok(
+        match DatabaseTarget::from_url_or_default(url.as_deref(), &snag::config::data_dir()) {
+            DatabaseTarget::Url(url) => {
+                let mut url = url::Url::parse(&url)?;
+                url.set_path(&format!("/{name}"));
+                url.to_string()
+            }
+            DatabaseTarget::Local(cluster) => cluster.url_for(name),
+        },
+    )
 }

@@ -240,37 +240,21 @@ impl Store {
         verdict: Option<Verdict>,
         page: PageRequest,
     ) -> Result<ErrorPage, StoreError> {
-        let type_name = error_type.map(ErrorType::as_str);
-        let verdict_name = verdict.map(Verdict::as_str);
-        let filter = "repository = $1 AND ($2::text IS NULL OR error_type = $2) \
-             AND ($3::text IS NULL OR verdict = $3)";
-        let total: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM indexing_errors WHERE {filter}"
-        ))
-        .bind(repository)
-        .bind(type_name)
-        .bind(verdict_name)
-        .fetch_one(self.pool())
-        .await?;
-        let errors = sqlx::query_as::<_, ErrorRecord>(&format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE {filter} \
-             ORDER BY occurred_at DESC, error_id DESC LIMIT $4 OFFSET $5"
-        ))
-        .bind(repository)
-        .bind(type_name)
-        .bind(verdict_name)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(ErrorPage { errors, total })
+        let query = ErrorQuery {
+            repository: repository.to_owned(),
+            error_types: error_type.into_iter().collect(),
+            verdict,
+            ..Default::default()
+        };
+        self.list_errors(&query, page.limit, page.offset).await
     }
 
     /// Every error recorded by one run that is still stored (a later run
     /// replaces the errors of the files it indexes again), by file and type.
     pub async fn run_errors(&self, run_id: i64) -> Result<Vec<ErrorRecord>, StoreError> {
         Ok(sqlx::query_as::<_, ErrorRecord>(&format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE run_id = $1 \
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors \
+             WHERE repository = (SELECT repository FROM index_runs WHERE run_id = $1) AND run_id = $1 \
              ORDER BY file_path, error_type, error_id"
         ))
         .bind(run_id)
@@ -284,7 +268,8 @@ impl Store {
         repository: &str,
     ) -> Result<BTreeMap<ErrorType, i64>, StoreError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT error_type, count(*) FROM indexing_errors WHERE repository = $1 GROUP BY error_type",
+            "SELECT error_type, sum(errors)::bigint FROM error_counts WHERE repository = $1 \
+             GROUP BY error_type HAVING sum(errors) > 0",
         )
         .bind(repository)
         .fetch_all(self.pool())
@@ -370,6 +355,15 @@ impl ErrorSort {
             ErrorSort::Type => "error_type, file_path, error_id",
         }
     }
+
+    /// The same order backwards, to read a page from the list's end.
+    fn reversed(self) -> &'static str {
+        match self {
+            ErrorSort::Newest => "occurred_at, error_id",
+            ErrorSort::Path => "file_path DESC, line DESC NULLS LAST, error_id DESC",
+            ErrorSort::Type => "error_type DESC, file_path DESC, error_id DESC",
+        }
+    }
 }
 
 /// The filters of the triage list: any of several types, a run, a group, and
@@ -389,28 +383,89 @@ pub struct ErrorQuery {
 
 impl Store {
     /// A page of errors matching `query`, and how many match in all.
+    ///
+    /// The total comes from the kept counts when only the repository, run
+    /// and types filter; the page's ids are found in an index alone (rows
+    /// skipped by the offset are never read) and, past the middle of the
+    /// list, from its other end, so no query skips more than half of it.
     pub async fn list_errors(
         &self,
         query: &ErrorQuery,
         limit: i64,
         offset: i64,
     ) -> Result<ErrorPage, StoreError> {
-        let mut count = QueryBuilder::new("SELECT count(*) FROM indexing_errors WHERE ");
-        push_filter(&mut count, query);
+        let total = self.count_errors(query).await?;
+        let end = offset.saturating_add(limit).min(total);
+        if offset >= end {
+            return Ok(ErrorPage {
+                errors: Vec::new(),
+                total,
+            });
+        }
+        let from_the_end = offset > total / 2;
+        let (order, skip) = if from_the_end {
+            (query.sort.reversed(), total - end)
+        } else {
+            (query.sort.order_by(), offset)
+        };
         let mut page = QueryBuilder::new(format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE "
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE error_id = ANY(ARRAY(\
+             SELECT error_id FROM indexing_errors WHERE "
         ));
         push_filter(&mut page, query);
-        page.push(format!(" ORDER BY {} LIMIT ", query.sort.order_by()))
-            .push_bind(limit)
+        page.push(format!(" ORDER BY {order} LIMIT "))
+            .push_bind(end - offset)
             .push(" OFFSET ")
-            .push_bind(offset);
-        // Two connections at once: the list waits for the slower, not both.
-        let (total, errors) = tokio::try_join!(
-            count.build_query_scalar::<i64>().fetch_one(self.pool()),
-            page.build_query_as::<ErrorRecord>().fetch_all(self.pool()),
-        )?;
+            .push_bind(skip)
+            .push(format!(")) ORDER BY {}", query.sort.order_by()));
+        let errors = page
+            .build_query_as::<ErrorRecord>()
+            .fetch_all(self.pool())
+            .await?;
         Ok(ErrorPage { errors, total })
+    }
+
+    /// How many errors match `query`.
+    async fn count_errors(&self, query: &ErrorQuery) -> Result<i64, StoreError> {
+        let counted = query.fingerprint.is_none()
+            && query.verdict.is_none()
+            && query.text.as_deref().is_none_or(str::is_empty);
+        let mut count = if counted {
+            let mut sql = QueryBuilder::new(
+                "SELECT COALESCE(sum(errors), 0)::bigint FROM error_counts WHERE ",
+            );
+            sql.push("repository = ").push_bind(&query.repository);
+            if let Some(run_id) = query.run_id {
+                sql.push(" AND run_id = ").push_bind(run_id);
+            }
+            push_types(&mut sql, &query.error_types);
+            sql
+        } else {
+            let mut sql = QueryBuilder::new("SELECT count(*) FROM indexing_errors WHERE ");
+            push_filter(&mut sql, query);
+            sql
+        };
+        Ok(count
+            .build_query_scalar::<i64>()
+            .fetch_one(self.pool())
+            .await?)
+    }
+}
+
+/// `AND error_type = …` for one type (so an index on the type serves the
+/// order), `= ANY(…)` for several, nothing for none.
+fn push_types(sql: &mut QueryBuilder<'_, Postgres>, types: &[ErrorType]) {
+    match types {
+        [] => {}
+        [one] => {
+            sql.push(" AND error_type = ").push_bind(one.as_str());
+        }
+        many => {
+            let names: Vec<&'static str> = many.iter().map(|t| t.as_str()).collect();
+            sql.push(" AND error_type = ANY(")
+                .push_bind(names)
+                .push(")");
+        }
     }
 }
 
@@ -421,12 +476,7 @@ fn push_filter<'q>(sql: &mut QueryBuilder<'q, Postgres>, query: &'q ErrorQuery) 
     if let Some(run_id) = query.run_id {
         sql.push(" AND run_id = ").push_bind(run_id);
     }
-    if !query.error_types.is_empty() {
-        let types: Vec<&'static str> = query.error_types.iter().map(|t| t.as_str()).collect();
-        sql.push(" AND error_type = ANY(")
-            .push_bind(types)
-            .push(")");
-    }
+    push_types(sql, &query.error_types);
     if let Some(fingerprint) = &query.fingerprint {
         sql.push(" AND fingerprint = ").push_bind(fingerprint);
     }

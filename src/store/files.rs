@@ -101,7 +101,38 @@ impl FailureSplit {
     }
 }
 
+/// What a run's dashboard shows from the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDashboard {
+    pub run: super::runs::RunRecord,
+    pub counts: std::collections::BTreeMap<ErrorType, i64>,
+    pub split: FailureSplit,
+    pub groups: Vec<RunGroup>,
+}
+
 impl Store {
+    /// A run's dashboard: its row, error counts by type, failing files by
+    /// kind and its `top_groups` largest groups, read at once on separate
+    /// connections. `None` when there is no such run.
+    pub async fn run_dashboard(
+        &self,
+        run_id: i64,
+        top_groups: i64,
+    ) -> Result<Option<RunDashboard>, StoreError> {
+        let (run, counts, split, groups) = tokio::try_join!(
+            self.get_run(run_id),
+            self.run_error_counts(run_id),
+            self.run_failure_split(run_id),
+            self.top_groups_for_run(run_id, top_groups),
+        )?;
+        Ok(run.map(|run| RunDashboard {
+            run,
+            counts,
+            split,
+            groups,
+        }))
+    }
+
     /// Outcome counts of the files of a run stored so far.
     pub async fn run_outcome_counts(&self, run_id: i64) -> Result<OutcomeCounts, StoreError> {
         Ok(sqlx::query_as(
@@ -142,14 +173,15 @@ impl Store {
              FROM indexing_errors e \
              LEFT JOIN indexed_files f ON f.run_id = e.run_id AND f.file_path = e.file_path \
              LEFT JOIN error_groups g ON g.repository = e.repository AND g.fingerprint = e.fingerprint \
-             WHERE e.run_id = $1 \
+             WHERE e.repository = (SELECT repository FROM index_runs WHERE run_id = $1) AND e.run_id = $1 \
              UNION ALL \
              SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, g.title, NULL, NULL, NULL, 1, \
                NULL, f.failure_kind \
              FROM indexed_files f JOIN index_runs r ON r.run_id = f.run_id \
              LEFT JOIN error_groups g ON g.repository = r.repository AND g.fingerprint = f.fingerprint \
              WHERE f.run_id = $1 AND f.error_type IS NOT NULL AND NOT EXISTS \
-               (SELECT 1 FROM indexing_errors e WHERE e.run_id = $1 AND e.file_path = f.file_path) \
+               (SELECT 1 FROM indexing_errors e \
+                WHERE e.repository = r.repository AND e.file_path = f.file_path AND e.run_id = $1) \
              ORDER BY 1, 3",
         )
         .bind(run_id)

@@ -11,6 +11,8 @@
 
 use std::collections::HashSet;
 
+use sqlx::postgres::PgArguments;
+use sqlx::query::{Query, QueryScalar};
 use sqlx::{Postgres, Transaction};
 
 use super::chunk_rows::{COPY_CHUNKS, ChunkRows};
@@ -27,13 +29,32 @@ pub const UNCHANGED_FILES: &str = "SELECT p.path FROM UNNEST($2::text[], $3::big
      WHERE (SELECT count(*) = p.n AND bool_and(c.source_key IS NOT DISTINCT FROM p.key) \
             FROM code_chunks c WHERE c.repository = $1 AND c.file_path = p.path)";
 
+/// Deletes the rows of `$table` of repository `$1` whose path is in `$2`.
+///
+/// Each path is looked up on its own (a lateral subquery the planner may
+/// not flatten), so its equality on `(repository, file_path)` is always an
+/// index condition. Written as `file_path = ANY($2)`, a planner that
+/// thinks the repository small (a new repository, a store never analyzed)
+/// reads every row of the repository and filters the paths instead, once
+/// per batch: a run's cost then grows with the square of its files.
+macro_rules! delete_by_path {
+    ($table:literal) => {
+        concat!(
+            "DELETE FROM ",
+            $table,
+            " WHERE ctid = ANY(ARRAY(SELECT r.ctid FROM UNNEST($2::text[]) AS p(path), \
+             LATERAL (SELECT ctid FROM ",
+            $table,
+            " WHERE repository = $1 AND file_path = p.path OFFSET 0) AS r))"
+        )
+    };
+}
+
 /// A file's previous chunks, before its new ones are stored.
-pub const DELETE_CHUNKS: &str =
-    "DELETE FROM code_chunks WHERE repository = $1 AND file_path = ANY($2)";
+pub const DELETE_CHUNKS: &str = delete_by_path!("code_chunks");
 
 /// A file's previous errors, before its new ones are stored.
-pub const DELETE_ERRORS: &str =
-    "DELETE FROM indexing_errors WHERE repository = $1 AND file_path = ANY($2)";
+pub const DELETE_ERRORS: &str = delete_by_path!("indexing_errors");
 
 /// One outcome row per file and run.
 pub const INSERT_FILES: &str = "INSERT INTO indexed_files (run_id, file_path, outcome, skip_reason, language, bytes, chunks, \
@@ -88,8 +109,7 @@ pub const VANISHED_FILES: &str = "SELECT file_path FROM repository_files \
      WHERE repository = $1 AND last_seen_run < $2 LIMIT $3";
 
 /// Files that are gone, no longer tracked.
-pub const UNTRACK_FILES: &str =
-    "DELETE FROM repository_files WHERE repository = $1 AND file_path = ANY($2)";
+pub const UNTRACK_FILES: &str = delete_by_path!("repository_files");
 
 /// The run's end.
 pub const END_RUN: &str = "UPDATE index_runs SET status = $2, status_message = $3, finished_at = now() \
@@ -160,20 +180,20 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         prefer_index_lookups(&mut tx).await?;
-        sqlx::query(FOLD_GROUPS)
+        planned_now(FOLD_GROUPS)
             .bind(run_id)
             .bind(repository)
             .execute(&mut *tx)
             .await?;
         if status == RunStatus::Completed {
-            sqlx::query(QUIET_GROUPS)
+            planned_now(QUIET_GROUPS)
                 .bind(repository)
                 .bind(run_id)
                 .execute(&mut *tx)
                 .await?;
             prune_vanished_files(&mut tx, run_id, repository).await?;
         }
-        sqlx::query(END_RUN)
+        planned_now(END_RUN)
             .bind(run_id)
             .bind(status.as_str())
             .bind(message.map(|m| storable(m).into_owned()))
@@ -195,6 +215,21 @@ impl Store {
 pub const PLAN_SETTINGS: &str = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), \
      set_config('enable_seqscan', 'off', true)";
 
+/// A write statement, planned when it runs rather than once per connection:
+/// a plan made while a table was empty (a new database's first batch) reads
+/// and filters rows by other indexes, which costs nothing then and grows
+/// with every batch after.
+fn planned_now<'q>(sql: &'q str) -> Query<'q, Postgres, PgArguments> {
+    sqlx::query(sql).persistent(false)
+}
+
+fn planned_now_scalar<'q, T>(sql: &'q str) -> QueryScalar<'q, Postgres, T, PgArguments>
+where
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    sqlx::query_scalar(sql).persistent(false)
+}
+
 async fn prefer_index_lookups(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
     sqlx::query(PLAN_SETTINGS).execute(&mut **tx).await?;
     Ok(())
@@ -208,7 +243,7 @@ async fn prune_vanished_files(
     repository: &str,
 ) -> Result<(), StoreError> {
     loop {
-        let gone: Vec<String> = sqlx::query_scalar(VANISHED_FILES)
+        let gone: Vec<String> = planned_now_scalar(VANISHED_FILES)
             .bind(repository)
             .bind(run_id)
             .bind(VANISHED_PER_STEP)
@@ -218,7 +253,7 @@ async fn prune_vanished_files(
             return Ok(());
         }
         for statement in [DELETE_CHUNKS, DELETE_ERRORS, UNTRACK_FILES] {
-            sqlx::query(statement)
+            planned_now(statement)
                 .bind(repository)
                 .bind(&gone)
                 .execute(&mut **tx)
@@ -245,7 +280,7 @@ async fn unchanged_files(
     if candidates.is_empty() {
         return Ok(HashSet::new());
     }
-    let unchanged: Vec<String> = sqlx::query_scalar(UNCHANGED_FILES)
+    let unchanged: Vec<String> = planned_now_scalar(UNCHANGED_FILES)
         .bind(repository)
         .bind(&candidates)
         .bind(&keys)
@@ -273,7 +308,7 @@ async fn write_reports_in(
         (DELETE_ERRORS, paths.iter().collect()),
     ] {
         if !paths.is_empty() {
-            sqlx::query(statement)
+            planned_now(statement)
                 .bind(repository)
                 .bind(paths)
                 .execute(&mut **tx)
@@ -285,7 +320,7 @@ async fn write_reports_in(
     for (report, path) in reports.iter().zip(&paths) {
         batch.push(run_id, repository, report, path, !unchanged.contains(path));
     }
-    sqlx::query(INSERT_FILES)
+    planned_now(INSERT_FILES)
         .bind(run_id)
         .bind(&paths)
         .bind(&batch.files.outcome)
@@ -305,7 +340,7 @@ async fn write_reports_in(
         copy.finish().await?;
     }
     log_errors_in(&mut **tx, &batch.errors).await?;
-    sqlx::query(TRACK_FILES)
+    planned_now(TRACK_FILES)
         .bind(repository)
         .bind(&paths)
         .bind(run_id)
@@ -313,7 +348,7 @@ async fn write_reports_in(
         .await?;
     if !batch.errors.is_empty() {
         let groups = GroupColumns::of(&batch.errors);
-        sqlx::query(ADD_RUN_GROUPS)
+        planned_now(ADD_RUN_GROUPS)
             .bind(run_id)
             .bind(&groups.fingerprint)
             .bind(&groups.error_type)
@@ -324,7 +359,7 @@ async fn write_reports_in(
             .await?;
     }
     let counts = &batch.counts;
-    sqlx::query(COUNT_BATCH)
+    planned_now(COUNT_BATCH)
         .bind(run_id)
         .bind(reports.len() as i32)
         .bind(counts.outcomes[0])

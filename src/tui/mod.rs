@@ -307,17 +307,14 @@ impl Runtime {
 
 /// A run's dashboard figures from the database.
 async fn load_dashboard(store: &Store, run_id: i64) -> Result<Loaded, StoreError> {
-    let Some(run) = store.get_run(run_id).await? else {
-        return Ok(Loaded::Message(format!("run {run_id} is gone")));
-    };
-    let counts = store.run_error_counts(run_id).await?;
-    let split = store.run_failure_split(run_id).await?;
-    let groups = store.top_groups_for_run(run_id, 10).await?;
-    Ok(Loaded::Dashboard {
-        run,
-        counts,
-        split,
-        groups,
+    Ok(match store.run_dashboard(run_id, 10).await? {
+        Some(d) => Loaded::Dashboard {
+            run: d.run,
+            counts: d.counts,
+            split: d.split,
+            groups: d.groups,
+        },
+        None => Loaded::Message(format!("run {run_id} is gone")),
     })
 }
 
