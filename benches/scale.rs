@@ -15,7 +15,8 @@
 //! runs), files/s, time per file, the process's wall time and its peak RSS.
 //! Then the ratios the targets are about: time per file at the largest
 //! size against the smallest, and peak RSS at the largest size against the
-//! one before. Uses DATABASE_URL when set, else the private cluster, in a
+//! one before; and the largest repository with ten error sites per file
+//! once more with `--format sarif`. Uses DATABASE_URL when set, else the private cluster, in a
 //! scratch database `snag_bench_scale` that is dropped at the end.
 
 mod support;
@@ -111,6 +112,30 @@ fn main() -> anyhow::Result<()> {
                 m.peak_rss_kib as f64 / 1024.0,
                 m.errors
             );
+            if content == (Content::Broken { sites: 10 }) && Some(&size) == sizes.last() {
+                // The same run with a per-error document: SARIF, one result
+                // per site, written while the errors are read.
+                let sarif = scratch.path().join("snag.sarif");
+                let args = [
+                    "--format",
+                    "sarif",
+                    "--output",
+                    sarif.to_str().unwrap_or_default(),
+                ];
+                let (_, wall, rss) = snag_index(&url, &dir, &repository, &args)?;
+                println!(
+                    "{:<16} {:>8} {:>9} {:>9} {:>9} {:>9.2} {:>7.0} MB  (--format sarif, {:.0} MB written)",
+                    content.label(),
+                    m.files,
+                    "",
+                    "",
+                    "",
+                    wall.as_secs_f64(),
+                    rss as f64 / 1024.0,
+                    std::fs::metadata(&sarif).map_or(0, |m| m.len()) as f64 / 1e6
+                );
+                std::fs::remove_file(&sarif)?;
+            }
             std::fs::remove_dir_all(&dir)?;
             rows.push(m);
         }
@@ -193,9 +218,32 @@ async fn fill_neighbour(store: &Store) -> anyhow::Result<()> {
 /// Runs `snag index` on `dir` as its own process: its run's duration (from
 /// the JSON summary), wall time and peak RSS.
 fn index(url: &str, dir: &Path, repository: &str) -> anyhow::Result<Measured> {
+    let (stdout, wall, peak_rss_kib) = snag_index(url, dir, repository, &["--format", "json"])?;
+    let summary: serde_json::Value = serde_json::from_str(&stdout)?;
+    let number = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    Ok(Measured {
+        files: number(&summary["files"]["total"]),
+        run: Duration::from_millis(number(&summary["duration_ms"])),
+        wall,
+        peak_rss_kib,
+        errors: summary["errors_by_type"]
+            .as_object()
+            .map_or(0, |m| m.values().map(number).sum()),
+    })
+}
+
+/// `snag index` with `args` on `dir`: its standard output, wall time and
+/// peak RSS in KiB.
+fn snag_index(
+    url: &str,
+    dir: &Path,
+    repository: &str,
+    args: &[&str],
+) -> anyhow::Result<(String, Duration, u64)> {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_snag"))
-        .args(["index", "--format", "json", "--repo", repository])
+        .args(["index", "--repo", repository])
+        .args(args)
         .arg(dir)
         .env("DATABASE_URL", url)
         .stdout(Stdio::piped())
@@ -210,17 +258,7 @@ fn index(url: &str, dir: &Path, repository: &str) -> anyhow::Result<Measured> {
     let (status, peak_rss_kib) = wait_with_rusage(child.id())?;
     let wall = started.elapsed();
     anyhow::ensure!(status == 0, "snag index exited {status}: {stdout}");
-    let summary: serde_json::Value = serde_json::from_str(&stdout)?;
-    let number = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
-    Ok(Measured {
-        files: number(&summary["files"]["total"]),
-        run: Duration::from_millis(number(&summary["duration_ms"])),
-        wall,
-        peak_rss_kib,
-        errors: summary["errors_by_type"]
-            .as_object()
-            .map_or(0, |m| m.values().map(number).sum()),
-    })
+    Ok((stdout, wall, peak_rss_kib))
 }
 
 /// Reaps the child and returns its exit status and peak RSS in KiB.

@@ -255,4 +255,36 @@ async fn ignore_grammar_gaps_keeps_gap_only_files_out_of_the_thresholds() {
         "{}",
         String::from_utf8_lossy(&broken.stderr)
     );
+
+    // Against a baseline: a new file whose only failure is a grammar gap is
+    // left out with the flag and counts without it; the known broken file
+    // counts in neither.
+    let baseline = support::count(&db, "SELECT max(run_id) FROM index_runs")
+        .await
+        .to_string();
+    std::fs::write(
+        dir.path().join("src/consumer.ts"),
+        "export interface Consumer<in T> {\n  take(value: T): void;\n}\n",
+    )
+    .unwrap();
+    let against = |extra: &[&str]| {
+        let mut args = vec!["index", path, "--repo", "web", "--max-errors", "0"];
+        args.extend(["--baseline", baseline.as_str()]);
+        args.extend(extra);
+        run_snag(&db, &args)
+    };
+    let lenient = against(&["--ignore-grammar-gaps"]);
+    assert_eq!(
+        lenient.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&lenient.stderr)
+    );
+    let strict = against(&[]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&strict.stderr).contains("1 new errors recorded"),
+        "{}",
+        String::from_utf8_lossy(&strict.stderr)
+    );
 }

@@ -1,27 +1,29 @@
 //! `snag index`: the engine without the UI, for CI.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use futures_util::StreamExt;
 
 use anyhow::bail;
 
 use crate::cli::{Baseline, IndexArgs, IndexFormat};
 use crate::index::outcome::Verdict;
 use crate::index::progress::{RunProgress, RunStatus};
+use crate::report::baseline::BaselineJudge;
 use crate::report::baseline::BaselineVerdict;
-use crate::report::ci::CiRun;
+use crate::report::ci::{self, CiFormat, CiRun};
+use crate::report::github;
 use crate::report::run::summary_text;
-use crate::report::{github, junit, sarif};
 use crate::runner::{self, RunError, RunHandle, RunRequest, RunSummary};
 use crate::sanitize;
 use crate::store::ErrorRecord;
-use crate::store::groups::GroupStatus;
 use crate::store::{Store, StoreError};
 
 /// The conventional exit status after SIGINT.
@@ -63,51 +65,39 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
     let _ = reporter.await;
     let summary = result?;
 
-    // A run's errors are read back only for what needs each of them: a
-    // baseline comparison or a per-error document. The summary and the
-    // thresholds come from counts, so memory does not grow with the run.
-    let per_error = args.baseline.is_some()
-        || matches!(
-            args.format,
-            IndexFormat::Sarif | IndexFormat::Junit | IndexFormat::Github
-        );
-    let errors = if per_error {
-        store.run_errors(summary.run_id).await?
-    } else {
-        Vec::new()
+    // The summary and the thresholds come from counts; a baseline and the
+    // per-error documents read the run's errors one at a time. Memory does
+    // not grow with the run.
+    let verdict = match args.baseline {
+        Some(baseline) => {
+            baseline_verdict(store, &summary, baseline, args.ignore_grammar_gaps).await?
+        }
+        None => None,
     };
-    let gated_errors = if args.ignore_grammar_gaps {
-        without_grammar_gaps(&errors)
-    } else {
-        errors.clone()
-    };
-    let verdict = baseline_verdict(store, &summary, &gated_errors, args.baseline).await?;
-    let document = match args.format {
-        IndexFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
+    let mut out = output(args.output.as_deref())?;
+    match args.format {
+        IndexFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &summary)?;
+            out.write_all(b"\n")?;
+        }
         IndexFormat::Text => {
             let groups = store.top_groups_for_run(summary.run_id, 5).await?;
             let mut text = summary_text(&summary, &groups);
             if let Some(verdict) = &verdict {
                 text.push_str(&baseline_line(verdict));
             }
-            text
+            out.write_all(text.as_bytes())?;
         }
         IndexFormat::Sarif | IndexFormat::Junit | IndexFormat::Github => {
-            let files = store.list_files(summary.run_id, None).await?;
             let run = CiRun {
                 summary: &summary,
-                errors: &errors,
-                files: &files,
                 baseline: verdict.as_ref(),
             };
-            ci_document(store, &run, args.format).await?
+            ci_document(store, &run, args.format, &mut out).await?;
         }
-    };
-    match &args.output {
-        Some(path) => std::fs::write(path, &document)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
-        None => print!("{document}"),
     }
+    out.flush()
+        .map_err(|e| anyhow::anyhow!("cannot write the result: {e}"))?;
 
     if summary.status == RunStatus::Cancelled {
         return Ok(ExitCode::from(INTERRUPTED));
@@ -164,20 +154,6 @@ fn request_from(args: &IndexArgs) -> RunRequest {
     request.settings.max_file_size = args.max_file_size;
     request.settings.parse_timeout = Duration::from_secs_f64(args.parse_timeout);
     request
-}
-
-/// The errors of files that have at least one error other than a grammar gap.
-fn without_grammar_gaps(errors: &[ErrorRecord]) -> Vec<ErrorRecord> {
-    let mut gap_only: HashMap<&str, bool> = HashMap::new();
-    for e in errors {
-        let is_gap = e.verdict == Some(Verdict::GrammarGap);
-        *gap_only.entry(e.file_path.as_str()).or_insert(true) &= is_gap;
-    }
-    errors
-        .iter()
-        .filter(|e| !gap_only.get(e.file_path.as_str()).copied().unwrap_or(false))
-        .cloned()
-        .collect()
 }
 
 /// Failing over considered files; 0 of 0 is 0.
@@ -268,13 +244,12 @@ fn threshold_crossed(gated: &Gated, args: &IndexArgs) -> Option<String> {
 async fn baseline_verdict(
     store: &Store,
     summary: &RunSummary,
-    errors: &[ErrorRecord],
-    baseline: Option<Baseline>,
+    baseline: Baseline,
+    ignore_gaps: bool,
 ) -> anyhow::Result<Option<BaselineVerdict>> {
     let repository = &summary.repository;
     let baseline_run = match baseline {
-        None => return Ok(None),
-        Some(Baseline::Latest) => match store.previous_run(repository, summary.run_id).await? {
+        Baseline::Latest => match store.previous_run(repository, summary.run_id).await? {
             Some(run) => run,
             None => {
                 eprintln!(
@@ -284,7 +259,7 @@ async fn baseline_verdict(
                 return Ok(None);
             }
         },
-        Some(Baseline::Run(id)) => match store.get_run(id).await? {
+        Baseline::Run(id) => match store.get_run(id).await? {
             Some(run) if &run.repository == repository => run,
             Some(run) => bail!(
                 "baseline run {id} belongs to repository `{}`, not `{}`",
@@ -295,23 +270,28 @@ async fn baseline_verdict(
         },
     };
     let known = store.run_failures(baseline_run.run_id).await?;
-    let fingerprints: Vec<String> = errors
-        .iter()
-        .filter_map(|e| e.fingerprint.clone())
-        .collect();
-    let reopened: HashSet<String> = store
-        .groups_by_fingerprints(repository, &fingerprints)
-        .await?
-        .into_iter()
-        .filter(|g| matches!(g.status, GroupStatus::Resolved | GroupStatus::Regressed))
-        .map(|g| g.fingerprint)
-        .collect();
-    Ok(Some(BaselineVerdict::new(
-        baseline_run.run_id,
-        errors,
-        &known,
-        &reopened,
-    )))
+    let reopened: HashSet<String> = store.resolved_fingerprints(repository).await?;
+    let mut judge = BaselineJudge::new(baseline_run.run_id, &known, reopened);
+    // File by file, so that a file whose every error is a grammar gap can be
+    // left out with --ignore-grammar-gaps.
+    let mut errors = store.run_errors_by_file(summary.run_id);
+    let mut file: Vec<ErrorRecord> = Vec::new();
+    let mut judge_file = |file: &mut Vec<ErrorRecord>| {
+        let gaps_only = file.iter().all(|e| e.verdict == Some(Verdict::GrammarGap));
+        if !(ignore_gaps && gaps_only) {
+            file.iter().for_each(|e| judge.error(e));
+        }
+        file.clear();
+    };
+    while let Some(error) = errors.next().await {
+        let error = error?;
+        if file.first().is_some_and(|f| f.file_path != error.file_path) {
+            judge_file(&mut file);
+        }
+        file.push(error);
+    }
+    judge_file(&mut file);
+    Ok(Some(judge.finish()))
 }
 
 fn baseline_line(verdict: &BaselineVerdict) -> String {
@@ -324,28 +304,44 @@ fn baseline_line(verdict: &BaselineVerdict) -> String {
     )
 }
 
-/// SARIF, JUnit or GitHub annotations; for GitHub also the step summary.
+/// SARIF, JUnit or GitHub annotations, written as the run's errors are
+/// read; for GitHub also the step summary.
 async fn ci_document(
     store: &Store,
     run: &CiRun<'_>,
     format: IndexFormat,
-) -> anyhow::Result<String> {
-    Ok(match format {
-        IndexFormat::Sarif => sarif::render(run)?,
-        IndexFormat::Junit => junit::render(run)?,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let format = match format {
+        IndexFormat::Sarif => CiFormat::Sarif,
+        IndexFormat::Junit => CiFormat::Junit,
         _ => {
             if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
                 let groups = store.top_groups_for_run(run.summary.run_id, 5).await?;
                 let markdown = github::step_summary(run, &groups);
                 append(std::path::Path::new(&path), &markdown)?;
             }
-            github::annotations(run, &workspace_prefix(&run.summary.root))
+            CiFormat::Github {
+                path_prefix: workspace_prefix(&run.summary.root),
+            }
         }
+    };
+    ci::write_document(store, run, &format, out).await?;
+    Ok(())
+}
+
+/// Where the result goes: `--output FILE`, else standard output.
+fn output(path: Option<&std::path::Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     })
 }
 
 fn append(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

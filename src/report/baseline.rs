@@ -17,44 +17,20 @@ pub struct BaselineVerdict {
 }
 
 impl BaselineVerdict {
-    /// An error is new unless the baseline had the same file failing with
-    /// the same group, and that group has not been resolved since (a
-    /// resolved group that is back is `regressed`, and counts as new).
+    /// The verdict on `errors`, in any order (see [`BaselineJudge`]).
     pub fn new(
         baseline_run_id: i64,
         errors: &[ErrorRecord],
         baseline: &[FailureRow],
         reopened_groups: &HashSet<String>,
     ) -> Self {
-        let known: HashSet<(&str, String)> = baseline
-            .iter()
-            .map(|f| {
-                (
-                    f.file_path.as_str(),
-                    key(f.fingerprint.as_deref(), f.error_type),
-                )
-            })
-            .collect();
-        let mut new_errors = HashSet::new();
-        let mut new_files = HashSet::new();
-        let mut known_errors = 0;
-        for e in errors {
-            let group = key(e.fingerprint.as_deref(), e.error_type);
-            let is_known = known.contains(&(e.file_path.as_str(), group.clone()))
-                && !reopened_groups.contains(&group);
-            if is_known {
-                known_errors += 1;
-            } else {
-                new_errors.insert(e.error_id);
-                new_files.insert(e.file_path.as_str());
-            }
+        let mut judge = BaselineJudge::new(baseline_run_id, baseline, reopened_groups.clone());
+        let mut by_file: Vec<&ErrorRecord> = errors.iter().collect();
+        by_file.sort_by(|a, b| a.file_path.cmp(&b.file_path));
+        for error in by_file {
+            judge.error(error);
         }
-        BaselineVerdict {
-            baseline_run_id,
-            new_failing_files: new_files.len() as u64,
-            new_errors,
-            known_errors,
-        }
+        judge.finish()
     }
 
     pub fn is_new(&self, error_id: i64) -> bool {
@@ -63,6 +39,68 @@ impl BaselineVerdict {
 
     pub fn new_error_count(&self) -> u64 {
         self.new_errors.len() as u64
+    }
+}
+
+/// Judges a run's errors one at a time, as they are read. An error is new
+/// unless the baseline had the same file failing with the same group, and
+/// that group has not been resolved since (a resolved group that is back is
+/// `regressed`, and counts as new). Holds the baseline's failures and the
+/// ids of new errors, not the errors.
+pub struct BaselineJudge {
+    verdict: BaselineVerdict,
+    known: HashSet<(String, String)>,
+    reopened_groups: HashSet<String>,
+    /// The last file counted as newly failing: errors come file by file.
+    last_new_file: Option<String>,
+}
+
+impl BaselineJudge {
+    pub fn new(
+        baseline_run_id: i64,
+        baseline: &[FailureRow],
+        reopened_groups: HashSet<String>,
+    ) -> Self {
+        let known = baseline
+            .iter()
+            .map(|f| {
+                (
+                    f.file_path.clone(),
+                    key(f.fingerprint.as_deref(), f.error_type),
+                )
+            })
+            .collect();
+        BaselineJudge {
+            verdict: BaselineVerdict {
+                baseline_run_id,
+                new_errors: HashSet::new(),
+                new_failing_files: 0,
+                known_errors: 0,
+            },
+            known,
+            reopened_groups,
+            last_new_file: None,
+        }
+    }
+
+    /// Judges the next error; errors come file by file.
+    pub fn error(&mut self, e: &ErrorRecord) {
+        let group = key(e.fingerprint.as_deref(), e.error_type);
+        let is_known = !self.reopened_groups.contains(&group)
+            && self.known.contains(&(e.file_path.clone(), group));
+        if is_known {
+            self.verdict.known_errors += 1;
+            return;
+        }
+        self.verdict.new_errors.insert(e.error_id);
+        if self.last_new_file.as_deref() != Some(e.file_path.as_str()) {
+            self.verdict.new_failing_files += 1;
+            self.last_new_file = Some(e.file_path.clone());
+        }
+    }
+
+    pub fn finish(self) -> BaselineVerdict {
+        self.verdict
     }
 }
 

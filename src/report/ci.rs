@@ -1,18 +1,20 @@
 //! What the CI formats (SARIF, JUnit, GitHub) are made from: a finished
-//! run, its stored errors and files, and optionally a baseline verdict.
+//! run and optionally a baseline verdict; and writing one of them while the
+//! run's errors are read from the store, one at a time, so that memory does
+//! not grow with how many there are.
 
-use std::collections::BTreeMap;
+use std::io::Write;
+
+use futures_util::{Stream, StreamExt};
 
 use super::baseline::BaselineVerdict;
+use super::{github, junit, sarif};
 use crate::index::syntax::SyntaxErrorSite;
 use crate::runner::RunSummary;
-use crate::store::ErrorRecord;
-use crate::store::files::FileRecord;
+use crate::store::{ErrorRecord, Store, StoreError};
 
 pub struct CiRun<'a> {
     pub summary: &'a RunSummary,
-    pub errors: &'a [ErrorRecord],
-    pub files: &'a [FileRecord],
     pub baseline: Option<&'a BaselineVerdict>,
 }
 
@@ -22,13 +24,112 @@ impl CiRun<'_> {
         self.baseline.is_none_or(|b| b.is_new(error.error_id))
     }
 
-    /// The run's errors by file path.
-    pub fn errors_by_file(&self) -> BTreeMap<&str, Vec<&ErrorRecord>> {
-        let mut by_file: BTreeMap<&str, Vec<&ErrorRecord>> = BTreeMap::new();
-        for e in self.errors {
-            by_file.entry(&e.file_path).or_default().push(e);
+    /// How many errors the run recorded.
+    pub fn errors_total(&self) -> u64 {
+        self.summary.errors_by_type.values().sum()
+    }
+}
+
+/// The CI documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CiFormat {
+    Sarif,
+    Junit,
+    /// Workflow commands; `path_prefix` makes paths relative to the checkout.
+    Github {
+        path_prefix: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CiError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the document: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("cannot serialise the document: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Writes the run's document in `format` to `out`, reading the run's
+/// errors (and, for JUnit, its files) as it goes.
+pub async fn write_document(
+    store: &Store,
+    run: &CiRun<'_>,
+    format: &CiFormat,
+    out: &mut dyn Write,
+) -> Result<(), CiError> {
+    let run_id = run.summary.run_id;
+    let mut errors = store.run_errors_by_file(run_id);
+    match format {
+        CiFormat::Sarif => {
+            let mut document = sarif::SarifWriter::begin(&mut *out, run)?;
+            while let Some(error) = errors.next().await {
+                document.push(&error?)?;
+            }
+            document.finish()?;
         }
-        by_file
+        CiFormat::Junit => {
+            let mut document = junit::JunitWriter::begin(&mut *out, run)?;
+            let mut files = store.run_files_by_path(run_id);
+            let mut by_file = ErrorsByFile::new(errors);
+            while let Some(file) = files.next().await {
+                let file = file?;
+                let file_errors = by_file.of(&file.file_path).await?;
+                document.file(&file, &file_errors)?;
+            }
+            document.finish()?;
+        }
+        CiFormat::Github { path_prefix } => {
+            let mut chosen = github::FirstAnnotations::new(run);
+            while let Some(error) = errors.next().await {
+                chosen.offer(error?);
+            }
+            let text = github::annotations(run, &chosen.into_errors(), path_prefix);
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// A run's errors, ordered by path, handed out file by file to a walk over
+/// the run's files in the same order.
+struct ErrorsByFile<S> {
+    stream: S,
+    /// The first error of a later file, read ahead.
+    pending: Option<ErrorRecord>,
+}
+
+impl<S: Stream<Item = Result<ErrorRecord, StoreError>> + Unpin> ErrorsByFile<S> {
+    fn new(stream: S) -> Self {
+        ErrorsByFile {
+            stream,
+            pending: None,
+        }
+    }
+
+    /// The errors of the file at `path`; errors of earlier paths (which
+    /// have no file row) are passed over.
+    async fn of(&mut self, path: &str) -> Result<Vec<ErrorRecord>, StoreError> {
+        let mut found = Vec::new();
+        loop {
+            let error = match self.pending.take() {
+                Some(error) => error,
+                None => match self.stream.next().await {
+                    Some(error) => error?,
+                    None => return Ok(found),
+                },
+            };
+            match error.file_path.as_bytes().cmp(path.as_bytes()) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => found.push(error),
+                std::cmp::Ordering::Greater => {
+                    self.pending = Some(error);
+                    return Ok(found);
+                }
+            }
+        }
     }
 }
 
@@ -86,4 +187,54 @@ pub fn rule_id(error: &ErrorRecord) -> String {
         .fingerprint
         .clone()
         .unwrap_or_else(|| error.error_type.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::outcome::ErrorType;
+
+    fn error(id: i64, path: &str) -> ErrorRecord {
+        ErrorRecord {
+            error_id: id,
+            repository: "r".into(),
+            file_path: path.into(),
+            error_type: ErrorType::ParsingError,
+            error_message: "m".into(),
+            error_traceback: None,
+            chunk_type: None,
+            language: None,
+            occurred_at: chrono::DateTime::UNIX_EPOCH,
+            run_id: Some(1),
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            fingerprint: None,
+            details: serde_json::json!({}),
+            verdict: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_are_handed_out_file_by_file_in_byte_order() {
+        // "B" sorts before "a" in byte order; "b0.ts" has no file row.
+        let stream = futures_util::stream::iter(
+            [
+                error(1, "B.ts"),
+                error(2, "a.ts"),
+                error(3, "a.ts"),
+                error(4, "b0.ts"),
+                error(5, "c.ts"),
+            ]
+            .map(Ok),
+        );
+        let mut by_file = ErrorsByFile::new(stream);
+        let ids = |errors: Vec<ErrorRecord>| errors.iter().map(|e| e.error_id).collect::<Vec<_>>();
+        assert_eq!(ids(by_file.of("B.ts").await.unwrap()), [1]);
+        assert_eq!(ids(by_file.of("a.ts").await.unwrap()), [2, 3]);
+        assert!(by_file.of("a0.ts").await.unwrap().is_empty());
+        assert_eq!(ids(by_file.of("c.ts").await.unwrap()), [5]);
+        assert!(by_file.of("d.ts").await.unwrap().is_empty());
+    }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::ci::{self, CiRun};
 use super::markdown::text;
 use crate::sanitize;
+use crate::store::ErrorRecord;
 use crate::store::files::RunGroup;
 
 /// GitHub shows only so many annotations; more would be noise.
@@ -24,15 +25,50 @@ pub fn escape_property(value: &str) -> String {
     escape_data(value).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// One line per error (new errors first when there is a baseline), at most
-/// [`MAX_ANNOTATIONS`], then a notice saying how many were left out.
+/// The errors worth annotating, chosen as the run's errors go by: the first
+/// [`MAX_ANNOTATIONS`] that gate CI, then, to fill up, the first known ones.
+pub struct FirstAnnotations<'a> {
+    run: &'a CiRun<'a>,
+    new: Vec<ErrorRecord>,
+    known: Vec<ErrorRecord>,
+}
+
+impl<'a> FirstAnnotations<'a> {
+    pub fn new(run: &'a CiRun<'a>) -> Self {
+        FirstAnnotations {
+            run,
+            new: Vec::new(),
+            known: Vec::new(),
+        }
+    }
+
+    pub fn offer(&mut self, error: ErrorRecord) {
+        let kept = if self.run.counts(&error) {
+            &mut self.new
+        } else {
+            &mut self.known
+        };
+        if kept.len() < MAX_ANNOTATIONS {
+            kept.push(error);
+        }
+    }
+
+    /// New errors first, at most [`MAX_ANNOTATIONS`].
+    pub fn into_errors(self) -> Vec<ErrorRecord> {
+        let mut errors = self.new;
+        errors.extend(self.known);
+        errors.truncate(MAX_ANNOTATIONS);
+        errors
+    }
+}
+
+/// One line per error of `errors` (see [`FirstAnnotations`]), then a
+/// notice saying how many of the run's errors were left out.
 /// `path_prefix` turns paths relative to the indexed root into paths
 /// relative to the workspace (`web/` when `web` was indexed).
-pub fn annotations(run: &CiRun<'_>, path_prefix: &str) -> String {
-    let mut ordered: Vec<_> = run.errors.iter().collect();
-    ordered.sort_by_key(|e| !run.counts(e));
+pub fn annotations(run: &CiRun<'_>, errors: &[ErrorRecord], path_prefix: &str) -> String {
     let mut out = String::new();
-    for error in ordered.iter().take(MAX_ANNOTATIONS) {
+    for error in errors.iter().take(MAX_ANNOTATIONS) {
         let command = if run.counts(error) { "error" } else { "notice" };
         let site = ci::sites(error).into_iter().next();
         let mut properties = vec![format!(
@@ -70,11 +106,13 @@ pub fn annotations(run: &CiRun<'_>, path_prefix: &str) -> String {
             escape_data(&sanitize::line(&error.error_message))
         );
     }
-    if run.errors.len() > MAX_ANNOTATIONS {
+    let total = run.errors_total();
+    let shown = errors.len().min(MAX_ANNOTATIONS) as u64;
+    if total > shown {
         let _ = writeln!(
             out,
             "::notice::{} more errors are not annotated; see the job summary or `snag errors {}`",
-            run.errors.len() - MAX_ANNOTATIONS,
+            total - shown,
             escape_data(&sanitize::line(&run.summary.repository))
         );
     }
@@ -103,7 +141,7 @@ pub fn step_summary(run: &CiRun<'_>, groups: &[RunGroup]) -> String {
         f.partial,
         f.failed,
         f.skipped,
-        run.errors.len()
+        run.errors_total()
     );
     if let Some(verdict) = run.baseline {
         let _ = writeln!(

@@ -2,15 +2,15 @@
 //! relative to the indexed root (`SRCROOT`). Columns count characters.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool,
-    ToolComponent,
+    Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Tool, ToolComponent,
 };
 
-use super::ci::{self, CiRun};
+use super::ci::{self, CiError, CiRun};
 use crate::sanitize;
 use crate::store::ErrorRecord;
 
@@ -24,56 +24,125 @@ const PATH: &AsciiSet = &NON_ALPHANUMERIC
 
 const ROOT_ID: &str = "SRCROOT";
 
-/// The SARIF log of a run, pretty-printed.
-pub fn render(run: &CiRun<'_>) -> serde_json::Result<String> {
-    Ok(serde_json::to_string_pretty(&log(run))? + "\n")
+/// A SARIF log written as the run's errors arrive: the results first, then
+/// the tool with its rules, which are known once every result is. Only the
+/// rules (one per group) are held in memory.
+pub struct SarifWriter<'a, W: Write> {
+    out: W,
+    run: &'a CiRun<'a>,
+    rules: Vec<ReportingDescriptor>,
+    rule_index: BTreeMap<String, usize>,
+    results: u64,
 }
 
-pub fn log(run: &CiRun<'_>) -> Sarif {
-    let mut rules: Vec<ReportingDescriptor> = Vec::new();
-    let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
-    let mut results = Vec::new();
-    for error in run.errors {
-        let id = ci::rule_id(error);
-        let index = *rule_index.entry(id.clone()).or_insert_with(|| {
-            rules.push(rule(&id, error));
-            rules.len() - 1
-        });
-        for site in ci::sites(error) {
-            results.push(result(run, error, &id, index, site));
-        }
+/// The log's opening, up to the results array.
+const HEAD: &str = "{\n  \"$schema\": \"$SCHEMA\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"results\": [";
+/// Results sit this deep in the log.
+const RESULT_INDENT: &str = "        ";
+/// The run's other members sit this deep.
+const MEMBER_INDENT: &str = "      ";
+
+impl<'a, W: Write> SarifWriter<'a, W> {
+    pub fn begin(mut out: W, run: &'a CiRun<'a>) -> std::io::Result<Self> {
+        out.write_all(
+            HEAD.replace("$SCHEMA", serde_sarif::sarif::SCHEMA_URL)
+                .as_bytes(),
+        )?;
+        Ok(SarifWriter {
+            out,
+            run,
+            rules: Vec::new(),
+            rule_index: BTreeMap::new(),
+            results: 0,
+        })
     }
-    let driver = ToolComponent::builder()
-        .name("snag".to_owned())
-        .version(env!("CARGO_PKG_VERSION").to_owned())
-        .semantic_version(env!("CARGO_PKG_VERSION").to_owned())
-        .rules(rules)
-        .build();
-    let root = ArtifactLocation::builder()
-        .uri(directory_uri(&run.summary.root))
-        .build();
-    let sarif_run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(results)
-        .column_kind(serde_json::json!("unicodeCodePoints"))
-        .original_uri_base_ids(BTreeMap::from([(ROOT_ID.to_owned(), root)]))
-        .properties(
-            PropertyBag::builder()
-                .additional_properties(BTreeMap::from([
-                    ("runId".to_owned(), serde_json::json!(run.summary.run_id)),
-                    (
-                        "repository".to_owned(),
-                        serde_json::json!(run.summary.repository),
-                    ),
-                ]))
-                .build(),
-        )
-        .build();
-    Sarif::builder()
-        .schema(serde_sarif::sarif::SCHEMA_URL.to_owned())
-        .version(serde_json::json!("2.1.0"))
-        .runs(vec![sarif_run])
-        .build()
+
+    /// One result per site of the error.
+    pub fn push(&mut self, error: &ErrorRecord) -> Result<(), CiError> {
+        let id = ci::rule_id(error);
+        let index = match self.rule_index.get(&id) {
+            Some(index) => *index,
+            None => {
+                self.rules.push(rule(&id, error));
+                self.rule_index.insert(id.clone(), self.rules.len() - 1);
+                self.rules.len() - 1
+            }
+        };
+        for site in ci::sites(error) {
+            let result = result(self.run, error, &id, index, site);
+            let separator = if self.results == 0 { "\n" } else { ",\n" };
+            let text = serde_json::to_string_pretty(&result)?;
+            write!(
+                self.out,
+                "{separator}{RESULT_INDENT}{}",
+                indented(&text, RESULT_INDENT)
+            )?;
+            self.results += 1;
+        }
+        Ok(())
+    }
+
+    /// Closes the results and writes the tool, its rules and the run's
+    /// other members.
+    pub fn finish(mut self) -> Result<W, CiError> {
+        let closing = if self.results == 0 { "]" } else { "\n      ]" };
+        self.out.write_all(closing.as_bytes())?;
+        let driver = ToolComponent::builder()
+            .name("snag".to_owned())
+            .version(env!("CARGO_PKG_VERSION").to_owned())
+            .semantic_version(env!("CARGO_PKG_VERSION").to_owned())
+            .rules(std::mem::take(&mut self.rules))
+            .build();
+        let summary = self.run.summary;
+        let root = ArtifactLocation::builder()
+            .uri(directory_uri(&summary.root))
+            .build();
+        let rest = Run::builder()
+            .tool(Tool::builder().driver(driver).build())
+            .column_kind(serde_json::json!("unicodeCodePoints"))
+            .original_uri_base_ids(BTreeMap::from([(ROOT_ID.to_owned(), root)]))
+            .properties(
+                PropertyBag::builder()
+                    .additional_properties(BTreeMap::from([
+                        ("runId".to_owned(), serde_json::json!(summary.run_id)),
+                        (
+                            "repository".to_owned(),
+                            serde_json::json!(summary.repository),
+                        ),
+                    ]))
+                    .build(),
+            )
+            .build();
+        if let serde_json::Value::Object(members) = serde_json::to_value(&rest)? {
+            for (name, value) in members {
+                let text = serde_json::to_string_pretty(&value)?;
+                write!(
+                    self.out,
+                    ",\n{MEMBER_INDENT}{}: {}",
+                    serde_json::to_string(&name)?,
+                    indented(&text, MEMBER_INDENT)
+                )?;
+            }
+        }
+        self.out.write_all(b"\n    }\n  ]\n}\n")?;
+        Ok(self.out)
+    }
+}
+
+/// The SARIF log of a run with these errors, as one string.
+pub fn render(run: &CiRun<'_>, errors: &[ErrorRecord]) -> Result<String, CiError> {
+    let mut document = SarifWriter::begin(Vec::new(), run)?;
+    for error in errors {
+        document.push(error)?;
+    }
+    let bytes = document.finish()?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Pretty-printed JSON placed `indent` deep: every line after the first
+/// indented.
+fn indented(text: &str, indent: &str) -> String {
+    text.replace('\n', &format!("\n{indent}"))
 }
 
 fn rule(id: &str, error: &ErrorRecord) -> ReportingDescriptor {

@@ -1,6 +1,9 @@
 //! The error store: recording failures and reading them back page by page.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -252,14 +255,28 @@ impl Store {
     /// Every error recorded by one run that is still stored (a later run
     /// replaces the errors of the files it indexes again), by file and type.
     pub async fn run_errors(&self, run_id: i64) -> Result<Vec<ErrorRecord>, StoreError> {
-        Ok(sqlx::query_as::<_, ErrorRecord>(&format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors \
-             WHERE repository = (SELECT repository FROM index_runs WHERE run_id = $1) AND run_id = $1 \
-             ORDER BY file_path, error_type, error_id"
-        ))
-        .bind(run_id)
-        .fetch_all(self.pool())
-        .await?)
+        self.run_errors_by_file(run_id).try_collect().await
+    }
+
+    /// [`Store::run_errors`] one at a time, as they are consumed, so that
+    /// a run with a million errors is never held in memory. Paths are in
+    /// byte order (as [`Store::run_files_by_path`] gives them).
+    pub fn run_errors_by_file(
+        &self,
+        run_id: i64,
+    ) -> BoxStream<'_, Result<ErrorRecord, StoreError>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {RECORD_COLUMNS} FROM indexing_errors \
+                 WHERE repository = (SELECT repository FROM index_runs WHERE run_id = $1) AND run_id = $1 \
+                 ORDER BY file_path COLLATE \"C\", error_type, error_id"
+            )
+        });
+        sqlx::query_as::<_, ErrorRecord>(SQL.as_str())
+            .bind(run_id)
+            .fetch(self.pool())
+            .map_err(StoreError::from)
+            .boxed()
     }
 
     /// How many errors a repository has, by type (types with none are absent).

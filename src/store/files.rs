@@ -1,5 +1,6 @@
 //! Per-file outcomes of a run, and the run's most common error groups.
 
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
@@ -187,6 +188,19 @@ impl Store {
         .bind(run_id)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// A run's files in byte order of their paths, one at a time as they
+    /// are consumed.
+    pub fn run_files_by_path(&self, run_id: i64) -> BoxStream<'_, Result<FileRecord, StoreError>> {
+        sqlx::query_as::<_, FileRecord>(
+            "SELECT file_path, outcome, skip_reason, language, bytes, chunks, error_type, duration_us \
+             FROM indexed_files WHERE run_id = $1 ORDER BY file_path COLLATE \"C\"",
+        )
+        .bind(run_id)
+        .fetch(self.pool())
+        .map_err(StoreError::from)
+        .boxed()
     }
 
     /// A run's files in path order, optionally of one outcome.

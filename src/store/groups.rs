@@ -146,7 +146,22 @@ impl Store {
         .await?)
     }
 
-    /// Sets a group's triage status; `None` when there is no such group.
+    /// The fingerprints of the repository's groups that were resolved (and
+    /// may be back: `regressed`).
+    pub async fn resolved_fingerprints(
+        &self,
+        repository: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT fingerprint FROM error_groups \
+             WHERE repository = $1 AND status IN ('resolved', 'regressed')",
+        )
+        .bind(repository)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Groups with this fingerprint, in any repository.
     pub async fn groups_with_fingerprint(
         &self,
@@ -178,6 +193,7 @@ impl Store {
         .await?)
     }
 
+    /// Sets a group's triage status; `None` when there is no such group.
     pub async fn set_group_status(
         &self,
         group_id: i64,
