@@ -763,4 +763,17 @@ async fn a_killed_headless_run_is_failed_by_the_next_snag() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(run_status(&db, run_id).await.0, "failed");
     assert!(count(&db, "SELECT count(*) FROM indexed_files").await >= stored);
+
+    // Its repository is free again: the lock went with its connection.
+    let again = snag()
+        .args(["index", "--jobs", "2", "--format", "json"])
+        .arg(dir.path())
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }
