@@ -13,5 +13,6 @@ pub mod report;
 pub mod runner;
 pub mod sanitize;
 pub mod store;
+pub mod stored_path;
 pub mod tui;
 pub mod vocabulary;

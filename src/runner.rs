@@ -17,7 +17,8 @@ use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::pipeline::{Pipeline, PipelineContext};
 use crate::index::process::{FileReport, ProcessSettings};
 use crate::index::progress::{IndexEvent, ProgressSnapshot, RunProgress, RunStatus};
-use crate::store::runs::{NewRun, is_connection_error};
+use crate::store::ingest::WriteConnection;
+use crate::store::runs::NewRun;
 use crate::store::{Store, StoreError};
 
 /// Files stored per transaction at most.
@@ -28,6 +29,13 @@ const BATCH_BYTES: u64 = 1 << 20;
 /// the server the same work however few files it holds, so the writer
 /// gathers rather than writing whatever has just arrived.
 const BATCH_WAIT: Duration = Duration::from_millis(100);
+
+/// After the database went away, marking the run as ended is tried this
+/// many times, each attempt given [`END_ATTEMPT`], with [`END_PAUSE`]
+/// between: at most about 4 s in all.
+const END_ATTEMPTS: u32 = 3;
+const END_ATTEMPT: Duration = Duration::from_secs(1);
+const END_PAUSE: Duration = Duration::from_millis(400);
 
 /// Everything that defines a run.
 #[derive(Debug, Clone)]
@@ -87,6 +95,16 @@ pub enum RunError {
     )]
     DatabaseLost {
         run_id: i64,
+        stored: u64,
+        cause: StoreError,
+    },
+    #[error(
+        "run {run_id} stopped: the database refuses to store even a failure for {}; {stored} files were stored before that and are kept: {cause}",
+        crate::sanitize::path(path)
+    )]
+    Unstorable {
+        run_id: i64,
+        path: String,
         stored: u64,
         cause: StoreError,
     },
@@ -221,6 +239,7 @@ pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunEr
     // Opening the store did this too, but the TUI and the API start many
     // runs on one store, long after another snag may have been killed.
     store.fail_abandoned_runs().await?;
+    let connection = store.write_connection().await?;
     let lease = store
         .start_run(NewRun {
             repository: &request.repository,
@@ -257,7 +276,7 @@ pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunEr
     let shared_progress = Arc::clone(&progress);
     let repository = request.repository.clone();
     let task = tokio::spawn(async move {
-        let result = writer.run(reports_rx).await;
+        let result = writer.run(reports_rx, connection).await;
         lease.release().await;
         // The threads end once the queue is closed or the run is cancelled.
         let _ = tokio::task::spawn_blocking(move || pipeline.join()).await;
@@ -293,6 +312,14 @@ async fn gather(reports: &mut mpsc::Receiver<FileReport>, batch: &mut Vec<FileRe
     batch.len()
 }
 
+/// Why the writer stopped before the engine was done.
+enum WriteStop {
+    /// The database cannot be reached.
+    DatabaseLost(StoreError),
+    /// It answers, but will not store even this file's `persistence_error`.
+    Unstorable { path: String, cause: StoreError },
+}
+
 /// The single writer: stores reports in batches.
 struct Writer {
     store: Store,
@@ -306,7 +333,11 @@ struct Writer {
 impl Writer {
     /// Gathers the next batch while the previous one is being stored, so the
     /// parsing threads do not wait for the database's turn.
-    async fn run(&self, reports: mpsc::Receiver<FileReport>) -> Result<RunStatus, RunError> {
+    async fn run(
+        &self,
+        reports: mpsc::Receiver<FileReport>,
+        mut connection: WriteConnection,
+    ) -> Result<RunStatus, RunError> {
         let (batches_tx, mut batches_rx) = mpsc::channel::<Vec<FileReport>>(1);
         let gathering = async move {
             let mut reports = reports;
@@ -322,29 +353,48 @@ impl Writer {
                 }
             }
         };
-        let storing = async move {
+        let storing = async {
             let mut stored = 0u64;
             while let Some(batch) = batches_rx.recv().await {
-                match self.store_batch(&batch).await {
+                match self.store_batch(&mut connection, &batch).await {
                     Ok(n) => stored += n,
-                    Err(cause) => {
+                    Err(stop) => {
                         self.cancel.cancel();
-                        return Err((stored, cause));
+                        return Err((stored, stop));
                     }
                 }
             }
             Ok(stored)
         };
-        let stored = match tokio::join!(gathering, storing).1 {
+        let stored = tokio::join!(gathering, storing).1;
+        connection.close().await;
+        let stored = match stored {
             Ok(stored) => stored,
-            Err((stored, cause)) => {
-                let message = format!("the database went away: {cause}");
+            Err((stored, stop)) => {
+                let (message, error) = match stop {
+                    WriteStop::DatabaseLost(cause) => (
+                        format!("the database went away: {cause}"),
+                        RunError::DatabaseLost {
+                            run_id: self.run_id,
+                            stored,
+                            cause,
+                        },
+                    ),
+                    WriteStop::Unstorable { path, cause } => (
+                        format!(
+                            "the database refuses to store even a failure for {}: {cause}",
+                            crate::sanitize::path(&path)
+                        ),
+                        RunError::Unstorable {
+                            run_id: self.run_id,
+                            path,
+                            stored,
+                            cause,
+                        },
+                    ),
+                };
                 self.end(RunStatus::Failed, Some(&message)).await;
-                return Err(RunError::DatabaseLost {
-                    run_id: self.run_id,
-                    stored,
-                    cause,
-                });
+                return Err(error);
             }
         };
         let status = if self.cancel.is_cancelled() {
@@ -368,11 +418,15 @@ impl Writer {
 
     /// One transaction for the batch; if it fails, file by file, so a bad
     /// row costs that file a `persistence_error` and nothing else. Fails
-    /// only when the database itself is unreachable.
-    async fn store_batch(&self, batch: &[FileReport]) -> Result<u64, StoreError> {
+    /// when the database itself is unreachable, or refuses even a file's
+    /// `persistence_error`.
+    async fn store_batch(
+        &self,
+        connection: &mut WriteConnection,
+        batch: &[FileReport],
+    ) -> Result<u64, WriteStop> {
         let all: Vec<&FileReport> = batch.iter().collect();
-        match self
-            .store
+        match connection
             .write_reports(self.run_id, &self.repository, &all)
             .await
         {
@@ -380,22 +434,27 @@ impl Writer {
                 batch.iter().for_each(|report| self.stored(report));
                 return Ok(batch.len() as u64);
             }
-            Err(e) if is_connection_error(&e) => return Err(e),
+            Err(e) if e.is_connection_lost() => return Err(WriteStop::DatabaseLost(e)),
             Err(e) => tracing::warn!("storing a batch failed, retrying file by file: {e}"),
         }
         for report in batch {
-            match self
-                .store
+            match connection
                 .write_reports(self.run_id, &self.repository, &[report])
                 .await
             {
                 Ok(()) => self.stored(report),
-                Err(e) if is_connection_error(&e) => return Err(e),
+                Err(e) if e.is_connection_lost() => return Err(WriteStop::DatabaseLost(e)),
                 Err(cause) => {
-                    let failed = self
-                        .store
+                    let failed = connection
                         .write_persistence_failure(self.run_id, &self.repository, report, &cause)
-                        .await?;
+                        .await
+                        .map_err(|cause| match cause.is_connection_lost() {
+                            true => WriteStop::DatabaseLost(cause),
+                            false => WriteStop::Unstorable {
+                                path: report.rel_path.clone(),
+                                cause,
+                            },
+                        })?;
                     self.stored(&failed);
                 }
             }
@@ -413,18 +472,20 @@ impl Writer {
     }
 
     /// Best effort: mark the run as ended even though writing just failed;
-    /// the database may be back a moment later.
+    /// the database may be back a moment later. Each attempt is bounded, so
+    /// a database that is gone for good stops the run within seconds
+    /// instead of after the pool's acquire timeout, several times over.
     async fn end(&self, status: RunStatus, message: Option<&str>) {
-        for attempt in 0..3 {
+        for attempt in 0..END_ATTEMPTS {
             if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tokio::time::sleep(END_PAUSE).await;
             }
-            if self
-                .store
-                .finish_run(self.run_id, &self.repository, status, message)
-                .await
-                .is_ok()
-            {
+            let finished = tokio::time::timeout(
+                END_ATTEMPT,
+                self.store.mark_run_ended(self.run_id, status, message),
+            )
+            .await;
+            if matches!(finished, Ok(Ok(()))) {
                 let _ = self.events.send(IndexEvent::Finished { status });
                 return;
             }

@@ -10,6 +10,15 @@ pub fn line(text: &str) -> Cow<'_, str> {
     clean(text, false)
 }
 
+/// A stored file path for one terminal line, in its display form (see
+/// [`crate::stored_path::display`]).
+pub fn path(stored: &str) -> Cow<'_, str> {
+    match crate::stored_path::display(stored) {
+        Cow::Borrowed(shown) => line(shown),
+        Cow::Owned(shown) => Cow::Owned(line(&shown).into_owned()),
+    }
+}
+
 /// Multi-line text: newlines are kept, tabs become spaces, every other
 /// control character becomes a visible stand-in.
 pub fn block(text: &str) -> Cow<'_, str> {

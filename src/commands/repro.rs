@@ -32,7 +32,7 @@ pub async fn run(store: &Store, args: ReproArgs) -> anyhow::Result<ExitCode> {
             sanitize::line(&group.repository)
         )
     })?;
-    let path = Path::new(&example.root).join(&example.file_path);
+    let path = crate::stored_path::to_path(Path::new(&example.root), &example.file_path);
     let shown = sanitize::line(&path.display().to_string()).into_owned();
     let language =
         Language::for_path(&path).ok_or_else(|| anyhow!("{shown} is not a file snag parses"))?;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::language::Language;
+use crate::stored_path;
 
 /// Extensions indexed when `--ext` is not given.
 pub const DEFAULT_EXTENSIONS: [&str; 8] = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
@@ -58,8 +59,8 @@ impl Default for DiscoveryOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
     pub path: PathBuf,
-    /// Relative to the root, `/`-separated; bytes that are not UTF-8 are
-    /// written `\xNN`, so every path can be stored and shown.
+    /// Relative to the root, `/`-separated, in its stored form (see
+    /// [`crate::stored_path`]): any file name, without collisions.
     pub rel_path: String,
     pub language: Language,
 }
@@ -172,7 +173,7 @@ impl Discovery {
     }
 
     fn relative(&self, path: &Path) -> String {
-        display_path(path.strip_prefix(&self.root).unwrap_or(path))
+        stored_path::encode(path.strip_prefix(&self.root).unwrap_or(path))
     }
 }
 
@@ -204,23 +205,6 @@ fn err_path(err: &ignore::Error) -> Option<PathBuf> {
         }
         _ => None,
     }
-}
-
-/// A path as text, `/`-separated, with bytes that are not UTF-8 written as
-/// `\xNN` (lossless, unlike U+FFFD, so two odd names never collide).
-pub fn display_path(path: &Path) -> String {
-    let bytes = path.as_os_str().as_encoded_bytes();
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
-        }
-    }
-    if std::path::MAIN_SEPARATOR != '/' {
-        out = out.replace(std::path::MAIN_SEPARATOR, "/");
-    }
-    out
 }
 
 #[cfg(test)]
@@ -333,13 +317,6 @@ mod tests {
         };
         let err = Discovery::new(dir.path(), &bad).unwrap_err().to_string();
         assert!(err.contains("unsupported extension `.vue`"), "{err}");
-    }
-
-    #[test]
-    fn non_utf8_names_are_escaped_losslessly() {
-        use std::os::unix::ffi::OsStrExt;
-        let name = std::ffi::OsStr::from_bytes(b"src/bad-\xff-name.ts");
-        assert_eq!(display_path(Path::new(name)), "src/bad-\\xff-name.ts");
     }
 
     #[test]

@@ -162,7 +162,8 @@ impl FileProcessor {
             Ok(tree) => tree,
             Err(error) => return report.failed(*error),
         };
-        let mut syntax_error = parsing_error(&tree, &text, &file.rel_path, file.language.as_str());
+        let shown_path = crate::stored_path::display(&file.rel_path);
+        let mut syntax_error = parsing_error(&tree, &text, &shown_path, file.language.as_str());
         if self.settings.verdicts
             && let Some(error) = &mut syntax_error
         {

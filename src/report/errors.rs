@@ -65,8 +65,8 @@ impl ErrorListBody {
             .set_header(["ID", "TYPE", "VERDICT", "FILE:LINE", "MESSAGE"]);
         for e in &self.errors {
             let location = match e.line {
-                Some(line) => format!("{}:{line}", e.file_path),
-                None => e.file_path.clone(),
+                Some(line) => format!("{}:{line}", crate::stored_path::display(&e.file_path)),
+                None => crate::stored_path::display(&e.file_path).into_owned(),
             };
             table.add_row([
                 e.error_id.to_string(),

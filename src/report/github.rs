@@ -75,7 +75,7 @@ pub fn annotations(run: &CiRun<'_>, errors: &[ErrorRecord], path_prefix: &str) -
             "file={}",
             escape_property(&sanitize::line(&format!(
                 "{path_prefix}{}",
-                error.file_path
+                crate::stored_path::display(&error.file_path)
             )))
         )];
         if let Some(site) = &site {

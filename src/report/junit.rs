@@ -55,7 +55,7 @@ impl<'a, W: Write> JunitWriter<'a, W> {
 
     /// The test case of one file, with its errors.
     pub fn file(&mut self, file: &FileRecord, errors: &[ErrorRecord]) -> std::io::Result<()> {
-        let name = sanitize::line(&file.file_path);
+        let name = sanitize::path(&file.file_path);
         let time = seconds(file.duration_us.max(0) as f64 / 1e6);
         let description = self.description(errors);
         let case = self.xml.create_element("testcase").with_attributes([

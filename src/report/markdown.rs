@@ -50,8 +50,8 @@ fn when(time: DateTime<Utc>) -> String {
 
 fn location(path: &str, line: Option<i32>) -> String {
     match line {
-        Some(line) => format!("{}:{line}", text(path)),
-        None => text(path),
+        Some(line) => format!("{}:{line}", text(&crate::stored_path::display(path))),
+        None => text(&crate::stored_path::display(path)),
     }
 }
 

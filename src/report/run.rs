@@ -73,7 +73,7 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
                 g.files,
                 g.error_type,
                 sanitize::line(&g.title),
-                sanitize::line(&g.example_path)
+                sanitize::path(&g.example_path)
             ));
         }
     }
@@ -110,7 +110,7 @@ impl FileListBody {
                 .or(file.skip_reason.as_deref())
                 .unwrap_or("");
             table.add_row([
-                sanitize::line(&file.file_path).into_owned(),
+                sanitize::path(&file.file_path).into_owned(),
                 file.outcome.to_string(),
                 file.chunks.to_string(),
                 why.to_owned(),

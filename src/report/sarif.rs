@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode, utf8_percent_encode};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
     Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Tool, ToolComponent,
@@ -13,6 +13,7 @@ use serde_sarif::sarif::{
 use super::ci::{self, CiError, CiRun};
 use crate::sanitize;
 use crate::store::ErrorRecord;
+use crate::stored_path;
 
 /// Characters kept as they are in a URI path: unreserved ones and `/`.
 const PATH: &AsciiSet = &NON_ALPHANUMERIC
@@ -168,7 +169,7 @@ fn result(
     site: ci::ErrorSite,
 ) -> SarifResult {
     let artifact = ArtifactLocation::builder()
-        .uri(utf8_percent_encode(&error.file_path, PATH).to_string())
+        .uri(percent_encode(&stored_path::decode(&error.file_path), PATH).to_string())
         .uri_base_id(ROOT_ID.to_owned())
         .build();
     let physical = match region(&site) {

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use sqlx::postgres::PgArguments;
 use sqlx::query::{Query, QueryScalar};
-use sqlx::{Postgres, Transaction};
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
 use super::chunk_rows::{COPY_CHUNKS, ChunkRows};
 use super::errors::{NewError, log_errors_in};
@@ -137,7 +137,53 @@ pub const WRITE_PATH: &[&str] = &[
 /// how many went.
 const VANISHED_PER_STEP: i64 = 1000;
 
+/// A connection of a run's own for storing its batches. When the database
+/// goes away, the next write fails at once; through the pool it would wait
+/// for the pool to give up reconnecting (its whole acquire timeout).
+pub struct WriteConnection {
+    connection: PgConnection,
+}
+
+impl WriteConnection {
+    /// [`Store::write_reports`] on this connection.
+    pub async fn write_reports(
+        &mut self,
+        run_id: i64,
+        repository: &str,
+        reports: &[&FileReport],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.connection.begin().await?;
+        write_reports_in(&mut tx, run_id, repository, reports).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`Store::write_persistence_failure`] on this connection.
+    pub async fn write_persistence_failure(
+        &mut self,
+        run_id: i64,
+        repository: &str,
+        report: &FileReport,
+        cause: &StoreError,
+    ) -> Result<FileReport, StoreError> {
+        let failed = report.persistence_failure(&cause.to_string());
+        self.write_reports(run_id, repository, &[&failed]).await?;
+        Ok(failed)
+    }
+
+    pub async fn close(self) {
+        let _ = self.connection.close().await;
+    }
+}
+
 impl Store {
+    /// A connection for a run's writes (see [`WriteConnection`]).
+    pub async fn write_connection(&self) -> Result<WriteConnection, StoreError> {
+        Ok(WriteConnection {
+            connection: self.pool().acquire().await?.detach(),
+        })
+    }
+
     /// Stores a batch of file reports in one transaction: their outcome rows,
     /// their chunks (replacing the file's previous ones), their errors
     /// (replacing the file's previous ones in this repository), the run's
@@ -166,6 +212,24 @@ impl Store {
         let failed = report.persistence_failure(&cause.to_string());
         self.write_reports(run_id, repository, &[&failed]).await?;
         Ok(failed)
+    }
+
+    /// Marks a run as ended and nothing else: one short statement, for a
+    /// run whose writing failed (its groups stay in `run_groups`, unfolded,
+    /// as an abandoned run's do).
+    pub async fn mark_run_ended(
+        &self,
+        run_id: i64,
+        status: RunStatus,
+        message: Option<&str>,
+    ) -> Result<(), StoreError> {
+        planned_now(END_RUN)
+            .bind(run_id)
+            .bind(status.as_str())
+            .bind(message.map(|m| storable(m).into_owned()))
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     /// Ends a run: its groups folded into the repository's and, for a

@@ -54,6 +54,45 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the database itself is gone (unreachable, shut down, the
+    /// connection cut or refused), rather than one statement having failed:
+    /// a failed write is then not worth retrying file by file.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            StoreError::Query(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_) => true,
+                sqlx::Error::Database(db) => {
+                    // Connection exceptions, shutdowns, and anything the
+                    // server ends the session for (FATAL), such as a
+                    // database that no longer accepts connections.
+                    let fatal = db
+                        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                        .is_some_and(|pg| {
+                            matches!(
+                                pg.severity(),
+                                sqlx::postgres::PgSeverity::Fatal
+                                    | sqlx::postgres::PgSeverity::Panic
+                            )
+                        });
+                    fatal
+                        || db
+                            .code()
+                            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P"))
+                }
+                _ => false,
+            },
+            StoreError::Connect { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 fn busy_message(repository: &str, running: Option<&runs::RunningRun>) -> String {
     let repository = crate::sanitize::line(repository);
     match running {

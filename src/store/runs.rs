@@ -109,26 +109,6 @@ pub struct NewRun<'a> {
     pub grammar_versions: serde_json::Value,
 }
 
-/// Whether a failed write is worth retrying file by file, or the database
-/// itself is gone.
-pub fn is_connection_error(error: &StoreError) -> bool {
-    match error {
-        StoreError::Query(e) => {
-            matches!(
-                e,
-                sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::WorkerCrashed
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::Protocol(_)
-            ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")))
-        }
-        StoreError::Connect { .. } => true,
-        _ => false,
-    }
-}
-
 impl Store {
     /// Creates the run row, `running`, and the lease that says so for as
     /// long as this process lives. Only one run of a repository goes at a

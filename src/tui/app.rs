@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -924,7 +924,7 @@ impl App {
         .or(error.line.map(|l| l as u32))
         .unwrap_or(1);
         Some((
-            file.unwrap_or_else(|| PathBuf::from(&error.file_path)),
+            file.unwrap_or_else(|| crate::stored_path::to_path(Path::new(""), &error.file_path)),
             line,
         ))
     }

@@ -1,13 +1,14 @@
 //! Reading a failing file for the drill-down, as it is on disk now, and
 //! saying when that is not what was indexed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
 use super::app::FileText;
 use crate::index::decode::{Source, decode};
 use crate::store::ErrorRecord;
+use crate::stored_path;
 
 /// The file of `error` under the run's root, decoded as the engine would,
 /// lossily when it could not be decoded (so there is always something to
@@ -17,10 +18,7 @@ pub fn load_file(
     error: &ErrorRecord,
     run_started: Option<DateTime<Utc>>,
 ) -> FileText {
-    let path = match root {
-        Some(root) => root.join(&error.file_path),
-        None => PathBuf::from(&error.file_path),
-    };
+    let path = stored_path::to_path(root.unwrap_or(Path::new("")), &error.file_path);
     let extension = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())

@@ -25,7 +25,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
-    let path = sanitize::line(&detail.error.file_path).into_owned();
+    let path = sanitize::path(&detail.error.file_path).into_owned();
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(app.theme.border)

@@ -93,8 +93,8 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
         {
             Some(e) => {
                 let location = match e.line {
-                    Some(line) => format!("{}:{line}", e.file_path),
-                    None => e.file_path.clone(),
+                    Some(line) => format!("{}:{line}", crate::stored_path::display(&e.file_path)),
+                    None => crate::stored_path::display(&e.file_path).into_owned(),
                 };
                 Row::new(vec![
                     Cell::from(e.error_type.as_str().trim_end_matches("_error"))
