@@ -236,3 +236,148 @@ async fn a_run_whose_database_dies_stops_within_seconds_with_one_clear_line() {
     );
     cluster.stop().ok();
 }
+
+#[tokio::test]
+async fn lines_end_where_typescript_ends_them_in_every_stored_and_shown_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("lf.ts", "const a=1;\nconst b=;\n"),
+        ("cr.ts", "const a=1;\rconst b=;\r"),
+        ("crlf.ts", "const a=1;\r\nconst b=;\r\n"),
+        ("ls.ts", "const a=1;\u{2028}const b=;\u{2028}"),
+        ("ps.ts", "const a=1;\u{2029}const b=;\u{2029}"),
+        (
+            "chunks.ts",
+            "export function a() { return 1; }\rexport function b() {\r  return 2;\r}\r",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let db = TestDb::new().await;
+    let summary = index(&db, dir.path()).await;
+    let errors = db.store.run_errors(summary.run_id).await.unwrap();
+    let lf = errors.iter().find(|e| e.file_path == "lf.ts").unwrap();
+    assert_eq!(lf.line, Some(2), "{}", lf.error_message);
+    for name in ["cr.ts", "crlf.ts", "ls.ts", "ps.ts"] {
+        let error = errors
+            .iter()
+            .find(|e| e.file_path == name)
+            .unwrap_or_else(|| panic!("{name} has its syntax error"));
+        // tree-sitter may flag another token of the line than with LF (`=`
+        // rather than `;`); its column counts from the line's start all the
+        // same.
+        assert_eq!(error.line, Some(2), "{name}: {}", error.error_message);
+        let column = error.column.unwrap_or_default();
+        assert!(
+            (8..=9).contains(&column) && error.error_message.starts_with(&format!("2:{column} ")),
+            "{name}: {}",
+            error.error_message
+        );
+        assert!(
+            error
+                .error_traceback
+                .as_deref()
+                .is_some_and(|t| t.contains("2 | const b=;")),
+            "{name}: the excerpt is the line itself: {:?}",
+            error.error_traceback
+        );
+        let file = snag::tui::loader::load_file(Some(dir.path()), error, None);
+        assert_eq!(file.lines, ["const a=1;", "const b=;"], "{name}");
+    }
+    let chunks: Vec<(String, i32, i32)> = sqlx::query_as(
+        "SELECT name, start_line, end_line FROM code_chunks \
+         WHERE file_path = 'chunks.ts' AND chunk_type = 'function' ORDER BY start_line",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        chunks,
+        [("a".to_owned(), 1, 1), ("b".to_owned(), 2, 4)],
+        "chunk lines count CR"
+    );
+}
+
+/// Processes `name` as if discovery had found it a regular file a moment
+/// before it was replaced by what `swap` puts there, on a thread of its own
+/// so that a hang fails the test instead of stalling it.
+fn process_swapped(swap: impl FnOnce(&Path)) -> snag::index::process::FileReport {
+    use snag::index::discover::SourceFile;
+    use snag::index::language::Language;
+    use snag::index::process::{FileProcessor, ProcessSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("swapped.ts");
+    std::fs::write(&path, "export const a = 1;\n").unwrap();
+    let file = SourceFile {
+        path: path.clone(),
+        rel_path: "swapped.ts".into(),
+        language: Language::TypeScript,
+    };
+    std::fs::remove_file(&path).unwrap();
+    swap(&path);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let settings = ProcessSettings {
+            max_file_size: 1 << 20,
+            ..Default::default()
+        };
+        let _ = tx.send(FileProcessor::new(settings).process(&file));
+    });
+    let report = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("reading a swapped file must not hang");
+    drop(dir);
+    report
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_swapped_after_discovery_is_skipped_saying_why_never_waited_on() {
+    use snag::index::outcome::SkipReason;
+    let fifo = process_swapped(|path| {
+        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string for the new FIFO's path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+    });
+    assert_eq!(
+        (fifo.outcome, fifo.skip_reason),
+        (
+            snag::index::outcome::Outcome::Skipped,
+            Some(SkipReason::NotAFile)
+        )
+    );
+    let endless = process_swapped(|path| std::os::unix::fs::symlink("/dev/zero", path).unwrap());
+    assert_eq!(endless.skip_reason, Some(SkipReason::Symlink));
+    let to_source = process_swapped(|path| {
+        let elsewhere = path.with_file_name("real.ts");
+        std::fs::write(&elsewhere, "export const b = 2;\n").unwrap();
+        std::os::unix::fs::symlink(elsewhere, path).unwrap();
+    });
+    assert_eq!(to_source.skip_reason, Some(SkipReason::Symlink));
+    let directory = process_swapped(|path| std::fs::create_dir(path).unwrap());
+    assert_eq!(directory.skip_reason, Some(SkipReason::NotAFile));
+    let grown = process_swapped(|path| std::fs::write(path, vec![b' '; 2 << 20]).unwrap());
+    assert_eq!(grown.skip_reason, Some(SkipReason::TooLarge));
+    assert!(grown.errors.is_empty() && fifo.errors.is_empty());
+}
+
+#[tokio::test]
+async fn utf16_without_a_byte_order_mark_is_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "export function wide(): string {\n  return 'w';\n}\n";
+    let le: Vec<u8> = source.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = source.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    std::fs::write(dir.path().join("le.ts"), le).unwrap();
+    std::fs::write(dir.path().join("be.ts"), be).unwrap();
+    let db = TestDb::new().await;
+    let summary = index(&db, dir.path()).await;
+    assert_eq!((summary.files.total, summary.files.indexed), (2, 2));
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM code_chunks WHERE chunk_type = 'function' ORDER BY file_path",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(names, ["wide", "wide"]);
+}

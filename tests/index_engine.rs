@@ -763,6 +763,29 @@ async fn a_killed_headless_run_is_failed_by_the_next_snag() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(run_status(&db, run_id).await.0, "failed");
     assert!(count(&db, "SELECT count(*) FROM indexed_files").await >= stored);
+    // Its counts are what it stored, not zeros.
+    let run = db.store.get_run(run_id).await.unwrap().unwrap();
+    let files = count(
+        &db,
+        &format!("SELECT count(*) FROM indexed_files WHERE run_id = {run_id}"),
+    )
+    .await;
+    let chunks = count(
+        &db,
+        &format!(
+            "SELECT COALESCE(sum(chunks), 0)::bigint FROM indexed_files WHERE run_id = {run_id}"
+        ),
+    )
+    .await;
+    assert!(files > 0);
+    assert_eq!(
+        (
+            i64::from(run.files_total),
+            i64::from(run.files_indexed),
+            run.chunks_total
+        ),
+        (files, files, chunks)
+    );
 
     // Its repository is free again: the lock went with its connection.
     let again = snag()

@@ -19,6 +19,8 @@ mod syntax;
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Point, Tree};
 
+use super::lines::{self, LineIndex};
+
 use crate::vocabulary::vocabulary;
 use finder::{Candidate, Finder, TopLevel};
 use marks::Marks;
@@ -168,6 +170,14 @@ pub fn chunk_file(tree: &Tree, source: &str) -> Result<Vec<Chunk>, ChunkError> {
     let metadata = walker.nested(&regions)?;
     for (candidate, metadata) in found.into_iter().zip(metadata) {
         chunks.push(candidate.into_chunk(read.text, metadata)?);
+    }
+    // tree-sitter's rows count LF only; TypeScript's lines also end at a
+    // lone CR, U+2028 and U+2029.
+    if lines::has_other_breaks(source) {
+        let index = LineIndex::new(source);
+        for chunk in &mut chunks {
+            (chunk.start_line, chunk.end_line) = index.line_span(chunk.start_byte, chunk.end_byte);
+        }
     }
     Ok(chunks)
 }

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod discover;
 pub mod fingerprint;
 pub mod language;
+pub mod lines;
 pub mod outcome;
 pub mod panics;
 pub mod pipeline;

@@ -75,12 +75,19 @@ pub enum SkipReason {
     Binary,
     /// Larger than `--max-file-size`.
     TooLarge,
+    /// Replaced by a symlink since it was discovered: not followed.
+    Symlink,
+    /// Not a regular file (a FIFO, a device, a socket, a directory): it was
+    /// replaced since it was discovered.
+    NotAFile,
 }
 
 vocabulary!(SkipReason, "skip reason", {
     Empty => "empty",
     Binary => "binary",
     TooLarge => "too_large",
+    Symlink => "symlink",
+    NotAFile => "not_a_file",
 });
 
 /// What a second, independent parser says about a file tree-sitter could

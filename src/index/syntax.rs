@@ -5,6 +5,7 @@
 use serde::Serialize;
 use tree_sitter::{Node, Tree};
 
+use super::lines::LineIndex;
 use super::outcome::{ErrorType, FileError, Span};
 
 /// Sites kept in `details` and the traceback; the message counts them all.
@@ -75,10 +76,11 @@ impl SyntaxErrorSite {
 pub fn collect_sites(tree: &Tree, source: &str) -> (Vec<SyntaxErrorSite>, usize) {
     let mut sites = Vec::new();
     let mut total = 0;
+    let lines = LineIndex::new(source);
     walk_sites(tree, |node| {
         total += 1;
         if sites.len() < MAX_SITES {
-            sites.push(site(node, source));
+            sites.push(site(node, source, &lines));
         }
         true
     });
@@ -147,7 +149,7 @@ pub fn tree_depth_beyond(tree: &Tree, floor: usize) -> usize {
     }
 }
 
-fn site(node: Node, source: &str) -> SyntaxErrorSite {
+fn site(node: Node, source: &str, lines: &LineIndex) -> SyntaxErrorSite {
     let kind = if node.is_missing() {
         SiteKind::Missing
     } else {
@@ -157,12 +159,12 @@ fn site(node: Node, source: &str) -> SyntaxErrorSite {
         SiteKind::Missing => (vec![node.kind().to_owned()], false),
         SiteKind::Unexpected => leading_tokens(node, source),
     };
-    let (line, column) = position(source, node.start_byte(), node.start_position().row);
-    let (end_line, mut end_column) = position(source, node.end_byte(), node.end_position().row);
+    let (line, column) = lines.position(source, node.start_byte());
+    let (end_line, mut end_column) = lines.position(source, node.end_byte());
     if (end_line, end_column) == (line, column) {
         end_column += 1; // zero-width (missing) nodes still get a caret
     }
-    let (excerpt, excerpt_column) = excerpt(source, node.start_byte());
+    let (excerpt, excerpt_column) = excerpt(source, lines, node.start_byte());
     SyntaxErrorSite {
         kind,
         span: Span {
@@ -221,29 +223,15 @@ fn enclosing_kinds(node: Node) -> Vec<String> {
     kinds
 }
 
-/// 1-based line and character column of a byte offset, given its 0-based row.
-pub fn position(source: &str, byte: usize, row: usize) -> (u32, u32) {
-    let byte = floor_char_boundary(source, byte);
-    let line_start = source[..byte].rfind('\n').map_or(0, |i| i + 1);
-    let column = source[line_start..byte].chars().count();
-    (row as u32 + 1, column as u32 + 1)
-}
-
-fn floor_char_boundary(source: &str, mut byte: usize) -> usize {
-    byte = byte.min(source.len());
-    while !source.is_char_boundary(byte) {
-        byte -= 1;
-    }
-    byte
-}
-
 /// The line holding `byte`, cut to a window around it when long, and the
 /// 1-based character position of `byte` in what is returned.
-fn excerpt(source: &str, byte: usize) -> (String, u32) {
-    let byte = floor_char_boundary(source, byte);
-    let start = source[..byte].rfind('\n').map_or(0, |i| i + 1);
-    let end = source[byte..].find('\n').map_or(source.len(), |i| byte + i);
-    let line = source[start..end].trim_end_matches('\r');
+fn excerpt(source: &str, lines: &LineIndex, byte: usize) -> (String, u32) {
+    let (start, line) = lines.line_at(source, byte);
+    let byte = byte.clamp(start, start + line.len());
+    let byte = (start..=byte)
+        .rev()
+        .find(|b| source.is_char_boundary(*b))
+        .unwrap_or(start);
     let column = source[start..byte].chars().count();
     if line.chars().count() <= EXCERPT_BEFORE + EXCERPT_AFTER {
         return (line.to_owned(), column as u32 + 1);

@@ -6,9 +6,14 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::app::FileText;
-use crate::index::decode::{Source, decode};
+use crate::index::decode::{Source, Unread, decode, read_bounded};
+use crate::index::outcome::SkipReason;
 use crate::store::ErrorRecord;
 use crate::stored_path;
+
+/// The drill-down shows files up to this size; a file read as it is now
+/// may have been replaced by anything.
+const MAX_SHOWN_BYTES: u64 = 16 << 20;
 
 /// The file of `error` under the run's root, decoded as the engine would,
 /// lossily when it could not be decoded (so there is always something to
@@ -23,12 +28,21 @@ pub fn load_file(
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let bytes = match std::fs::read(&path) {
+    let why_not = match read_bounded(&path, MAX_SHOWN_BYTES) {
+        Ok(bytes) => Ok(bytes),
+        Err(Unread::Skipped { reason, .. }) => Err(match reason {
+            SkipReason::TooLarge => format!("is larger than {} MiB", MAX_SHOWN_BYTES >> 20),
+            SkipReason::Symlink => "is a symlink now".to_owned(),
+            other => format!("is {} now", other.as_str().replace('_', " ")),
+        }),
+        Err(Unread::Failed(error)) => Err(error.message.clone()),
+    };
+    let bytes = match why_not {
         Ok(bytes) => bytes,
-        Err(e) => {
+        Err(why) => {
             return FileText {
                 notice: Some(format!(
-                    "{} cannot be read now ({e}); the traceback shows what was recorded",
+                    "{} cannot be read now ({why}); the traceback shows what was recorded",
                     path.display()
                 )),
                 path,
@@ -53,7 +67,9 @@ pub fn load_file(
     FileText {
         path,
         extension,
-        lines: text.lines().map(str::to_owned).collect(),
+        lines: crate::index::lines::lines(&text)
+            .map(str::to_owned)
+            .collect(),
         notice: changed,
     }
 }
@@ -120,5 +136,15 @@ mod tests {
         std::fs::write(dir.path().join("l.ts"), b"const caf\xe9 = 1;").unwrap();
         let file = load_file(Some(dir.path()), &error("l.ts"), None);
         assert_eq!(file.lines, ["const caf\u{FFFD} = 1;"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_replaced_by_a_link_to_an_endless_device_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("z.ts")).unwrap();
+        let file = load_file(Some(dir.path()), &error("z.ts"), None);
+        assert!(file.lines.is_empty());
+        assert!(file.notice.unwrap().contains("is a symlink now"));
     }
 }

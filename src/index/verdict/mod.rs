@@ -145,13 +145,5 @@ pub fn judge(request: &VerdictRequest<'_>) -> VerdictReport {
 
 /// 1-based line and character column of a byte offset.
 pub(crate) fn line_column(text: &str, byte: usize) -> (u32, u32) {
-    let mut byte = byte.min(text.len());
-    while !text.is_char_boundary(byte) {
-        byte -= 1;
-    }
-    let before = &text[..byte];
-    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line as u32, column as u32)
+    crate::index::lines::position(text, byte)
 }

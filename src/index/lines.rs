@@ -1,0 +1,162 @@
+//! Lines as TypeScript counts them: LF, CRLF, a lone CR, U+2028 and U+2029
+//! each end one. tree-sitter's rows count LF only, so every line snag
+//! stores or shows is counted here.
+
+/// Whether `text` breaks lines anywhere but at LF (and CRLF): only then do
+/// tree-sitter's rows differ from TypeScript's lines.
+pub fn has_other_breaks(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    lone_cr || text.contains(['\u{2028}', '\u{2029}'])
+}
+
+/// The lines of `text` without their breaks, as `str::lines` gives them for
+/// LF and CRLF, and for every other break too.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match next_break(current) {
+            Some((at, len)) => {
+                rest = Some(&current[at + len..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                // Like `str::lines`: no empty line after a final break.
+                (!current.is_empty()).then_some(current)
+            }
+        }
+    })
+}
+
+/// Where the first break in `text` is, and its length in bytes.
+fn next_break(text: &str) -> Option<(usize, usize)> {
+    let at = text.find(['\n', '\r', '\u{2028}', '\u{2029}'])?;
+    let len = match text[at..].chars().next() {
+        Some('\r') if text[at + 1..].starts_with('\n') => 2,
+        Some(c) => c.len_utf8(),
+        None => 1,
+    };
+    Some((at, len))
+}
+
+/// 1-based line and character column of `byte` in `text`, for a single
+/// position; [`LineIndex`] answers many.
+pub fn position(text: &str, byte: usize) -> (u32, u32) {
+    LineIndex::new(text).position(text, byte)
+}
+
+/// Where each line of a text starts, to find the line of any byte.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        let mut offset = 0;
+        while let Some((at, len)) = next_break(&text[offset..]) {
+            offset += at + len;
+            starts.push(offset);
+        }
+        LineIndex { starts }
+    }
+
+    /// The 0-based line holding `byte` (a break belongs to the line it ends).
+    pub fn line_of(&self, byte: usize) -> usize {
+        self.starts.partition_point(|start| *start <= byte) - 1
+    }
+
+    /// 1-based line and character column of `byte`.
+    pub fn position(&self, text: &str, byte: usize) -> (u32, u32) {
+        let byte = floor_char_boundary(text, byte);
+        let line = self.line_of(byte);
+        let column = text[self.starts[line]..byte].chars().count();
+        (line as u32 + 1, column as u32 + 1)
+    }
+
+    /// The 1-based first and last lines of the bytes `start..end`: a range
+    /// that ends right after a break ends on the line the break ends.
+    pub fn line_span(&self, start: usize, end: usize) -> (u32, u32) {
+        let last = end.saturating_sub(1).max(start);
+        (
+            self.line_of(start) as u32 + 1,
+            self.line_of(last) as u32 + 1,
+        )
+    }
+
+    /// The line holding `byte`, without its break, and where it starts.
+    pub fn line_at<'t>(&self, text: &'t str, byte: usize) -> (usize, &'t str) {
+        let line = self.line_of(floor_char_boundary(text, byte));
+        let start = self.starts[line];
+        let end = self.starts.get(line + 1).copied().unwrap_or(text.len());
+        let with_break = &text[start..end];
+        let without = next_break(with_break).map_or(with_break, |(at, _)| &with_break[..at]);
+        (start, without)
+    }
+}
+
+fn floor_char_boundary(text: &str, byte: usize) -> usize {
+    let mut byte = byte.min(text.len());
+    while !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    byte
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIXED: &str = "a=1;\rb=2;\r\nc\u{2028}d\u{2029}e\nf";
+
+    #[test]
+    fn every_break_typescript_knows_ends_a_line() {
+        let all: Vec<&str> = lines(MIXED).collect();
+        assert_eq!(all, ["a=1;", "b=2;", "c", "d", "e", "f"]);
+        assert_eq!(lines("x\n").collect::<Vec<_>>(), ["x"]);
+        assert_eq!(lines("x\r\n\r\ny").collect::<Vec<_>>(), ["x", "", "y"]);
+        assert_eq!(lines("").count(), 0);
+        assert!(has_other_breaks(MIXED));
+        assert!(!has_other_breaks("a\r\nb\nc"));
+    }
+
+    #[test]
+    fn positions_agree_with_and_without_the_index() {
+        let index = LineIndex::new(MIXED);
+        let expected = [
+            (0, (1, 1)),
+            (5, (2, 1)),
+            (9, (2, 5)),  // the CR of CRLF
+            (10, (2, 6)), // its LF: still line 2
+            (11, (3, 1)),
+            (12, (3, 2)),
+            (15, (4, 1)),
+            (MIXED.len(), (6, 2)),
+        ];
+        for (byte, position) in expected {
+            assert_eq!(index.position(MIXED, byte), position, "byte {byte}");
+            assert_eq!(super::position(MIXED, byte), position, "byte {byte}");
+        }
+        assert_eq!(index.line_at(MIXED, 6), (5, "b=2;"));
+        assert_eq!(
+            index.line_span(0, 5),
+            (1, 1),
+            "a range ending after its break"
+        );
+        assert_eq!(index.line_span(0, 12), (1, 3));
+    }
+
+    #[test]
+    fn the_issue_example_is_line_two_column_ten() {
+        let text = "const a=1;\rconst b=;\r";
+        let at = text.find("b=").unwrap() + 2;
+        assert_eq!(super::position(text, at), (2, 9));
+        assert_eq!(LineIndex::new(text).position(text, at + 1), (2, 10));
+    }
+}
