@@ -35,6 +35,7 @@ fn clean(text: &str, keep_newlines: bool) -> Cow<'_, str> {
             '\n' if keep_newlines => out.push('\n'),
             '\t' if keep_newlines => out.push_str("    "),
             '\r' if keep_newlines => {}
+            '\u{2028}' | '\u{2029}' if keep_newlines => out.push('\n'),
             c if needs_replacing(c, keep_newlines) => out.push(stand_in(c)),
             c => out.push(c),
         }
@@ -46,10 +47,16 @@ fn needs_replacing(c: char, keep_newlines: bool) -> bool {
     if keep_newlines && matches!(c, '\n' | '\t' | '\r') {
         return true; // tabs and carriage returns are rewritten, newlines kept
     }
-    c.is_control() || is_bidi_control(c)
+    c.is_control() || is_bidi_control(c) || is_line_separator(c)
 }
 
 /// Bidirectional overrides reorder what the reader sees ("trojan source").
+/// U+2028 and U+2029 end a line in TypeScript, and some terminals break
+/// lines there too.
+fn is_line_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
@@ -60,6 +67,8 @@ fn stand_in(c: char) -> char {
     match c as u32 {
         n @ 0x00..=0x1F => char::from_u32(0x2400 + n).unwrap_or('\u{FFFD}'),
         0x7F => '\u{2421}',
+        // The "symbol for newline".
+        0x2028 | 0x2029 => '\u{2424}',
         _ => '\u{FFFD}',
     }
 }
