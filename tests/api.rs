@@ -26,6 +26,8 @@ fn config(roots: &[std::path::PathBuf]) -> ApiConfig {
         token: None,
         roots: AllowedRoots::new(roots).unwrap(),
         limits: Limits::default(),
+        allowed_hosts: Vec::new(),
+        address: None,
     }
 }
 
@@ -770,7 +772,7 @@ async fn slow_clients_are_cut_off_cleanly() {
     let mut slow_body = tokio::net::TcpStream::connect(address).await.unwrap();
     slow_body
         .write_all(
-            b"POST /api/v1/indexing/batch/start HTTP/1.1\r\nHost: x\r\n\
+            b"POST /api/v1/indexing/batch/start HTTP/1.1\r\nHost: localhost\r\n\
               Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"dir",
         )
         .await
@@ -787,7 +789,7 @@ async fn slow_clients_are_cut_off_cleanly() {
     // Headers that never end: the connection is closed.
     let mut slow_headers = tokio::net::TcpStream::connect(address).await.unwrap();
     slow_headers
-        .write_all(b"GET /api/openapi.json HTTP/1.1\r\nHost: x\r\n")
+        .write_all(b"GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n")
         .await
         .unwrap();
     let mut rest = Vec::new();
@@ -797,12 +799,250 @@ async fn slow_clients_are_cut_off_cleanly() {
 
     // And the server still serves.
     let mut fine = tokio::net::TcpStream::connect(address).await.unwrap();
-    fine.write_all(b"GET /api/v1/runs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    fine.write_all(b"GET /api/v1/runs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
     let mut answer = Vec::new();
     fine.read_to_end(&mut answer).await.unwrap();
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}
+
+/// An open error group of `repository`, as a run would have left it.
+async fn insert_group(db: &TestDb, repository: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO error_groups (repository, fingerprint, error_type, title, occurrences, last_run_files) \
+         VALUES ($1, '0123456789abcdef', 'parsing_error', 'unexpected `{`', 1, 1) RETURNING group_id",
+    )
+    .bind(repository)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap()
+}
+
+fn with_host(method: &str, uri: &str, host: &str, origin: Option<&str>) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, host);
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
+    if method == "GET" {
+        request.body(Body::empty()).unwrap()
+    } else {
+        request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"status": "ignored"}"#))
+            .unwrap()
+    }
+}
+
+/// DNS rebinding: a page whose name now points at 127.0.0.1 reaches the
+/// server with its own name as the Host; a page posting across sites says
+/// where it comes from in Origin.
+#[tokio::test]
+async fn without_a_token_only_its_own_names_and_origin_are_answered() {
+    let db = TestDb::new().await;
+    seed(&db, "web").await;
+    let group_id = insert_group(&db, "web").await;
+    let mut config = config(&[std::env::temp_dir()]);
+    config.allowed_hosts = vec!["snag.test".to_owned()];
+    config.address = Some("127.0.0.1:8001".parse().unwrap());
+    let app = app(&db, config);
+    let list = format!("{ERRORS}/web");
+
+    for host in [
+        "localhost",
+        "localhost:8001",
+        "127.0.0.1",
+        "127.0.0.1:8001",
+        "[::1]",
+        "[::1]:8001",
+        "snag.test",
+        "snag.test:8001",
+    ] {
+        let answer = send(&app, with_host("GET", &list, host, None)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "Host {host}: {}",
+            answer.body
+        );
+    }
+    for host in [
+        "evil.example",
+        "evil.example:8001",
+        "localhost.evil.example",
+        "127.0.0.1.evil.example:8001",
+        "[::2]:8001",
+    ] {
+        for uri in [list.as_str(), "/api/openapi.json", "/api/v1/runs"] {
+            let answer = send(&app, with_host("GET", uri, host, None)).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "Host {host} {uri}");
+            let detail = answer.body["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(host) && detail.contains("--allow-host"),
+                "{detail}"
+            );
+        }
+        let start = send(
+            &app,
+            with_host("POST", "/api/v1/indexing/batch/start", host, None),
+        )
+        .await;
+        assert_eq!(start.status, StatusCode::FORBIDDEN, "Host {host}");
+    }
+
+    // State changes from another site's page are refused, whatever the method.
+    let group = format!("/api/v1/groups/{group_id}");
+    for origin in [
+        "http://evil.example",
+        "http://evil.example:8001",
+        "null",
+        "http://localhost:8002",
+        "https://localhost:8001",
+    ] {
+        for method in ["PATCH", "POST"] {
+            let answer = send(
+                &app,
+                with_host(method, &group, "localhost:8001", Some(origin)),
+            )
+            .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{method} from {origin}"
+            );
+            let detail = answer.body["detail"].as_str().unwrap();
+            assert!(
+                detail.contains("cross-site") && detail.contains(origin),
+                "{detail}"
+            );
+        }
+        let start = send(
+            &app,
+            with_host(
+                "POST",
+                "/api/v1/indexing/batch/start",
+                "127.0.0.1:8001",
+                Some(origin),
+            ),
+        )
+        .await;
+        assert_eq!(start.status, StatusCode::FORBIDDEN, "start from {origin}");
+    }
+    let group_row = get(&app, &group).await;
+    assert_eq!(
+        group_row.body["status"], "open",
+        "no refused change was made"
+    );
+    assert!(db.store.list_runs(None, 10).await.unwrap().is_empty());
+    // Reading from another page is not a change (and the browser keeps the answer from it).
+    let read = send(
+        &app,
+        with_host("GET", &group, "localhost", Some("http://evil.example")),
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK);
+
+    // The server's own pages, and clients that send no Origin, may change state.
+    for origin in [
+        Some("http://localhost:8001"),
+        Some("http://127.0.0.1:8001"),
+        Some("http://[::1]:8001"),
+        Some("http://snag.test:8001"),
+        None,
+    ] {
+        let answer = send(&app, with_host("PATCH", &group, "localhost:8001", origin)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{origin:?}: {}", answer.body);
+        assert_eq!(answer.body["status"], "ignored");
+    }
+}
+
+/// With a token the Host does not matter: a page cannot send the token.
+#[tokio::test]
+async fn with_a_token_any_host_is_answered() {
+    let db = TestDb::new().await;
+    let mut config = config(&[std::env::temp_dir()]);
+    config.token = Some("s3cret-token".into());
+    let app = app(&db, config);
+    let request = Request::get("/api/v1/runs")
+        .header(header::HOST, "snag.example.com")
+        .header(header::AUTHORIZATION, "Bearer s3cret-token")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, request).await.status, StatusCode::OK);
+}
+
+/// `snag serve --allow-host`, end to end: the bound port is the server's own
+/// origin's.
+#[tokio::test]
+async fn serve_answers_its_loopback_names_and_allowed_hosts_only() {
+    let db = TestDb::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = snag()
+        .args(["--database-url", &db.url(), "serve", "--bind"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--allow-host", "snag.test", "--allow-root"])
+        .arg(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "snag serve did not listen"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status_of = |request: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let code: u16 = answer[9..12].parse().unwrap();
+        (code, answer)
+    };
+    let get_with = |host: &str| {
+        format!("GET /api/v1/runs HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+    };
+    for host in [
+        format!("127.0.0.1:{port}"),
+        "localhost".to_owned(),
+        "snag.test".to_owned(),
+    ] {
+        assert_eq!(status_of(get_with(&host)).await.0, 200, "Host {host}");
+    }
+    let (code, answer) = status_of(get_with("rebound.example")).await;
+    assert_eq!(code, 403, "{answer}");
+    assert!(answer.contains("\"detail\""), "{answer}");
+    let patch_from = |origin: &str| {
+        format!(
+            "PATCH /api/v1/groups/1 HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: {origin}\r\n\
+             Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        )
+    };
+    let (code, answer) = status_of(patch_from("http://evil.example")).await;
+    assert_eq!(code, 403, "{answer}");
+    // The server's own origin gets past the check to the body's validation.
+    let (code, answer) = status_of(patch_from(&format!("http://localhost:{port}"))).await;
+    assert_eq!(code, 422, "{answer}");
+    let (code, answer) = status_of(patch_from(&format!("http://snag.test:{port}"))).await;
+    assert_eq!(code, 422, "{answer}");
+    let _ = server.kill();
+    let _ = server.wait();
 }
 
 #[tokio::test]
