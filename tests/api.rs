@@ -440,6 +440,144 @@ async fn bad_bodies_get_clean_4xx_answers() {
     assert_eq!(delete.body, json!({"detail": "Method Not Allowed"}));
 }
 
+/// Text PostgreSQL cannot store (NUL), or that has no place in a name, is
+/// refused before any SQL, naming the parameter.
+#[tokio::test]
+async fn control_characters_and_invalid_text_are_422_before_any_sql() {
+    let db = TestDb::new().await;
+    seed(&db, "web").await;
+    let group_id = insert_group(&db, "web").await;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("a.ts"), "export const a = 1;\n").unwrap();
+    let app = app(&db, config(&[root.path().to_path_buf()]));
+
+    for (uri, loc) in [
+        (format!("{ERRORS}/a%00b"), ["path", "repository"]),
+        (format!("{ERRORS}/a%00b/summary"), ["path", "repository"]),
+        (format!("{ERRORS}/%FF"), ["path", "repository"]),
+        (
+            "/api/v1/indexing/batch/status/a%00b".to_owned(),
+            ["path", "repository"],
+        ),
+        (
+            "/api/v1/repositories/web%1B%5B2J/groups".to_owned(),
+            ["path", "repository"],
+        ),
+        (
+            "/api/v1/runs?repository=%00".to_owned(),
+            ["query", "repository"],
+        ),
+        (
+            "/api/v1/runs?repository=web%0A".to_owned(),
+            ["query", "repository"],
+        ),
+        (
+            "/api/v1/runs?repository=%FF".to_owned(),
+            ["query", "repository"],
+        ),
+        (
+            "/api/v1/repositories/web/groups?q=a%00".to_owned(),
+            ["query", "q"],
+        ),
+        (
+            format!("{ERRORS}/web?error_type=%00"),
+            ["query", "error_type"],
+        ),
+    ] {
+        let answer = get(&app, &uri).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{uri}: {}",
+            answer.body
+        );
+        let detail = &answer.body["detail"][0];
+        assert_eq!(detail["loc"], json!(loc), "{uri}");
+        assert!(
+            detail["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("control characters") || m.contains("UTF-8")),
+            "{uri}: {detail}"
+        );
+    }
+    // The same names without the control characters are fine.
+    let fine = get(&app, "/api/v1/runs?repository=web").await;
+    assert_eq!(fine.status, StatusCode::OK);
+
+    let start = "/api/v1/indexing/batch/start";
+    let directory = root.path().display().to_string();
+    for (body, field) in [
+        (
+            json!({"directory": directory, "repository": "a\u{0}b"}),
+            "repository",
+        ),
+        (
+            json!({"directory": directory, "repository": "web\u{1b}[2J"}),
+            "repository",
+        ),
+        (
+            json!({"directory": format!("{directory}\u{0}"), "repository": "web"}),
+            "directory",
+        ),
+        (
+            json!({"directory": directory, "repository": "web", "extensions": [".ts\u{0}"]}),
+            "extensions",
+        ),
+    ] {
+        let answer = post_json(&app, "POST", start, &body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["detail"][0]["loc"], json!(["body", field]));
+        let input = answer.body["detail"][0]["input"].as_str().unwrap();
+        assert!(!input.chars().any(char::is_control), "{input:?}");
+    }
+    assert!(
+        db.store.list_runs(None, 10).await.unwrap().is_empty(),
+        "no run was started"
+    );
+
+    // A note may span lines, but not hold NUL.
+    let group = format!("/api/v1/groups/{group_id}");
+    let nul = post_json(&app, "PATCH", &group, &json!({"note": "a\u{0}b"})).await;
+    assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul.body);
+    assert_eq!(nul.body["detail"][0]["loc"], json!(["body", "note"]));
+    assert_eq!(get(&app, &group).await.body["note"], Value::Null);
+    let lines = post_json(
+        &app,
+        "PATCH",
+        &group,
+        &json!({"note": "reported upstream\n\tsee the grammar's issue"}),
+    )
+    .await;
+    assert_eq!(lines.status, StatusCode::OK, "{}", lines.body);
+    assert_eq!(
+        lines.body["note"],
+        "reported upstream\n\tsee the grammar's issue"
+    );
+}
+
+/// A failing server says so, and keeps the cause (here the database's own
+/// words) to its log.
+#[tokio::test]
+async fn server_errors_do_not_echo_their_cause() {
+    let db = TestDb::new().await;
+    let app = app_for(&db);
+    db.store.close().await;
+    for uri in [format!("{ERRORS}/web"), "/api/v1/runs".to_owned()] {
+        let answer = get(&app, &uri).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{uri}");
+        assert_eq!(
+            answer.body,
+            json!({"detail": snag::api::error::INTERNAL_ERROR_DETAIL}),
+            "{uri}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn start_refuses_what_it_must_not_index() {
     let db = TestDb::new().await;

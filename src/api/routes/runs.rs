@@ -44,7 +44,7 @@ pub struct RunDetailBody {
     ),
     responses(
         (status = 200, description = "Runs, newest first", body = RunListBody),
-        (status = 422, description = "A parameter is out of range", body = ValidationBody),
+        (status = 422, description = "A parameter is out of range, or text with control characters", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]
