@@ -805,6 +805,137 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
     assert_eq!(no_group.status, StatusCode::NOT_FOUND);
 }
 
+/// A completed run of `repository` with `n` files, every tenth one failed.
+async fn run_with_files(db: &TestDb, repository: &str, n: i64) -> i64 {
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO index_runs (repository, root, status, tool_version, files_total) \
+         VALUES ($1, '/srv/web', 'completed', '0', $2) RETURNING run_id",
+    )
+    .bind(repository)
+    .bind(n as i32)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO indexed_files (run_id, file_path, outcome, error_type, bytes, chunks) \
+         SELECT $1, format('src/m%s.ts', lpad(i::text, 5, '0')), \
+           CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'indexed' END, \
+           CASE WHEN i % 10 = 0 THEN 'parsing_error' END, 100, 1 \
+         FROM generate_series(1, $2) i",
+    )
+    .bind(run_id)
+    .bind(n)
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+    run_id
+}
+
+#[tokio::test]
+async fn a_runs_files_are_paged() {
+    let db = TestDb::new().await;
+    let run_id = run_with_files(&db, "web", 2500).await;
+    let app = app_for(&db);
+    let uri = format!("/api/v1/runs/{run_id}/files");
+    let paths = |answer: &Answer| -> Vec<String> {
+        answer.body["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["file_path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let first = get(&app, &uri).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(
+        keys(&first.body),
+        ["files", "filters", "repository", "run_id", "total"]
+    );
+    assert_eq!(first.body["total"], 2500);
+    assert_eq!(
+        first.body["filters"],
+        json!({"outcome": null, "limit": 100, "offset": 0})
+    );
+    assert_eq!(paths(&first).len(), 100, "the default page");
+    assert_eq!(paths(&first)[0], "src/m00001.ts");
+
+    let last = get(&app, &format!("{uri}?limit=1000&offset=2000")).await;
+    let last_paths = paths(&last);
+    assert_eq!(last_paths.len(), 500);
+    assert_eq!(
+        (last_paths[0].as_str(), last_paths[499].as_str()),
+        ("src/m02001.ts", "src/m02500.ts")
+    );
+    assert_eq!(last.body["total"], 2500);
+
+    // Consecutive pages follow each other without overlap.
+    let one = paths(&get(&app, &format!("{uri}?limit=7")).await);
+    let two = paths(&get(&app, &format!("{uri}?limit=7&offset=7")).await);
+    let fourteen = paths(&get(&app, &format!("{uri}?limit=14")).await);
+    assert_eq!([one, two].concat(), fourteen);
+
+    let failed = get(&app, &format!("{uri}?outcome=failed&limit=10&offset=5")).await;
+    assert_eq!(failed.body["total"], 250);
+    assert_eq!(
+        failed.body["filters"],
+        json!({"outcome": "failed", "limit": 10, "offset": 5})
+    );
+    let failed_paths = paths(&failed);
+    assert_eq!(failed_paths.len(), 10);
+    assert_eq!(failed_paths[0], "src/m00060.ts");
+    assert!(
+        failed.body["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"] == "failed")
+    );
+
+    let beyond = get(&app, &format!("{uri}?offset=5000")).await;
+    assert_eq!(
+        (paths(&beyond).len(), beyond.body["total"].as_i64()),
+        (0, Some(2500))
+    );
+
+    for (query, parameter) in [
+        ("limit=1001", "limit"),
+        ("limit=0", "limit"),
+        ("offset=-1", "offset"),
+    ] {
+        let wrong = get(&app, &format!("{uri}?{query}")).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(wrong.body["detail"][0]["loc"], json!(["query", parameter]));
+    }
+
+    // `snag files` still prints every file, in the same shape.
+    let output = snag()
+        .args([
+            "--database-url",
+            &db.url(),
+            "files",
+            "web",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let all: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(keys(&all), keys(&first.body));
+    assert_eq!(all["files"].as_array().unwrap().len(), 2500);
+    assert_eq!(all["total"], 2500);
+    assert_eq!(
+        all["filters"],
+        json!({"outcome": null, "limit": null, "offset": 0})
+    );
+    assert_eq!(all["files"][0], first.body["files"][0]);
+}
+
 #[tokio::test]
 async fn openapi_document_lists_every_route() {
     let db = TestDb::new().await;

@@ -30,12 +30,14 @@ pub async fn list(store: &Store, args: FilesArgs) -> anyhow::Result<ExitCode> {
     };
     let files = store.list_files(run_id, args.outcome).await?;
     let body = FileListBody {
-        total: files.len(),
+        total: files.len() as i64,
         files,
         repository: args.repository,
         run_id,
         filters: FileFilters {
             outcome: args.outcome,
+            limit: None,
+            offset: 0,
         },
     };
     match args.format {
