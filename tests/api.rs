@@ -605,10 +605,17 @@ async fn start_refuses_what_it_must_not_index() {
     };
     let ts = json!([".ts", ".js"]);
 
+    // Outside is 403 whether the path exists or not: the answer tells nothing
+    // about what lies outside.
     for escape in [
         outside.clone(),
         allowed.join("link"),
         allowed.join("empty/../../outside"),
+        outside.join("missing"),
+        allowed.join("link/missing"),
+        allowed.join("missing/../../outside/missing"),
+        base.path().join("nowhere/at/all"),
+        std::path::PathBuf::from("/root/.ssh"),
     ] {
         let answer = start(escape.clone(), ts.clone()).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", escape.display());
@@ -1312,6 +1319,56 @@ async fn serve_answers_its_loopback_names_and_allowed_hosts_only() {
     assert_eq!(code, 422, "{answer}");
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// A body sent a byte at a time never pauses long, but must still have
+/// arrived in full within the body timeout, counted from the request's
+/// arrival (not the request timeout, much later).
+#[tokio::test]
+async fn a_trickled_body_gets_408_once_the_body_timeout_is_over() {
+    let db = TestDb::new().await;
+    let limits = Limits {
+        body_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(20),
+        ..Limits::default()
+    };
+    let address = serve_on_loopback(&db, limits).await;
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let started = tokio::time::Instant::now();
+    writer
+        .write_all(
+            b"POST /api/v1/indexing/batch/start HTTP/1.1\r\nHost: localhost\r\n\
+              Content-Type: application/json\r\nContent-Length: 400\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let trickle = tokio::spawn(async move {
+        for byte in "{\"directory\": \""
+            .bytes()
+            .chain(std::iter::repeat(b'x'))
+            .take(399)
+        {
+            if writer.write_all(&[byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(15), reader.read_to_end(&mut answer))
+        .await
+        .expect("the server answers and closes before the trickle ends")
+        .unwrap();
+    let elapsed = started.elapsed();
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"detail\""), "{answer}");
+    assert!(
+        elapsed >= Duration::from_secs(1) && elapsed < Duration::from_secs(4),
+        "answered after {elapsed:?}, the body timeout being 1 s"
+    );
 }
 
 #[tokio::test]

@@ -132,7 +132,7 @@ fn source_text(error: &dyn std::error::Error) -> String {
 fn body_read_error(error: &(dyn std::error::Error + 'static)) -> ApiError {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = current {
-        if e.is::<tower_http::timeout::TimeoutError>() {
+        if e.is::<super::limits::BodyTimedOut>() {
             return ApiError::Timeout("the request body arrived too slowly".to_owned());
         }
         if e.is::<http_body_util::LengthLimitError>() {
