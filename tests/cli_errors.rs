@@ -4,6 +4,9 @@ mod support;
 
 use snag::index::outcome::ErrorType;
 use snag::store::NewError;
+use std::io::Read;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use support::{TestDb, snag};
 
 fn run(db: &TestDb, args: &[&str]) -> std::process::Output {
@@ -163,4 +166,119 @@ fn help_lists_every_command() {
     for command in ["errors", "summary", "db"] {
         assert!(help.contains(command), "{help}");
     }
+}
+
+/// An argument that sets the terminal's title when printed raw.
+const HOSTILE: &str = "x\x1b]0;pwned\x07";
+const SHOWN: &str = "x␛]0;pwned␇";
+
+fn assert_inert(stderr: &[u8]) -> String {
+    let text = String::from_utf8(stderr.to_vec()).unwrap();
+    assert!(
+        !text.contains('\x1b') && !text.contains('\x07'),
+        "raw control characters: {text:?}"
+    );
+    text
+}
+
+#[test]
+fn clap_errors_echo_arguments_through_the_sanitizer() {
+    for args in [
+        vec!["errors", "web", "--format", HOSTILE],
+        vec!["errors", "web", "--limit", HOSTILE],
+        vec!["files", "web", HOSTILE],
+        vec!["index", ".", "--max-file-size", HOSTILE],
+        vec![HOSTILE],
+    ] {
+        let out = snag().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = assert_inert(&out.stderr);
+        assert!(stderr.contains(SHOWN), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // A carriage return would let the rest of the line overwrite the start.
+    let out = snag()
+        .args(["errors", "web", "--format", "x\rsnag: all good"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = assert_inert(&out.stderr);
+    assert!(
+        !stderr.contains('\r') && stderr.contains("x␍snag: all good"),
+        "{stderr}"
+    );
+    // Help and version are still answers, not errors.
+    for args in [vec!["--help"], vec!["errors", "--help"], vec!["--version"]] {
+        let out = snag().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+    // A missing subcommand shows the help on stderr, as a usage error.
+    let out = snag().arg("db").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage"));
+}
+
+#[tokio::test]
+async fn snags_own_errors_echo_arguments_through_the_sanitizer() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    for args in [
+        vec!["files", HOSTILE],
+        vec!["report", HOSTILE],
+        vec!["index", HOSTILE],
+        vec!["repro", HOSTILE],
+    ] {
+        let out = run(&db, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = assert_inert(&out.stderr);
+        assert!(stderr.contains(SHOWN), "{args:?}: {stderr}");
+    }
+    // A database URL is printed as given, but never raw.
+    let out = snag()
+        .args(["--database-url", &format!("{url}{HOSTILE}"), "db", "url"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let shown = assert_inert(&out.stdout);
+    assert!(shown.contains(SHOWN), "{shown}");
+}
+
+/// What `snag ARGS` writes to a terminal, raw, and its exit code.
+fn on_a_terminal(args: &[&str]) -> (Vec<u8>, u32) {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_snag"));
+    command.args(args);
+    command.env("TERM", "xterm-256color");
+    command.env_remove("NO_COLOR");
+    command.env_remove("DATABASE_URL");
+    let mut child = pty.slave.spawn_command(command).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        // Ends with EIO once the child has gone: what came before is kept.
+        let _ = reader.read_to_end(&mut out);
+        out
+    });
+    let status = child.wait().unwrap();
+    drop(pty.master);
+    (reading.join().unwrap(), status.exit_code())
+}
+
+/// On a terminal clap would write the argument as typed: the title changes.
+#[test]
+fn clap_errors_reach_a_terminal_inert() {
+    let (out, code) = on_a_terminal(&["errors", "web", "--format", HOSTILE]);
+    assert_eq!(code, 2);
+    let text = String::from_utf8_lossy(&out);
+    assert!(!text.contains("\x1b]0;pwned"), "{text:?}");
+    assert!(text.contains(SHOWN), "{text:?}");
 }

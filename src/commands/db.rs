@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::DbCommand;
+use crate::sanitize;
 use crate::store::DatabaseTarget;
 use crate::store::cluster::LocalCluster;
 
@@ -16,7 +17,10 @@ pub async fn run(target: &DatabaseTarget, command: DbCommand) -> anyhow::Result<
                     "DATABASE_URL is set: snag uses that server, not the private cluster below."
                 );
             }
-            println!("cluster directory: {}", status.base_dir.display());
+            println!(
+                "cluster directory: {}",
+                sanitize::line(&status.base_dir.display().to_string())
+            );
             println!(
                 "initialised:       {}",
                 if status.initialized { "yes" } else { "no" }
@@ -28,7 +32,9 @@ pub async fn run(target: &DatabaseTarget, command: DbCommand) -> anyhow::Result<
             println!("url:               {}", status.url);
         }
         DbCommand::Url => match target {
-            DatabaseTarget::Url(url) => println!("{url}"),
+            // A real URL has no control characters: this changes only
+            // text that is not one.
+            DatabaseTarget::Url(url) => println!("{}", sanitize::line(url)),
             DatabaseTarget::Local(cluster) => {
                 // Starting it makes the URL usable at once.
                 target.connect_options().await?;

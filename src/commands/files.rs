@@ -6,6 +6,7 @@ use anyhow::bail;
 
 use crate::cli::{FilesArgs, ListFormat};
 use crate::report::run::{FileFilters, FileListBody};
+use crate::sanitize;
 use crate::store::Store;
 
 pub async fn list(store: &Store, args: FilesArgs) -> anyhow::Result<ExitCode> {
@@ -14,18 +15,19 @@ pub async fn list(store: &Store, args: FilesArgs) -> anyhow::Result<ExitCode> {
             Some(run) if run.repository == args.repository => id,
             Some(run) => bail!(
                 "run {id} belongs to repository `{}`, not `{}`",
-                run.repository,
-                args.repository
+                sanitize::line(&run.repository),
+                sanitize::line(&args.repository)
             ),
             None => bail!("there is no run {id}"),
         },
         None => match store.latest_run(&args.repository).await? {
             Some(run) => run.run_id,
-            None => bail!(
-                "repository `{}` has no runs yet: index it with `snag index PATH --repo {}`",
-                args.repository,
-                args.repository
-            ),
+            None => {
+                let repository = sanitize::line(&args.repository);
+                bail!(
+                    "repository `{repository}` has no runs yet: index it with `snag index PATH --repo {repository}`"
+                )
+            }
         },
     };
     let files = store.list_files(run_id, args.outcome).await?;
