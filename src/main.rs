@@ -29,6 +29,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(snag::commands::run(cli)) {
         Ok(code) => code,
+        // Whoever read the output has what they wanted (`| head -1`).
+        Err(_) if snag::commands::stdout::closed() => ExitCode::SUCCESS,
         Err(e) => {
             // Every error of the library already says its cause in its
             // message, which may repeat what was typed or stored: it goes

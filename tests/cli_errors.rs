@@ -282,3 +282,137 @@ fn clap_errors_reach_a_terminal_inert() {
     assert!(!text.contains("\x1b]0;pwned"), "{text:?}");
     assert!(text.contains(SHOWN), "{text:?}");
 }
+
+/// `snag ARGS` with standard output a pipe that is closed before snag
+/// writes to it, as after `| head -0`.
+fn with_stdout_closed(
+    db_url: &str,
+    args: &[&str],
+    data_dir: &std::path::Path,
+) -> std::process::Output {
+    let mut child = snag()
+        .arg("--database-url")
+        .arg(db_url)
+        .args(args)
+        .env("SNAG_DATA_DIR", data_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+/// What is wrong with how a command ended, if anything: it must exit 0
+/// without a word about the pipe.
+fn not_quiet_success(out: &std::process::Output) -> Option<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let noisy = ["panicked", "Broken pipe", "broken pipe", "RUST_BACKTRACE"]
+        .iter()
+        .any(|noise| stderr.contains(noise));
+    (out.status.code() != Some(0) || noisy).then(|| format!("{}: {stderr}", out.status))
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_every_printing_command_quietly() {
+    let db = TestDb::new().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("producer.ts"),
+        "export interface Producer<out T> {\n  make(): T;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(repo.path().join("broken.ts"), "class Foo { invalid )))))\n").unwrap();
+    std::fs::write(repo.path().join("valid.ts"), "export const answer = 42;\n").unwrap();
+    let indexed = run(
+        &db,
+        &["index", repo.path().to_str().unwrap(), "--repo", "web"],
+    );
+    assert!(
+        indexed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&indexed.stderr)
+    );
+    let gap: String = sqlx::query_scalar(
+        "SELECT fingerprint FROM error_groups WHERE title LIKE 'grammar gap%' LIMIT 1",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+
+    let repo_path = repo.path().to_str().unwrap();
+    let url = db.url();
+    let mut failures: Vec<String> = Vec::new();
+    for args in [
+        vec!["files", "web"],
+        vec!["files", "web", "--format", "json"],
+        vec!["errors", "web"],
+        vec!["errors", "web", "--format", "json"],
+        vec!["summary", "web"],
+        vec!["summary", "web", "--format", "json"],
+        vec!["report", "web"],
+        vec!["report", "web", "--format", "json"],
+        vec!["repro", &gap],
+        vec!["index", repo_path, "--repo", "web"],
+        vec!["index", repo_path, "--repo", "web", "--format", "json"],
+        vec!["index", repo_path, "--repo", "web", "--format", "sarif"],
+        vec!["index", repo_path, "--repo", "web", "--format", "junit"],
+        vec!["index", repo_path, "--repo", "web", "--format", "github"],
+        vec!["db", "url"],
+        vec!["db", "status"],
+        vec!["--help"],
+        vec!["--version"],
+    ] {
+        let out = with_stdout_closed(&url, &args, data_dir.path());
+        if let Some(why) = not_quiet_success(&out) {
+            failures.push(format!("{args:?}: {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `snag files web | head -1` on a run with many files: the reader goes
+/// after the first line, while snag is still writing.
+#[tokio::test]
+async fn a_pipe_closed_after_the_first_line_ends_quietly() {
+    use std::io::BufRead;
+    let db = TestDb::new().await;
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO index_runs (repository, root, status, tool_version) \
+         VALUES ('web', '/srv/web', 'completed', '0') RETURNING run_id",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO indexed_files (run_id, file_path, outcome) \
+         SELECT $1, format('src/module%s.ts', i), 'indexed' FROM generate_series(1, 20000) i",
+    )
+    .bind(run_id)
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+    for format in ["table", "json"] {
+        let mut child = snag()
+            .args([
+                "--database-url",
+                &db.url(),
+                "files",
+                "web",
+                "--format",
+                format,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(not_quiet_success(&out), None, "--format {format}");
+    }
+}

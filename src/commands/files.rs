@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
+use super::stdout::print_line;
 use crate::cli::{FilesArgs, ListFormat};
 use crate::report::run::{FileFilters, FileListBody};
 use crate::sanitize;
@@ -43,8 +44,8 @@ pub async fn list(store: &Store, args: FilesArgs) -> anyhow::Result<ExitCode> {
         },
     };
     match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string(&body)?),
-        ListFormat::Table => println!("{}", body.to_table(super::table_width())),
+        ListFormat::Json => print_line(&serde_json::to_string(&body)?)?,
+        ListFormat::Table => print_line(&body.to_table(super::table_width()))?,
     }
     Ok(ExitCode::SUCCESS)
 }
