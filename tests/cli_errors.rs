@@ -416,3 +416,30 @@ async fn a_pipe_closed_after_the_first_line_ends_quietly() {
         assert_eq!(not_quiet_success(&out), None, "--format {format}");
     }
 }
+
+/// However a URL carries its password, errors and logs do not repeat it.
+#[test]
+fn database_url_credentials_are_never_shown() {
+    for url in [
+        "postgres://u@127.0.0.1:1/db?password=hunter2",
+        "postgres://127.0.0.1:1/db?user=u&password=hunter2",
+        "postgres://u@127.0.0.1:1/db?sslpassword=hunter2",
+        "postgres://u:hunter2@127.0.0.1:1/db",
+        "postgres://u@127.0.0.1:1/db?pass%77ord=hunter2",
+    ] {
+        // Warnings included: nothing logged may hold the secret either.
+        let out = snag()
+            .args(["--database-url", url, "summary", "x"])
+            .env("SNAG_LOG", "trace")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cannot connect to PostgreSQL at"),
+            "{url}: {stderr}"
+        );
+        assert!(!stderr.contains("hunter2"), "{url}: {stderr}");
+        assert!(out.stdout.is_empty(), "{url}");
+    }
+}
