@@ -154,9 +154,13 @@ pub enum Baseline {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Without --token the server accepts only loopback addresses. With a token, every \
-    request needs `Authorization: Bearer TOKEN`. Ctrl-C stops the server and cancels the runs it \
-    started (what they finished is kept)."
+    after_help = "Without --token the server binds only loopback addresses, and answers only \
+    requests whose Host is localhost, a loopback address (127.0.0.1, [::1]) or a name given with \
+    --allow-host, with or without the port (403 otherwise); POST, PATCH, PUT and DELETE requests \
+    whose Origin is not the server's own (http://localhost:PORT and the like) are refused too. \
+    This keeps web pages in a browser from reaching the server through DNS rebinding or \
+    cross-site requests. With a token, every request needs `Authorization: Bearer TOKEN`. \
+    Ctrl-C stops the server and cancels the runs it started (what they finished is kept)."
 )]
 pub struct ServeArgs {
     /// Address and port to listen on; an address other than loopback requires --token
@@ -174,6 +178,10 @@ pub struct ServeArgs {
     /// [default: the current directory]
     #[arg(long = "allow-root", value_name = "DIR")]
     pub allow_roots: Vec<PathBuf>,
+    /// Without --token, also answer requests whose Host is NAME, e.g. a name in /etc/hosts
+    /// for 127.0.0.1 (repeatable; a host name or IP address, without a port)
+    #[arg(long = "allow-host", value_name = "NAME", value_parser = parse_host_name)]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +336,29 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok((number * factor) as u64)
 }
 
+/// A name for `--allow-host`: a host name or IP address, without a port.
+fn parse_host_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    let bare = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(bare.to_owned());
+    }
+    let valid = !bare.is_empty()
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if valid {
+        Ok(bare.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a host name or IP address (give the name without a scheme, port or path)"
+        ))
+    }
+}
+
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s > 0.0 && s.is_finite() => Ok(s),
@@ -413,6 +444,26 @@ mod tests {
             panic!("not serve")
         };
         assert_eq!(args.bind.to_string(), "127.0.0.1:8001");
+        assert!(args.allow_hosts.is_empty());
+        let cli = Cli::try_parse_from([
+            "snag",
+            "serve",
+            "--allow-host",
+            "snag.test",
+            "--allow-host",
+            "[::1]",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(args.allow_hosts, ["snag.test", "::1"]);
+        for wrong in ["snag.test:8001", "http://snag.test", "", "a b"] {
+            assert!(
+                Cli::try_parse_from(["snag", "serve", "--allow-host", wrong]).is_err(),
+                "{wrong}"
+            );
+        }
         let cli = Cli::try_parse_from([
             "snag",
             "index",

@@ -25,6 +25,16 @@ pub fn block(text: &str) -> Cow<'_, str> {
     clean(text, true)
 }
 
+/// A message of one or more lines (an error, say, that repeats what was
+/// typed): its line breaks are kept, and every other control character,
+/// a carriage return or a tab too, becomes a visible stand-in.
+pub fn lines(text: &str) -> Cow<'_, str> {
+    if !text.split('\n').any(|l| matches!(line(l), Cow::Owned(_))) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.split('\n').map(line).collect::<Vec<_>>().join("\n"))
+}
+
 fn clean(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     if !text.chars().any(|c| needs_replacing(c, keep_newlines)) {
         return Cow::Borrowed(text);
@@ -88,6 +98,15 @@ mod tests {
     #[test]
     fn clean_text_is_borrowed() {
         assert!(matches!(line("plain ünïcode"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn lines_keep_newlines_and_show_everything_else() {
+        assert_eq!(
+            lines("error: 'x\x1b]0;t\x07'\r over\n\tnext"),
+            "error: 'x␛]0;t␇'␍ over\n␉next"
+        );
+        assert!(matches!(lines("a\nb"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -26,6 +26,8 @@ fn config(roots: &[std::path::PathBuf]) -> ApiConfig {
         token: None,
         roots: AllowedRoots::new(roots).unwrap(),
         limits: Limits::default(),
+        allowed_hosts: Vec::new(),
+        address: None,
     }
 }
 
@@ -438,6 +440,144 @@ async fn bad_bodies_get_clean_4xx_answers() {
     assert_eq!(delete.body, json!({"detail": "Method Not Allowed"}));
 }
 
+/// Text PostgreSQL cannot store (NUL), or that has no place in a name, is
+/// refused before any SQL, naming the parameter.
+#[tokio::test]
+async fn control_characters_and_invalid_text_are_422_before_any_sql() {
+    let db = TestDb::new().await;
+    seed(&db, "web").await;
+    let group_id = insert_group(&db, "web").await;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("a.ts"), "export const a = 1;\n").unwrap();
+    let app = app(&db, config(&[root.path().to_path_buf()]));
+
+    for (uri, loc) in [
+        (format!("{ERRORS}/a%00b"), ["path", "repository"]),
+        (format!("{ERRORS}/a%00b/summary"), ["path", "repository"]),
+        (format!("{ERRORS}/%FF"), ["path", "repository"]),
+        (
+            "/api/v1/indexing/batch/status/a%00b".to_owned(),
+            ["path", "repository"],
+        ),
+        (
+            "/api/v1/repositories/web%1B%5B2J/groups".to_owned(),
+            ["path", "repository"],
+        ),
+        (
+            "/api/v1/runs?repository=%00".to_owned(),
+            ["query", "repository"],
+        ),
+        (
+            "/api/v1/runs?repository=web%0A".to_owned(),
+            ["query", "repository"],
+        ),
+        (
+            "/api/v1/runs?repository=%FF".to_owned(),
+            ["query", "repository"],
+        ),
+        (
+            "/api/v1/repositories/web/groups?q=a%00".to_owned(),
+            ["query", "q"],
+        ),
+        (
+            format!("{ERRORS}/web?error_type=%00"),
+            ["query", "error_type"],
+        ),
+    ] {
+        let answer = get(&app, &uri).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{uri}: {}",
+            answer.body
+        );
+        let detail = &answer.body["detail"][0];
+        assert_eq!(detail["loc"], json!(loc), "{uri}");
+        assert!(
+            detail["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("control characters") || m.contains("UTF-8")),
+            "{uri}: {detail}"
+        );
+    }
+    // The same names without the control characters are fine.
+    let fine = get(&app, "/api/v1/runs?repository=web").await;
+    assert_eq!(fine.status, StatusCode::OK);
+
+    let start = "/api/v1/indexing/batch/start";
+    let directory = root.path().display().to_string();
+    for (body, field) in [
+        (
+            json!({"directory": directory, "repository": "a\u{0}b"}),
+            "repository",
+        ),
+        (
+            json!({"directory": directory, "repository": "web\u{1b}[2J"}),
+            "repository",
+        ),
+        (
+            json!({"directory": format!("{directory}\u{0}"), "repository": "web"}),
+            "directory",
+        ),
+        (
+            json!({"directory": directory, "repository": "web", "extensions": [".ts\u{0}"]}),
+            "extensions",
+        ),
+    ] {
+        let answer = post_json(&app, "POST", start, &body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["detail"][0]["loc"], json!(["body", field]));
+        let input = answer.body["detail"][0]["input"].as_str().unwrap();
+        assert!(!input.chars().any(char::is_control), "{input:?}");
+    }
+    assert!(
+        db.store.list_runs(None, 10).await.unwrap().is_empty(),
+        "no run was started"
+    );
+
+    // A note may span lines, but not hold NUL.
+    let group = format!("/api/v1/groups/{group_id}");
+    let nul = post_json(&app, "PATCH", &group, &json!({"note": "a\u{0}b"})).await;
+    assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul.body);
+    assert_eq!(nul.body["detail"][0]["loc"], json!(["body", "note"]));
+    assert_eq!(get(&app, &group).await.body["note"], Value::Null);
+    let lines = post_json(
+        &app,
+        "PATCH",
+        &group,
+        &json!({"note": "reported upstream\n\tsee the grammar's issue"}),
+    )
+    .await;
+    assert_eq!(lines.status, StatusCode::OK, "{}", lines.body);
+    assert_eq!(
+        lines.body["note"],
+        "reported upstream\n\tsee the grammar's issue"
+    );
+}
+
+/// A failing server says so, and keeps the cause (here the database's own
+/// words) to its log.
+#[tokio::test]
+async fn server_errors_do_not_echo_their_cause() {
+    let db = TestDb::new().await;
+    let app = app_for(&db);
+    db.store.close().await;
+    for uri in [format!("{ERRORS}/web"), "/api/v1/runs".to_owned()] {
+        let answer = get(&app, &uri).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{uri}");
+        assert_eq!(
+            answer.body,
+            json!({"detail": snag::api::error::INTERNAL_ERROR_DETAIL}),
+            "{uri}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn start_refuses_what_it_must_not_index() {
     let db = TestDb::new().await;
@@ -465,10 +605,17 @@ async fn start_refuses_what_it_must_not_index() {
     };
     let ts = json!([".ts", ".js"]);
 
+    // Outside is 403 whether the path exists or not: the answer tells nothing
+    // about what lies outside.
     for escape in [
         outside.clone(),
         allowed.join("link"),
         allowed.join("empty/../../outside"),
+        outside.join("missing"),
+        allowed.join("link/missing"),
+        allowed.join("missing/../../outside/missing"),
+        base.path().join("nowhere/at/all"),
+        std::path::PathBuf::from("/root/.ssh"),
     ] {
         let answer = start(escape.clone(), ts.clone()).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", escape.display());
@@ -665,6 +812,137 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
     assert_eq!(no_group.status, StatusCode::NOT_FOUND);
 }
 
+/// A completed run of `repository` with `n` files, every tenth one failed.
+async fn run_with_files(db: &TestDb, repository: &str, n: i64) -> i64 {
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO index_runs (repository, root, status, tool_version, files_total) \
+         VALUES ($1, '/srv/web', 'completed', '0', $2) RETURNING run_id",
+    )
+    .bind(repository)
+    .bind(n as i32)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO indexed_files (run_id, file_path, outcome, error_type, bytes, chunks) \
+         SELECT $1, format('src/m%s.ts', lpad(i::text, 5, '0')), \
+           CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'indexed' END, \
+           CASE WHEN i % 10 = 0 THEN 'parsing_error' END, 100, 1 \
+         FROM generate_series(1, $2) i",
+    )
+    .bind(run_id)
+    .bind(n)
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+    run_id
+}
+
+#[tokio::test]
+async fn a_runs_files_are_paged() {
+    let db = TestDb::new().await;
+    let run_id = run_with_files(&db, "web", 2500).await;
+    let app = app_for(&db);
+    let uri = format!("/api/v1/runs/{run_id}/files");
+    let paths = |answer: &Answer| -> Vec<String> {
+        answer.body["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["file_path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let first = get(&app, &uri).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(
+        keys(&first.body),
+        ["files", "filters", "repository", "run_id", "total"]
+    );
+    assert_eq!(first.body["total"], 2500);
+    assert_eq!(
+        first.body["filters"],
+        json!({"outcome": null, "limit": 100, "offset": 0})
+    );
+    assert_eq!(paths(&first).len(), 100, "the default page");
+    assert_eq!(paths(&first)[0], "src/m00001.ts");
+
+    let last = get(&app, &format!("{uri}?limit=1000&offset=2000")).await;
+    let last_paths = paths(&last);
+    assert_eq!(last_paths.len(), 500);
+    assert_eq!(
+        (last_paths[0].as_str(), last_paths[499].as_str()),
+        ("src/m02001.ts", "src/m02500.ts")
+    );
+    assert_eq!(last.body["total"], 2500);
+
+    // Consecutive pages follow each other without overlap.
+    let one = paths(&get(&app, &format!("{uri}?limit=7")).await);
+    let two = paths(&get(&app, &format!("{uri}?limit=7&offset=7")).await);
+    let fourteen = paths(&get(&app, &format!("{uri}?limit=14")).await);
+    assert_eq!([one, two].concat(), fourteen);
+
+    let failed = get(&app, &format!("{uri}?outcome=failed&limit=10&offset=5")).await;
+    assert_eq!(failed.body["total"], 250);
+    assert_eq!(
+        failed.body["filters"],
+        json!({"outcome": "failed", "limit": 10, "offset": 5})
+    );
+    let failed_paths = paths(&failed);
+    assert_eq!(failed_paths.len(), 10);
+    assert_eq!(failed_paths[0], "src/m00060.ts");
+    assert!(
+        failed.body["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"] == "failed")
+    );
+
+    let beyond = get(&app, &format!("{uri}?offset=5000")).await;
+    assert_eq!(
+        (paths(&beyond).len(), beyond.body["total"].as_i64()),
+        (0, Some(2500))
+    );
+
+    for (query, parameter) in [
+        ("limit=1001", "limit"),
+        ("limit=0", "limit"),
+        ("offset=-1", "offset"),
+    ] {
+        let wrong = get(&app, &format!("{uri}?{query}")).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(wrong.body["detail"][0]["loc"], json!(["query", parameter]));
+    }
+
+    // `snag files` still prints every file, in the same shape.
+    let output = snag()
+        .args([
+            "--database-url",
+            &db.url(),
+            "files",
+            "web",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let all: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(keys(&all), keys(&first.body));
+    assert_eq!(all["files"].as_array().unwrap().len(), 2500);
+    assert_eq!(all["total"], 2500);
+    assert_eq!(
+        all["filters"],
+        json!({"outcome": null, "limit": null, "offset": 0})
+    );
+    assert_eq!(all["files"][0], first.body["files"][0]);
+}
+
 #[tokio::test]
 async fn openapi_document_lists_every_route() {
     let db = TestDb::new().await;
@@ -770,7 +1048,7 @@ async fn slow_clients_are_cut_off_cleanly() {
     let mut slow_body = tokio::net::TcpStream::connect(address).await.unwrap();
     slow_body
         .write_all(
-            b"POST /api/v1/indexing/batch/start HTTP/1.1\r\nHost: x\r\n\
+            b"POST /api/v1/indexing/batch/start HTTP/1.1\r\nHost: localhost\r\n\
               Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"dir",
         )
         .await
@@ -787,7 +1065,7 @@ async fn slow_clients_are_cut_off_cleanly() {
     // Headers that never end: the connection is closed.
     let mut slow_headers = tokio::net::TcpStream::connect(address).await.unwrap();
     slow_headers
-        .write_all(b"GET /api/openapi.json HTTP/1.1\r\nHost: x\r\n")
+        .write_all(b"GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n")
         .await
         .unwrap();
     let mut rest = Vec::new();
@@ -797,12 +1075,300 @@ async fn slow_clients_are_cut_off_cleanly() {
 
     // And the server still serves.
     let mut fine = tokio::net::TcpStream::connect(address).await.unwrap();
-    fine.write_all(b"GET /api/v1/runs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    fine.write_all(b"GET /api/v1/runs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
     let mut answer = Vec::new();
     fine.read_to_end(&mut answer).await.unwrap();
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}
+
+/// An open error group of `repository`, as a run would have left it.
+async fn insert_group(db: &TestDb, repository: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO error_groups (repository, fingerprint, error_type, title, occurrences, last_run_files) \
+         VALUES ($1, '0123456789abcdef', 'parsing_error', 'unexpected `{`', 1, 1) RETURNING group_id",
+    )
+    .bind(repository)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap()
+}
+
+fn with_host(method: &str, uri: &str, host: &str, origin: Option<&str>) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, host);
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
+    if method == "GET" {
+        request.body(Body::empty()).unwrap()
+    } else {
+        request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"status": "ignored"}"#))
+            .unwrap()
+    }
+}
+
+/// DNS rebinding: a page whose name now points at 127.0.0.1 reaches the
+/// server with its own name as the Host; a page posting across sites says
+/// where it comes from in Origin.
+#[tokio::test]
+async fn without_a_token_only_its_own_names_and_origin_are_answered() {
+    let db = TestDb::new().await;
+    seed(&db, "web").await;
+    let group_id = insert_group(&db, "web").await;
+    let mut config = config(&[std::env::temp_dir()]);
+    config.allowed_hosts = vec!["snag.test".to_owned()];
+    config.address = Some("127.0.0.1:8001".parse().unwrap());
+    let app = app(&db, config);
+    let list = format!("{ERRORS}/web");
+
+    for host in [
+        "localhost",
+        "localhost:8001",
+        "127.0.0.1",
+        "127.0.0.1:8001",
+        "[::1]",
+        "[::1]:8001",
+        "snag.test",
+        "snag.test:8001",
+    ] {
+        let answer = send(&app, with_host("GET", &list, host, None)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "Host {host}: {}",
+            answer.body
+        );
+    }
+    for host in [
+        "evil.example",
+        "evil.example:8001",
+        "localhost.evil.example",
+        "127.0.0.1.evil.example:8001",
+        "[::2]:8001",
+    ] {
+        for uri in [list.as_str(), "/api/openapi.json", "/api/v1/runs"] {
+            let answer = send(&app, with_host("GET", uri, host, None)).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "Host {host} {uri}");
+            let detail = answer.body["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(host) && detail.contains("--allow-host"),
+                "{detail}"
+            );
+        }
+        let start = send(
+            &app,
+            with_host("POST", "/api/v1/indexing/batch/start", host, None),
+        )
+        .await;
+        assert_eq!(start.status, StatusCode::FORBIDDEN, "Host {host}");
+    }
+
+    // State changes from another site's page are refused, whatever the method.
+    let group = format!("/api/v1/groups/{group_id}");
+    for origin in [
+        "http://evil.example",
+        "http://evil.example:8001",
+        "null",
+        "http://localhost:8002",
+        "https://localhost:8001",
+    ] {
+        for method in ["PATCH", "POST"] {
+            let answer = send(
+                &app,
+                with_host(method, &group, "localhost:8001", Some(origin)),
+            )
+            .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{method} from {origin}"
+            );
+            let detail = answer.body["detail"].as_str().unwrap();
+            assert!(
+                detail.contains("cross-site") && detail.contains(origin),
+                "{detail}"
+            );
+        }
+        let start = send(
+            &app,
+            with_host(
+                "POST",
+                "/api/v1/indexing/batch/start",
+                "127.0.0.1:8001",
+                Some(origin),
+            ),
+        )
+        .await;
+        assert_eq!(start.status, StatusCode::FORBIDDEN, "start from {origin}");
+    }
+    let group_row = get(&app, &group).await;
+    assert_eq!(
+        group_row.body["status"], "open",
+        "no refused change was made"
+    );
+    assert!(db.store.list_runs(None, 10).await.unwrap().is_empty());
+    // Reading from another page is not a change (and the browser keeps the answer from it).
+    let read = send(
+        &app,
+        with_host("GET", &group, "localhost", Some("http://evil.example")),
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK);
+
+    // The server's own pages, and clients that send no Origin, may change state.
+    for origin in [
+        Some("http://localhost:8001"),
+        Some("http://127.0.0.1:8001"),
+        Some("http://[::1]:8001"),
+        Some("http://snag.test:8001"),
+        None,
+    ] {
+        let answer = send(&app, with_host("PATCH", &group, "localhost:8001", origin)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{origin:?}: {}", answer.body);
+        assert_eq!(answer.body["status"], "ignored");
+    }
+}
+
+/// With a token the Host does not matter: a page cannot send the token.
+#[tokio::test]
+async fn with_a_token_any_host_is_answered() {
+    let db = TestDb::new().await;
+    let mut config = config(&[std::env::temp_dir()]);
+    config.token = Some("s3cret-token".into());
+    let app = app(&db, config);
+    let request = Request::get("/api/v1/runs")
+        .header(header::HOST, "snag.example.com")
+        .header(header::AUTHORIZATION, "Bearer s3cret-token")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, request).await.status, StatusCode::OK);
+}
+
+/// `snag serve --allow-host`, end to end: the bound port is the server's own
+/// origin's.
+#[tokio::test]
+async fn serve_answers_its_loopback_names_and_allowed_hosts_only() {
+    let db = TestDb::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = snag()
+        .args(["--database-url", &db.url(), "serve", "--bind"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--allow-host", "snag.test", "--allow-root"])
+        .arg(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "snag serve did not listen"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status_of = |request: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let code: u16 = answer[9..12].parse().unwrap();
+        (code, answer)
+    };
+    let get_with = |host: &str| {
+        format!("GET /api/v1/runs HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+    };
+    for host in [
+        format!("127.0.0.1:{port}"),
+        "localhost".to_owned(),
+        "snag.test".to_owned(),
+    ] {
+        assert_eq!(status_of(get_with(&host)).await.0, 200, "Host {host}");
+    }
+    let (code, answer) = status_of(get_with("rebound.example")).await;
+    assert_eq!(code, 403, "{answer}");
+    assert!(answer.contains("\"detail\""), "{answer}");
+    let patch_from = |origin: &str| {
+        format!(
+            "PATCH /api/v1/groups/1 HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: {origin}\r\n\
+             Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        )
+    };
+    let (code, answer) = status_of(patch_from("http://evil.example")).await;
+    assert_eq!(code, 403, "{answer}");
+    // The server's own origin gets past the check to the body's validation.
+    let (code, answer) = status_of(patch_from(&format!("http://localhost:{port}"))).await;
+    assert_eq!(code, 422, "{answer}");
+    let (code, answer) = status_of(patch_from(&format!("http://snag.test:{port}"))).await;
+    assert_eq!(code, 422, "{answer}");
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// A body sent a byte at a time never pauses long, but must still have
+/// arrived in full within the body timeout, counted from the request's
+/// arrival (not the request timeout, much later).
+#[tokio::test]
+async fn a_trickled_body_gets_408_once_the_body_timeout_is_over() {
+    let db = TestDb::new().await;
+    let limits = Limits {
+        body_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(20),
+        ..Limits::default()
+    };
+    let address = serve_on_loopback(&db, limits).await;
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let started = tokio::time::Instant::now();
+    writer
+        .write_all(
+            b"POST /api/v1/indexing/batch/start HTTP/1.1\r\nHost: localhost\r\n\
+              Content-Type: application/json\r\nContent-Length: 400\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let trickle = tokio::spawn(async move {
+        for byte in "{\"directory\": \""
+            .bytes()
+            .chain(std::iter::repeat(b'x'))
+            .take(399)
+        {
+            if writer.write_all(&[byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(15), reader.read_to_end(&mut answer))
+        .await
+        .expect("the server answers and closes before the trickle ends")
+        .unwrap();
+    let elapsed = started.elapsed();
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"detail\""), "{answer}");
+    assert!(
+        elapsed >= Duration::from_secs(1) && elapsed < Duration::from_secs(4),
+        "answered after {elapsed:?}, the body timeout being 1 s"
+    );
 }
 
 #[tokio::test]

@@ -4,6 +4,9 @@ mod support;
 
 use snag::index::outcome::ErrorType;
 use snag::store::NewError;
+use std::io::Read;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use support::{TestDb, snag};
 
 fn run(db: &TestDb, args: &[&str]) -> std::process::Output {
@@ -162,5 +165,281 @@ fn help_lists_every_command() {
     let help = String::from_utf8(out.stdout).unwrap();
     for command in ["errors", "summary", "db"] {
         assert!(help.contains(command), "{help}");
+    }
+}
+
+/// An argument that sets the terminal's title when printed raw.
+const HOSTILE: &str = "x\x1b]0;pwned\x07";
+const SHOWN: &str = "x␛]0;pwned␇";
+
+fn assert_inert(stderr: &[u8]) -> String {
+    let text = String::from_utf8(stderr.to_vec()).unwrap();
+    assert!(
+        !text.contains('\x1b') && !text.contains('\x07'),
+        "raw control characters: {text:?}"
+    );
+    text
+}
+
+#[test]
+fn clap_errors_echo_arguments_through_the_sanitizer() {
+    for args in [
+        vec!["errors", "web", "--format", HOSTILE],
+        vec!["errors", "web", "--limit", HOSTILE],
+        vec!["files", "web", HOSTILE],
+        vec!["index", ".", "--max-file-size", HOSTILE],
+        vec![HOSTILE],
+    ] {
+        let out = snag().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = assert_inert(&out.stderr);
+        assert!(stderr.contains(SHOWN), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // A carriage return would let the rest of the line overwrite the start.
+    let out = snag()
+        .args(["errors", "web", "--format", "x\rsnag: all good"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = assert_inert(&out.stderr);
+    assert!(
+        !stderr.contains('\r') && stderr.contains("x␍snag: all good"),
+        "{stderr}"
+    );
+    // Help and version are still answers, not errors.
+    for args in [vec!["--help"], vec!["errors", "--help"], vec!["--version"]] {
+        let out = snag().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+    // A missing subcommand shows the help on stderr, as a usage error.
+    let out = snag().arg("db").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage"));
+}
+
+#[tokio::test]
+async fn snags_own_errors_echo_arguments_through_the_sanitizer() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    for args in [
+        vec!["files", HOSTILE],
+        vec!["report", HOSTILE],
+        vec!["index", HOSTILE],
+        vec!["repro", HOSTILE],
+    ] {
+        let out = run(&db, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = assert_inert(&out.stderr);
+        assert!(stderr.contains(SHOWN), "{args:?}: {stderr}");
+    }
+    // A database URL is printed as given, but never raw.
+    let out = snag()
+        .args(["--database-url", &format!("{url}{HOSTILE}"), "db", "url"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let shown = assert_inert(&out.stdout);
+    assert!(shown.contains(SHOWN), "{shown}");
+}
+
+/// What `snag ARGS` writes to a terminal, raw, and its exit code.
+fn on_a_terminal(args: &[&str]) -> (Vec<u8>, u32) {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_snag"));
+    command.args(args);
+    command.env("TERM", "xterm-256color");
+    command.env_remove("NO_COLOR");
+    command.env_remove("DATABASE_URL");
+    let mut child = pty.slave.spawn_command(command).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        // Ends with EIO once the child has gone: what came before is kept.
+        let _ = reader.read_to_end(&mut out);
+        out
+    });
+    let status = child.wait().unwrap();
+    drop(pty.master);
+    (reading.join().unwrap(), status.exit_code())
+}
+
+/// On a terminal clap would write the argument as typed: the title changes.
+#[test]
+fn clap_errors_reach_a_terminal_inert() {
+    let (out, code) = on_a_terminal(&["errors", "web", "--format", HOSTILE]);
+    assert_eq!(code, 2);
+    let text = String::from_utf8_lossy(&out);
+    assert!(!text.contains("\x1b]0;pwned"), "{text:?}");
+    assert!(text.contains(SHOWN), "{text:?}");
+}
+
+/// `snag ARGS` with standard output a pipe that is closed before snag
+/// writes to it, as after `| head -0`.
+fn with_stdout_closed(
+    db_url: &str,
+    args: &[&str],
+    data_dir: &std::path::Path,
+) -> std::process::Output {
+    let mut child = snag()
+        .arg("--database-url")
+        .arg(db_url)
+        .args(args)
+        .env("SNAG_DATA_DIR", data_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+/// What is wrong with how a command ended, if anything: it must exit 0
+/// without a word about the pipe.
+fn not_quiet_success(out: &std::process::Output) -> Option<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let noisy = ["panicked", "Broken pipe", "broken pipe", "RUST_BACKTRACE"]
+        .iter()
+        .any(|noise| stderr.contains(noise));
+    (out.status.code() != Some(0) || noisy).then(|| format!("{}: {stderr}", out.status))
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_every_printing_command_quietly() {
+    let db = TestDb::new().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("producer.ts"),
+        "export interface Producer<out T> {\n  make(): T;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(repo.path().join("broken.ts"), "class Foo { invalid )))))\n").unwrap();
+    std::fs::write(repo.path().join("valid.ts"), "export const answer = 42;\n").unwrap();
+    let indexed = run(
+        &db,
+        &["index", repo.path().to_str().unwrap(), "--repo", "web"],
+    );
+    assert!(
+        indexed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&indexed.stderr)
+    );
+    let gap: String = sqlx::query_scalar(
+        "SELECT fingerprint FROM error_groups WHERE title LIKE 'grammar gap%' LIMIT 1",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+
+    let repo_path = repo.path().to_str().unwrap();
+    let url = db.url();
+    let mut failures: Vec<String> = Vec::new();
+    for args in [
+        vec!["files", "web"],
+        vec!["files", "web", "--format", "json"],
+        vec!["errors", "web"],
+        vec!["errors", "web", "--format", "json"],
+        vec!["summary", "web"],
+        vec!["summary", "web", "--format", "json"],
+        vec!["report", "web"],
+        vec!["report", "web", "--format", "json"],
+        vec!["repro", &gap],
+        vec!["index", repo_path, "--repo", "web"],
+        vec!["index", repo_path, "--repo", "web", "--format", "json"],
+        vec!["index", repo_path, "--repo", "web", "--format", "sarif"],
+        vec!["index", repo_path, "--repo", "web", "--format", "junit"],
+        vec!["index", repo_path, "--repo", "web", "--format", "github"],
+        vec!["db", "url"],
+        vec!["db", "status"],
+        vec!["--help"],
+        vec!["--version"],
+    ] {
+        let out = with_stdout_closed(&url, &args, data_dir.path());
+        if let Some(why) = not_quiet_success(&out) {
+            failures.push(format!("{args:?}: {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `snag files web | head -1` on a run with many files: the reader goes
+/// after the first line, while snag is still writing.
+#[tokio::test]
+async fn a_pipe_closed_after_the_first_line_ends_quietly() {
+    use std::io::BufRead;
+    let db = TestDb::new().await;
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO index_runs (repository, root, status, tool_version) \
+         VALUES ('web', '/srv/web', 'completed', '0') RETURNING run_id",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO indexed_files (run_id, file_path, outcome) \
+         SELECT $1, format('src/module%s.ts', i), 'indexed' FROM generate_series(1, 20000) i",
+    )
+    .bind(run_id)
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+    for format in ["table", "json"] {
+        let mut child = snag()
+            .args([
+                "--database-url",
+                &db.url(),
+                "files",
+                "web",
+                "--format",
+                format,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(not_quiet_success(&out), None, "--format {format}");
+    }
+}
+
+/// However a URL carries its password, errors and logs do not repeat it.
+#[test]
+fn database_url_credentials_are_never_shown() {
+    for url in [
+        "postgres://u@127.0.0.1:1/db?password=hunter2",
+        "postgres://127.0.0.1:1/db?user=u&password=hunter2",
+        "postgres://u@127.0.0.1:1/db?sslpassword=hunter2",
+        "postgres://u:hunter2@127.0.0.1:1/db",
+        "postgres://u@127.0.0.1:1/db?pass%77ord=hunter2",
+    ] {
+        // Warnings included: nothing logged may hold the secret either.
+        let out = snag()
+            .args(["--database-url", url, "summary", "x"])
+            .env("SNAG_LOG", "trace")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cannot connect to PostgreSQL at"),
+            "{url}: {stderr}"
+        );
+        assert!(!stderr.contains("hunter2"), "{url}: {stderr}");
+        assert!(out.stdout.is_empty(), "{url}");
     }
 }

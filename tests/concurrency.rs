@@ -208,6 +208,8 @@ async fn the_api_refuses_a_run_another_process_is_doing() {
         token: None,
         roots: AllowedRoots::new(&[dir.path().to_path_buf()]).unwrap(),
         limits: Limits::default(),
+        allowed_hosts: Vec::new(),
+        address: None,
     };
     let app = api::router(db.store.clone(), Jobs::default(), config);
     let body = serde_json::json!({

@@ -11,24 +11,19 @@ use axum::response::IntoResponse;
 
 use super::error::ApiError;
 
-/// Wraps the routes in the token check when there is a token.
-pub fn apply(routes: Router, token: Option<String>) -> Router {
-    match token {
-        Some(token) => {
-            let token: Arc<[u8]> = Arc::from(token.into_bytes());
-            routes.layer(middleware::from_fn(move |request: Request, next: Next| {
-                let token = Arc::clone(&token);
-                async move {
-                    if presented_token(&request).is_some_and(|given| same(given, &token)) {
-                        next.run(request).await
-                    } else {
-                        ApiError::Unauthorized.into_response()
-                    }
-                }
-            }))
+/// Wraps the routes in the token check.
+pub fn apply(routes: Router, token: String) -> Router {
+    let token: Arc<[u8]> = Arc::from(token.into_bytes());
+    routes.layer(middleware::from_fn(move |request: Request, next: Next| {
+        let token = Arc::clone(&token);
+        async move {
+            if presented_token(&request).is_some_and(|given| same(given, &token)) {
+                next.run(request).await
+            } else {
+                ApiError::Unauthorized.into_response()
+            }
         }
-        None => routes,
-    }
+    }))
 }
 
 fn presented_token(request: &Request) -> Option<&[u8]> {

@@ -47,6 +47,10 @@ pub struct ValidationBody {
     pub detail: Vec<FieldError>,
 }
 
+/// What a client is told when the server fails: never the cause itself.
+pub const INTERNAL_ERROR_DETAIL: &str =
+    "the server could not answer this request; the cause is in the server's log";
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -106,7 +110,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
+            // The cause (a database error, say) is for the server's log: it
+            // can name tables, hosts or the request's own text.
             tracing::error!("request failed: {self}");
+            return (
+                status,
+                Json(ErrorBody {
+                    detail: INTERNAL_ERROR_DETAIL.to_owned(),
+                }),
+            )
+                .into_response();
         }
         match self {
             ApiError::Validation(detail) => {

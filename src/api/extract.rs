@@ -1,5 +1,7 @@
 //! Extractors whose failures are 4xx answers in the API's own error shape:
-//! JSON bodies, path parameters and query strings.
+//! JSON bodies, path parameters and query strings. Text from a request is
+//! checked here, before it reaches the store: PostgreSQL refuses NUL in
+//! text, and control characters have no place in a name.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -10,21 +12,61 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, FieldError};
+use crate::sanitize;
+
+/// Where a name is expected (a repository, a directory, an extension, a
+/// filter): no control character at all.
+pub fn name_error(loc: [&str; 2], value: &str) -> Option<FieldError> {
+    value.chars().any(char::is_control).then(|| {
+        FieldError::new(
+            "value_error",
+            loc,
+            "must not contain control characters (NUL, line breaks, tabs, escape sequences)",
+            Some(&sanitize::line(value)),
+        )
+    })
+}
+
+/// Free text (a note): line breaks are welcome, NUL is not.
+pub fn free_text_error(loc: [&str; 2], value: &str) -> Option<FieldError> {
+    value.contains('\0').then(|| {
+        FieldError::new(
+            "value_error",
+            loc,
+            "must not contain NUL characters",
+            Some(&sanitize::line(value)),
+        )
+    })
+}
+
+/// A request body whose text is checked before it is used.
+pub trait RequestText {
+    /// Every field whose text is not acceptable (see [`name_error`] and
+    /// [`free_text_error`]).
+    fn text_errors(&self) -> Vec<FieldError>;
+}
 
 /// A JSON body; malformed JSON, a wrong content type, an oversized or slow
-/// body each get their own clean answer.
+/// body, text that cannot be stored each get their own clean answer.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + RequestText,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Ok(axum::Json(value)) => {
+                let errors = value.text_errors();
+                if errors.is_empty() {
+                    Ok(ApiJson(value))
+                } else {
+                    Err(ApiError::Validation(errors))
+                }
+            }
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
@@ -90,7 +132,7 @@ fn source_text(error: &dyn std::error::Error) -> String {
 fn body_read_error(error: &(dyn std::error::Error + 'static)) -> ApiError {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = current {
-        if e.is::<tower_http::timeout::TimeoutError>() {
+        if e.is::<super::limits::BodyTimedOut>() {
             return ApiError::Timeout("the request body arrived too slowly".to_owned());
         }
         if e.is::<http_body_util::LengthLimitError>() {
@@ -104,7 +146,8 @@ fn body_read_error(error: &(dyn std::error::Error + 'static)) -> ApiError {
     ApiError::BadRequest(format!("cannot read the request body: {error}"))
 }
 
-/// A path parameter; one that does not parse is a 422 naming it.
+/// A path parameter; one that does not parse, is not UTF-8 or holds a
+/// control character is a 422 naming it.
 pub struct ApiPath<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for ApiPath<T>
@@ -115,6 +158,16 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // Percent-decoded segments; text that is not UTF-8 is reported below.
+        if let Ok(params) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            let errors: Vec<FieldError> = params
+                .iter()
+                .filter_map(|(key, value)| name_error(["path", key], value))
+                .collect();
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
@@ -138,6 +191,12 @@ where
                         ["path", &param_named(parts, state, value).await],
                         format!("Input should be a valid {}", friendly_type(expected_type)),
                         Some(value),
+                    ),
+                    ErrorKind::InvalidUtf8InPathParam { key } => FieldError::new(
+                        "string_unicode",
+                        ["path", key],
+                        "Input should be valid UTF-8 text",
+                        None,
                     ),
                     _ => FieldError::new("parsing", ["path", "$"], e.body_text(), None),
                 };
@@ -167,8 +226,9 @@ fn friendly_type(rust_type: &str) -> &str {
     }
 }
 
-/// The query string, decoded leniently (it never fails to extract), read
-/// parameter by parameter so every invalid one is reported at once.
+/// The query string, read parameter by parameter so every invalid one is
+/// reported at once. Values that are not UTF-8 or hold a control character
+/// are refused as it is extracted (no parameter is free text).
 #[derive(Debug, Default)]
 pub struct QueryParams {
     values: HashMap<String, String>,
@@ -180,15 +240,43 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        // The last occurrence wins, as in FastAPI for single values.
-        let values = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        Ok(QueryParams {
-            values,
-            errors: Vec::new(),
-        })
+        let mut values = HashMap::new();
+        let mut errors = Vec::new();
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = String::from_utf8_lossy(&form_decoded(key)).into_owned();
+            match String::from_utf8(form_decoded(value)) {
+                Err(_) => errors.push(FieldError::new(
+                    "string_unicode",
+                    ["query", &key],
+                    "Input should be valid UTF-8 text",
+                    None,
+                )),
+                Ok(value) => match name_error(["query", &key], &value) {
+                    Some(error) => errors.push(error),
+                    // The last occurrence wins, as in FastAPI for single values.
+                    None => {
+                        values.insert(key, value);
+                    }
+                },
+            }
+        }
+        if errors.is_empty() {
+            Ok(QueryParams {
+                values,
+                errors: Vec::new(),
+            })
+        } else {
+            Err(ApiError::Validation(errors))
+        }
     }
+}
+
+/// One `application/x-www-form-urlencoded` component: `+` is a space, then
+/// percent escapes are decoded, to bytes that may not be UTF-8.
+fn form_decoded(component: &str) -> Vec<u8> {
+    let spaced = component.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).collect()
 }
 
 impl QueryParams {
@@ -275,6 +363,27 @@ mod tests {
         assert!(msg.starts_with("Field required"), "{msg}");
         let (field, _) = data_error_parts("Failed to deserialize: something odd");
         assert_eq!(field, "$");
+    }
+
+    #[test]
+    fn names_refuse_control_characters_and_notes_only_nul() {
+        let loc = ["body", "repository"];
+        assert!(name_error(loc, "acme/web-ü").is_none());
+        for bad in ["a\0b", "a\nb", "a\tb", "\x1b]0;x\x07", "a\u{9b}b"] {
+            let error = name_error(loc, bad).expect(bad);
+            assert_eq!(error.loc, ["body", "repository"]);
+            let input = error.input.unwrap();
+            assert!(!input.chars().any(char::is_control), "{input:?}");
+        }
+        assert!(free_text_error(loc, "line one\n\tline two\r\n").is_none());
+        assert!(free_text_error(loc, "a\0b").is_some());
+    }
+
+    #[test]
+    fn form_components_decode_to_bytes() {
+        assert_eq!(form_decoded("a+b%2Fc"), b"a b/c");
+        assert_eq!(form_decoded("%00"), b"\0");
+        assert_eq!(form_decoded("%FF"), [0xFF]);
     }
 
     #[test]

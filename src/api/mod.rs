@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod hosts;
 pub mod jobs;
 pub mod limits;
 pub mod openapi;
@@ -40,6 +41,13 @@ pub struct ApiConfig {
     pub token: Option<String>,
     pub roots: AllowedRoots,
     pub limits: Limits,
+    /// Without a token: names beyond the loopback ones that requests may
+    /// give as their `Host` (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
+    /// Where the server listens: without a token, its address is one more
+    /// allowed `Host` and its port part of the server's own origin (`None`:
+    /// any port).
+    pub address: Option<std::net::SocketAddr>,
 }
 
 /// The routes and the document that describes them, before state is given.
@@ -67,7 +75,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     documented_routes().split_for_parts().1
 }
 
-/// The complete application: routes, state, authentication and limits.
+/// The complete application: routes, state, authentication (or, without a
+/// token, the Host and Origin checks) and limits.
 pub fn router(store: Store, jobs: Jobs, config: ApiConfig) -> Router {
     let (routes, document) = documented_routes().split_for_parts();
     let state = ApiState {
@@ -80,5 +89,12 @@ pub fn router(store: Store, jobs: Jobs, config: ApiConfig) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state);
-    limits::apply(auth::apply(routes, config.token), &config.limits)
+    let routes = match config.token {
+        Some(token) => auth::apply(routes, token),
+        None => hosts::apply(
+            routes,
+            hosts::HostPolicy::new(config.address, &config.allowed_hosts),
+        ),
+    };
+    limits::apply(routes, &config.limits)
 }

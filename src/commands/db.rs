@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
+use super::stdout::{print, print_line};
 use crate::cli::DbCommand;
+use crate::sanitize;
 use crate::store::DatabaseTarget;
 use crate::store::cluster::LocalCluster;
 
@@ -11,40 +13,44 @@ pub async fn run(target: &DatabaseTarget, command: DbCommand) -> anyhow::Result<
     match command {
         DbCommand::Status => {
             let status = cluster.status();
+            let mut text = String::new();
             if let DatabaseTarget::Url(_) = target {
-                println!(
-                    "DATABASE_URL is set: snag uses that server, not the private cluster below."
+                text.push_str(
+                    "DATABASE_URL is set: snag uses that server, not the private cluster below.\n",
                 );
             }
-            println!("cluster directory: {}", status.base_dir.display());
-            println!(
-                "initialised:       {}",
+            text.push_str(&format!(
+                "cluster directory: {}\n",
+                sanitize::line(&status.base_dir.display().to_string())
+            ));
+            text.push_str(&format!(
+                "initialised:       {}\n",
                 if status.initialized { "yes" } else { "no" }
-            );
+            ));
             match status.server_pid {
-                Some(pid) => println!("server:            running (pid {pid})"),
-                None => println!("server:            not running (started on first use)"),
+                Some(pid) => text.push_str(&format!("server:            running (pid {pid})\n")),
+                None => text.push_str("server:            not running (started on first use)\n"),
             }
-            println!("url:               {}", status.url);
+            text.push_str(&format!("url:               {}\n", status.url));
+            print(&text)?;
         }
         DbCommand::Url => match target {
-            DatabaseTarget::Url(url) => println!("{url}"),
+            // A real URL has no control characters: this changes only
+            // text that is not one.
+            DatabaseTarget::Url(url) => print_line(&sanitize::line(url))?,
             DatabaseTarget::Local(cluster) => {
                 // Starting it makes the URL usable at once.
                 target.connect_options().await?;
-                println!("{}", cluster.url());
+                print_line(&cluster.url())?;
             }
         },
         DbCommand::Stop => {
             let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await??;
-            println!(
-                "{}",
-                if stopped {
-                    "stopped the private cluster's server"
-                } else {
-                    "the private cluster's server was not running"
-                }
-            );
+            print_line(if stopped {
+                "stopped the private cluster's server"
+            } else {
+                "the private cluster's server was not running"
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::stdout::print_line;
 use crate::cli::{ErrorsArgs, ListFormat, SummaryArgs};
 use crate::report::errors::{ErrorListBody, SummaryBody};
 use crate::store::{PageRequest, Store};
@@ -14,8 +15,8 @@ pub async fn list(store: &Store, args: ErrorsArgs) -> anyhow::Result<ExitCode> {
     let body = ErrorListBody::new(&args.repository, args.error_type, page, found)
         .with_verdict(args.verdict);
     match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string(&body)?),
-        ListFormat::Table => println!("{}", body.to_table(super::table_width())),
+        ListFormat::Json => print_line(&serde_json::to_string(&body)?)?,
+        ListFormat::Table => print_line(&body.to_table(super::table_width()))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -24,8 +25,8 @@ pub async fn summary(store: &Store, args: SummaryArgs) -> anyhow::Result<ExitCod
     let counts = store.get_error_summary(&args.repository).await?;
     let body = SummaryBody::new(&args.repository, counts);
     match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string(&body)?),
-        ListFormat::Table => println!("{}", body.to_table(super::table_width())),
+        ListFormat::Json => print_line(&serde_json::to_string(&body)?)?,
+        ListFormat::Table => print_line(&body.to_table(super::table_width()))?,
     }
     Ok(ExitCode::SUCCESS)
 }

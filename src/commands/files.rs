@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
+use super::stdout::print_line;
 use crate::cli::{FilesArgs, ListFormat};
 use crate::report::run::{FileFilters, FileListBody};
+use crate::sanitize;
 use crate::store::Store;
 
 pub async fn list(store: &Store, args: FilesArgs) -> anyhow::Result<ExitCode> {
@@ -14,33 +16,36 @@ pub async fn list(store: &Store, args: FilesArgs) -> anyhow::Result<ExitCode> {
             Some(run) if run.repository == args.repository => id,
             Some(run) => bail!(
                 "run {id} belongs to repository `{}`, not `{}`",
-                run.repository,
-                args.repository
+                sanitize::line(&run.repository),
+                sanitize::line(&args.repository)
             ),
             None => bail!("there is no run {id}"),
         },
         None => match store.latest_run(&args.repository).await? {
             Some(run) => run.run_id,
-            None => bail!(
-                "repository `{}` has no runs yet: index it with `snag index PATH --repo {}`",
-                args.repository,
-                args.repository
-            ),
+            None => {
+                let repository = sanitize::line(&args.repository);
+                bail!(
+                    "repository `{repository}` has no runs yet: index it with `snag index PATH --repo {repository}`"
+                )
+            }
         },
     };
     let files = store.list_files(run_id, args.outcome).await?;
     let body = FileListBody {
-        total: files.len(),
+        total: files.len() as i64,
         files,
         repository: args.repository,
         run_id,
         filters: FileFilters {
             outcome: args.outcome,
+            limit: None,
+            offset: 0,
         },
     };
     match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string(&body)?),
-        ListFormat::Table => println!("{}", body.to_table(super::table_width())),
+        ListFormat::Json => print_line(&serde_json::to_string(&body)?)?,
+        ListFormat::Table => print_line(&body.to_table(super::table_width()))?,
     }
     Ok(ExitCode::SUCCESS)
 }

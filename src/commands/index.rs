@@ -337,7 +337,7 @@ fn output(path: Option<&std::path::Path>) -> anyhow::Result<Box<dyn Write>> {
             std::fs::File::create(path)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::new(super::stdout::Stdout)),
     })
 }
 

@@ -7,6 +7,7 @@ mod index;
 mod report;
 mod repro;
 mod serve;
+pub mod stdout;
 mod tui;
 
 use std::process::ExitCode;

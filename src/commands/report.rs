@@ -15,7 +15,7 @@ pub async fn run(store: &Store, args: ReportArgs) -> anyhow::Result<ExitCode> {
     match &args.output {
         Some(path) => std::fs::write(path, &document)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
-        None => print!("{document}"),
+        None => super::stdout::print(&document)?,
     }
     Ok(ExitCode::SUCCESS)
 }

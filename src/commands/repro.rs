@@ -61,9 +61,9 @@ pub async fn run(store: &Store, args: ReproArgs) -> anyhow::Result<ExitCode> {
     }
     let text = sanitize::block(&found.text);
     if text.ends_with('\n') {
-        print!("{text}");
+        super::stdout::print(&text)?;
     } else {
-        println!("{text}");
+        super::stdout::print_line(&text)?;
     }
     Ok(ExitCode::SUCCESS)
 }

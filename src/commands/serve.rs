@@ -24,11 +24,18 @@ pub async fn run(target: &DatabaseTarget, args: ServeArgs) -> anyhow::Result<Exi
     };
     // Refusals above come before the database is touched.
     let store = Store::open(target).await?;
+    let roots = AllowedRoots::new(&roots)?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let address = listener.local_addr().unwrap_or(args.bind);
     let limits = Limits::default();
     let config = ApiConfig {
         token,
-        roots: AllowedRoots::new(&roots)?,
+        roots,
         limits,
+        allowed_hosts: args.allow_hosts,
+        address: Some(address),
     };
     let allowed: Vec<String> = config
         .roots
@@ -38,10 +45,6 @@ pub async fn run(target: &DatabaseTarget, args: ServeArgs) -> anyhow::Result<Exi
         .collect();
     let jobs = Jobs::default();
     let app = api::router(store, jobs.clone(), config);
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
-    let address = listener.local_addr().unwrap_or(args.bind);
     eprintln!(
         "snag: serving http://{address} (OpenAPI at /api/openapi.json); runs may index inside {}; Ctrl-C stops",
         allowed.join(", ")

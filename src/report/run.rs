@@ -80,11 +80,13 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
     out
 }
 
-/// Body of `snag files --format json`.
+/// Body of `snag files --format json` (every file) and of
+/// `GET /api/v1/runs/{run_id}/files` (a page of them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileListBody {
     pub files: Vec<FileRecord>,
-    pub total: usize,
+    /// Files matching the filter, over all pages.
+    pub total: i64,
     pub repository: String,
     pub run_id: i64,
     pub filters: FileFilters,
@@ -93,6 +95,10 @@ pub struct FileListBody {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileFilters {
     pub outcome: Option<crate::index::outcome::Outcome>,
+    /// The page size; null when every file is listed (`snag files`).
+    pub limit: Option<i64>,
+    /// Files skipped before the page starts.
+    pub offset: i64,
 }
 
 impl FileListBody {

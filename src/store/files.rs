@@ -3,9 +3,15 @@
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError};
+use super::{PageRequest, Store, StoreError};
 use crate::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use crate::vocabulary::NullableWord;
+
+const FILE_COLUMNS: &str =
+    "file_path, outcome, skip_reason, language, bytes, chunks, error_type, duration_us";
+
+/// A run's files (`$1`), of one outcome when `$2` is not null.
+const FILE_FILTER: &str = "run_id = $1 AND ($2::text IS NULL OR outcome = $2)";
 
 /// One discovered file of a run, as `snag files` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -203,20 +209,48 @@ impl Store {
         .boxed()
     }
 
-    /// A run's files in path order, optionally of one outcome.
+    /// A run's files in path order, optionally of one outcome: all of them.
     pub async fn list_files(
         &self,
         run_id: i64,
         outcome: Option<Outcome>,
     ) -> Result<Vec<FileRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT file_path, outcome, skip_reason, language, bytes, chunks, error_type, duration_us \
-             FROM indexed_files WHERE run_id = $1 AND ($2::text IS NULL OR outcome = $2) ORDER BY file_path",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {FILE_COLUMNS} FROM indexed_files WHERE {FILE_FILTER} ORDER BY file_path"
+        ))
         .bind(run_id)
         .bind(outcome.map(Outcome::as_str))
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// One page of a run's files in path order (paths are unique in a run,
+    /// so pages never overlap), optionally of one outcome, and how many
+    /// files match over all pages.
+    pub async fn list_files_page(
+        &self,
+        run_id: i64,
+        outcome: Option<Outcome>,
+        page: PageRequest,
+    ) -> Result<(Vec<FileRecord>, i64), StoreError> {
+        let outcome = outcome.map(Outcome::as_str);
+        let count_sql = format!("SELECT count(*) FROM indexed_files WHERE {FILE_FILTER}");
+        let page_sql = format!(
+            "SELECT {FILE_COLUMNS} FROM indexed_files WHERE {FILE_FILTER} \
+             ORDER BY file_path LIMIT $3 OFFSET $4"
+        );
+        let total = sqlx::query_scalar(&count_sql)
+            .bind(run_id)
+            .bind(outcome)
+            .fetch_one(self.pool());
+        let files = sqlx::query_as(&page_sql)
+            .bind(run_id)
+            .bind(outcome)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(self.pool());
+        let (total, files) = tokio::try_join!(total, files)?;
+        Ok((files, total))
     }
 
     /// The run's error groups with the most files first, as the run stored

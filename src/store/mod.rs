@@ -105,10 +105,23 @@ fn busy_message(repository: &str, running: Option<&runs::RunningRun>) -> String 
 }
 
 /// Where the database is: a server the user names, or snag's own cluster.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum DatabaseTarget {
     Url(String),
     Local(LocalCluster),
+}
+
+/// Shows the URL without its credentials.
+impl std::fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseTarget::Url(url) => f
+                .debug_tuple("Url")
+                .field(&redact_credentials(url))
+                .finish(),
+            DatabaseTarget::Local(cluster) => f.debug_tuple("Local").field(cluster).finish(),
+        }
+    }
 }
 
 impl DatabaseTarget {
@@ -124,9 +137,8 @@ impl DatabaseTarget {
     /// Connection options, starting the private cluster first if needed.
     pub async fn connect_options(&self) -> Result<PgConnectOptions, StoreError> {
         match self {
-            DatabaseTarget::Url(url) => {
-                PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))
-            }
+            DatabaseTarget::Url(url) => PgConnectOptions::from_str(&without_sslpassword(url))
+                .map_err(|e| StoreError::InvalidUrl(e.to_string())),
             DatabaseTarget::Local(cluster) => {
                 let started = cluster.clone();
                 tokio::task::spawn_blocking(move || started.ensure_running())
@@ -142,7 +154,7 @@ impl DatabaseTarget {
 
     fn describe(&self) -> String {
         match self {
-            DatabaseTarget::Url(url) => redact_password(url),
+            DatabaseTarget::Url(url) => redact_credentials(url),
             DatabaseTarget::Local(cluster) => {
                 format!("the private cluster in {}", cluster.base_dir().display())
             }
@@ -150,14 +162,69 @@ impl DatabaseTarget {
     }
 }
 
-fn redact_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+/// Query parameters of a PostgreSQL URL that hold a secret (libpq's names;
+/// compared without regard to case, once percent-decoded).
+const SECRET_PARAMETERS: [&str; 2] = ["password", "sslpassword"];
+
+fn is_secret_parameter(name: &str) -> bool {
+    SECRET_PARAMETERS
+        .iter()
+        .any(|secret| name.eq_ignore_ascii_case(secret))
+}
+
+/// A database URL fit to print or log: the password of its user
+/// information and every secret query parameter (`?password=`,
+/// `?sslpassword=`) become `***`. A URL that does not parse is not shown
+/// at all, since where its secrets are cannot be told.
+pub fn redact_credentials(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "a database URL that does not parse (not shown, as it may hold a password)"
+            .to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed
+        .query_pairs()
+        .any(|(name, _)| is_secret_parameter(&name))
+    {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if is_secret_parameter(&name) {
+                    "***".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+/// The URL without `sslpassword`, which sqlx does not support: it would
+/// ignore the parameter with a warning that logs its value.
+fn without_sslpassword(url: &str) -> std::borrow::Cow<'_, str> {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.into();
+    };
+    let is_sslpassword = |name: &str| name.eq_ignore_ascii_case("sslpassword");
+    if !parsed.query_pairs().any(|(name, _)| is_sslpassword(&name)) {
+        return url.into();
+    }
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(name, _)| !is_sslpassword(name))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    parsed.to_string().into()
 }
 
 async fn create_database_if_missing(cluster: &LocalCluster) -> Result<(), StoreError> {
@@ -240,5 +307,57 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_credential_in_a_url_is_redacted() {
+        for (url, shown) in [
+            (
+                "postgres://me:hunter2@db.internal:5432/snag",
+                "postgres://me:***@db.internal:5432/snag",
+            ),
+            (
+                "postgres://u@127.0.0.1:1/db?password=hunter2",
+                "postgres://u@127.0.0.1:1/db?password=***",
+            ),
+            (
+                "postgres://host/db?user=me&password=hunter2&sslmode=require",
+                "postgres://host/db?user=me&password=***&sslmode=require",
+            ),
+            (
+                "postgres://host/db?sslpassword=hunter2",
+                "postgres://host/db?sslpassword=***",
+            ),
+            (
+                "postgres://host/db?PassWord=hunter2&pass%77ord=hunter2",
+                "postgres://host/db?PassWord=***&password=***",
+            ),
+            ("postgres://host/db?user=me", "postgres://host/db?user=me"),
+        ] {
+            assert_eq!(redact_credentials(url), shown);
+        }
+        let unparsed = redact_credentials("postgres://me:hunter2@[::1/db");
+        assert!(!unparsed.contains("hunter2"), "{unparsed}");
+        let target = DatabaseTarget::Url("postgres://me:hunter2@h/db?password=hunter2".into());
+        assert!(!format!("{target:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn sslpassword_is_left_out_of_what_sqlx_reads() {
+        assert_eq!(
+            without_sslpassword("postgres://h/db?sslpassword=x&sslmode=require"),
+            "postgres://h/db?sslmode=require"
+        );
+        assert_eq!(
+            without_sslpassword("postgres://h/db?sslpassword=x"),
+            "postgres://h/db"
+        );
+        let untouched = "postgres://u:p@h/db?password=p%26q";
+        assert_eq!(without_sslpassword(untouched), untouched);
     }
 }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::ApiState;
-use crate::api::error::{ApiError, ErrorBody, ValidationBody};
-use crate::api::extract::{ApiJson, ApiPath};
+use crate::api::error::{ApiError, ErrorBody, FieldError, ValidationBody};
+use crate::api::extract::{ApiJson, ApiPath, RequestText, name_error};
 use crate::api::roots::RootError;
 use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions};
 use crate::index::progress::RunStatus;
@@ -38,6 +38,24 @@ pub struct StartRequest {
     /// Index test files (`*.test.*`, `*.spec.*`, `__tests__/`) too.
     #[serde(default)]
     pub include_tests: bool,
+}
+
+impl RequestText for StartRequest {
+    fn text_errors(&self) -> Vec<FieldError> {
+        let mut errors: Vec<FieldError> = [
+            name_error(["body", "directory"], &self.directory),
+            name_error(["body", "repository"], &self.repository),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        errors.extend(
+            self.extensions
+                .iter()
+                .find_map(|e| name_error(["body", "extensions"], e)),
+        );
+        errors
+    }
 }
 
 fn default_extensions() -> Vec<String> {
@@ -95,7 +113,7 @@ pub struct StatusResponse {
         (status = 409, description = "A run of this repository is already going", body = ErrorBody),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 422, description = "The body is not valid JSON or lacks a field", body = ValidationBody),
+        (status = 422, description = "The body is not valid JSON, lacks a field, or has control characters in a name", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]
@@ -219,7 +237,10 @@ async fn count_files(directory: PathBuf, options: DiscoveryOptions) -> Result<u6
     path = "/api/v1/indexing/batch/status/{repository}",
     tag = "Batch Indexing",
     params(("repository" = String, Path, description = "Repository name; URL-encode a `/` as `%2F`")),
-    responses((status = 200, description = "The latest job's progress", body = StatusResponse)),
+    responses(
+        (status = 200, description = "The latest job's progress", body = StatusResponse),
+        (status = 422, description = "The repository name has control characters", body = ValidationBody),
+    ),
     security((), ("bearer" = []))
 )]
 pub async fn status(

@@ -28,7 +28,7 @@ use crate::store::PageRequest;
     ),
     responses(
         (status = 200, description = "A page of errors", body = ErrorListBody),
-        (status = 422, description = "A parameter is out of range or unknown", body = ValidationBody),
+        (status = 422, description = "A parameter is out of range or unknown, or text with control characters", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]
@@ -64,7 +64,10 @@ pub async fn list_errors(
     path = "/api/v1/indexing/batch/errors/{repository}/summary",
     tag = "error-tracking",
     params(("repository" = String, Path, description = "Repository name; URL-encode a `/` as `%2F`")),
-    responses((status = 200, description = "Counts by error type (types with none are absent)", body = SummaryBody)),
+    responses(
+        (status = 200, description = "Counts by error type (types with none are absent)", body = SummaryBody),
+        (status = 422, description = "The repository name has control characters", body = ValidationBody),
+    ),
     security((), ("bearer" = []))
 )]
 pub async fn error_summary(

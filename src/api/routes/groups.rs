@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::api::ApiState;
 use crate::api::error::{ApiError, ErrorBody, FieldError, ValidationBody};
-use crate::api::extract::{ApiJson, ApiPath, QueryParams};
+use crate::api::extract::{ApiJson, ApiPath, QueryParams, RequestText, free_text_error};
 use crate::index::outcome::ErrorType;
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
 
@@ -38,8 +38,19 @@ pub struct GroupFilters {
 #[serde(deny_unknown_fields)]
 pub struct GroupUpdate {
     pub status: Option<GroupStatus>,
-    /// Replaces the note; an empty note removes it.
+    /// Replaces the note (several lines are fine, NUL is not); an empty
+    /// note removes it.
     pub note: Option<String>,
+}
+
+impl RequestText for GroupUpdate {
+    fn text_errors(&self) -> Vec<FieldError> {
+        self.note
+            .as_deref()
+            .and_then(|note| free_text_error(["body", "note"], note))
+            .into_iter()
+            .collect()
+    }
 }
 
 /// A repository's error groups, those affecting the most files first
@@ -57,7 +68,7 @@ pub struct GroupUpdate {
     ),
     responses(
         (status = 200, description = "A page of groups", body = GroupListBody),
-        (status = 422, description = "A parameter is out of range or unknown", body = ValidationBody),
+        (status = 422, description = "A parameter is out of range or unknown, or text with control characters", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]
@@ -149,7 +160,7 @@ pub async fn get_group(
     responses(
         (status = 200, description = "The group as changed", body = GroupRecord),
         (status = 404, description = "No such group", body = ErrorBody),
-        (status = 422, description = "Neither status nor note, or an unknown status", body = ValidationBody),
+        (status = 422, description = "Neither status nor note, an unknown status, or NUL in the note", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]
@@ -171,7 +182,7 @@ pub async fn patch_group(
     responses(
         (status = 200, description = "The group as changed", body = GroupRecord),
         (status = 404, description = "No such group", body = ErrorBody),
-        (status = 422, description = "Neither status nor note, or an unknown status", body = ValidationBody),
+        (status = 422, description = "Neither status nor note, an unknown status, or NUL in the note", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]

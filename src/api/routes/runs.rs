@@ -12,6 +12,7 @@ use crate::api::error::{ApiError, ErrorBody, ValidationBody};
 use crate::api::extract::{ApiPath, QueryParams};
 use crate::index::outcome::{ErrorType, Outcome};
 use crate::report::run::{FileFilters, FileListBody};
+use crate::store::PageRequest;
 use crate::store::runs::RunRecord;
 
 const DEFAULT_RUNS: i64 = 50;
@@ -44,7 +45,7 @@ pub struct RunDetailBody {
     ),
     responses(
         (status = 200, description = "Runs, newest first", body = RunListBody),
-        (status = 422, description = "A parameter is out of range", body = ValidationBody),
+        (status = 422, description = "A parameter is out of range, or text with control characters", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]
@@ -92,7 +93,10 @@ pub async fn get_run(
     }))
 }
 
-/// The files of a run with their outcomes, in path order
+/// A page of the files of a run with their outcomes, in path order
+///
+/// Paths are unique within a run, so pages never overlap; `total` counts the
+/// matching files over all pages.
 #[utoipa::path(
     get,
     path = "/api/v1/runs/{run_id}/files",
@@ -100,11 +104,13 @@ pub async fn get_run(
     params(
         ("run_id" = i64, Path, description = "The run's id"),
         ("outcome" = Option<Outcome>, Query, description = "Only files with this outcome"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+        ("offset" = Option<i64>, Query, description = "Files to skip (default 0)", minimum = 0),
     ),
     responses(
-        (status = 200, description = "The run's files (the body of `snag files --format json`)", body = FileListBody),
+        (status = 200, description = "A page of the run's files (the body of `snag files --format json`, which lists them all)", body = FileListBody),
         (status = 404, description = "No such run", body = ErrorBody),
-        (status = 422, description = "Unknown outcome or a run id that is not a number", body = ValidationBody),
+        (status = 422, description = "Unknown outcome, a limit or offset out of range, or a run id that is not a number", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]
@@ -114,19 +120,31 @@ pub async fn run_files(
     mut query: QueryParams,
 ) -> Result<Json<FileListBody>, ApiError> {
     let outcome = query.parsed::<Outcome>("outcome", &Outcome::ALL.map(Outcome::as_str));
+    let limit = query.integer(
+        "limit",
+        PageRequest::DEFAULT_LIMIT,
+        1,
+        Some(PageRequest::MAX_LIMIT),
+    );
+    let offset = query.integer("offset", 0, 0, None);
     query.finish()?;
+    let page = PageRequest::new(limit, offset)?;
     let run = state
         .store
         .get_run(run_id)
         .await?
         .ok_or_else(|| no_run(run_id))?;
-    let files = state.store.list_files(run_id, outcome).await?;
+    let (files, total) = state.store.list_files_page(run_id, outcome, page).await?;
     Ok(Json(FileListBody {
-        total: files.len(),
         files,
+        total,
         repository: run.repository,
         run_id,
-        filters: FileFilters { outcome },
+        filters: FileFilters {
+            outcome,
+            limit: Some(limit),
+            offset,
+        },
     }))
 }
 
