@@ -230,7 +230,9 @@ impl RunHandle {
 }
 
 /// Validates the request, creates the run row and starts the engine.
-pub async fn start(store: Store, request: RunRequest) -> Result<RunHandle, RunError> {
+pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, RunError> {
+    // The name every row of the run carries, as the database can hold it.
+    request.repository = crate::store::text::storable(&request.repository).into_owned();
     let discovery = Discovery::new(&request.root, &request.discovery)?;
     let root = std::fs::canonicalize(&request.root)
         .unwrap_or_else(|_| request.root.clone())

@@ -28,6 +28,7 @@ fn config(roots: &[std::path::PathBuf]) -> ApiConfig {
         limits: Limits::default(),
         allowed_hosts: Vec::new(),
         address: None,
+        health: Default::default(),
     }
 }
 
@@ -560,8 +561,8 @@ async fn control_characters_and_invalid_text_are_422_before_any_sql() {
     );
 }
 
-/// A failing server says so, and keeps the cause (here the database's own
-/// words) to its log.
+/// A server that lost its database says so (503, to try again), and keeps
+/// the cause (here the database's own words) to its log.
 #[tokio::test]
 async fn server_errors_do_not_echo_their_cause() {
     let db = TestDb::new().await;
@@ -569,12 +570,13 @@ async fn server_errors_do_not_echo_their_cause() {
     db.store.close().await;
     for uri in [format!("{ERRORS}/web"), "/api/v1/runs".to_owned()] {
         let answer = get(&app, &uri).await;
-        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{uri}");
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
         assert_eq!(
             answer.body,
-            json!({"detail": snag::api::error::INTERNAL_ERROR_DETAIL}),
+            json!({"detail": snag::api::error::UNAVAILABLE_DETAIL}),
             "{uri}"
         );
+        assert_eq!(answer.headers[header::RETRY_AFTER], "2");
     }
 }
 

@@ -5,8 +5,7 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
 use snag::api::{self, AllowedRoots, ApiConfig, Jobs, Limits};
-use support::{TestDb, count, hostile_corpus, many_files, snag};
+use support::{TestDb, count, free_address, hostile_corpus, http_get, many_files, snag};
 
 /// A repository with every kind of outcome: the hostile corpus, thousands
 /// of valid files (so a run lasts a few seconds) and some broken ones.
@@ -210,6 +209,7 @@ async fn the_api_refuses_a_run_another_process_is_doing() {
         limits: Limits::default(),
         allowed_hosts: Vec::new(),
         address: None,
+        health: Default::default(),
     };
     let app = api::router(db.store.clone(), Jobs::default(), config);
     let body = serde_json::json!({
@@ -234,33 +234,6 @@ async fn the_api_refuses_a_run_another_process_is_doing() {
 
     assert!(finish(headless).await.status.success());
     assert_exactly_one_run_stored(&db, "shared").await;
-}
-
-/// `GET path` on a server, answered with its status code.
-fn http_get(address: SocketAddr, path: &str) -> u16 {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
-}
-
-fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -301,7 +274,7 @@ async fn four_writers_and_a_server_share_one_database() {
                     format!("/api/v1/repositories/{name}/groups"),
                     "/api/v1/runs".to_owned(),
                 ] {
-                    answers.push((path.clone(), http_get(address, &path)));
+                    answers.push((path.clone(), http_get(address, &path).0));
                 }
             }
         }

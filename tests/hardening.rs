@@ -381,3 +381,82 @@ async fn utf16_without_a_byte_order_mark_is_indexed() {
     .unwrap();
     assert_eq!(names, ["wide", "wide"]);
 }
+
+#[tokio::test]
+async fn serve_restarts_its_crashed_private_cluster_and_answers_503_meanwhile() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, Instant};
+    let base = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data_dir = base.path().join("data");
+    let address = support::free_address();
+    let mut server = support::snag()
+        .env("SNAG_DATA_DIR", &data_dir)
+        .current_dir(base.path())
+        .args(["serve", "--bind", &address.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let get = move || support::http_get(address, "/api/v1/runs");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::net::TcpStream::connect(address).is_err() {
+        assert!(Instant::now() < deadline, "snag serve did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(tokio::task::spawn_blocking(get).await.unwrap().0, 200);
+
+    // The cluster's server dies.
+    let pid_file = data_dir.join("postgres/data/postmaster.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: signalling a process by pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGQUIT) }, 0);
+
+    // Every answer comes at once: 503 saying so while it is down, 200 once
+    // serve has started it again.
+    let answers = tokio::task::spawn_blocking(move || {
+        let mut answers = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let asked = Instant::now();
+            let (status, body) = get();
+            answers.push((status, body, asked.elapsed()));
+            if status == 200 && answers.len() > 1 {
+                return answers;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never answered again: {answers:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+    .await
+    .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    for (status, body, took) in &answers {
+        assert!(
+            *took < Duration::from_secs(5),
+            "an answer took {took:?}: {answers:?}"
+        );
+        assert!(matches!(status, 200 | 503), "{answers:?}");
+        if *status == 503 {
+            assert!(body.contains("the database is not answering"), "{body}");
+        }
+    }
+    assert!(
+        answers.iter().any(|(status, _, _)| *status == 503),
+        "the outage was noticed: {answers:?}"
+    );
+    snag::store::cluster::LocalCluster::default_for_user(&data_dir)
+        .stop()
+        .ok();
+}

@@ -51,6 +51,9 @@ pub struct ValidationBody {
 pub const INTERNAL_ERROR_DETAIL: &str =
     "the server could not answer this request; the cause is in the server's log";
 
+/// What a request that lost the database is told.
+pub const UNAVAILABLE_DETAIL: &str = "the database is not answering; try again in a moment";
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -101,6 +104,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Store(StoreError::BadRequest(_)) => StatusCode::BAD_REQUEST,
             ApiError::Store(StoreError::RepositoryBusy { .. }) => StatusCode::CONFLICT,
+            ApiError::Store(e) if e.is_connection_lost() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,13 +117,25 @@ impl IntoResponse for ApiError {
             // The cause (a database error, say) is for the server's log: it
             // can name tables, hosts or the request's own text.
             tracing::error!("request failed: {self}");
-            return (
+            let detail = if status == StatusCode::SERVICE_UNAVAILABLE {
+                UNAVAILABLE_DETAIL
+            } else {
+                INTERNAL_ERROR_DETAIL
+            };
+            let mut response = (
                 status,
                 Json(ErrorBody {
-                    detail: INTERNAL_ERROR_DETAIL.to_owned(),
+                    detail: detail.to_owned(),
                 }),
             )
                 .into_response();
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("2"),
+                );
+            }
+            return response;
         }
         match self {
             ApiError::Validation(detail) => {

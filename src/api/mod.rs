@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod health;
 pub mod hosts;
 pub mod jobs;
 pub mod limits;
@@ -48,6 +49,9 @@ pub struct ApiConfig {
     /// allowed `Host` and its port part of the server's own origin (`None`:
     /// any port).
     pub address: Option<std::net::SocketAddr>,
+    /// Whether the database answers, kept by [`health::watch`]; while it
+    /// does not, requests get 503 at once.
+    pub health: Arc<health::DatabaseHealth>,
 }
 
 /// The routes and the document that describes them, before state is given.
@@ -89,6 +93,7 @@ pub fn router(store: Store, jobs: Jobs, config: ApiConfig) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state);
+    let routes = health::apply(routes, config.health);
     let routes = match config.token {
         Some(token) => auth::apply(routes, token),
         None => hosts::apply(

@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::api::health::{self, DatabaseHealth};
 use crate::api::{self, AllowedRoots, ApiConfig, Jobs, Limits};
 use crate::cli::ServeArgs;
 use crate::store::{DatabaseTarget, Store};
@@ -30,12 +35,21 @@ pub async fn run(target: &DatabaseTarget, args: ServeArgs) -> anyhow::Result<Exi
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr().unwrap_or(args.bind);
     let limits = Limits::default();
+    let health = Arc::new(DatabaseHealth::default());
+    let stop_watching = CancellationToken::new();
+    let watchdog = tokio::spawn(health::watch(
+        store.clone(),
+        target.clone(),
+        Arc::clone(&health),
+        stop_watching.clone(),
+    ));
     let config = ApiConfig {
         token,
         roots,
         limits,
         allowed_hosts: args.allow_hosts,
         address: Some(address),
+        health,
     };
     let allowed: Vec<String> = config
         .roots
@@ -52,6 +66,8 @@ pub async fn run(target: &DatabaseTarget, args: ServeArgs) -> anyhow::Result<Exi
     api::server::serve(listener, app, limits.header_timeout, stop_signal()).await;
     eprintln!("snag: stopping; runs in progress are cancelled and keep what they finished");
     jobs.shutdown().await;
+    stop_watching.cancel();
+    let _ = watchdog.await;
     Ok(ExitCode::SUCCESS)
 }
 

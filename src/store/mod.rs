@@ -301,6 +301,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Whether the database answers a trivial question.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
