@@ -193,15 +193,12 @@ fn verdict_lines(full: &(Duration, u64, i64, Progress), jobs: usize, flagged: &[
         .filter(|e| e.verdict != Some(Verdict::GrammarGap))
         .take(20)
     {
-        let reference = &e.details["reference"];
+        let reference = e.details.reference.clone().unwrap_or_default();
         println!(
             "  {}: {} {}",
             e.file_path,
             e.verdict.map_or("-", Verdict::as_str),
-            reference["message"]
-                .as_str()
-                .or(reference["reason"].as_str())
-                .unwrap_or("")
+            reference.message.or(reference.reason).unwrap_or_default()
         );
     }
     let mut constructs: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -209,9 +206,7 @@ fn verdict_lines(full: &(Duration, u64, i64, Progress), jobs: usize, flagged: &[
         .iter()
         .filter(|e| e.verdict == Some(Verdict::GrammarGap))
     {
-        *constructs
-            .entry(e.details["construct"].as_str().unwrap_or("?"))
-            .or_default() += 1;
+        *constructs.entry(e.details.construct.as_str()).or_default() += 1;
     }
     let mut constructs: Vec<_> = constructs.into_iter().collect();
     constructs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));

@@ -64,10 +64,7 @@ async fn sarif_is_valid_and_has_a_result_per_site() {
     let results = run["results"].as_array().unwrap();
     let run_id = run["properties"]["runId"].as_i64().unwrap();
     let errors = db.store.run_errors(run_id).await.unwrap();
-    let sites: usize = errors
-        .iter()
-        .map(|e| e.details["sites"].as_array().map_or(1, |s| s.len().max(1)))
-        .sum();
+    let sites: usize = errors.iter().map(|e| e.details.sites.len().max(1)).sum();
     assert_eq!(results.len(), sites, "one result per error site");
     assert!(results.len() > errors.len(), "some file has several sites");
 

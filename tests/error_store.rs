@@ -6,6 +6,7 @@ mod support;
 use std::collections::HashSet;
 
 use chrono::{TimeZone, Utc};
+use snag::index::details::ErrorDetails;
 use snag::index::outcome::ErrorType;
 use snag::store::{NewError, PageRequest, StoreError};
 use support::TestDb;
@@ -23,7 +24,7 @@ async fn model_defaults_and_optional_fields() {
     assert_eq!(e.occurred_at, None);
     assert_eq!(e.run_id, None);
     assert_eq!(e.line, None);
-    assert_eq!(e.details, serde_json::json!({}));
+    assert_eq!(e.details, ErrorDetails::default());
 
     // Stored with only the required fields, the optional ones read back empty
     // and the time defaults to now.
@@ -56,7 +57,11 @@ async fn logging_creates_a_row_with_every_field() {
         end_line: Some(3),
         end_column: Some(22),
         fingerprint: Some("parsing_error:formal_parameters".into()),
-        details: serde_json::json!({"sites": [{"line": 3}]}),
+        details: ErrorDetails {
+            title: "unexpected `{` in formal_parameters".into(),
+            byte_offset: Some(3),
+            ..Default::default()
+        },
         ..NewError::new(
             "repo",
             "src/bad.ts",
@@ -97,7 +102,8 @@ async fn logging_creates_a_row_with_every_field() {
         stored.fingerprint.as_deref(),
         Some("parsing_error:formal_parameters")
     );
-    assert_eq!(stored.details, serde_json::json!({"sites": [{"line": 3}]}));
+    assert_eq!(stored.details.title, "unexpected `{` in formal_parameters");
+    assert_eq!(stored.details.byte_offset, Some(3));
 }
 
 #[tokio::test]
@@ -254,7 +260,10 @@ async fn nul_and_invalid_text_is_stored_visibly() {
     let message = snag::store::text::from_bytes(b"bad \xff byte and a \0 nul");
     let error = NewError {
         error_traceback: Some("trace\0back".into()),
-        details: serde_json::json!({"excerpt": "a\u{0}b"}),
+        details: ErrorDetails {
+            construct: "a\u{0}b".into(),
+            ..Default::default()
+        },
         ..NewError::new("repo", "src/\0odd.ts", ErrorType::EncodingError, message)
     };
     db.store.log_error(&error).await.unwrap();
@@ -267,7 +276,7 @@ async fn nul_and_invalid_text_is_stored_visibly() {
     assert_eq!(stored.error_message, "bad \u{FFFD} byte and a \u{2400} nul");
     assert_eq!(stored.error_traceback.as_deref(), Some("trace\u{2400}back"));
     assert_eq!(stored.file_path, "src/\u{2400}odd.ts");
-    assert_eq!(stored.details, serde_json::json!({"excerpt": "a\u{2400}b"}));
+    assert_eq!(stored.details.construct, "a\u{2400}b");
 }
 
 #[tokio::test]

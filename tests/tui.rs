@@ -9,6 +9,7 @@ use chrono::{TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use snag::index::details::ErrorDetails;
 use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::FileReport;
 use snag::index::progress::{RunProgress, RunStatus};
@@ -78,7 +79,7 @@ fn error(
         } else {
             Verdict::InvalidSource
         }),
-        details: serde_json::json!({
+        details: ErrorDetails::from_stored(serde_json::json!({
             "construct": "formal_parameters",
             "verdict": if error_id % 2 == 0 { "grammar_gap" } else { "invalid_source" },
             "reference": if error_id % 2 == 0 {
@@ -96,7 +97,7 @@ fn error(
                 {"kind": "missing", "line": line + 2, "column": 1, "end_line": line + 2, "end_column": 2,
                  "context": ["statement_block"], "tokens": ["}"]}
             ]
-        }),
+        })),
     }
 }
 

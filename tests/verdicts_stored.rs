@@ -77,15 +77,17 @@ async fn verdicts_are_stored_counted_and_shown() {
             Verdict::GrammarGap
         };
         assert_eq!(e.verdict, Some(expected), "{}", e.file_path);
-        assert_eq!(e.details["verdict"], expected.as_str());
-        assert_eq!(e.details["reference"]["parser"], "oxc_parser 0.146");
+        assert_eq!(e.details.verdict, Some(expected));
+        let reference = e.details.reference.as_ref().unwrap();
+        assert_eq!(reference.parser, "oxc_parser 0.146");
     }
     let broken = errors
         .iter()
         .find(|e| e.file_path == "src/broken.ts")
         .unwrap();
-    assert_eq!(broken.details["reference"]["line"], 1);
-    assert!(broken.details["reference"]["message"].is_string());
+    let reference = broken.details.reference.as_ref().unwrap();
+    assert_eq!(reference.line, Some(1));
+    assert!(reference.message.is_some());
     // The two variance files are one group, titled by the construct.
     let gaps: Vec<_> = errors
         .iter()
@@ -93,7 +95,7 @@ async fn verdicts_are_stored_counted_and_shown() {
         .collect();
     assert_eq!(gaps[0].fingerprint, gaps[1].fingerprint);
     assert_eq!(
-        gaps[0].details["title"],
+        gaps[0].details.title,
         "grammar gap: variance annotation on a type parameter"
     );
     let split = db.store.run_failure_split(summary.run_id).await.unwrap();

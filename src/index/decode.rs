@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::details::ErrorDetails;
 use super::outcome::{ErrorType, FileError, SkipReason, Span};
 
 /// How far into a file NUL bytes mark it as binary.
@@ -14,7 +15,7 @@ pub enum Source {
     Text(String),
     Skipped(SkipReason),
     /// Unreadable (`io_error`) or undecodable (`encoding_error`).
-    Failed(FileError),
+    Failed(Box<FileError>),
 }
 
 /// Reads `path` unless it is larger than `max_size`, then decodes it:
@@ -25,7 +26,7 @@ pub fn read_source(path: &Path, max_size: u64) -> (u64, Source) {
     match read_bounded(path, max_size) {
         Ok(bytes) => (bytes.len() as u64, decode(&bytes)),
         Err(Unread::Skipped { size, reason }) => (size, Source::Skipped(reason)),
-        Err(Unread::Failed(error)) => (0, Source::Failed(*error)),
+        Err(Unread::Failed(error)) => (0, Source::Failed(error)),
     }
 }
 
@@ -137,7 +138,7 @@ pub fn decode(bytes: &[u8]) -> Source {
     match decoded {
         Ok(text) if text.trim().is_empty() => Source::Skipped(SkipReason::Empty),
         Ok(text) => Source::Text(text),
-        Err(error) => Source::Failed(error),
+        Err(error) => Source::Failed(Box::new(error)),
     }
 }
 
@@ -165,7 +166,11 @@ fn invalid_utf8(bytes: &[u8], e: std::str::Utf8Error, bom_len: usize) -> FileErr
         end_line: line,
         end_column: column + 1,
     });
-    error.details = serde_json::json!({ "byte_offset": offset, "bytes": shown });
+    error.details = ErrorDetails {
+        byte_offset: Some(offset as u64),
+        bytes: shown,
+        ..Default::default()
+    };
     error
 }
 
@@ -219,7 +224,10 @@ fn decode_utf16(
             "utf16",
             format!("{name} text ends in half a character at byte {offset}"),
         );
-        error.details = serde_json::json!({ "byte_offset": offset });
+        error.details = ErrorDetails {
+            byte_offset: Some(offset as u64),
+            ..Default::default()
+        };
         return Err(error);
     }
     let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
@@ -237,7 +245,10 @@ fn decode_utf16(
                         e.unpaired_surrogate()
                     ),
                 );
-                error.details = serde_json::json!({ "byte_offset": offset });
+                error.details = ErrorDetails {
+                    byte_offset: Some(offset as u64),
+                    ..Default::default()
+                };
                 return Err(error);
             }
         }
@@ -285,7 +296,7 @@ mod tests {
 
     fn failure(bytes: &[u8]) -> FileError {
         match decode(bytes) {
-            Source::Failed(error) => error,
+            Source::Failed(error) => *error,
             other => panic!("{other:?}"),
         }
     }
@@ -296,7 +307,7 @@ mod tests {
         assert_eq!(err.error_type, ErrorType::EncodingError);
         assert!(err.message.contains("at byte 16 (0xE9)"), "{}", err.message);
         assert!(err.message.starts_with("1:17 "), "{}", err.message);
-        assert_eq!(err.details["byte_offset"], 16);
+        assert_eq!(err.details.byte_offset, Some(16));
         assert_eq!(err.span.unwrap().line, 1);
     }
 
@@ -320,7 +331,7 @@ mod tests {
         );
         assert!(matches!(decode(b"\xFF\xFEa"), Source::Failed(_)));
         let after_bom = failure(b"\xEF\xBB\xBFab\xff");
-        assert_eq!(after_bom.details["byte_offset"], 5);
+        assert_eq!(after_bom.details.byte_offset, Some(5));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod chunk;
 pub mod decode;
+pub mod details;
 pub mod discover;
 pub mod fingerprint;
 pub mod language;

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::details::ErrorDetails;
 use super::fingerprint::{Fingerprint, fingerprint};
 pub use super::verdict::VerdictReport;
 use crate::vocabulary::vocabulary;
@@ -182,7 +183,7 @@ pub struct FileError {
     pub construct: String,
     /// The chunk kind being built when it failed, if any.
     pub chunk_type: Option<String>,
-    pub details: serde_json::Value,
+    pub details: ErrorDetails,
     /// For syntax errors: what the reference parser says about the file.
     pub verdict: Option<Box<VerdictReport>>,
     /// The group the failure belongs to, set by [`FileError::seal`] on the
@@ -204,7 +205,7 @@ impl FileError {
             span: None,
             construct: construct.into(),
             chunk_type: None,
-            details: serde_json::Value::Object(Default::default()),
+            details: ErrorDetails::default(),
             verdict: None,
             group: None,
         }
@@ -215,16 +216,11 @@ impl FileError {
     /// every surface reads them.
     pub fn seal(&mut self) {
         let group = fingerprint(self);
-        if let serde_json::Value::Object(map) = &mut self.details {
-            map.insert("title".into(), group.title.clone().into());
-            map.insert("construct".into(), self.construct.clone().into());
-            if let Some(verdict) = &self.verdict {
-                map.insert("verdict".into(), verdict.verdict.as_str().into());
-                map.insert(
-                    "reference".into(),
-                    serde_json::to_value(&verdict.reference).unwrap_or_default(),
-                );
-            }
+        self.details.title = group.title.clone();
+        self.details.construct = self.construct.clone();
+        if let Some(verdict) = &self.verdict {
+            self.details.verdict = Some(verdict.verdict);
+            self.details.reference = Some(verdict.reference.clone());
         }
         self.group = Some(group);
     }

@@ -9,6 +9,7 @@ use tree_sitter::{ParseOptions, Parser, Tree};
 
 use super::chunk::{Chunk, ChunkError, chunk_file, source_key};
 use super::decode::{Source, read_source};
+use super::details::ErrorDetails;
 use super::discover::{SourceFile, Unreadable};
 use super::language::Language;
 use super::outcome::{ErrorType, FileError, Outcome, SkipReason, Verdict};
@@ -155,7 +156,7 @@ impl FileProcessor {
                 report.skip_reason = Some(reason);
                 return report;
             }
-            Source::Failed(error) => return report.failed(error),
+            Source::Failed(error) => return report.failed(*error),
         };
         report.source_key = Some(source_key(&text));
         let tree = match self.parse(file.language, &text) {
@@ -239,7 +240,11 @@ impl FileProcessor {
                         bytes.len()
                     ),
                 );
-                error.details = serde_json::json!({ "budget_ms": budget.as_millis() as u64, "byte_offset": reached });
+                error.details = ErrorDetails {
+                    budget_ms: Some(budget.as_millis() as u64),
+                    byte_offset: Some(reached as u64),
+                    ..Default::default()
+                };
                 Err(Box::new(error))
             }
         }

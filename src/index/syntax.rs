@@ -5,6 +5,7 @@
 use serde::Serialize;
 use tree_sitter::{Node, Tree};
 
+use super::details::ErrorDetails;
 use super::lines::LineIndex;
 use super::outcome::{ErrorType, FileError, Span};
 
@@ -34,14 +35,19 @@ pub struct SyntaxErrorSite {
     #[serde(flatten)]
     pub span: Span,
     /// Kinds of the enclosing nodes, innermost first.
+    #[serde(default)]
     pub context: Vec<String>,
     /// The unexpected tokens, or the kind of the missing one.
+    #[serde(default)]
     pub tokens: Vec<String>,
     /// Whether the ERROR node holds more tokens than `tokens` shows.
+    #[serde(default)]
     pub more_tokens: bool,
     /// The source line, cut to a window around the error when long.
+    #[serde(default)]
     pub excerpt: String,
     /// 1-based character position of the error within `excerpt`.
+    #[serde(default)]
     pub excerpt_column: u32,
 }
 
@@ -287,11 +293,12 @@ pub fn parsing_error(
     let mut error = FileError::new(ErrorType::ParsingError, first.construct(), message);
     error.span = Some(first.span);
     error.traceback = Some(traceback(&sites, total, rel_path, language));
-    error.details = serde_json::json!({
-        "language": language,
-        "total_sites": total,
-        "sites": sites,
-    });
+    error.details = ErrorDetails {
+        language: Some(language.to_owned()),
+        total_sites: Some(total as u64),
+        sites,
+        ..Default::default()
+    };
     Some(error)
 }
 
@@ -379,7 +386,7 @@ mod tests {
             "{traceback}"
         );
         assert!(traceback.contains('^'), "{traceback}");
-        assert_eq!(error.details["sites"][0]["line"], 3);
+        assert_eq!(error.details.sites[0].span.line, 3);
     }
 
     #[test]
@@ -390,7 +397,7 @@ mod tests {
             "{}",
             error.message
         );
-        let total = error.details["total_sites"].as_u64().unwrap();
+        let total = error.details.total_sites.unwrap();
         assert!(total >= 2, "{total}");
     }
 
@@ -419,8 +426,7 @@ mod tests {
     fn long_lines_are_excerpted_around_the_error() {
         let source = format!("export const pad = '{}'; const = ;\n", "x".repeat(200_000));
         let error = error_for(&source);
-        let site = &error.details["sites"][0];
-        let excerpt = site["excerpt"].as_str().unwrap();
+        let excerpt = &error.details.sites[0].excerpt;
         assert!(
             excerpt.chars().count() <= EXCERPT_BEFORE + EXCERPT_AFTER + 2,
             "{excerpt}"

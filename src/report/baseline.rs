@@ -130,7 +130,7 @@ mod tests {
             end_line: None,
             end_column: None,
             fingerprint: Some(fingerprint.into()),
-            details: serde_json::json!({}),
+            details: Default::default(),
             verdict: None,
         }
     }

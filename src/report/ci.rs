@@ -146,11 +146,7 @@ pub struct ErrorSite {
 /// Every site of an error: each syntax error site of a parsing error, or
 /// the error's own location (possibly none) for the others.
 pub fn sites(error: &ErrorRecord) -> Vec<ErrorSite> {
-    let syntax: Vec<SyntaxErrorSite> = error
-        .details
-        .get("sites")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-        .unwrap_or_default();
+    let syntax: &[SyntaxErrorSite] = &error.details.sites;
     if syntax.is_empty() {
         return vec![ErrorSite {
             line: error.line.map(i64::from),
@@ -174,11 +170,9 @@ pub fn sites(error: &ErrorRecord) -> Vec<ErrorSite> {
 
 /// The group's title (stored in `details`), else the message.
 pub fn title(error: &ErrorRecord) -> String {
-    error
-        .details
-        .get("title")
-        .and_then(|t| t.as_str())
-        .map_or_else(|| error.error_message.clone(), str::to_owned)
+    Some(&error.details.title)
+        .filter(|t| !t.is_empty())
+        .map_or_else(|| error.error_message.clone(), String::clone)
 }
 
 /// The group an error belongs to: its fingerprint, else its type.
@@ -211,7 +205,7 @@ mod tests {
             end_line: None,
             end_column: None,
             fingerprint: None,
-            details: serde_json::json!({}),
+            details: Default::default(),
             verdict: None,
         }
     }

@@ -13,6 +13,7 @@ use super::text::{
     MAX_MESSAGE_CHARS, MAX_TRACEBACK_CHARS, storable, storable_json, storable_truncated,
 };
 use super::{Store, StoreError};
+use crate::index::details::ErrorDetails;
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::vocabulary::NullableWord;
 
@@ -34,7 +35,7 @@ pub struct NewError {
     pub end_line: Option<i32>,
     pub end_column: Option<i32>,
     pub fingerprint: Option<String>,
-    pub details: serde_json::Value,
+    pub details: ErrorDetails,
     /// Syntax errors only: the reference parser's verdict.
     pub verdict: Option<Verdict>,
 }
@@ -61,7 +62,7 @@ impl NewError {
             end_line: None,
             end_column: None,
             fingerprint: None,
-            details: serde_json::Value::Object(Default::default()),
+            details: ErrorDetails::default(),
             verdict: None,
         }
     }
@@ -93,7 +94,8 @@ pub struct ErrorRecord {
     /// and `construct`, the `verdict` and what the reference parser said
     /// (`reference`: its message and position, or why it could not decide).
     #[schema(value_type = Object)]
-    pub details: serde_json::Value,
+    #[sqlx(try_from = "sqlx::types::Json<serde_json::Value>")]
+    pub details: ErrorDetails,
     /// Syntax errors only: `grammar_gap` (the reference parser accepts the
     /// file), `invalid_source` (it rejects it too) or `unknown`.
     #[sqlx(try_from = "NullableWord")]
@@ -191,7 +193,8 @@ impl ErrorColumns {
         self.end_line.push(e.end_line);
         self.end_column.push(e.end_column);
         self.fingerprint.push(opt(&e.fingerprint));
-        self.details.push(storable_json(&e.details).to_string());
+        let details = serde_json::to_value(&e.details).unwrap_or_default();
+        self.details.push(storable_json(&details).to_string());
         self.verdict.push(e.verdict.map(Verdict::as_str));
     }
 }

@@ -550,7 +550,7 @@ struct GroupColumns {
 impl GroupColumns {
     fn of(errors: &[NewError]) -> Self {
         let title = |e: &NewError| {
-            let title = e.details.get("title").and_then(|t| t.as_str());
+            let title = Some(e.details.title.as_str()).filter(|t| !t.is_empty());
             storable(title.unwrap_or(&e.error_message)).into_owned()
         };
         GroupColumns {

@@ -255,18 +255,20 @@ impl DetailState {
     /// (line, column, end_line, end_column) of every site; the error's own
     /// location when it has no sites.
     pub fn sites(&self) -> Vec<(u32, u32, u32, u32)> {
-        let from_details = self.error.details["sites"]
-            .as_array()
-            .map(|sites| {
-                sites
-                    .iter()
-                    .filter_map(|s| {
-                        let n = |k: &str| s[k].as_u64().map(|v| v as u32);
-                        Some((n("line")?, n("column")?, n("end_line")?, n("end_column")?))
-                    })
-                    .collect::<Vec<_>>()
+        let from_details: Vec<(u32, u32, u32, u32)> = self
+            .error
+            .details
+            .sites
+            .iter()
+            .map(|s| {
+                (
+                    s.span.line,
+                    s.span.column,
+                    s.span.end_line,
+                    s.span.end_column,
+                )
             })
-            .unwrap_or_default();
+            .collect();
         if !from_details.is_empty() {
             return from_details;
         }

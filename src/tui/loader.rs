@@ -96,7 +96,7 @@ mod tests {
             end_line: None,
             end_column: None,
             fingerprint: None,
-            details: serde_json::json!({}),
+            details: Default::default(),
             verdict: None,
         }
     }

@@ -10,16 +10,17 @@ pub mod repro;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::outcome::Verdict;
 pub use reference::{REFERENCE_PARSER, SourceKind};
 
 /// What the reference parser said, as stored in `details.reference`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ReferenceReport {
     /// The reference parser and its version.
-    pub parser: &'static str,
+    pub parser: String,
     /// Its first diagnostic (by position), for `invalid_source`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -118,7 +119,7 @@ pub fn judge(request: &VerdictRequest<'_>) -> VerdictReport {
         request.budget,
     );
     let mut reference = ReferenceReport {
-        parser: REFERENCE_PARSER,
+        parser: REFERENCE_PARSER.to_owned(),
         ..Default::default()
     };
     let verdict = match judgement {

@@ -10,6 +10,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::status_style;
 use crate::index::outcome::Verdict;
+use crate::index::syntax::SyntaxErrorSite;
+use crate::index::verdict::ReferenceReport;
 use crate::sanitize;
 use crate::tui::app::{App, DetailState};
 use crate::tui::highlight::{display_column, plain_line};
@@ -194,10 +196,10 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
             app.theme.text,
         ),
     ];
-    if let Some(construct) = e.details["construct"].as_str() {
+    if !e.details.construct.is_empty() {
         lines.push(field(
             "construct",
-            sanitize::line(construct).into_owned(),
+            sanitize::line(&e.details.construct).into_owned(),
             app.theme.text,
         ));
     }
@@ -218,22 +220,24 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
         }
     }
     if let Some(verdict) = e.verdict {
-        lines.extend(reference_lines(app, verdict, &e.details["reference"]));
+        let reference = e.details.reference.clone().unwrap_or_default();
+        lines.extend(reference_lines(app, verdict, &reference));
     }
     let sites = detail.sites();
     if !sites.is_empty() {
         lines.push(Line::default());
-        let total = e.details["total_sites"]
-            .as_u64()
-            .unwrap_or(sites.len() as u64);
+        let total = e.details.total_sites.unwrap_or(sites.len() as u64);
         lines.push(Line::from(Span::styled(
             format!("sites ({total}) — n/N to jump"),
             app.theme.title,
         )));
-        let described = e.details["sites"].as_array();
         for (i, (line, column, _, _)) in sites.iter().enumerate() {
-            let site = described.and_then(|s| s.get(i));
-            let what = site.map(describe_site).unwrap_or_default();
+            let what = e
+                .details
+                .sites
+                .get(i)
+                .map(SyntaxErrorSite::describe)
+                .unwrap_or_default();
             let style = if i == detail.site {
                 app.theme.selection
             } else {
@@ -267,13 +271,11 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
 /// The reference parser's verdict, beside tree-sitter's sites: its first
 /// complaint and where, the construct of a grammar gap, or why it could
 /// not decide.
-fn reference_lines(
-    app: &App,
-    verdict: Verdict,
-    reference: &serde_json::Value,
-) -> Vec<Line<'static>> {
+fn reference_lines(app: &App, verdict: Verdict, reference: &ReferenceReport) -> Vec<Line<'static>> {
     let muted = app.theme.muted;
-    let parser = reference["parser"].as_str().unwrap_or("reference parser");
+    let parser = Some(reference.parser.as_str())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("reference parser");
     let (label, style, what) = match verdict {
         Verdict::GrammarGap => (
             "grammar gap",
@@ -281,7 +283,7 @@ fn reference_lines(
             format!("{parser} accepts the file: the code is valid, the grammar is not"),
         ),
         Verdict::InvalidSource => {
-            let at = match (reference["line"].as_u64(), reference["column"].as_u64()) {
+            let at = match (reference.line, reference.column) {
                 (Some(line), Some(column)) => format!("{line}:{column} "),
                 _ => String::new(),
             };
@@ -290,7 +292,7 @@ fn reference_lines(
                 app.theme.error,
                 format!(
                     "{parser}: {at}{}",
-                    reference["message"].as_str().unwrap_or("rejects the file")
+                    reference.message.as_deref().unwrap_or("rejects the file")
                 ),
             )
         }
@@ -299,7 +301,7 @@ fn reference_lines(
             muted,
             format!(
                 "{parser} did not decide: {}",
-                reference["reason"].as_str().unwrap_or("no reason recorded")
+                reference.reason.as_deref().unwrap_or("no reason recorded")
             ),
         ),
     };
@@ -311,11 +313,10 @@ fn reference_lines(
         ]),
         Line::from(Span::styled(sanitize::line(&what).into_owned(), style)),
     ];
-    if let Some(node) = reference["node"].as_str() {
-        let at = reference["node_span"]["line"]
-            .as_u64()
-            .zip(reference["node_span"]["column"].as_u64())
-            .map(|(l, c)| format!(" at {l}:{c}"))
+    if let Some(node) = &reference.node {
+        let at = reference
+            .node_span
+            .map(|span| format!(" at {}:{}", span.line, span.column))
             .unwrap_or_default();
         lines.push(Line::from(vec![
             Span::styled(format!("{:<10}", "node"), muted),
@@ -323,26 +324,4 @@ fn reference_lines(
         ]));
     }
     lines
-}
-
-/// "unexpected `+` in lexical_declaration < program" from a stored site.
-fn describe_site(site: &serde_json::Value) -> String {
-    let tokens: Vec<&str> = site["tokens"]
-        .as_array()
-        .map(|t| t.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
-    let what = match site["kind"].as_str() {
-        Some("missing") => format!("missing `{}`", tokens.join(" ")),
-        _ if tokens.is_empty() => "unexpected end of input".to_owned(),
-        _ => format!("at `{}`", tokens.join(" ")),
-    };
-    let context: Vec<&str> = site["context"]
-        .as_array()
-        .map(|c| c.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
-    if context.is_empty() {
-        what
-    } else {
-        format!("{what} in {}", context.join(" < "))
-    }
 }
