@@ -32,32 +32,86 @@ pub struct NamedConstruct {
 /// Names the construct at `site` (bytes of tree-sitter's first error site)
 /// in a program the reference parser accepted.
 pub fn name_construct(program: &Program<'_>, text: &str, site: Range<usize>) -> NamedConstruct {
+    name_constructs(program, text, std::slice::from_ref(&site))
+        .pop()
+        .unwrap_or_else(|| whole_program(text))
+}
+
+/// Names the construct at each of `sites` (bytes, in any order) in one walk
+/// of a program the reference parser accepted: each site's nearest known
+/// gap within its window, else the smallest node enclosing it.
+pub fn name_constructs(
+    program: &Program<'_>,
+    text: &str,
+    sites: &[Range<usize>],
+) -> Vec<NamedConstruct> {
+    let sites: Vec<SiteSearch> = sites
+        .iter()
+        .map(|site| {
+            let start = site.start.min(text.len());
+            SiteSearch {
+                site: start..site.end.clamp(start, text.len()),
+                window: window(text, site),
+                smallest: None,
+                known: None,
+            }
+        })
+        .collect();
+    let mut by_start: Vec<usize> = (0..sites.len()).collect();
+    by_start.sort_by_key(|i| sites[*i].site.start);
+    let reach = |extent: fn(&SiteSearch) -> usize| sites.iter().map(extent).max().unwrap_or(0);
+    let before = reach(|s| s.site.start - s.window.start);
+    let after = reach(|s| s.window.end.saturating_sub(s.site.start));
     let mut finder = Finder {
-        site: site.start.min(text.len())..site.end.clamp(site.start, text.len()),
-        window: window(text, &site),
+        sites,
+        by_start,
+        before,
+        after,
         ancestors: Vec::new(),
-        smallest: None,
-        known: None,
     };
     finder.visit_program(program);
-    let known = finder.known.is_some();
-    let (name, node, range) = match (finder.known, finder.smallest) {
-        (Some(known), _) => (known.name.to_owned(), known.node, known.range),
-        (None, Some(smallest)) => (plain_words(&smallest.node), smallest.node, smallest.range),
-        (None, None) => ("program".to_owned(), "Program".to_owned(), 0..text.len()),
-    };
-    let (line, column) = line_column(text, range.start);
-    let (end_line, end_column) = line_column(text, range.end);
+    let lines = crate::index::lines::LineIndex::new(text);
+    finder
+        .sites
+        .into_iter()
+        .map(|search| {
+            let known = search.known.is_some();
+            let (name, node, range) = match (search.known, search.smallest) {
+                (Some(known), _) => (known.name.to_owned(), known.node, known.range),
+                (None, Some(smallest)) => {
+                    (plain_words(&smallest.node), smallest.node, smallest.range)
+                }
+                (None, None) => ("program".to_owned(), "Program".to_owned(), 0..text.len()),
+            };
+            let (line, column) = lines.position(text, range.start);
+            let (end_line, end_column) = lines.position(text, range.end);
+            NamedConstruct {
+                name,
+                node,
+                span: Span {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                },
+                known,
+            }
+        })
+        .collect()
+}
+
+fn whole_program(text: &str) -> NamedConstruct {
+    let (end_line, end_column) = line_column(text, text.len());
     NamedConstruct {
-        name,
-        node,
+        name: "program".to_owned(),
+        node: "Program".to_owned(),
         span: Span {
-            line,
-            column,
+            line: 1,
+            column: 1,
             end_line,
             end_column,
         },
-        known,
+        known: false,
     }
 }
 
@@ -100,40 +154,80 @@ struct Known {
     distance: usize,
 }
 
-struct Finder<'a> {
+/// What is known so far about one site.
+struct SiteSearch {
     site: Range<usize>,
     window: Range<usize>,
-    ancestors: Vec<AstKind<'a>>,
     smallest: Option<Found>,
     known: Option<Known>,
+}
+
+struct Finder<'a> {
+    sites: Vec<SiteSearch>,
+    /// Indices of `sites` by where the site starts.
+    by_start: Vec<usize>,
+    /// How far before and after its site a window reaches, at most.
+    before: usize,
+    after: usize,
+    ancestors: Vec<AstKind<'a>>,
+}
+
+impl Finder<'_> {
+    /// The sites that start within `from..=to`.
+    fn starting_within(&self, from: usize, to: usize) -> std::ops::Range<usize> {
+        let first = self
+            .by_start
+            .partition_point(|i| self.sites[*i].site.start < from);
+        let end = self
+            .by_start
+            .partition_point(|i| self.sites[*i].site.start <= to);
+        first..end.max(first)
+    }
 }
 
 impl<'a> Visit<'a> for Finder<'a> {
     fn enter_node(&mut self, kind: AstKind<'a>) {
         let span = kind.span();
         let range = span.start as usize..span.end as usize;
-        // Pre-order: the last enclosing node seen is the innermost.
-        if range.start <= self.site.start && self.site.end <= range.end {
-            self.smallest = Some(Found {
-                node: format!("{:?}", kind.ty()),
-                range: range.clone(),
-            });
-        }
-        let overlaps = range.start <= self.window.end && self.window.start <= range.end;
-        if overlaps && let Some(name) = known_gap(kind, &self.ancestors) {
-            let distance = if range.start <= self.site.start && self.site.start <= range.end {
-                0
-            } else {
-                range.start.abs_diff(self.site.start)
-            };
-            // Nearest wins; among enclosing ones, the innermost (seen last).
-            if self.known.as_ref().is_none_or(|k| distance <= k.distance) {
-                self.known = Some(Known {
-                    name,
+        // Pre-order: the last enclosing node seen is a site's innermost.
+        for at in self.starting_within(range.start, range.end) {
+            let search = &mut self.sites[self.by_start[at]];
+            if search.site.end <= range.end {
+                search.smallest = Some(Found {
                     node: format!("{:?}", kind.ty()),
-                    range,
-                    distance,
+                    range: range.clone(),
                 });
+            }
+        }
+        if let Some(name) = known_gap(kind, &self.ancestors) {
+            // A window overlapping the node belongs to a site that starts
+            // at most `after` before the node or `before` after it.
+            let candidates = self.starting_within(
+                range.start.saturating_sub(self.after),
+                range.end.saturating_add(self.before),
+            );
+            for at in candidates {
+                let search = &mut self.sites[self.by_start[at]];
+                let overlaps =
+                    range.start <= search.window.end && search.window.start <= range.end;
+                if !overlaps {
+                    continue;
+                }
+                let site = search.site.start;
+                let distance = if range.start <= site && site <= range.end {
+                    0
+                } else {
+                    range.start.abs_diff(site)
+                };
+                // Nearest wins; among enclosing ones, the innermost (seen last).
+                if search.known.as_ref().is_none_or(|k| distance <= k.distance) {
+                    search.known = Some(Known {
+                        name,
+                        node: format!("{:?}", kind.ty()),
+                        range: range.clone(),
+                        distance,
+                    });
+                }
             }
         }
         self.ancestors.push(kind);
