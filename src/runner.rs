@@ -355,10 +355,14 @@ impl Writer {
                 }
             }
         };
-        let storing = async {
+        // Storing owns the batches' receiver: when it stops, the receiver
+        // goes with it, and gathering stops too instead of waiting to hand
+        // over a batch nobody will take.
+        let writing = &mut connection;
+        let storing = async move {
             let mut stored = 0u64;
             while let Some(batch) = batches_rx.recv().await {
-                match self.store_batch(&mut connection, &batch).await {
+                match self.store_batch(writing, &batch).await {
                     Ok(n) => stored += n,
                     Err(stop) => {
                         self.cancel.cancel();

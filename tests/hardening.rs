@@ -460,3 +460,24 @@ async fn serve_restarts_its_crashed_private_cluster_and_answers_503_meanwhile() 
         .stop()
         .ok();
 }
+
+#[tokio::test]
+async fn a_run_refused_at_its_first_file_stops_saying_which() {
+    // The file the database refuses comes first: storing stops while the
+    // next batches are still being gathered.
+    let dir = tempfile::tempdir().unwrap();
+    many_files(dir.path(), 2_000);
+    std::fs::write(dir.path().join("aa-poison.ts"), "export const a = 1;\n").unwrap();
+    let db = TestDb::new().await;
+    refuse(&db, "indexed_files", "aa-poison.ts").await;
+    let mut request = RunRequest::new(dir.path());
+    request.repository = "repo".into();
+    let handle = runner::start(db.store.clone(), request).await.unwrap();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(60), handle.wait())
+        .await
+        .expect("the run ends");
+    assert!(
+        matches!(result, Err(RunError::Unstorable { ref path, .. }) if path == "aa-poison.ts"),
+        "{result:?}"
+    );
+}

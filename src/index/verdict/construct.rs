@@ -208,8 +208,7 @@ impl<'a> Visit<'a> for Finder<'a> {
             );
             for at in candidates {
                 let search = &mut self.sites[self.by_start[at]];
-                let overlaps =
-                    range.start <= search.window.end && search.window.start <= range.end;
+                let overlaps = range.start <= search.window.end && search.window.start <= range.end;
                 if !overlaps {
                     continue;
                 }
