@@ -183,7 +183,8 @@ async fn github_annotations_are_escaped_and_capped() {
     );
     assert!(odd.contains(",title=parsing_error%3A "), "{odd}");
     let (_, message) = odd.split_once("::").unwrap().1.split_once("::").unwrap();
-    assert!(message.contains("missing `)`"), "{message}");
+    // The reference parser's words, where it puts the mistake.
+    assert!(message.contains("1:29 Expected `,` or `)`"), "{message}");
 
     let markdown = std::fs::read_to_string(&summary).expect("the step summary was written");
     assert!(markdown.starts_with("## snag: gh"), "{markdown}");

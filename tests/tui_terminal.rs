@@ -137,7 +137,8 @@ async fn triage_the_hostile_corpus_in_a_real_terminal() {
     screen.send("1");
     let list = screen.wait_for("[1:parsing]");
     assert!(!list.contains("encoding    enc/latin1.ts"), "{list}");
-    let list = screen.wait_for("broken/missing-brace.ts:3");
+    // Located where the reference parser puts the mistake.
+    let list = screen.wait_for("broken/missing-brace.ts:4");
 
     // Move to missing-brace.ts and open it.
     let rows: Vec<&str> = list.lines().filter(|l| l.contains("parsing ")).collect();
@@ -149,7 +150,8 @@ async fn triage_the_hostile_corpus_in_a_real_terminal() {
         screen.send("j");
     }
     screen.send("\r");
-    let detail = screen.wait_for("3 ▶ export function bad( {");
+    let detail = screen.wait_for("export function bad( {");
+    assert!(detail.contains("4 ▶"), "{detail}");
     assert!(
         detail.contains("parsing_error") && detail.contains("traceback"),
         "{detail}"

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::outcome::Verdict;
+use super::problems::Problem;
 use super::syntax::SyntaxErrorSite;
 use super::verdict::ReferenceReport;
 
@@ -46,6 +47,10 @@ pub struct ErrorDetails {
     /// Timeouts: the budget that ran out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget_ms: Option<u64>,
+    /// Syntax errors: the file's problems, in source order, each with its
+    /// verdict, construct, location and group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
 }
 
 impl ErrorDetails {

@@ -21,6 +21,13 @@ pub struct Fingerprint {
 /// files hit by the same gap form one group however tree-sitter's messages
 /// differ; everything else by type, construct and normalised message.
 pub fn fingerprint(error: &FileError) -> Fingerprint {
+    // A syntax error with problems is known by its primary problem's group.
+    if let Some(primary) = crate::index::problems::primary_problem(&error.details.problems) {
+        return Fingerprint {
+            id: primary.fingerprint.clone(),
+            title: primary.title.clone(),
+        };
+    }
     let is_gap = error
         .verdict
         .as_ref()
@@ -45,8 +52,9 @@ pub fn fingerprint(error: &FileError) -> Fingerprint {
 pub fn normalise(message: &str) -> String {
     static POSITION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^\d+:\d+\s+").expect("valid regex"));
-    static MORE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r";\s*\d+ more syntax errors?$").expect("valid regex"));
+    static MORE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r";\s*\d+ more (syntax errors?|problems?)$").expect("valid regex")
+    });
     static PATH: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?:[A-Za-z]:)?(?:[\w.\-@]*/)+[\w.\-@]+").expect("valid regex")
     });

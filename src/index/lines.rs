@@ -72,6 +72,11 @@ impl LineIndex {
         self.starts.partition_point(|start| *start <= byte) - 1
     }
 
+    /// The byte a 0-based line starts at (the text's end past the last).
+    pub fn start_of(&self, line: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(usize::MAX)
+    }
+
     /// 1-based line and character column of `byte`.
     pub fn position(&self, text: &str, byte: usize) -> (u32, u32) {
         let byte = floor_char_boundary(text, byte);

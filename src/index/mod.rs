@@ -11,6 +11,7 @@ pub mod lines;
 pub mod outcome;
 pub mod panics;
 pub mod pipeline;
+pub mod problems;
 pub mod process;
 pub mod progress;
 pub mod syntax;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::details::ErrorDetails;
 use super::fingerprint::{Fingerprint, fingerprint};
+pub use super::problems::{Problem, primary_problem};
 pub use super::verdict::VerdictReport;
 use crate::vocabulary::vocabulary;
 
@@ -225,6 +226,31 @@ impl FileError {
         self.group = Some(group);
     }
 
+    /// The file's problems (syntax errors): the error is then located at
+    /// its primary problem (the first mistake, else the first problem), and
+    /// says so first, with how many more there are.
+    pub fn set_problems(&mut self, problems: Vec<Problem>) {
+        let Some(primary) = primary_problem(&problems) else {
+            return;
+        };
+        let words = match primary.verdict {
+            Verdict::GrammarGap => format!("grammar gap: {}", primary.construct),
+            Verdict::InvalidSource | Verdict::Unknown => primary.message.clone(),
+        };
+        let more = match problems.len() - 1 {
+            0 => String::new(),
+            1 => "; 1 more problem".to_owned(),
+            n => format!("; {n} more problems"),
+        };
+        self.message = format!(
+            "{}:{} {words}{more}",
+            primary.span.line, primary.span.column
+        );
+        self.span = Some(primary.span);
+        self.construct = primary.construct.clone();
+        self.details.problems = problems;
+    }
+
     /// The group, computed now if the error was not sealed.
     pub fn group(&self) -> Fingerprint {
         self.group.clone().unwrap_or_else(|| fingerprint(self))
@@ -232,7 +258,7 @@ impl FileError {
 }
 
 /// A 1-based line/column range; columns count characters, end is exclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub line: u32,
     pub column: u32,

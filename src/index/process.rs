@@ -2,6 +2,7 @@
 //! collect syntax errors, chunk; a panic anywhere becomes the file's
 //! `unexpected_error` instead of the run's end.
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -12,11 +13,12 @@ use super::decode::{Source, read_source};
 use super::details::ErrorDetails;
 use super::discover::{SourceFile, Unreadable};
 use super::language::Language;
-use super::outcome::{ErrorType, FileError, Outcome, SkipReason, Verdict};
+use super::outcome::{ErrorType, FileError, Outcome, SkipReason};
 use super::panics::capture;
-use super::syntax::{first_site_bytes, parsing_error, tree_depth_beyond};
+use super::problems::{SiteInput, problems};
+use super::syntax::{parsing_error, site_inputs, tree_depth_beyond};
 use super::verdict::reference::INLINE_NESTING;
-use super::verdict::{VerdictRequest, judge};
+use super::verdict::{SitesRequest, SitesVerdict, VerdictReport, judge_sites};
 
 /// Turns a parse tree and its text into chunks. The engine takes it as a
 /// value so a run (or a test) can swap the stage.
@@ -168,7 +170,7 @@ impl FileProcessor {
         if self.settings.verdicts
             && let Some(error) = &mut syntax_error
         {
-            self.add_verdict(error, &tree, &text, &file.rel_path);
+            self.add_verdict(error, &tree, &text, file);
         }
         match (self.settings.chunker)(&tree, &text) {
             Ok(chunks) => report.chunks = chunks,
@@ -191,25 +193,113 @@ impl FileProcessor {
         report
     }
 
-    /// The reference parser's verdict on a file tree-sitter flagged; a
-    /// grammar gap is grouped by the construct it names.
-    fn add_verdict(&self, error: &mut FileError, tree: &Tree, text: &str, rel_path: &str) {
+    /// The reference parser's word on every site of a file tree-sitter
+    /// flagged: the file's problems, each with its verdict, construct and
+    /// location; the error takes the primary problem's location and the
+    /// file's overall verdict.
+    fn add_verdict(&mut self, error: &mut FileError, tree: &Tree, text: &str, file: &SourceFile) {
         let started = Instant::now();
-        let mut report = judge(&VerdictRequest {
-            text,
-            rel_path,
-            first_site: first_site_bytes(tree).unwrap_or(0..0),
-            tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
-            budget: self.settings.parse_timeout,
-        });
-        // The step's whole cost, the walks that guard the parse included.
-        report.reference.duration_us = started.elapsed().as_micros() as u64;
-        if report.verdict == Verdict::GrammarGap
-            && let Some(construct) = &report.reference.construct
-        {
-            error.construct = construct.clone();
+        let budget = self.settings.parse_timeout;
+        let judge = |sites: &[SiteInput]| {
+            let ranges: Vec<Range<usize>> = sites.iter().map(|s| s.bytes.clone()).collect();
+            judge_sites(&SitesRequest {
+                text,
+                rel_path: &file.rel_path,
+                sites: &ranges,
+                tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
+                budget,
+            })
+        };
+        let mut sites = site_inputs(tree, text);
+        let mut verdict = judge(&sites);
+        if let Some(narrower) = self.split_wide_sites(file.language, text, &sites, &verdict) {
+            sites = narrower;
+            verdict = judge(&sites);
         }
+        let survived = self.survivors(file.language, &sites, &verdict);
+        let problems = problems(ErrorType::ParsingError, text, &sites, &survived, &verdict);
+        let report = VerdictReport::of_problems(&verdict, &problems, started.elapsed());
+        error.set_problems(problems);
         error.verdict = Some(Box::new(report));
+    }
+
+    /// A site that spans several top-level statements (tree-sitter gave up
+    /// on a whole region, often the whole file) says nothing about where
+    /// the problem is: it is replaced by the sites of the statements that
+    /// tree-sitter cannot parse on their own. `None` when there is no such
+    /// site, or no statement fails alone.
+    fn split_wide_sites(
+        &mut self,
+        language: Language,
+        text: &str,
+        sites: &[SiteInput],
+        verdict: &SitesVerdict,
+    ) -> Option<Vec<SiteInput>> {
+        let statements = &verdict.statements;
+        let spanned = |site: &SiteInput| {
+            statements
+                .iter()
+                .filter(|s| s.start < site.bytes.end && site.bytes.start < s.end)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        if !sites.iter().any(|site| spanned(site).len() > 1) {
+            return None;
+        }
+        let mut narrower = Vec::with_capacity(sites.len());
+        let mut split = false;
+        for site in sites {
+            let covered = spanned(site);
+            let mut found = Vec::new();
+            if covered.len() > 1 {
+                for statement in covered {
+                    let Ok(tree) = self.parse(language, &text[statement.clone()]) else {
+                        continue;
+                    };
+                    found.extend(
+                        site_inputs(&tree, &text[statement.clone()])
+                            .into_iter()
+                            .map(|mut inner| {
+                                inner.bytes = inner.bytes.start + statement.start
+                                    ..inner.bytes.end + statement.start;
+                                inner
+                            }),
+                    );
+                }
+            }
+            if found.is_empty() {
+                narrower.push(site.clone());
+            } else {
+                split = true;
+                narrower.extend(found);
+            }
+        }
+        split.then_some(narrower)
+    }
+
+    /// Which sites are still there once the mistakes are blanked out of the
+    /// text (re-parsed by tree-sitter); the others were caused by them.
+    fn survivors(
+        &mut self,
+        language: Language,
+        sites: &[SiteInput],
+        verdict: &SitesVerdict,
+    ) -> Vec<bool> {
+        let Some(blanked) = &verdict.blanked else {
+            return vec![true; sites.len()];
+        };
+        let Ok(again) = self.parse(language, blanked) else {
+            return vec![true; sites.len()];
+        };
+        let remaining = site_inputs(&again, blanked);
+        let overlaps = |a: &Range<usize>, b: &Range<usize>| {
+            a.start == b.start
+                || (a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1))
+        };
+        sites
+            .iter()
+            .map(|site| remaining.iter().any(|r| overlaps(&r.bytes, &site.bytes)))
+            .collect()
     }
 
     fn parse(&mut self, language: Language, text: &str) -> Result<Tree, Box<FileError>> {

@@ -8,6 +8,7 @@ use tree_sitter::{Node, Tree};
 use super::details::ErrorDetails;
 use super::lines::LineIndex;
 use super::outcome::{ErrorType, FileError, Span};
+use super::problems::SiteInput;
 
 /// Sites kept in `details` and the traceback; the message counts them all.
 pub const MAX_SITES: usize = 50;
@@ -91,6 +92,23 @@ pub fn collect_sites(tree: &Tree, source: &str) -> (Vec<SyntaxErrorSite>, usize)
         true
     });
     (sites, total)
+}
+
+/// Every error site of the tree, as problems are made from them: its bytes,
+/// the construct tree-sitter was in and its words for it.
+pub fn site_inputs(tree: &Tree, source: &str) -> Vec<SiteInput> {
+    let mut inputs = Vec::new();
+    let lines = LineIndex::new(source);
+    walk_sites(tree, |node| {
+        let site = site(node, source, &lines);
+        inputs.push(SiteInput {
+            bytes: node.byte_range(),
+            construct: site.construct().to_owned(),
+            description: site.describe(),
+        });
+        true
+    });
+    inputs
 }
 
 /// Byte range of the first error site, if the tree has one.

@@ -16,7 +16,7 @@ use super::line_column;
 use crate::index::outcome::Span;
 
 /// The construct at a grammar gap.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NamedConstruct {
     /// Plain words: "variance annotation on a type parameter".
     pub name: String,

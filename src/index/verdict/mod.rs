@@ -6,14 +6,16 @@
 pub mod construct;
 pub mod reference;
 pub mod repro;
+pub mod sites;
 
-use std::ops::Range;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::outcome::Verdict;
+pub use construct::NamedConstruct;
 pub use reference::{REFERENCE_PARSER, SourceKind};
+pub use sites::{Mistake, SiteJudgement, SitesRequest, SitesVerdict, judge_sites, statements};
 
 /// What the reference parser said, as stored in `details.reference`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -53,6 +55,55 @@ pub struct VerdictReport {
 }
 
 impl VerdictReport {
+    /// The file's verdict from its problems: invalid source if any is a
+    /// mistake, a grammar gap if all are gaps, unknown otherwise; the
+    /// reference part from the first mistake, else the first problem.
+    pub fn of_problems(
+        verdict: &SitesVerdict,
+        problems: &[crate::index::problems::Problem],
+        took: Duration,
+    ) -> VerdictReport {
+        let mut reference = ReferenceReport {
+            parser: REFERENCE_PARSER.to_owned(),
+            duration_us: took.as_micros() as u64,
+            ..Default::default()
+        };
+        let file_verdict = if let Some(mistake) = verdict.mistakes.first() {
+            reference.message = Some(mistake.message.clone());
+            reference.line = Some(mistake.line);
+            reference.column = Some(mistake.column);
+            Verdict::InvalidSource
+        } else if !problems.is_empty() && problems.iter().all(|p| p.verdict == Verdict::GrammarGap)
+        {
+            let first = &problems[0];
+            reference.construct = Some(first.construct.clone());
+            reference.node_span = Some(first.span);
+            reference.node = verdict.sites.iter().find_map(|site| match site {
+                SiteJudgement::Valid(named) if named.name == first.construct => {
+                    Some(named.node.clone())
+                }
+                _ => None,
+            });
+            Verdict::GrammarGap
+        } else {
+            reference.reason = Some(
+                verdict
+                    .sites
+                    .iter()
+                    .find_map(|s| match s {
+                        SiteJudgement::Undecided(reason) => Some(reason.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "no site was judged".to_owned()),
+            );
+            Verdict::Unknown
+        };
+        VerdictReport {
+            verdict: file_verdict,
+            reference,
+        }
+    }
+
     /// Time the verdict took, on the thread that asked for it.
     pub fn duration(&self) -> Duration {
         Duration::from_micros(self.reference.duration_us)
@@ -91,57 +142,6 @@ impl VerdictReport {
             ),
         }
     }
-}
-
-/// What the verdict needs to know about a file tree-sitter flagged.
-#[derive(Debug, Clone)]
-pub struct VerdictRequest<'a> {
-    pub text: &'a str,
-    /// The file's path (its name decides TypeScript, JSX, declaration file).
-    pub rel_path: &'a str,
-    /// Byte range of tree-sitter's first error site.
-    pub first_site: Range<usize>,
-    /// How deep tree-sitter's tree nests, a floor for the text's nesting.
-    pub tree_depth: usize,
-    /// Longest the reference parser may take.
-    pub budget: Duration,
-}
-
-/// Runs the reference parser on the text and says what it found.
-pub fn judge(request: &VerdictRequest<'_>) -> VerdictReport {
-    let started = Instant::now();
-    let kind = SourceKind::for_path(request.rel_path);
-    let judgement = reference::check(
-        request.text,
-        kind,
-        request.first_site.clone(),
-        request.tree_depth,
-        request.budget,
-    );
-    let mut reference = ReferenceReport {
-        parser: REFERENCE_PARSER.to_owned(),
-        ..Default::default()
-    };
-    let verdict = match judgement {
-        reference::Judgement::Accepted(construct) => {
-            reference.construct = Some(construct.name);
-            reference.node = Some(construct.node);
-            reference.node_span = Some(construct.span);
-            Verdict::GrammarGap
-        }
-        reference::Judgement::Rejected(diagnostic) => {
-            reference.message = Some(diagnostic.message);
-            reference.line = Some(diagnostic.line);
-            reference.column = Some(diagnostic.column);
-            Verdict::InvalidSource
-        }
-        reference::Judgement::Undecided(reason) => {
-            reference.reason = Some(reason);
-            Verdict::Unknown
-        }
-    };
-    reference.duration_us = started.elapsed().as_micros() as u64;
-    VerdictReport { verdict, reference }
 }
 
 /// 1-based line and character column of a byte offset.

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use oxc_allocator::Allocator;
 use oxc_parser::Parser;
-use oxc_span::SourceType;
+use oxc_span::{GetSpan, SourceType};
 
-use super::construct::{NamedConstruct, name_construct};
+use super::construct::{NamedConstruct, name_constructs};
 use super::line_column;
 use crate::index::panics::capture;
 
@@ -67,26 +67,33 @@ pub struct Diagnostic {
     pub message: String,
     pub line: u32,
     pub column: u32,
+    /// The byte it points at.
+    pub offset: usize,
 }
 
 /// What the reference parser made of the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Judgement {
-    /// It parses; the construct at the first error site.
-    Accepted(NamedConstruct),
+    /// It parses: the construct at each error site asked about, and where
+    /// the text's top-level statements are (bytes).
+    Accepted {
+        constructs: Vec<NamedConstruct>,
+        statements: Vec<Range<usize>>,
+    },
     Rejected(Diagnostic),
     /// It could not decide, and why.
     Undecided(String),
 }
 
-/// Parses `text` with the reference parser, guarded; `site` is tree-sitter's
-/// first error site (bytes), `tree_depth` how deep tree-sitter's tree nests.
+/// Parses `text` with the reference parser, guarded; `sites` are
+/// tree-sitter's error sites (bytes) whose constructs to name if it
+/// accepts the text, `tree_depth` how deep tree-sitter's tree nests.
 /// `budget` bounds the wait for deeply nested text; ordinary text is parsed
 /// in place, in time linear in its length.
 pub fn check(
     text: &str,
     kind: SourceKind,
-    site: Range<usize>,
+    sites: &[Range<usize>],
     tree_depth: usize,
     budget: Duration,
 ) -> Judgement {
@@ -97,17 +104,18 @@ pub fn check(
         ));
     }
     if depth <= INLINE_NESTING {
-        return capture(|| parse(text, kind.source_type(), site)).unwrap_or_else(|panic| {
+        return capture(|| parse(text, kind.source_type(), sites)).unwrap_or_else(|panic| {
             Judgement::Undecided(format!("the reference parser crashed: {}", panic.message))
         });
     }
     let text: Arc<str> = Arc::from(text);
+    let sites = sites.to_vec();
     let (sender, receiver) = sync_channel(1);
     let spawned = std::thread::Builder::new()
         .name("snag-reference".into())
         .stack_size(REFERENCE_STACK)
         .spawn(move || {
-            let judgement = capture(|| parse(&text, kind.source_type(), site));
+            let judgement = capture(|| parse(&text, kind.source_type(), &sites));
             // The receiver is gone when the budget ran out: nobody waits.
             let _ = sender.send(judgement);
         });
@@ -130,36 +138,94 @@ pub fn check(
 }
 
 /// The unguarded parse: call only on a thread sized for the text.
-fn parse(text: &str, source_type: SourceType, site: Range<usize>) -> Judgement {
+fn parse(text: &str, source_type: SourceType, sites: &[Range<usize>]) -> Judgement {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, text, source_type).parse();
     if parsed.is_flow_language {
         return Judgement::Undecided(
-            "the file is Flow-annotated (`@flow`), which the reference parser does not parse"
-                .to_owned(),
+            "the file is Flow, which the reference parser does not read as TypeScript".to_owned(),
         );
     }
-    let first = parsed
-        .diagnostics
-        .errors()
-        .enumerate()
-        .min_by_key(|(i, d)| (d.labels.first().map_or(u32::MAX, |l| l.offset()), *i))
-        .map(|(_, d)| d);
-    match first {
+    // The first complaint made (later ones are its recovery's).
+    match parsed.diagnostics.errors().next() {
         Some(diagnostic) => {
-            let offset = diagnostic.labels.first().map_or(0, |l| l.offset() as usize);
+            let offset = locate(diagnostic, text);
             let (line, column) = line_column(text, offset);
             Judgement::Rejected(Diagnostic {
                 message: diagnostic.message.to_string(),
                 line,
                 column,
+                offset,
             })
         }
         None if parsed.panicked => {
             Judgement::Undecided("the reference parser gave up without a diagnostic".to_owned())
         }
-        None => Judgement::Accepted(name_construct(&parsed.program, text, site)),
+        None => Judgement::Accepted {
+            constructs: name_constructs(&parsed.program, text, sites),
+            statements: parsed
+                .program
+                .body
+                .iter()
+                .map(|statement| {
+                    let span = statement.span();
+                    span.start as usize..span.end as usize
+                })
+                .collect(),
+        },
     }
+}
+
+/// Where a complaint is, in the words a person would use: where its
+/// primary label points, except that a bracket never closed is where it
+/// was opened, and a complaint about a closing bracket (or the end) that
+/// starts its line belongs right after the code before it (the end of the
+/// line that lacks something): the parser only noticed at the bracket.
+fn locate(diagnostic: &oxc_diagnostics::OxcDiagnostic, text: &str) -> usize {
+    let labels = &diagnostic.labels;
+    let primary = labels.iter().find(|l| l.primary()).or(labels.first());
+    let offset = primary.map_or(0, |l| l.offset() as usize).min(text.len());
+    if diagnostic.message.ends_with("but found `EOF`")
+        && let Some(opened) = labels.iter().find(|l| l.label() == Some("Opened here"))
+    {
+        return (opened.offset() as usize).min(text.len());
+    }
+    // A closing bracket (or the end) that starts its line: what is
+    // missing belongs before it, at the end of the code before.
+    let closing = text[offset..]
+        .trim_start()
+        .chars()
+        .next()
+        .is_none_or(|c| matches!(c, '}' | ')' | ']'));
+    let line_start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
+    if !closing || line_start == 0 || !text[line_start..offset].trim().is_empty() {
+        return offset;
+    }
+    after_previous_token(text, line_start).unwrap_or(offset)
+}
+
+/// The byte after the last token before `line_start` (a line's start),
+/// passing over blank lines and lines that are only a comment.
+fn after_previous_token(text: &str, line_start: usize) -> Option<usize> {
+    let mut end = line_start;
+    while end > 0 {
+        let start = text[..end - 1].rfind('\n').map_or(0, |at| at + 1);
+        let line = &text[start..end];
+        let code = line.trim_end();
+        let trimmed = code.trim_start();
+        let comment_only =
+            trimmed.starts_with("//") || trimmed.starts_with("/*") || trimmed.starts_with('*');
+        if !trimmed.is_empty() && !comment_only {
+            // A comment after the code on the same line is passed over too.
+            let code = match code.find("//") {
+                Some(at) if !code[..at].contains(['"', '\'', '`']) => code[..at].trim_end(),
+                _ => code,
+            };
+            return Some(start + code.len());
+        }
+        end = start;
+    }
+    None
 }
 
 /// How deep brackets nest, outside strings and comments: a bound on how
@@ -245,7 +311,7 @@ mod tests {
         check(
             text,
             SourceKind::for_path(path),
-            0..0,
+            &[],
             0,
             Duration::from_secs(10),
         )
@@ -269,14 +335,20 @@ mod tests {
     #[test]
     fn jsx_only_where_the_extension_allows_it() {
         let jsx = "const a = <div>hi</div>;\n";
-        assert!(matches!(check_text(jsx, "a.tsx"), Judgement::Accepted(_)));
-        assert!(matches!(check_text(jsx, "a.js"), Judgement::Accepted(_)));
+        assert!(matches!(
+            check_text(jsx, "a.tsx"),
+            Judgement::Accepted { .. }
+        ));
+        assert!(matches!(
+            check_text(jsx, "a.js"),
+            Judgement::Accepted { .. }
+        ));
         assert!(matches!(check_text(jsx, "a.ts"), Judgement::Rejected(_)));
         // In .ts, `<T>x` is a type assertion, not JSX.
         let assertion = "const a = <string>b;\n";
         assert!(matches!(
             check_text(assertion, "a.ts"),
-            Judgement::Accepted(_)
+            Judgement::Accepted { .. }
         ));
     }
 
@@ -285,7 +357,10 @@ mod tests {
         // Only a declaration file may declare a function without a body
         // outside `declare`.
         let text = "export function f(): void;\nexport const x: number;\n";
-        assert!(matches!(check_text(text, "a.d.ts"), Judgement::Accepted(_)));
+        assert!(matches!(
+            check_text(text, "a.d.ts"),
+            Judgement::Accepted { .. }
+        ));
         assert!(matches!(check_text(text, "a.ts"), Judgement::Rejected(_)));
     }
 
@@ -309,7 +384,10 @@ mod tests {
         assert!(reason.contains("20000 levels"), "{reason}");
         // Nesting within the limit is parsed, on the big stack.
         let text = format!("x = {}1{};", "(".repeat(4_000), ")".repeat(4_000));
-        assert!(matches!(check_text(&text, "a.js"), Judgement::Accepted(_)));
+        assert!(matches!(
+            check_text(&text, "a.js"),
+            Judgement::Accepted { .. }
+        ));
     }
 
     #[test]
@@ -325,7 +403,7 @@ mod tests {
         let judgement = check(
             &text,
             SourceKind::for_path("a.ts"),
-            0..0,
+            &[],
             nested,
             Duration::ZERO,
         );

@@ -114,11 +114,13 @@ impl Oracle {
         match reference::check(
             text,
             self.kind,
-            site,
+            &[site],
             tree_depth_beyond(&tree, INLINE_NESTING),
             budget,
         ) {
-            Judgement::Accepted(construct) => Ok(construct),
+            Judgement::Accepted { mut constructs, .. } => {
+                constructs.pop().ok_or(ReproError::NoSyntaxError)
+            }
             Judgement::Rejected(d) => Err(ReproError::NotAGap(format!(
                 "{}:{} {}",
                 d.line, d.column, d.message

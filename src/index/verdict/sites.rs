@@ -1,0 +1,467 @@
+//! The reference parser's word on each of a file's error sites. A text it
+//! accepts is valid: every site is a grammar gap, at the construct it
+//! names. A text it rejects is judged statement by statement, each parsed
+//! on its own: a valid statement holds grammar gaps; one with a mistake is
+//! judged again without the mistake's line, which tells the gaps it also
+//! holds, or failing that is all the mistake's. So a file with a gap and a
+//! mistake has both, each where it is, and a file with several mistakes
+//! has each.
+
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use super::construct::NamedConstruct;
+use super::reference::{self, Diagnostic, Judgement, SourceKind};
+use crate::index::lines::LineIndex;
+
+/// A rejected file has at most this many statements judged; the sites of
+/// the rest stay undecided.
+pub const MAX_STATEMENTS: usize = 10_000;
+/// A statement the layout cut short (its text ends inside a bracket or a
+/// template) is joined to at most this many after it.
+const MAX_JOINED: usize = 4;
+
+/// What the verdict on each site needs to know about a file.
+#[derive(Debug, Clone)]
+pub struct SitesRequest<'a> {
+    pub text: &'a str,
+    /// The file's path (its name decides TypeScript, JSX, declaration file).
+    pub rel_path: &'a str,
+    /// Every error site of tree-sitter's, as bytes.
+    pub sites: &'a [Range<usize>],
+    /// How deep tree-sitter's tree nests, a floor for the text's nesting.
+    pub tree_depth: usize,
+    /// Longest the reference parser may take, in all.
+    pub budget: Duration,
+}
+
+/// A mistake the reference parser found in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mistake {
+    pub message: String,
+    /// 1-based; the column counts characters.
+    pub line: u32,
+    pub column: u32,
+    /// The byte it points at.
+    pub offset: usize,
+}
+
+/// The reference parser's word on one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteJudgement {
+    /// The code around it is valid: a grammar gap, at this construct.
+    Valid(NamedConstruct),
+    /// Its statement holds a mistake (see [`SitesVerdict::blanked`]).
+    InMistake,
+    /// It could not decide, and why.
+    Undecided(String),
+}
+
+/// The reference parser's word on a file's sites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SitesVerdict {
+    /// The mistakes it found, in source order.
+    pub mistakes: Vec<Mistake>,
+    /// The text with every mistake blanked (its line, or its whole
+    /// statement), byte offsets and line breaks unchanged: tree-sitter's
+    /// sites that are gone from it were caused by the mistakes.
+    pub blanked: Option<String>,
+    /// One judgement per site, in the order asked.
+    pub sites: Vec<SiteJudgement>,
+    /// The text's top-level statements (bytes): the reference parser's
+    /// when it accepts the text, else the parts judged one by one.
+    pub statements: Vec<Range<usize>>,
+    pub duration_us: u64,
+}
+
+/// Judges every site of a file (see the module's comment).
+pub fn judge_sites(request: &SitesRequest<'_>) -> SitesVerdict {
+    let started = Instant::now();
+    let judge = Judge {
+        text: request.text,
+        lines: LineIndex::new(request.text),
+        kind: SourceKind::for_path(request.rel_path),
+        request,
+    };
+    let everything = 0..request.text.len();
+    let mut verdict = SitesVerdict {
+        mistakes: Vec::new(),
+        blanked: None,
+        sites: Vec::new(),
+        statements: Vec::new(),
+        duration_us: 0,
+    };
+    match judge.part(&everything, None) {
+        Part::Accepted(constructs, statements) => {
+            verdict.sites = constructs.into_iter().map(SiteJudgement::Valid).collect();
+            verdict.statements = statements;
+        }
+        Part::Undecided(reason) => {
+            verdict.sites = vec![SiteJudgement::Undecided(reason); request.sites.len()];
+        }
+        Part::Rejected(complaint) => judge.statement_by_statement(&mut verdict, complaint, started),
+    }
+    verdict.duration_us = started.elapsed().as_micros() as u64;
+    verdict
+}
+
+/// What the reference parser made of a part of the text, in the whole
+/// text's terms.
+enum Part {
+    Accepted(Vec<NamedConstruct>, Vec<Range<usize>>),
+    Rejected(Mistake),
+    Undecided(String),
+}
+
+struct Judge<'a> {
+    text: &'a str,
+    lines: LineIndex,
+    kind: SourceKind,
+    request: &'a SitesRequest<'a>,
+}
+
+impl Judge<'_> {
+    /// The indices of the sites that start in `part`.
+    fn sites_in(&self, part: &Range<usize>) -> Vec<usize> {
+        (0..self.request.sites.len())
+            .filter(|i| part.contains(&self.request.sites[*i].start))
+            .collect()
+    }
+
+    /// Parses `part` of the text (it starts a line) on its own, or
+    /// `edited`, the same part with some of it blanked; the constructs are
+    /// named for the sites that start in it.
+    fn part(&self, part: &Range<usize>, edited: Option<&str>) -> Part {
+        let piece = edited.unwrap_or(&self.text[part.clone()]);
+        let sites: Vec<Range<usize>> = self
+            .sites_in(part)
+            .into_iter()
+            .map(|i| {
+                let site = &self.request.sites[i];
+                site.start - part.start..site.end.min(part.end).max(site.start) - part.start
+            })
+            .collect();
+        let first_line = self.lines.line_of(part.start) as u32;
+        match reference::check(
+            piece,
+            self.kind,
+            &sites,
+            self.request.tree_depth,
+            self.request.budget,
+        ) {
+            Judgement::Accepted {
+                mut constructs,
+                statements,
+            } => {
+                // Columns hold: a part starts a line.
+                for construct in &mut constructs {
+                    construct.span.line += first_line;
+                    construct.span.end_line += first_line;
+                }
+                let statements = statements
+                    .into_iter()
+                    .map(|s| s.start + part.start..s.end + part.start)
+                    .collect();
+                Part::Accepted(constructs, statements)
+            }
+            Judgement::Rejected(Diagnostic {
+                message, offset, ..
+            }) => {
+                let offset = (offset + part.start).min(self.text.len());
+                let (line, column) = self.lines.position(self.text, offset);
+                Part::Rejected(Mistake {
+                    message,
+                    line,
+                    column,
+                    offset,
+                })
+            }
+            Judgement::Undecided(reason) => Part::Undecided(reason),
+        }
+    }
+
+    /// Judges a rejected text's statements one by one, into `verdict`.
+    fn statement_by_statement(
+        &self,
+        verdict: &mut SitesVerdict,
+        complaint: Mistake,
+        started: Instant,
+    ) {
+        let text = self.text;
+        let pieces = statements(text);
+        verdict.sites = vec![
+            SiteJudgement::Undecided(format!(
+                "the file has more than {MAX_STATEMENTS} statements to judge"
+            ));
+            self.request.sites.len()
+        ];
+        let mut blanked = text.to_owned();
+        let mut at = 0;
+        while at < pieces.len() && verdict.statements.len() < MAX_STATEMENTS {
+            if started.elapsed() > self.request.budget {
+                let reason = format!(
+                    "judging its statements took longer than {} ms",
+                    self.request.budget.as_millis()
+                );
+                for i in self.sites_in(&(pieces[at].start..text.len())) {
+                    verdict.sites[i] = SiteJudgement::Undecided(reason.clone());
+                }
+                break;
+            }
+            let (part, judged) = self.joined(&pieces, at);
+            at = pieces.partition_point(|p| p.start < part.end);
+            let inside = self.sites_in(&part);
+            let mistake = match judged {
+                Part::Accepted(constructs, _) => {
+                    for (i, construct) in inside.iter().zip(constructs) {
+                        verdict.sites[*i] = SiteJudgement::Valid(construct);
+                    }
+                    verdict.statements.push(part);
+                    continue;
+                }
+                Part::Undecided(reason) => {
+                    for i in &inside {
+                        verdict.sites[*i] = SiteJudgement::Undecided(reason.clone());
+                    }
+                    verdict.statements.push(part);
+                    continue;
+                }
+                Part::Rejected(mistake) => mistake,
+            };
+            // The mistake's line out of the way, what is left is judged
+            // again: valid, it holds gaps; still rejected, it is all the
+            // mistake's.
+            let (start, content) = self.lines.line_at(text, mistake.offset);
+            let line = start..start + content.len();
+            let mut without = text[part.clone()].to_owned();
+            blank(&mut without, line.start - part.start..line.end - part.start);
+            match self.part(&part, Some(&without)) {
+                Part::Accepted(constructs, _) => {
+                    for (i, construct) in inside.iter().zip(constructs) {
+                        verdict.sites[*i] = if line.contains(&self.request.sites[*i].start) {
+                            SiteJudgement::InMistake
+                        } else {
+                            SiteJudgement::Valid(construct)
+                        };
+                    }
+                    blank(&mut blanked, line);
+                }
+                _ => {
+                    blank(&mut blanked, part.clone());
+                    for i in &inside {
+                        verdict.sites[*i] = SiteJudgement::InMistake;
+                    }
+                }
+            }
+            verdict.mistakes.push(mistake);
+            verdict.statements.push(part);
+        }
+        // Every statement parses alone, the whole does not (a statement the
+        // layout split in two that both parse): the whole text's complaint.
+        if verdict.mistakes.is_empty() {
+            let (start, content) = self.lines.line_at(text, complaint.offset);
+            blank(&mut blanked, start..start + content.len());
+            verdict.mistakes.push(complaint);
+        }
+        verdict.mistakes.sort_by_key(|m| m.offset);
+        verdict.mistakes.dedup_by_key(|m| m.offset);
+        verdict.blanked = Some(blanked);
+    }
+
+    /// The statement at `at` judged alone, or joined to the next ones when
+    /// the layout cut it short and joining makes it parse.
+    fn joined(&self, pieces: &[Range<usize>], at: usize) -> (Range<usize>, Part) {
+        let alone = pieces[at].clone();
+        let judged = self.part(&alone, None);
+        let Part::Rejected(mistake) = &judged else {
+            return (alone, judged);
+        };
+        if !self.cut_short(mistake, &alone) {
+            return (alone, judged);
+        }
+        for end in pieces.iter().skip(at + 1).take(MAX_JOINED) {
+            let part = alone.start..end.end;
+            match self.part(&part, None) {
+                accepted @ Part::Accepted(..) => return (part, accepted),
+                Part::Rejected(later) if self.cut_short(&later, &part) => continue,
+                _ => break,
+            }
+        }
+        (alone, judged)
+    }
+
+    /// Whether a complaint says the part ended too soon: at its last token,
+    /// in an unterminated string or template, or at its end.
+    fn cut_short(&self, mistake: &Mistake, part: &Range<usize>) -> bool {
+        let last = part.start + self.text[part.clone()].trim_end().len();
+        mistake.message.contains("`EOF`")
+            || mistake.message.starts_with("Unterminated")
+            || mistake.offset + 1 >= last
+    }
+}
+
+/// The text's top-level statements, as bytes, by its layout: a statement
+/// starts on a line that starts in the first column with a letter, `_`,
+/// `$`, `@`, `#` or `/` (no closing bracket, no operator continuing the
+/// line before). Comments before a statement go with it. A file that is
+/// one line is one statement.
+pub fn statements(text: &str) -> Vec<Range<usize>> {
+    let lines = LineIndex::new(text);
+    let mut starts = vec![0];
+    let mut in_comment = false;
+    let mut line = 0;
+    loop {
+        let start = lines.start_of(line);
+        if start >= text.len() {
+            break;
+        }
+        let (_, content) = lines.line_at(text, start);
+        let opens = content.starts_with("/*");
+        let begins = !in_comment
+            && content
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || matches!(c, '@' | '_' | '$' | '/' | '#'));
+        if begins && line > 0 && !previous_is_comment(text, &lines, line) {
+            starts.push(start);
+        }
+        if opens || in_comment {
+            in_comment = !content.contains("*/") || (opens && content.trim_end() == "/*");
+        }
+        line += 1;
+    }
+    starts.push(text.len());
+    starts.dedup();
+    starts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+/// Whether the line before `line` is a comment, which goes with the
+/// statement after it.
+fn previous_is_comment(text: &str, lines: &LineIndex, line: usize) -> bool {
+    let (_, before) = lines.line_at(text, lines.start_of(line - 1));
+    let before = before.trim_start();
+    before.starts_with("//") || before.starts_with('*') || before.starts_with("/*")
+}
+
+/// Replaces the bytes of `range` with spaces, keeping line breaks, so every
+/// offset and line stays where it was.
+fn blank(text: &mut String, range: Range<usize>) {
+    let range = range.start.min(text.len())..range.end.min(text.len());
+    let blanked: String = text[range.clone()]
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') {
+                c.to_string()
+            } else {
+                " ".repeat(c.len_utf8())
+            }
+        })
+        .collect();
+    text.replace_range(range, &blanked);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(text: &str, path: &str, sites: &[Range<usize>]) -> SitesVerdict {
+        judge_sites(&SitesRequest {
+            text,
+            rel_path: path,
+            sites,
+            tree_depth: 0,
+            budget: Duration::from_secs(10),
+        })
+    }
+
+    fn at(text: &str, needle: &str) -> Range<usize> {
+        let start = text.find(needle).expect("the needle is in the text");
+        start..start + needle.len()
+    }
+
+    #[test]
+    fn statements_follow_the_layout_with_their_comments() {
+        let text = "import a from 'a'\n\n/** doc */\nexport const b = f(\n  1,\n)\nclass C {\n  m() {}\n}\n";
+        let parts: Vec<&str> = statements(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            parts,
+            [
+                "import a from 'a'\n\n",
+                "/** doc */\nexport const b = f(\n  1,\n)\n",
+                "class C {\n  m() {}\n}\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_valid_text_makes_every_site_a_gap_at_its_construct() {
+        let text = "interface I<in out T> { x: T }\nconst a = 1\n";
+        let verdict = judged(text, "a.ts", &[at(text, "in out")]);
+        assert!(verdict.mistakes.is_empty());
+        assert!(verdict.blanked.is_none());
+        let [SiteJudgement::Valid(construct)] = verdict.sites.as_slice() else {
+            panic!("one valid site: {:?}", verdict.sites);
+        };
+        assert_eq!(construct.name, "variance annotation on a type parameter");
+        assert_eq!(verdict.statements.len(), 2);
+    }
+
+    #[test]
+    fn a_gap_and_a_mistake_in_one_file_are_told_apart_and_located() {
+        let text = "interface I<in out T> { x: T }\n\nexport const f = (a: number => a\n\nexport const g = 2\n";
+        let gap = at(text, "in out");
+        let broken = at(text, "=> a");
+        let verdict = judged(text, "a.ts", &[gap, broken]);
+        assert_eq!(verdict.mistakes.len(), 1, "{verdict:?}");
+        assert_eq!(verdict.mistakes[0].line, 3);
+        assert!(
+            matches!(&verdict.sites[0], SiteJudgement::Valid(c) if c.name.contains("variance"))
+        );
+        assert_eq!(verdict.sites[1], SiteJudgement::InMistake);
+        let blanked = verdict.blanked.expect("a rejected text is blanked");
+        assert!(blanked.contains("interface I<in out T>"));
+        assert!(!blanked.contains("=> a"));
+        assert_eq!(blanked.len(), text.len());
+    }
+
+    #[test]
+    fn several_mistakes_are_each_found() {
+        let text = "const a = (1\n\nconst b = 2\n\nconst c = [3\n\nconst d = 4\n";
+        let verdict = judged(text, "a.ts", &[]);
+        let lines: Vec<u32> = verdict.mistakes.iter().map(|m| m.line).collect();
+        assert_eq!(lines, [1, 5], "{verdict:?}");
+    }
+
+    #[test]
+    fn a_bracket_never_closed_is_missed_right_after_the_last_token() {
+        let text = "export const a = f(g(1)\n\n/** doc */\nexport const b = 2\n";
+        let verdict = judged(text, "a.ts", &[]);
+        assert_eq!(
+            (verdict.mistakes[0].line, verdict.mistakes[0].column),
+            (1, 24),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_token_is_at_the_end_of_the_line_that_lacks_it() {
+        // The parser notices at the `]` that starts line 3.
+        let text = "const a = [\n  f(1\n]\n";
+        let verdict = judged(text, "a.ts", &[]);
+        assert_eq!(
+            (verdict.mistakes[0].line, verdict.mistakes[0].column),
+            (2, 6),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn a_statement_the_layout_cut_short_is_joined_to_the_next() {
+        // The template's second line starts in the first column.
+        let text = "const q = `\nselect 1\n`\nconst r = (2\n";
+        let verdict = judged(text, "a.ts", &[]);
+        assert_eq!(verdict.mistakes.len(), 1, "{verdict:?}");
+        assert_eq!(verdict.mistakes[0].line, 4);
+        assert_eq!(verdict.statements[0], 0..at(text, "const r").start);
+    }
+}
