@@ -212,7 +212,7 @@ impl FileProcessor {
         };
         let mut sites = site_inputs(tree, text);
         let mut verdict = judge(&sites);
-        if let Some(narrower) = self.split_wide_sites(file.language, text, &sites, &verdict) {
+        if let Some(narrower) = self.split_wide_sites(file.language, tree, text, &sites, &verdict) {
             sites = narrower;
             verdict = judge(&sites);
         }
@@ -231,17 +231,16 @@ impl FileProcessor {
     fn split_wide_sites(
         &mut self,
         language: Language,
+        tree: &Tree,
         text: &str,
         sites: &[SiteInput],
         verdict: &SitesVerdict,
     ) -> Option<Vec<SiteInput>> {
         let statements = &verdict.statements;
         let spanned = |site: &SiteInput| {
-            statements
-                .iter()
-                .filter(|s| s.start < site.bytes.end && site.bytes.start < s.end)
-                .cloned()
-                .collect::<Vec<_>>()
+            let first = statements.partition_point(|s| s.end <= site.bytes.start);
+            let last = statements.partition_point(|s| s.start < site.bytes.end);
+            &statements[first..last.max(first)]
         };
         if !sites.iter().any(|site| spanned(site).len() > 1) {
             return None;
@@ -253,18 +252,23 @@ impl FileProcessor {
             let mut found = Vec::new();
             if covered.len() > 1 {
                 for statement in covered {
-                    let Ok(tree) = self.parse(language, &text[statement.clone()]) else {
+                    // tree-sitter's recovery often kept the statement whole.
+                    let kept = tree
+                        .root_node()
+                        .descendant_for_byte_range(statement.start, statement.end)
+                        .is_some_and(|node| node.byte_range() == *statement && !node.has_error());
+                    if kept {
+                        continue;
+                    }
+                    let piece = &text[statement.clone()];
+                    let Ok(alone) = self.parse(language, piece) else {
                         continue;
                     };
-                    found.extend(
-                        site_inputs(&tree, &text[statement.clone()])
-                            .into_iter()
-                            .map(|mut inner| {
-                                inner.bytes = inner.bytes.start + statement.start
-                                    ..inner.bytes.end + statement.start;
-                                inner
-                            }),
-                    );
+                    found.extend(site_inputs(&alone, piece).into_iter().map(|mut inner| {
+                        inner.bytes =
+                            inner.bytes.start + statement.start..inner.bytes.end + statement.start;
+                        inner
+                    }));
                 }
             }
             if found.is_empty() {

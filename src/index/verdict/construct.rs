@@ -5,10 +5,10 @@
 
 use std::ops::Range;
 
-use oxc_ast::AstKind;
 use oxc_ast::ast::{
     ImportOrExportKind, Program, TSType, TSTypeOperatorOperator, VariableDeclarationKind,
 };
+use oxc_ast::{AstKind, AstType};
 use oxc_ast_visit::Visit;
 use oxc_span::GetSpan;
 
@@ -77,9 +77,14 @@ pub fn name_constructs(
         .map(|search| {
             let known = search.known.is_some();
             let (name, node, range) = match (search.known, search.smallest) {
-                (Some(known), _) => (known.name.to_owned(), known.node, known.range),
+                (Some(known), _) => (
+                    known.name.to_owned(),
+                    format!("{:?}", known.node),
+                    known.range,
+                ),
                 (None, Some(smallest)) => {
-                    (plain_words(&smallest.node), smallest.node, smallest.range)
+                    let node = format!("{:?}", smallest.node);
+                    (plain_words(&node), node, smallest.range)
                 }
                 (None, None) => ("program".to_owned(), "Program".to_owned(), 0..text.len()),
             };
@@ -117,11 +122,14 @@ fn whole_program(text: &str) -> NamedConstruct {
 
 /// Where a known gap may sit: tree-sitter often stops at the end of the
 /// line before it (a missing `}` or `;`) or inside it. From the start of
-/// the site's line to the end of the next line of code after the site
-/// (blank and comment lines in between do not count).
+/// the site's line to the end of the next line of code after the site's
+/// first line (blank and comment lines in between do not count).
 fn window(text: &str, site: &Range<usize>) -> Range<usize> {
     let start = site.start.min(text.len());
-    let end = site.end.clamp(start, text.len());
+    // A site over many lines (tree-sitter gave up on a region) is looked
+    // for from its first line: its window stays two lines long.
+    let first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let end = site.end.clamp(start, first_line_end);
     let from = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let mut line_start = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
     while line_start < text.len() {
@@ -142,13 +150,13 @@ fn window(text: &str, site: &Range<usize>) -> Range<usize> {
 }
 
 struct Found {
-    node: String,
+    node: AstType,
     range: Range<usize>,
 }
 
 struct Known {
     name: &'static str,
-    node: String,
+    node: AstType,
     range: Range<usize>,
     /// How far from the site: 0 when it encloses the site's start.
     distance: usize,
@@ -194,7 +202,7 @@ impl<'a> Visit<'a> for Finder<'a> {
             let search = &mut self.sites[self.by_start[at]];
             if search.site.end <= range.end {
                 search.smallest = Some(Found {
-                    node: format!("{:?}", kind.ty()),
+                    node: kind.ty(),
                     range: range.clone(),
                 });
             }
@@ -222,7 +230,7 @@ impl<'a> Visit<'a> for Finder<'a> {
                 if search.known.as_ref().is_none_or(|k| distance <= k.distance) {
                     search.known = Some(Known {
                         name,
-                        node: format!("{:?}", kind.ty()),
+                        node: kind.ty(),
                         range: range.clone(),
                         distance,
                     });
