@@ -14,11 +14,11 @@ use futures_util::StreamExt;
 use anyhow::bail;
 
 use crate::cli::{Baseline, IndexArgs, IndexFormat};
-use crate::index::outcome::Verdict;
 use crate::index::progress::{RunProgress, RunStatus};
 use crate::report::baseline::BaselineJudge;
 use crate::report::baseline::BaselineVerdict;
 use crate::report::ci::{self, CiFormat, CiRun};
+use crate::report::gate::{Gated, Thresholds};
 use crate::report::github;
 use crate::report::run::summary_text;
 use crate::runner::{self, RunError, RunHandle, RunRequest, RunSummary};
@@ -102,8 +102,12 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
     if summary.status == RunStatus::Cancelled {
         return Ok(ExitCode::from(INTERRUPTED));
     }
+    let thresholds = Thresholds {
+        max_failure_rate: args.max_failure_rate,
+        max_errors: args.max_errors,
+    };
     let gated = Gated::new(&summary, verdict.as_ref(), args.ignore_grammar_gaps);
-    Ok(match threshold_crossed(&gated, &args) {
+    Ok(match gated.crossed(&thresholds) {
         Some(why) => {
             eprintln!("snag: {why}");
             ExitCode::from(1)
@@ -156,89 +160,6 @@ fn request_from(args: &IndexArgs) -> RunRequest {
     request
 }
 
-/// Failing over considered files; 0 of 0 is 0.
-fn rate(failing: u64, considered: u64) -> f64 {
-    if considered == 0 {
-        return 0.0;
-    }
-    failing as f64 / considered as f64
-}
-
-/// What the thresholds are checked against: every failure, or with a
-/// baseline only the new ones; with `--ignore-grammar-gaps`, without the
-/// files whose only failure is a grammar gap.
-struct Gated {
-    failure_rate: f64,
-    errors: u64,
-    /// " new" with a baseline, so messages say what was counted.
-    qualifier: &'static str,
-    /// Said after the numbers when grammar gaps were left out.
-    note: &'static str,
-}
-
-impl Gated {
-    fn new(summary: &RunSummary, verdict: Option<&BaselineVerdict>, ignore_gaps: bool) -> Self {
-        let f = &summary.files;
-        let gaps = if ignore_gaps {
-            summary.failures.grammar_gaps
-        } else {
-            0
-        };
-        let considered = f.total.saturating_sub(f.skipped).saturating_sub(gaps);
-        let note = if ignore_gaps {
-            " (grammar gaps left out)"
-        } else {
-            ""
-        };
-        match verdict {
-            None => Gated {
-                failure_rate: rate((f.failed + f.partial).saturating_sub(gaps), considered),
-                // A gap-only file has exactly one error: its parsing_error.
-                errors: summary
-                    .errors_by_type
-                    .values()
-                    .sum::<u64>()
-                    .saturating_sub(gaps),
-                qualifier: "",
-                note,
-            },
-            // The baseline was computed from errors without gap-only files.
-            Some(verdict) => Gated {
-                failure_rate: rate(verdict.new_failing_files, considered),
-                errors: verdict.new_error_count(),
-                qualifier: " new",
-                note,
-            },
-        }
-    }
-}
-
-fn threshold_crossed(gated: &Gated, args: &IndexArgs) -> Option<String> {
-    let qualifier = gated.qualifier;
-    if let Some(max) = args.max_failure_rate
-        && gated.failure_rate > max
-    {
-        return Some(
-            format!(
-                "{} failure rate {:.2}%{} is above --max-failure-rate {:.2}%",
-                qualifier.trim_start(),
-                gated.failure_rate * 100.0,
-                gated.note,
-                max * 100.0
-            )
-            .trim_start()
-            .to_owned(),
-        );
-    }
-    match args.max_errors {
-        Some(max) if gated.errors > max => Some(format!(
-            "{}{qualifier} errors recorded{}, more than --max-errors {max}",
-            gated.errors, gated.note
-        )),
-        _ => None,
-    }
-}
-
 /// The verdict against `--baseline`, or `None` without one (or when
 /// `latest` finds no earlier run, which is said on standard error).
 async fn baseline_verdict(
@@ -276,21 +197,15 @@ async fn baseline_verdict(
     // left out with --ignore-grammar-gaps.
     let mut errors = store.run_errors_by_file(summary.run_id);
     let mut file: Vec<ErrorRecord> = Vec::new();
-    let mut judge_file = |file: &mut Vec<ErrorRecord>| {
-        let gaps_only = file.iter().all(|e| e.verdict == Some(Verdict::GrammarGap));
-        if !(ignore_gaps && gaps_only) {
-            file.iter().for_each(|e| judge.error(e));
-        }
-        file.clear();
-    };
     while let Some(error) = errors.next().await {
         let error = error?;
         if file.first().is_some_and(|f| f.file_path != error.file_path) {
-            judge_file(&mut file);
+            judge.file(&file, ignore_gaps);
+            file.clear();
         }
         file.push(error);
     }
-    judge_file(&mut file);
+    judge.file(&file, ignore_gaps);
     Ok(Some(judge.finish()))
 }
 

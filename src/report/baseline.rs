@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use crate::index::outcome::Verdict;
 use crate::store::ErrorRecord;
 use crate::store::files::FailureRow;
 
@@ -96,6 +97,17 @@ impl BaselineJudge {
         if self.last_new_file.as_deref() != Some(e.file_path.as_str()) {
             self.verdict.new_failing_files += 1;
             self.last_new_file = Some(e.file_path.clone());
+        }
+    }
+
+    /// Judges one file's errors; with `ignore_gaps`, a file whose every
+    /// error is a grammar gap (every problem of it a gap) is left out.
+    pub fn file(&mut self, errors: &[ErrorRecord], ignore_gaps: bool) {
+        let gaps_only = errors
+            .iter()
+            .all(|e| e.verdict == Some(Verdict::GrammarGap));
+        if !(ignore_gaps && gaps_only) {
+            errors.iter().for_each(|e| self.error(e));
         }
     }
 

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod baseline;
 pub mod ci;
 pub mod errors;
+pub mod gate;
 pub mod github;
 pub mod junit;
 pub mod markdown;
