@@ -64,20 +64,44 @@ async fn sarif_is_valid_and_has_a_result_per_site() {
     let results = run["results"].as_array().unwrap();
     let run_id = run["properties"]["runId"].as_i64().unwrap();
     let errors = db.store.run_errors(run_id).await.unwrap();
-    let sites: usize = errors.iter().map(|e| e.details.sites.len().max(1)).sum();
-    assert_eq!(results.len(), sites, "one result per error site");
-    assert!(results.len() > errors.len(), "some file has several sites");
+    // A judged syntax error has a result per problem, others per site.
+    let per_error = |e: &snag::store::ErrorRecord| match e.details.problems.len() {
+        0 => e.details.sites.len().max(1),
+        n => n,
+    };
+    let sites: usize = errors.iter().map(per_error).sum();
+    assert_eq!(results.len(), sites, "one result per problem or site");
+    assert!(
+        results.len() > errors.len(),
+        "some file has several problems"
+    );
 
     let mut ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
     let fingerprints: std::collections::BTreeSet<&str> = errors
         .iter()
-        .filter_map(|e| e.fingerprint.as_deref())
+        .flat_map(|e| match e.details.problems.as_slice() {
+            [] => e.fingerprint.iter().map(String::as_str).collect::<Vec<_>>(),
+            problems => problems.iter().map(|p| p.fingerprint.as_str()).collect(),
+        })
         .collect();
     ids.sort_unstable();
     assert_eq!(
         ids,
         fingerprints.into_iter().collect::<Vec<_>>(),
-        "a rule per group"
+        "a rule per (problem) group"
+    );
+    let several = results
+        .iter()
+        .filter(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/several.ts"
+        })
+        .collect::<Vec<_>>();
+    assert!(several.len() >= 2, "{several:?}");
+    assert!(
+        several
+            .iter()
+            .all(|r| r["properties"]["verdict"] == "invalid_source"),
+        "{several:?}"
     );
     for result in results {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
@@ -183,8 +207,16 @@ async fn github_annotations_are_escaped_and_capped() {
     );
     assert!(odd.contains(",title=parsing_error%3A "), "{odd}");
     let (_, message) = odd.split_once("::").unwrap().1.split_once("::").unwrap();
-    // The reference parser's words, where it puts the mistake.
-    assert!(message.contains("1:29 Expected `,` or `)`"), "{message}");
+    // The problem, in the reference parser's words, where it puts it.
+    assert!(
+        odd.contains(",line=1,col=29,") && odd.contains("title=parsing_error%3A invalid source%3A"),
+        "{odd}"
+    );
+    assert!(
+        message.contains("invalid source: Expected `,` or `)`")
+            && message.contains("formal_parameters"),
+        "{message}"
+    );
 
     let markdown = std::fs::read_to_string(&summary).expect("the step summary was written");
     assert!(markdown.starts_with("## snag: gh"), "{markdown}");

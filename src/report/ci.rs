@@ -9,6 +9,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::baseline::BaselineVerdict;
 use super::{github, junit, sarif};
+use crate::index::outcome::{Problem, Verdict};
 use crate::index::syntax::SyntaxErrorSite;
 use crate::runner::RunSummary;
 use crate::store::{ErrorRecord, Store, StoreError};
@@ -133,7 +134,8 @@ impl<S: Stream<Item = Result<ErrorRecord, StoreError>> + Unpin> ErrorsByFile<S> 
     }
 }
 
-/// One place an error points at, with what to say about it.
+/// One place an error points at, with what to say about it: a problem of
+/// a syntax error, a site of tree-sitter's, or the error's own location.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorSite {
     pub line: Option<i64>,
@@ -141,31 +143,94 @@ pub struct ErrorSite {
     pub end_line: Option<i64>,
     pub end_column: Option<i64>,
     pub message: String,
+    /// The group it belongs to (a problem's own group) and its title.
+    pub rule: String,
+    pub title: String,
+    /// The reference parser's verdict on it, for syntax errors.
+    pub verdict: Option<Verdict>,
+    /// The construct it is about, for syntax errors.
+    pub construct: Option<String>,
 }
 
-/// Every site of an error: each syntax error site of a parsing error, or
-/// the error's own location (possibly none) for the others.
+/// Every place an error points at: each problem of a syntax error judged
+/// by the reference parser ("invalid source: … in formal_parameters",
+/// "grammar gap: variance annotation on a type parameter"), else each of
+/// tree-sitter's sites, else the error's own location (possibly none).
 pub fn sites(error: &ErrorRecord) -> Vec<ErrorSite> {
+    let at = |line: u32, column: u32, end_line: u32, end_column: u32| {
+        (
+            Some(i64::from(line)),
+            Some(i64::from(column)),
+            Some(i64::from(end_line)),
+            Some(i64::from(end_column)),
+        )
+    };
+    let site = |(line, column, end_line, end_column), message: String| ErrorSite {
+        line,
+        column,
+        end_line,
+        end_column,
+        message,
+        rule: rule_id(error),
+        title: title(error),
+        verdict: error.verdict,
+        construct: Some(error.details.construct.clone()).filter(|c| !c.is_empty()),
+    };
+    let problems: &[Problem] = &error.details.problems;
+    if !problems.is_empty() {
+        return problems
+            .iter()
+            .map(|p| ErrorSite {
+                rule: p.fingerprint.clone(),
+                title: p.title.clone(),
+                verdict: Some(p.verdict),
+                construct: Some(p.construct.clone()),
+                ..site(
+                    at(
+                        p.span.line,
+                        p.span.column,
+                        p.span.end_line,
+                        p.span.end_column,
+                    ),
+                    problem_words(p),
+                )
+            })
+            .collect();
+    }
     let syntax: &[SyntaxErrorSite] = &error.details.sites;
     if syntax.is_empty() {
-        return vec![ErrorSite {
-            line: error.line.map(i64::from),
-            column: error.column.map(i64::from),
-            end_line: error.end_line.map(i64::from),
-            end_column: error.end_column.map(i64::from),
-            message: error.error_message.clone(),
-        }];
+        let own = (
+            error.line.map(i64::from),
+            error.column.map(i64::from),
+            error.end_line.map(i64::from),
+            error.end_column.map(i64::from),
+        );
+        return vec![site(own, error.error_message.clone())];
     }
     syntax
         .iter()
-        .map(|site| ErrorSite {
-            line: Some(i64::from(site.span.line)),
-            column: Some(i64::from(site.span.column)),
-            end_line: Some(i64::from(site.span.end_line)),
-            end_column: Some(i64::from(site.span.end_column)),
-            message: site.describe(),
+        .map(|s| {
+            let span = s.span;
+            site(
+                at(span.line, span.column, span.end_line, span.end_column),
+                s.describe(),
+            )
         })
         .collect()
+}
+
+/// A problem in one line: its verdict, what it says and where tree-sitter
+/// was ("invalid source: Expected `,` or `)` but found `{` (in
+/// formal_parameters)"); a gap's message is its construct.
+pub fn problem_words(problem: &Problem) -> String {
+    match problem.verdict {
+        Verdict::GrammarGap => format!("grammar gap: {}", problem.construct),
+        Verdict::InvalidSource => format!(
+            "invalid source: {} (in {})",
+            problem.message, problem.construct
+        ),
+        Verdict::Unknown => format!("undecided: {}", problem.message),
+    }
 }
 
 /// The group's title (stored in `details`), else the message.

@@ -62,23 +62,43 @@ impl<'a> FirstAnnotations<'a> {
     }
 }
 
-/// One line per error of `errors` (see [`FirstAnnotations`]), then a
-/// notice saying how many of the run's errors were left out.
-/// `path_prefix` turns paths relative to the indexed root into paths
-/// relative to the workspace (`web/` when `web` was indexed).
+/// One line per problem of a syntax error (its verdict and construct in
+/// the title), one per other error of `errors` (see [`FirstAnnotations`]),
+/// at most [`MAX_ANNOTATIONS`] in all; then a notice saying how many of the
+/// run's errors were left out. `path_prefix` turns paths relative to the
+/// indexed root into paths relative to the workspace (`web/` when `web`
+/// was indexed).
 pub fn annotations(run: &CiRun<'_>, errors: &[ErrorRecord], path_prefix: &str) -> String {
     let mut out = String::new();
-    for error in errors.iter().take(MAX_ANNOTATIONS) {
+    let mut lines = 0;
+    let mut annotated = 0u64;
+    for error in errors {
+        if lines >= MAX_ANNOTATIONS {
+            break;
+        }
+        annotated += 1;
         let command = if run.counts(error) { "error" } else { "notice" };
-        let site = ci::sites(error).into_iter().next();
-        let mut properties = vec![format!(
+        let known = if run.counts(error) {
+            ""
+        } else {
+            " (known: also in the baseline run)"
+        };
+        let file = format!(
             "file={}",
             escape_property(&sanitize::line(&format!(
                 "{path_prefix}{}",
                 crate::stored_path::display(&error.file_path)
             )))
-        )];
-        if let Some(site) = &site {
+        );
+        let per_problem = !error.details.problems.is_empty();
+        let sites = ci::sites(error);
+        let sites = if per_problem {
+            &sites[..]
+        } else {
+            &sites[..sites.len().min(1)]
+        };
+        for site in sites.iter().take(MAX_ANNOTATIONS - lines) {
+            let mut properties = vec![file.clone()];
             let mut add = |name: &str, value: Option<i64>| {
                 if let Some(value) = value.filter(|v| *v >= 1) {
                     properties.push(format!("{name}={value}"));
@@ -88,26 +108,27 @@ pub fn annotations(run: &CiRun<'_>, errors: &[ErrorRecord], path_prefix: &str) -
             add("col", site.column);
             add("endLine", site.end_line);
             add("endColumn", site.end_column);
+            let (title, message) = if per_problem {
+                (site.title.as_str(), site.message.as_str())
+            } else {
+                (site.title.as_str(), error.error_message.as_str())
+            };
+            let title = format!("{}: {title}{known}", error.error_type);
+            properties.push(format!(
+                "title={}",
+                escape_property(&sanitize::line(&title))
+            ));
+            let _ = writeln!(
+                out,
+                "::{command} {}::{}",
+                properties.join(","),
+                escape_data(&sanitize::line(message))
+            );
+            lines += 1;
         }
-        let known = if run.counts(error) {
-            ""
-        } else {
-            " (known: also in the baseline run)"
-        };
-        let title = format!("{}: {}{known}", error.error_type, ci::title(error));
-        properties.push(format!(
-            "title={}",
-            escape_property(&sanitize::line(&title))
-        ));
-        let _ = writeln!(
-            out,
-            "::{command} {}::{}",
-            properties.join(","),
-            escape_data(&sanitize::line(&error.error_message))
-        );
     }
     let total = run.errors_total();
-    let shown = errors.len().min(MAX_ANNOTATIONS) as u64;
+    let shown = annotated;
     if total > shown {
         let _ = writeln!(
             out,

@@ -97,7 +97,7 @@ impl<'a, W: Write> JunitWriter<'a, W> {
     }
 
     /// Each error's type and message (and whether the baseline had it),
-    /// with its traceback.
+    /// its problems, and its traceback.
     fn description(&self, errors: &[ErrorRecord]) -> String {
         let mut description = String::new();
         for e in errors {
@@ -111,6 +111,15 @@ impl<'a, W: Write> JunitWriter<'a, W> {
                 e.error_type,
                 sanitize::line(&e.error_message)
             ));
+            // Each problem with its verdict, construct and location.
+            for problem in &e.details.problems {
+                description.push_str(&format!(
+                    "  {}:{} {}\n",
+                    problem.span.line,
+                    problem.span.column,
+                    sanitize::line(&super::ci::problem_words(problem))
+                ));
+            }
             if let Some(traceback) = &e.error_traceback {
                 description.push_str(&sanitize::block(traceback));
                 description.push('\n');

@@ -58,19 +58,20 @@ impl<'a, W: Write> SarifWriter<'a, W> {
         })
     }
 
-    /// One result per site of the error.
+    /// One result per problem (or site) of the error, each under the rule
+    /// of its own group.
     pub fn push(&mut self, error: &ErrorRecord) -> Result<(), CiError> {
-        let id = ci::rule_id(error);
-        let index = match self.rule_index.get(&id) {
-            Some(index) => *index,
-            None => {
-                self.rules.push(rule(&id, error));
-                self.rule_index.insert(id.clone(), self.rules.len() - 1);
-                self.rules.len() - 1
-            }
-        };
         for site in ci::sites(error) {
-            let result = result(self.run, error, &id, index, site);
+            let index = match self.rule_index.get(&site.rule) {
+                Some(index) => *index,
+                None => {
+                    self.rules.push(rule(error, &site));
+                    self.rule_index
+                        .insert(site.rule.clone(), self.rules.len() - 1);
+                    self.rules.len() - 1
+                }
+            };
+            let result = result(self.run, error, index, site);
             let separator = if self.results == 0 { "\n" } else { ",\n" };
             let text = serde_json::to_string_pretty(&result)?;
             write!(
@@ -146,15 +147,17 @@ fn indented(text: &str, indent: &str) -> String {
     text.replace('\n', &format!("\n{indent}"))
 }
 
-fn rule(id: &str, error: &ErrorRecord) -> ReportingDescriptor {
-    let title = sanitize::line(&ci::title(error)).into_owned();
+fn rule(error: &ErrorRecord, site: &ci::ErrorSite) -> ReportingDescriptor {
+    let title = sanitize::line(&site.title).into_owned();
+    let mut tags = vec![error.error_type.as_str().to_owned()];
+    tags.extend(site.verdict.map(|v| v.as_str().to_owned()));
     ReportingDescriptor::builder()
-        .id(id.to_owned())
+        .id(site.rule.clone())
         .name(error.error_type.as_str().to_owned())
         .short_description(MultiformatMessageString::builder().text(title).build())
         .properties(
             PropertyBag::builder()
-                .tags(vec![error.error_type.as_str().to_owned()])
+                .tags(tags)
                 .additional_properties(BTreeMap::new())
                 .build(),
         )
@@ -164,7 +167,6 @@ fn rule(id: &str, error: &ErrorRecord) -> ReportingDescriptor {
 fn result(
     run: &CiRun<'_>,
     error: &ErrorRecord,
-    rule_id: &str,
     rule_index: usize,
     site: ci::ErrorSite,
 ) -> SarifResult {
@@ -184,8 +186,19 @@ fn result(
     let message = Message::builder()
         .text(sanitize::line(&site.message).into_owned())
         .build();
+    // What the reference parser said about this problem.
+    let mut judged = BTreeMap::new();
+    if let Some(verdict) = site.verdict {
+        judged.insert("verdict".to_owned(), serde_json::json!(verdict.as_str()));
+    }
+    if let Some(construct) = &site.construct {
+        judged.insert(
+            "construct".to_owned(),
+            serde_json::json!(sanitize::line(construct)),
+        );
+    }
     let base = SarifResult::builder()
-        .rule_id(rule_id.to_owned())
+        .rule_id(site.rule.clone())
         .rule_index(rule_index as i64)
         .level(ResultLevel::Error)
         .message(message)
@@ -194,8 +207,9 @@ fn result(
         ])
         .partial_fingerprints(BTreeMap::from([(
             "snagGroup/v1".to_owned(),
-            rule_id.to_owned(),
-        )]));
+            site.rule.clone(),
+        )]))
+        .properties(PropertyBag::builder().additional_properties(judged).build());
     match run.baseline {
         Some(verdict) => {
             let state = if verdict.is_new(error.error_id) {
