@@ -102,3 +102,83 @@ async fn groups_list_filter_and_triage() {
     assert_eq!("resolved".parse::<GroupStatus>(), Ok(GroupStatus::Resolved));
     assert!("done".parse::<GroupStatus>().is_err());
 }
+
+/// A file with a grammar gap and a mistake is in both groups; a group's
+/// errors are the files any of whose problems is in it; the run's errors by
+/// type still count one per file.
+#[tokio::test]
+async fn every_problem_of_a_file_joins_its_own_group() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("both.ts"),
+        "export interface Box<in out T> {\n  value: T\n}\n\nexport const broken = (a: number => a\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("gap.ts"),
+        "export interface Producer<out T> {\n  make(): T\n}\n",
+    )
+    .unwrap();
+    let db = TestDb::new().await;
+    let mut request = RunRequest::new(dir.path());
+    request.repository = "p".into();
+    let summary = runner::start(db.store.clone(), request)
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+
+    let (groups, _) = db
+        .store
+        .list_groups("p", &GroupQuery::default(), 100, 0)
+        .await
+        .unwrap();
+    let gap = groups
+        .iter()
+        .find(|g| g.title == "grammar gap: variance annotation on a type parameter")
+        .expect("the gap's group");
+    let mistake = groups
+        .iter()
+        .find(|g| g.title.starts_with("invalid source: "))
+        .expect("the mistake's group");
+    assert_eq!(
+        (gap.last_run_files, mistake.last_run_files),
+        (2, 1),
+        "{groups:?}"
+    );
+    assert_eq!(groups.len(), 2, "{groups:?}");
+
+    let members = |fingerprint: &str| {
+        let query = snag::store::errors::ErrorQuery {
+            repository: "p".into(),
+            fingerprint: Some(fingerprint.to_owned()),
+            ..Default::default()
+        };
+        let store = db.store.clone();
+        async move {
+            let page = store.list_errors(&query, 100, 0).await.unwrap();
+            let mut paths: Vec<String> = page.errors.iter().map(|e| e.file_path.clone()).collect();
+            paths.sort();
+            (paths, page.total)
+        }
+    };
+    assert_eq!(
+        members(&gap.fingerprint).await,
+        (vec!["both.ts".to_owned(), "gap.ts".to_owned()], 2)
+    );
+    assert_eq!(
+        members(&mistake.fingerprint).await,
+        (vec!["both.ts".to_owned()], 1)
+    );
+
+    let by_type = db.store.run_error_counts(summary.run_id).await.unwrap();
+    assert_eq!(by_type.get(&ErrorType::ParsingError), Some(&2));
+    let top = db
+        .store
+        .top_groups_for_run(summary.run_id, 5)
+        .await
+        .unwrap();
+    assert_eq!(top[0].title, gap.title);
+    assert_eq!(top[0].files, 2);
+}

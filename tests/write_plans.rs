@@ -133,6 +133,7 @@ fn arguments(sql: &str) -> Vec<String> {
             strings("fp1"),
             strings("{}"),
             strings("invalid_source"),
+            strings("fp1 fp2"),
         ],
         s if s == ingest::TRACK_FILES => vec![same, path_array(), run],
         s if s == ingest::ADD_RUN_GROUPS => vec![
@@ -142,6 +143,7 @@ fn arguments(sql: &str) -> Vec<String> {
             strings("unexpected"),
             path_array(),
             array(n, "1", "int"),
+            array(n, "true", "bool"),
         ],
         s if s == ingest::COUNT_BATCH => {
             let counts = ["512", "256", "256", "0", "0", "256", "1024", "1000000"];

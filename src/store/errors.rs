@@ -41,6 +41,18 @@ pub struct NewError {
 }
 
 impl NewError {
+    /// The groups the error belongs to: its own first, then those of its
+    /// other problems, each once.
+    pub fn groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = self.fingerprint.iter().cloned().collect();
+        for problem in &self.details.problems {
+            if !groups.contains(&problem.fingerprint) {
+                groups.push(problem.fingerprint.clone());
+            }
+        }
+        groups
+    }
+
     pub fn new(
         repository: impl Into<String>,
         file_path: impl Into<String>,
@@ -168,6 +180,8 @@ struct ErrorColumns {
     fingerprint: Vec<Option<String>>,
     details: Vec<String>,
     verdict: Vec<Option<&'static str>>,
+    /// The error's groups, separated by spaces (fingerprints have none).
+    problem_groups: Vec<String>,
 }
 
 impl ErrorColumns {
@@ -196,6 +210,7 @@ impl ErrorColumns {
         let details = serde_json::to_value(&e.details).unwrap_or_default();
         self.details.push(storable_json(&details).to_string());
         self.verdict.push(e.verdict.map(Verdict::as_str));
+        self.problem_groups.push(e.groups().join(" "));
     }
 }
 
@@ -203,15 +218,16 @@ impl ErrorColumns {
 pub const INSERT_ERRORS: &str = r#"
 INSERT INTO indexing_errors (repository, file_path, error_type, error_message, error_traceback,
     chunk_type, language, occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details,
-    verdict)
+    verdict, problem_groups)
 SELECT repository, file_path, error_type, error_message, error_traceback,
     chunk_type, language, COALESCE(occurred_at, now()), run_id, line, "column", end_line, end_column,
-    fingerprint, details::jsonb, verdict
+    fingerprint, details::jsonb, verdict, string_to_array(problem_groups, ' ')
 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
     $8::timestamptz[], $9::bigint[], $10::int[], $11::int[], $12::int[], $13::int[], $14::text[], $15::text[],
-    $16::text[])
+    $16::text[], $17::text[])
     AS t(repository, file_path, error_type, error_message, error_traceback, chunk_type, language,
-         occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details, verdict)
+         occurred_at, run_id, line, "column", end_line, end_column, fingerprint, details, verdict,
+         problem_groups)
 RETURNING error_id
 "#;
 
@@ -335,6 +351,7 @@ where
         .bind(c.fingerprint)
         .bind(c.details)
         .bind(c.verdict)
+        .bind(c.problem_groups)
         .fetch_all(executor)
         .await?;
     Ok(ids)
@@ -497,8 +514,11 @@ fn push_filter<'q>(sql: &mut QueryBuilder<'q, Postgres>, query: &'q ErrorQuery) 
         sql.push(" AND run_id = ").push_bind(run_id);
     }
     push_types(sql, &query.error_types);
+    // A group's errors: every error one of whose problems is in it.
     if let Some(fingerprint) = &query.fingerprint {
-        sql.push(" AND fingerprint = ").push_bind(fingerprint);
+        sql.push(" AND problem_groups @> ARRAY[")
+            .push_bind(fingerprint)
+            .push("]::text[]");
     }
     if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
         let pattern = format!("%{}%", super::groups::escape_like(text));

@@ -184,7 +184,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT e.file_path, r.root, e.language, e.run_id FROM indexing_errors e \
              JOIN index_runs r ON r.run_id = e.run_id \
-             WHERE e.repository = $1 AND e.fingerprint = $2 \
+             WHERE e.repository = $1 AND e.problem_groups @> ARRAY[$2]::text[] \
              ORDER BY e.run_id DESC, e.file_path LIMIT 1",
         )
         .bind(&group.repository)

@@ -67,15 +67,17 @@ pub const TRACK_FILES: &str = "INSERT INTO repository_files (repository, file_pa
      SELECT $1, path, $3 FROM UNNEST($2::text[]) AS p(path) \
      ON CONFLICT (repository, file_path) DO UPDATE SET last_seen_run = EXCLUDED.last_seen_run";
 
-/// The batch's errors added to the run's groups.
-pub const ADD_RUN_GROUPS: &str = "INSERT INTO run_groups AS g (run_id, fingerprint, error_type, title, files, example_path, \
-       example_line) \
-     SELECT $1, fingerprint, min(error_type), min(title), count(*), min(file_path), \
-       (array_agg(line ORDER BY file_path))[1] \
-     FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) \
-       AS e(fingerprint, error_type, title, file_path, line) \
+/// The batch's errors added to the run's groups: files per problem group,
+/// and errors per group they are known by.
+pub const ADD_RUN_GROUPS: &str = "INSERT INTO run_groups AS g (run_id, fingerprint, error_type, title, files, errors, \
+       example_path, example_line) \
+     SELECT $1, fingerprint, min(error_type), min(title), count(*), count(*) FILTER (WHERE is_primary), \
+       min(file_path), (array_agg(line ORDER BY file_path))[1] \
+     FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bool[]) \
+       AS e(fingerprint, error_type, title, file_path, line, is_primary) \
      GROUP BY fingerprint \
-     ON CONFLICT (run_id, fingerprint) DO UPDATE SET files = g.files + EXCLUDED.files, last_at = now(), \
+     ON CONFLICT (run_id, fingerprint) DO UPDATE SET files = g.files + EXCLUDED.files, \
+       errors = g.errors + EXCLUDED.errors, last_at = now(), \
        example_line = CASE WHEN EXCLUDED.example_path < g.example_path \
          THEN EXCLUDED.example_line ELSE g.example_line END, \
        example_path = LEAST(g.example_path, EXCLUDED.example_path)";
@@ -419,6 +421,7 @@ async fn write_reports_in(
             .bind(&groups.title)
             .bind(&groups.file_path)
             .bind(&groups.line)
+            .bind(&groups.primary)
             .execute(&mut **tx)
             .await?;
     }
@@ -538,33 +541,51 @@ impl FileColumns {
     }
 }
 
-/// The batch's errors as the run's group statement takes them.
+/// The batch's errors as the run's group statement takes them: one row per
+/// group an error is in (its own, and its other problems'), so groups count
+/// files per problem group; `primary` marks the error's own group.
+#[derive(Default)]
 struct GroupColumns {
     fingerprint: Vec<String>,
     error_type: Vec<&'static str>,
     title: Vec<String>,
     file_path: Vec<String>,
     line: Vec<Option<i32>>,
+    primary: Vec<bool>,
 }
 
 impl GroupColumns {
     fn of(errors: &[NewError]) -> Self {
-        let title = |e: &NewError| {
+        let mut columns = GroupColumns::default();
+        for e in errors {
+            let own = e.fingerprint.clone().unwrap_or_default();
             let title = Some(e.details.title.as_str()).filter(|t| !t.is_empty());
-            storable(title.unwrap_or(&e.error_message)).into_owned()
-        };
-        GroupColumns {
-            fingerprint: errors
-                .iter()
-                .map(|e| e.fingerprint.clone().unwrap_or_default())
-                .collect(),
-            error_type: errors.iter().map(|e| e.error_type.as_str()).collect(),
-            title: errors.iter().map(title).collect(),
-            file_path: errors
-                .iter()
-                .map(|e| storable(&e.file_path).into_owned())
-                .collect(),
-            line: errors.iter().map(|e| e.line).collect(),
+            columns.push(
+                e,
+                own.clone(),
+                title.unwrap_or(&e.error_message),
+                e.line,
+                true,
+            );
+            let mut seen = vec![own];
+            for problem in &e.details.problems {
+                if seen.contains(&problem.fingerprint) {
+                    continue;
+                }
+                seen.push(problem.fingerprint.clone());
+                let line = Some(problem.span.line as i32);
+                columns.push(e, problem.fingerprint.clone(), &problem.title, line, false);
+            }
         }
+        columns
+    }
+
+    fn push(&mut self, e: &NewError, group: String, title: &str, line: Option<i32>, primary: bool) {
+        self.fingerprint.push(group);
+        self.error_type.push(e.error_type.as_str());
+        self.title.push(storable(title).into_owned());
+        self.file_path.push(storable(&e.file_path).into_owned());
+        self.line.push(line);
+        self.primary.push(primary);
     }
 }

@@ -246,13 +246,13 @@ impl Store {
     }
 
     /// Error counts of one run by type, as the run stored them (from its
-    /// groups: one error per file and type, one group per error).
+    /// groups: one error per file and type, each counted by its own group).
     pub async fn run_error_counts(
         &self,
         run_id: i64,
     ) -> Result<BTreeMap<ErrorType, i64>, StoreError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT error_type, sum(files)::bigint FROM run_groups WHERE run_id = $1 GROUP BY error_type",
+            "SELECT error_type, sum(errors)::bigint FROM run_groups WHERE run_id = $1 GROUP BY error_type",
         )
         .bind(run_id)
         .fetch_all(self.pool())
