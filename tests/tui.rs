@@ -692,3 +692,69 @@ fn highlighting_is_applied_to_the_visible_window() {
         .count();
     assert!(styled > 20, "{styled} highlighted cells");
 }
+
+#[test]
+fn the_drill_down_lists_a_files_problems_and_jumps_between_them() {
+    let mut app = app_with_errors();
+    {
+        // The first row: a gap, its mistake (the primary problem) and a gap.
+        let error = app.list.selected_error().cloned().unwrap();
+        let problem = |verdict: &str, line: u32, construct: &str, message: &str| {
+            serde_json::json!({"verdict": verdict, "construct": construct, "message": message,
+                "line": line, "column": 3, "end_line": line, "end_column": 8, "sites": 1,
+                "fingerprint": format!("fp-{line}"), "title": format!("{verdict}: {construct}")})
+        };
+        let mut details = serde_json::to_value(&error.details).unwrap();
+        details["problems"] = serde_json::json!([
+            problem(
+                "grammar_gap",
+                1,
+                "variance annotation on a type parameter",
+                "variance annotation on a type parameter"
+            ),
+            problem(
+                "invalid_source",
+                3,
+                "formal_parameters",
+                "Expected `,` or `)` but found `{`"
+            ),
+            problem(
+                "grammar_gap",
+                5,
+                "generic call signature in an interface",
+                "generic call signature in an interface"
+            ),
+        ]);
+        let mut with_problems = error.clone();
+        with_problems.details = ErrorDetails::from_stored(details);
+        assert_eq!(with_problems.details.problems.len(), 3);
+        app.list.rows[0] = with_problems;
+    }
+    open_detail(&mut app);
+    assert_eq!(
+        app.detail.as_ref().unwrap().site,
+        1,
+        "opened at the mistake"
+    );
+    let screen = render(&app, 240, 40).backend().to_string();
+    for text in [
+        "problems (2/3) — n/N to jump",
+        "1:3 gap     variance annotation on a type parameter",
+        "3:3 invalid Expected `,` or `)` but found `{` (formal_parameters)",
+        "tree-sitter sites (2)",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    app.on_key(key('n'));
+    assert_eq!(app.detail.as_ref().unwrap().site, 2);
+    let commands = app.on_key(key('y'));
+    assert!(
+        matches!(commands.as_slice(), [Command::Copy(text)] if text.ends_with(":5")),
+        "{commands:?}"
+    );
+    app.on_key(key('n'));
+    assert_eq!(app.detail.as_ref().unwrap().site, 2, "stays at the last");
+    app.on_key(key('N'));
+    app.on_key(key('N'));
+    assert_eq!(app.detail.as_ref().unwrap().site, 0);
+}

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::action::{Action, Context, Keymap};
 use super::highlight::HighlightedWindow;
 use super::theme::Theme;
-use crate::index::outcome::{ErrorType, Verdict};
+use crate::index::outcome::{ErrorType, Verdict, primary_problem};
 use crate::index::progress::{RunProgress, RunStatus};
 use crate::store::files::{FailureSplit, RunGroup};
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
@@ -252,9 +252,24 @@ pub struct DetailState {
 }
 
 impl DetailState {
-    /// (line, column, end_line, end_column) of every site; the error's own
-    /// location when it has no sites.
+    /// (line, column, end_line, end_column) of every place `n`/`N` go to:
+    /// the error's problems when the reference parser judged it, else
+    /// tree-sitter's sites, else the error's own location.
     pub fn sites(&self) -> Vec<(u32, u32, u32, u32)> {
+        let problems = &self.error.details.problems;
+        if !problems.is_empty() {
+            return problems
+                .iter()
+                .map(|p| {
+                    (
+                        p.span.line,
+                        p.span.column,
+                        p.span.end_line,
+                        p.span.end_column,
+                    )
+                })
+                .collect();
+        }
         let from_details: Vec<(u32, u32, u32, u32)> = self
             .error
             .details
@@ -692,11 +707,19 @@ impl App {
                 };
                 let generation = self.next_generation();
                 let scroll = error.line.map_or(0, |l| (l as usize).saturating_sub(6));
+                // Opened at the problem the error is known by.
+                let primary = primary_problem(&error.details.problems);
+                let site = error
+                    .details
+                    .problems
+                    .iter()
+                    .position(|p| Some(p) == primary)
+                    .unwrap_or(0);
                 self.detail = Some(DetailState {
                     error: error.clone(),
                     file: None,
                     group: None,
-                    site: 0,
+                    site,
                     scroll,
                     highlighted: None,
                     visible_lines: Cell::new(20),

@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::status_style;
 use crate::index::outcome::Verdict;
-use crate::index::syntax::SyntaxErrorSite;
 use crate::index::verdict::ReferenceReport;
 use crate::sanitize;
 use crate::tui::app::{App, DetailState};
@@ -223,28 +222,71 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
         let reference = e.details.reference.clone().unwrap_or_default();
         lines.extend(reference_lines(app, verdict, &reference));
     }
-    let sites = detail.sites();
-    if !sites.is_empty() {
+    let problems = &e.details.problems;
+    if !problems.is_empty() {
         lines.push(Line::default());
-        let total = e.details.total_sites.unwrap_or(sites.len() as u64);
         lines.push(Line::from(Span::styled(
-            format!("sites ({total}) — n/N to jump"),
+            format!(
+                "problems ({}/{}) — n/N to jump",
+                detail.site + 1,
+                problems.len()
+            ),
             app.theme.title,
         )));
-        for (i, (line, column, _, _)) in sites.iter().enumerate() {
-            let what = e
-                .details
-                .sites
-                .get(i)
-                .map(SyntaxErrorSite::describe)
-                .unwrap_or_default();
+        for (i, problem) in problems.iter().enumerate() {
+            let (label, style) = match problem.verdict {
+                Verdict::GrammarGap => ("gap", app.theme.warning),
+                Verdict::InvalidSource => ("invalid", app.theme.error),
+                Verdict::Unknown => ("unknown", muted),
+            };
             let style = if i == detail.site {
+                app.theme.selection
+            } else {
+                style
+            };
+            let what = match problem.verdict {
+                Verdict::GrammarGap => problem.construct.clone(),
+                _ => format!("{} ({})", problem.message, problem.construct),
+            };
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{}:{} {label:<8}{}",
+                    problem.span.line,
+                    problem.span.column,
+                    sanitize::line(&what)
+                ),
+                style,
+            )));
+        }
+    }
+    if !e.details.sites.is_empty() {
+        lines.push(Line::default());
+        let total = e
+            .details
+            .total_sites
+            .unwrap_or(e.details.sites.len() as u64);
+        let jump = if problems.is_empty() {
+            " — n/N to jump"
+        } else {
+            ""
+        };
+        lines.push(Line::from(Span::styled(
+            format!("tree-sitter sites ({total}){jump}"),
+            app.theme.title,
+        )));
+        for (i, site) in e.details.sites.iter().enumerate() {
+            let style = if problems.is_empty() && i == detail.site {
                 app.theme.selection
             } else {
                 app.theme.text
             };
             lines.push(Line::from(Span::styled(
-                format!("{line}:{column} {}", sanitize::line(&what)),
+                format!(
+                    "{}:{} {}",
+                    site.span.line,
+                    site.span.column,
+                    sanitize::line(&site.describe())
+                ),
                 style,
             )));
         }
