@@ -109,7 +109,10 @@ fn main() -> anyhow::Result<()> {
         verdicts: true,
         ..ProcessSettings::default()
     });
-    let (mut broken, mut located, mut gaps_kept, mut next_line) = (0u64, 0u64, 0u64, 0u64);
+    let (mut broken, mut located, mut gaps_kept) = (0u64, 0u64, 0u64);
+    // Where the invalid-source problem nearest the broken line is, when it
+    // is not on it.
+    let (mut next_line, mut earlier, mut later, mut none) = (0u64, 0u64, 0u64, 0u64);
     let mut misses = Vec::new();
     for (i, (file, original)) in gap_files.iter().enumerate() {
         let Ok(text) = std::fs::read_to_string(&file.path) else {
@@ -150,13 +153,19 @@ fn main() -> anyhow::Result<()> {
             p.verdict == Verdict::GrammarGap && gap_constructs.contains(p.construct.as_str())
         });
         located += u64::from(on_line);
-        next_line += u64::from(
-            !on_line
-                && problems
-                    .iter()
-                    .any(|p| p.verdict == Verdict::InvalidSource && p.span.line == line + 1),
-        );
         gaps_kept += u64::from(still_gaps);
+        let nearest = problems
+            .iter()
+            .filter(|p| p.verdict == Verdict::InvalidSource)
+            .map(|p| i64::from(p.span.line) - i64::from(line))
+            .min_by_key(|d| d.abs());
+        match nearest {
+            Some(0) => {}
+            Some(1) => next_line += 1,
+            Some(d) if d < 0 => earlier += 1,
+            Some(_) => later += 1,
+            None => none += 1,
+        }
         if (!on_line || !still_gaps) && misses.len() < 40 {
             misses.push(format!(
                 "{} broken at {line}: {}",
@@ -179,7 +188,9 @@ fn main() -> anyhow::Result<()> {
     }
     println!(
         "broken copies of {broken} gap files: invalid source on the broken line {located} ({:.1}%), \
-         on the line after {next_line}, gap still a gap {gaps_kept} ({:.1}%)",
+         gap still a gap {gaps_kept} ({:.1}%); not on the broken line: on the line after \
+         {next_line}, on an earlier line {earlier}, two or more lines later {later}, \
+         no invalid-source problem {none}",
         percent(located, broken),
         percent(gaps_kept, broken)
     );

@@ -68,15 +68,23 @@ pub fn name_constructs(
         before,
         after,
         ancestors: Vec::new(),
+        top_level: Vec::new(),
     };
     finder.visit_program(program);
     let lines = crate::index::lines::LineIndex::new(text);
+    let top_level = finder.top_level;
     finder
         .sites
         .into_iter()
         .map(|search| {
             let known = search.known.is_some();
-            let (name, node, range) = match (search.known, search.smallest) {
+            // A site between top-level statements (tree-sitter's missing
+            // `;` or `}` after one) is about the statement before it.
+            let smallest = match search.smallest {
+                Some(found) if found.node != AstType::Program => Some(found),
+                other => statement_before(&top_level, search.site.start).or(other),
+            };
+            let (name, node, range) = match (search.known, smallest) {
                 (Some(known), _) => (
                     known.name.to_owned(),
                     format!("{:?}", known.node),
@@ -103,6 +111,16 @@ pub fn name_constructs(
             }
         })
         .collect()
+}
+
+/// The last of `statements` (in order) that starts at or before `at`.
+fn statement_before(statements: &[Found], at: usize) -> Option<Found> {
+    let index = statements.partition_point(|statement| statement.range.start <= at);
+    let statement = statements.get(index.checked_sub(1)?)?;
+    Some(Found {
+        node: statement.node,
+        range: statement.range.clone(),
+    })
 }
 
 fn whole_program(text: &str) -> NamedConstruct {
@@ -178,6 +196,8 @@ struct Finder<'a> {
     before: usize,
     after: usize,
     ancestors: Vec<AstKind<'a>>,
+    /// The program's statements, in order.
+    top_level: Vec<Found>,
 }
 
 impl Finder<'_> {
@@ -197,6 +217,12 @@ impl<'a> Visit<'a> for Finder<'a> {
     fn enter_node(&mut self, kind: AstKind<'a>) {
         let span = kind.span();
         let range = span.start as usize..span.end as usize;
+        if matches!(self.ancestors.as_slice(), [AstKind::Program(_)]) {
+            self.top_level.push(Found {
+                node: kind.ty(),
+                range: range.clone(),
+            });
+        }
         // Pre-order: the last enclosing node seen is a site's innermost.
         for at in self.starting_within(range.start, range.end) {
             let search = &mut self.sites[self.by_start[at]];
