@@ -317,3 +317,55 @@ fn the_hostile_corpus_broken_files_are_all_invalid_source() {
     }
     assert!(checked >= 5, "{checked} broken files checked");
 }
+
+/// tree-sitter gives up on this whole file (its one site spans lines 1 to
+/// 26); the problem is the generic call signature it cannot enter.
+const WHOLE_FILE: &str = r#"/** Functions. */
+import type { Kind } from "./kind.js"
+
+export const twice: {
+  /** As data-last. */
+  <Last extends (...args: Array<any>) => any, First extends (...args: Array<any>) => any>(
+    arity: Parameters<First>["length"],
+    body: First
+  ): Last & First
+  /** Or decided by a predicate. */
+  <Last extends (...args: Array<any>) => any, First extends (...args: Array<any>) => any>(
+    isFirst: (args: IArguments) => boolean,
+    body: First
+  ): Last & First
+} = function(arity, body) {
+  return body
+}
+
+export const identity = <A>(a: A): A => a
+
+export function pipe<A>(a: A): A {
+  return a
+}
+
+export const one = 1
+"#;
+
+#[test]
+fn a_whole_file_error_becomes_the_statement_that_fails() {
+    let report = process("whole.ts", WHOLE_FILE);
+    let error = parsing_error(&report);
+    let whole = &error.details.sites[0];
+    assert_eq!((whole.span.line, whole.span.end_line), (1, 26), "{whole:?}");
+    let [problem] = error.details.problems.as_slice() else {
+        panic!("one problem: {:?}", error.details.problems);
+    };
+    assert_eq!(problem.verdict, Verdict::GrammarGap);
+    assert_eq!(
+        problem.construct,
+        "generic call signature in a type literal"
+    );
+    assert_eq!(problem.span.line, 6);
+    assert_eq!(error.span.map(|s| s.line), Some(6));
+    assert!(
+        error.message.starts_with("6:3 grammar gap: "),
+        "{}",
+        error.message
+    );
+}

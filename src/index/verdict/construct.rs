@@ -113,10 +113,11 @@ pub fn name_constructs(
         .collect()
 }
 
-/// The last of `statements` (in order) that starts at or before `at`.
+/// The last of `statements` (in order) that starts at or before `at`, or
+/// the first when none does (a site in the comments before it).
 fn statement_before(statements: &[Found], at: usize) -> Option<Found> {
     let index = statements.partition_point(|statement| statement.range.start <= at);
-    let statement = statements.get(index.checked_sub(1)?)?;
+    let statement = statements.get(index.saturating_sub(1))?;
     Some(Found {
         node: statement.node,
         range: statement.range.clone(),

@@ -456,6 +456,16 @@ mod tests {
     }
 
     #[test]
+    fn a_mistake_noticed_only_in_the_next_statement_is_found_in_its_own() {
+        // The whole text is rejected at `const` on line 3; the statement
+        // that lacks its `)` is line 1, where tree-sitter has no site.
+        let text = "export const a = f(undefined\n\nconst b = g(2)\n";
+        let verdict = judged(text, "a.ts", &[at(text, "const b")]);
+        assert_eq!(verdict.mistakes.len(), 1, "{verdict:?}");
+        assert_eq!(verdict.mistakes[0].line, 1, "{verdict:?}");
+    }
+
+    #[test]
     fn a_statement_the_layout_cut_short_is_joined_to_the_next() {
         // The template's second line starts in the first column.
         let text = "const q = `\nselect 1\n`\nconst r = (2\n";
