@@ -33,15 +33,27 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Where the first break in `text` is, and its length in bytes.
+/// Where the first break in `text` is, and its length in bytes. Scans
+/// bytes (LF, CR, and 0xE2, the first byte of U+2028 and U+2029), so
+/// indexing a large file costs little.
 fn next_break(text: &str) -> Option<(usize, usize)> {
-    let at = text.find(['\n', '\r', '\u{2028}', '\u{2029}'])?;
-    let len = match text[at..].chars().next() {
-        Some('\r') if text[at + 1..].starts_with('\n') => 2,
-        Some(c) => c.len_utf8(),
-        None => 1,
-    };
-    Some((at, len))
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = memchr::memchr3(b'\n', b'\r', 0xE2, &bytes[from..]) {
+        let at = from + found;
+        match bytes[at] {
+            b'\r' if bytes.get(at + 1) == Some(&b'\n') => return Some((at, 2)),
+            b'\n' | b'\r' => return Some((at, 1)),
+            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
+            _ if bytes.get(at + 1) == Some(&0x80)
+                && matches!(bytes.get(at + 2), Some(0xA8 | 0xA9)) =>
+            {
+                return Some((at, 3));
+            }
+            _ => from = at + 1,
+        }
+    }
+    None
 }
 
 /// 1-based line and character column of `byte` in `text`, for a single

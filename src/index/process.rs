@@ -18,7 +18,7 @@ use super::panics::capture;
 use super::problems::{SiteInput, problems};
 use super::syntax::{parsing_error, site_inputs, tree_depth_beyond};
 use super::verdict::reference::INLINE_NESTING;
-use super::verdict::{SitesRequest, SitesVerdict, VerdictReport, judge_sites};
+use super::verdict::{SitesRequest, SitesVerdict, VerdictReport, judge_sites, judge_sites_in};
 
 /// Turns a parse tree and its text into chunks. The engine takes it as a
 /// value so a run (or a test) can swap the stage.
@@ -213,8 +213,44 @@ impl FileProcessor {
         let mut sites = site_inputs(tree, text);
         let mut verdict = judge(&sites);
         if let Some(narrower) = self.split_wide_sites(file.language, tree, text, &sites, &verdict) {
+            let (narrower, kept): (Vec<SiteInput>, Vec<Option<usize>>) =
+                narrower.into_iter().unzip();
+            // A valid text: the new sites are judged by their statements
+            // alone, the others keep their judgements.
+            let fresh: Vec<Range<usize>> = narrower
+                .iter()
+                .zip(&kept)
+                .filter(|(_, kept)| kept.is_none())
+                .map(|(site, _)| site.bytes.clone())
+                .collect();
+            let valid = verdict.mistakes.is_empty() && verdict.blanked.is_none();
+            let judged = valid
+                .then(|| {
+                    let request = SitesRequest {
+                        text,
+                        rel_path: &file.rel_path,
+                        sites: &fresh,
+                        tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
+                        budget,
+                    };
+                    judge_sites_in(&request, &verdict.statements)
+                })
+                .flatten();
+            verdict = match judged {
+                Some(fresh) => {
+                    let mut fresh = fresh.into_iter();
+                    let sites = kept
+                        .iter()
+                        .map(|kept| match kept {
+                            Some(old) => verdict.sites[*old].clone(),
+                            None => fresh.next().expect("one judgement per new site"),
+                        })
+                        .collect();
+                    SitesVerdict { sites, ..verdict }
+                }
+                None => judge(&narrower),
+            };
             sites = narrower;
-            verdict = judge(&sites);
         }
         let survived = self.survivors(file.language, &sites, &verdict);
         let problems = problems(ErrorType::ParsingError, text, &sites, &survived, &verdict);
@@ -226,8 +262,9 @@ impl FileProcessor {
     /// A site that spans several top-level statements (tree-sitter gave up
     /// on a whole region, often the whole file) says nothing about where
     /// the problem is: it is replaced by the sites of the statements that
-    /// tree-sitter cannot parse on their own. `None` when there is no such
-    /// site, or no statement fails alone.
+    /// tree-sitter cannot parse on their own. Each site comes with the
+    /// index of the one it stands for when it was kept as it was. `None`
+    /// when there is no such site, or no statement fails alone.
     fn split_wide_sites(
         &mut self,
         language: Language,
@@ -235,7 +272,7 @@ impl FileProcessor {
         text: &str,
         sites: &[SiteInput],
         verdict: &SitesVerdict,
-    ) -> Option<Vec<SiteInput>> {
+    ) -> Option<Vec<(SiteInput, Option<usize>)>> {
         let statements = &verdict.statements;
         let spanned = |site: &SiteInput| {
             let first = statements.partition_point(|s| s.end <= site.bytes.start);
@@ -247,7 +284,7 @@ impl FileProcessor {
         }
         let mut narrower = Vec::with_capacity(sites.len());
         let mut split = false;
-        for site in sites {
+        for (index, site) in sites.iter().enumerate() {
             let covered = spanned(site);
             let mut found = Vec::new();
             if covered.len() > 1 {
@@ -272,10 +309,10 @@ impl FileProcessor {
                 }
             }
             if found.is_empty() {
-                narrower.push(site.clone());
+                narrower.push((site.clone(), Some(index)));
             } else {
                 split = true;
-                narrower.extend(found);
+                narrower.extend(found.into_iter().map(|site| (site, None)));
             }
         }
         split.then_some(narrower)

@@ -98,9 +98,22 @@ pub fn collect_sites(tree: &Tree, source: &str) -> (Vec<SyntaxErrorSite>, usize)
 /// the construct tree-sitter was in and its words for it.
 pub fn site_inputs(tree: &Tree, source: &str) -> Vec<SiteInput> {
     let mut inputs = Vec::new();
-    let lines = LineIndex::new(source);
     walk_sites(tree, |node| {
-        let site = site(node, source, &lines);
+        // What the words need, without the location and excerpt.
+        let (kind, (tokens, more_tokens)) = if node.is_missing() {
+            (SiteKind::Missing, (vec![node.kind().to_owned()], false))
+        } else {
+            (SiteKind::Unexpected, leading_tokens(node, source))
+        };
+        let site = SyntaxErrorSite {
+            kind,
+            span: Span::default(),
+            context: enclosing_kinds(node).into_iter().take(1).collect(),
+            tokens,
+            more_tokens,
+            excerpt: String::new(),
+            excerpt_column: 0,
+        };
         inputs.push(SiteInput {
             bytes: node.byte_range(),
             construct: site.construct().to_owned(),

@@ -70,7 +70,25 @@ pub fn name_constructs(
         ancestors: Vec::new(),
         top_level: Vec::new(),
     };
-    finder.visit_program(program);
+    // Only the statements a site's window reaches are walked: on a large
+    // file with a few sites, most of the tree is never visited.
+    finder.ancestors.push(AstKind::Program(program));
+    for statement in &program.body {
+        let span = statement.span();
+        let (start, end) = (span.start as usize, span.end as usize);
+        let reached = finder
+            .starting_within(
+                start.saturating_sub(finder.after),
+                end.saturating_add(finder.before),
+            )
+            .any(|at| {
+                let window = &finder.sites[finder.by_start[at]].window;
+                start <= window.end && window.start <= end
+            });
+        if reached {
+            finder.visit_statement(statement);
+        }
+    }
     let lines = crate::index::lines::LineIndex::new(text);
     let top_level = finder.top_level;
     finder

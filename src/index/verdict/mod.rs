@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::outcome::Verdict;
 pub use construct::NamedConstruct;
 pub use reference::{REFERENCE_PARSER, SourceKind};
-pub use sites::{Mistake, SiteJudgement, SitesRequest, SitesVerdict, judge_sites, statements};
+pub use sites::{
+    Mistake, SiteJudgement, SitesRequest, SitesVerdict, judge_sites, judge_sites_in, statements,
+};
 
 /// What the reference parser said, as stored in `details.reference`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

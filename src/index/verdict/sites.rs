@@ -105,6 +105,37 @@ pub fn judge_sites(request: &SitesRequest<'_>) -> SitesVerdict {
     verdict
 }
 
+/// Judges sites of a text the reference parser accepted, whose top-level
+/// statements are `statements`, by parsing only the statements that hold
+/// them: each site is a gap at the construct it names. `None` when a site
+/// is in no statement or its statement does not parse on its own (then
+/// [`judge_sites`] on the whole text is the answer).
+pub fn judge_sites_in(
+    request: &SitesRequest<'_>,
+    statements: &[Range<usize>],
+) -> Option<Vec<SiteJudgement>> {
+    let judge = Judge {
+        text: request.text,
+        lines: LineIndex::new(request.text),
+        kind: SourceKind::for_path(request.rel_path),
+        request,
+    };
+    let mut sites: Vec<Option<SiteJudgement>> = vec![None; request.sites.len()];
+    for statement in statements {
+        let inside = judge.sites_in(statement);
+        if inside.is_empty() {
+            continue;
+        }
+        let Part::Accepted(constructs, _) = judge.part(statement, None) else {
+            return None;
+        };
+        for (i, construct) in inside.into_iter().zip(constructs) {
+            sites[i] = Some(SiteJudgement::Valid(construct));
+        }
+    }
+    sites.into_iter().collect()
+}
+
 /// What the reference parser made of a part of the text, in the whole
 /// text's terms.
 enum Part {
@@ -128,7 +159,7 @@ impl Judge<'_> {
             .collect()
     }
 
-    /// Parses `part` of the text (it starts a line) on its own, or
+    /// Parses `part` of the text on its own, or
     /// `edited`, the same part with some of it blanked; the constructs are
     /// named for the sites that start in it.
     fn part(&self, part: &Range<usize>, edited: Option<&str>) -> Part {
@@ -141,7 +172,7 @@ impl Judge<'_> {
                 site.start - part.start..site.end.min(part.end).max(site.start) - part.start
             })
             .collect();
-        let first_line = self.lines.line_of(part.start) as u32;
+        let (first_line, first_column) = self.lines.position(self.text, part.start);
         match reference::check(
             piece,
             self.kind,
@@ -153,10 +184,18 @@ impl Judge<'_> {
                 mut constructs,
                 statements,
             } => {
-                // Columns hold: a part starts a line.
+                // Lines move by the part's; columns on its first line by
+                // where it starts in that line.
                 for construct in &mut constructs {
-                    construct.span.line += first_line;
-                    construct.span.end_line += first_line;
+                    let span = &mut construct.span;
+                    if span.line == 1 {
+                        span.column += first_column - 1;
+                    }
+                    if span.end_line == 1 {
+                        span.end_column += first_column - 1;
+                    }
+                    span.line += first_line - 1;
+                    span.end_line += first_line - 1;
                 }
                 let statements = statements
                     .into_iter()
