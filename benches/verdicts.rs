@@ -12,8 +12,9 @@
 //! - the share of grammar-gap sites that belong to a problem with a named
 //!   construct, how many problem groups there are and whether any mixes
 //!   verdicts;
-//! - for the broken copies, the share whose invalid-source problem is on
-//!   the broken line, and the share that still report their gaps as gaps;
+//! - for the broken copies, the share whose invalid-source problem is at
+//!   the broken spot (only whitespace between), the share on the broken
+//!   line, and the share that still report their gaps as gaps;
 //! - the verdict step's share of the engine's time, with and without it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -109,7 +110,7 @@ fn main() -> anyhow::Result<()> {
         verdicts: true,
         ..ProcessSettings::default()
     });
-    let (mut broken, mut located, mut gaps_kept) = (0u64, 0u64, 0u64);
+    let (mut broken, mut located, mut gaps_kept, mut spot) = (0u64, 0u64, 0u64, 0u64);
     // Where the invalid-source problem nearest the broken line is, when it
     // is not on it.
     let (mut next_line, mut earlier, mut later, mut none) = (0u64, 0u64, 0u64, 0u64);
@@ -118,7 +119,7 @@ fn main() -> anyhow::Result<()> {
         let Ok(text) = std::fs::read_to_string(&file.path) else {
             continue;
         };
-        let Some((line, copy)) = break_a_line(&text, original, i) else {
+        let Some((line, cut, copy)) = break_a_line(&text, original, i) else {
             continue;
         };
         let path = scratch
@@ -153,6 +154,19 @@ fn main() -> anyhow::Result<()> {
             p.verdict == Verdict::GrammarGap && gap_constructs.contains(p.construct.as_str())
         });
         located += u64::from(on_line);
+        // The same repair: only whitespace between the problem and the cut
+        // (a `)` that began a line is as missing at the end of the last).
+        let index = snag::index::lines::LineIndex::new(&copy);
+        let at_spot = problems.iter().any(|p| {
+            let start = index.start_of(p.span.line as usize - 1);
+            let offset = copy[start..]
+                .char_indices()
+                .nth(p.span.column as usize - 1)
+                .map_or(copy.len(), |(b, _)| start + b);
+            p.verdict == Verdict::InvalidSource
+                && copy[offset.min(cut)..offset.max(cut)].trim().is_empty()
+        });
+        spot += u64::from(at_spot);
         gaps_kept += u64::from(still_gaps);
         let nearest = problems
             .iter()
@@ -187,10 +201,12 @@ fn main() -> anyhow::Result<()> {
         }
     }
     println!(
-        "broken copies of {broken} gap files: invalid source on the broken line {located} ({:.1}%), \
+        "broken copies of {broken} gap files: invalid source at the broken spot {spot} ({:.1}%), \
+         on the broken line {located} ({:.1}%), \
          gap still a gap {gaps_kept} ({:.1}%); not on the broken line: on the line after \
          {next_line}, on an earlier line {earlier}, two or more lines later {later}, \
          no invalid-source problem {none}",
+        percent(spot, broken),
         percent(located, broken),
         percent(gaps_kept, broken)
     );
@@ -239,8 +255,9 @@ fn percent(part: u64, whole: u64) -> f64 {
 
 /// A copy of `text` with one line broken, at least ten lines away from
 /// every gap of the file: it loses its last `)`, or, with none, gains
-/// ` = ;`. Which line depends on `seed`. Returns the broken line (1-based).
-fn break_a_line(text: &str, original: &FileError, seed: usize) -> Option<(u32, String)> {
+/// ` = ;`. Which line depends on `seed`. Returns the broken line (1-based),
+/// the byte where the `)` was, and the copy.
+fn break_a_line(text: &str, original: &FileError, seed: usize) -> Option<(u32, usize, String)> {
     let lines: Vec<&str> = text.split('\n').collect();
     let gap_lines: Vec<u32> = original
         .details
@@ -265,7 +282,8 @@ fn break_a_line(text: &str, original: &FileError, seed: usize) -> Option<(u32, S
     let line = lines[at];
     let cut = line.rfind(')')?;
     let broken = format!("{}{}", &line[..cut], &line[cut + 1..]);
+    let offset = lines[..at].iter().map(|l| l.len() + 1).sum::<usize>() + cut;
     let mut copy: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
     copy[at] = broken;
-    Some((at as u32 + 1, copy.join("\n")))
+    Some((at as u32 + 1, offset, copy.join("\n")))
 }

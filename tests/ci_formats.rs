@@ -207,14 +207,15 @@ async fn github_annotations_are_escaped_and_capped() {
     );
     assert!(odd.contains(",title=parsing_error%3A "), "{odd}");
     let (_, message) = odd.split_once("::").unwrap().1.split_once("::").unwrap();
-    // The problem, in the reference parser's words, where it puts it.
+    // tree-sitter's missing `)`, which the reference parser accepts once
+    // inserted, and where the reference parser noticed.
     assert!(
-        odd.contains(",line=1,col=29,") && odd.contains("title=parsing_error%3A invalid source%3A"),
+        odd.contains(",line=1,col=28,") && odd.contains("title=parsing_error%3A invalid source%3A"),
         "{odd}"
     );
     assert!(
-        message.contains("invalid source: Expected `,` or `)`")
-            && message.contains("formal_parameters"),
+        message.contains("invalid source: missing `)` in formal_parameters")
+            && message.contains("noticed at 1:29: Expected `,` or `)`"),
         "{message}"
     );
 

@@ -141,7 +141,8 @@ async fn hostile_corpus_outcomes_match_expected() {
         .find(|e| e.file_path == "broken/missing-brace.ts")
         .unwrap();
     // `function bad( {` reads as a destructured parameter until `2`: the
-    // reference parser puts the mistake there, and so does the error.
+    // reference parser puts the mistake there, and so does the error
+    // (no single repair tree-sitter suggests makes the statement parse).
     assert_eq!(missing_brace.line, Some(4));
     assert!(
         missing_brace.details.sites.iter().any(|s| s.span.line == 3),

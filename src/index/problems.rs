@@ -55,6 +55,8 @@ pub struct SiteInput {
     pub construct: String,
     /// tree-sitter's words for it ("unexpected `{` in formal_parameters").
     pub description: String,
+    /// The token tree-sitter found missing there (`)`, `;`), if any.
+    pub missing: Option<String>,
 }
 
 /// The problems of a file with these sites, in source order: one per
@@ -118,6 +120,18 @@ pub fn problems(
         let construct = owned
             .first()
             .map_or("source", |i| sites[*i].construct.as_str());
+        // Located by tree-sitter's site: its words, and where the reference
+        // parser noticed.
+        let (message, words) = match mistake.located_by_site {
+            Some((site, line, column)) => (
+                format!(
+                    "{}; the reference parser noticed at {line}:{column}: {}",
+                    sites[site].description, mistake.message
+                ),
+                sites[site].description.clone(),
+            ),
+            None => (mistake.message.clone(), mistake.message.clone()),
+        };
         let span = Span {
             line: mistake.line,
             column: mistake.column,
@@ -130,7 +144,7 @@ pub fn problems(
                 error_type,
                 Verdict::InvalidSource,
                 construct,
-                &mistake.message,
+                (&message, &words),
                 span,
                 owned.len(),
             ),
@@ -240,7 +254,7 @@ impl Open {
                 error_type,
                 self.verdict,
                 &self.construct,
-                &self.message,
+                (&self.message, &self.message),
                 self.span,
                 self.sites,
             ),
@@ -248,18 +262,20 @@ impl Open {
     }
 }
 
+/// A problem; `message` is what it says, and the words its group is
+/// titled by (the message without what differs from file to file).
 fn problem(
     error_type: ErrorType,
     verdict: Verdict,
     construct: &str,
-    message: &str,
+    (message, words): (&str, &str),
     span: Span,
     sites: usize,
 ) -> Problem {
     let title = match verdict {
         Verdict::GrammarGap => format!("grammar gap: {construct}"),
-        Verdict::InvalidSource => format!("invalid source: {}", normalise(message)),
-        Verdict::Unknown => format!("undecided: {}", normalise(message)),
+        Verdict::InvalidSource => format!("invalid source: {}", normalise(words)),
+        Verdict::Unknown => format!("undecided: {}", normalise(words)),
     };
     // The verdict and the construct are part of the group: a group never
     // mixes them. (A gap's key is the one gaps always had.)

@@ -202,10 +202,12 @@ impl FileProcessor {
         let budget = self.settings.parse_timeout;
         let judge = |sites: &[SiteInput]| {
             let ranges: Vec<Range<usize>> = sites.iter().map(|s| s.bytes.clone()).collect();
+            let missing: Vec<Option<String>> = sites.iter().map(|s| s.missing.clone()).collect();
             judge_sites(&SitesRequest {
                 text,
                 rel_path: &file.rel_path,
                 sites: &ranges,
+                missing: &missing,
                 tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
                 budget,
             })
@@ -230,6 +232,7 @@ impl FileProcessor {
                         text,
                         rel_path: &file.rel_path,
                         sites: &fresh,
+                        missing: &[],
                         tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
                         budget,
                     };

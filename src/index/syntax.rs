@@ -114,7 +114,9 @@ pub fn site_inputs(tree: &Tree, source: &str) -> Vec<SiteInput> {
             excerpt: String::new(),
             excerpt_column: 0,
         };
+        let missing = (node.is_missing() && !node.is_named()).then(|| node.kind().to_owned());
         inputs.push(SiteInput {
+            missing,
             bytes: node.byte_range(),
             construct: site.construct().to_owned(),
             description: site.describe(),

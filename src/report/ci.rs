@@ -225,6 +225,13 @@ pub fn sites(error: &ErrorRecord) -> Vec<ErrorSite> {
 pub fn problem_words(problem: &Problem) -> String {
     match problem.verdict {
         Verdict::GrammarGap => format!("grammar gap: {}", problem.construct),
+        Verdict::InvalidSource
+            if problem
+                .message
+                .contains(&format!(" in {}", problem.construct)) =>
+        {
+            format!("invalid source: {}", problem.message)
+        }
         Verdict::InvalidSource => format!(
             "invalid source: {} (in {})",
             problem.message, problem.construct

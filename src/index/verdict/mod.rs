@@ -71,9 +71,16 @@ impl VerdictReport {
             ..Default::default()
         };
         let file_verdict = if let Some(mistake) = verdict.mistakes.first() {
+            // Where the reference parser complained, even when the mistake
+            // was located at one of tree-sitter's sites.
+            let (line, column) = mistake
+                .located_by_site
+                .map_or((mistake.line, mistake.column), |(_, line, column)| {
+                    (line, column)
+                });
             reference.message = Some(mistake.message.clone());
-            reference.line = Some(mistake.line);
-            reference.column = Some(mistake.column);
+            reference.line = Some(line);
+            reference.column = Some(column);
             Verdict::InvalidSource
         } else if !problems.is_empty() && problems.iter().all(|p| p.verdict == Verdict::GrammarGap)
         {

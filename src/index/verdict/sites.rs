@@ -17,6 +17,12 @@ use crate::index::lines::LineIndex;
 /// A rejected file has at most this many statements judged; the sites of
 /// the rest stay undecided.
 pub const MAX_STATEMENTS: usize = 10_000;
+/// A rejected statement whose complaint's line, left out, does not make
+/// it valid has at most this many of tree-sitter's repairs tried.
+const MAX_SITE_REPAIRS: usize = 8;
+/// How many lines before its complaint the reference parser may have
+/// noticed a missing token late.
+const NOTICED_LATE: usize = 2;
 /// A statement the layout cut short (its text ends inside a bracket or a
 /// template) is joined to at most this many after it.
 const MAX_JOINED: usize = 4;
@@ -29,6 +35,9 @@ pub struct SitesRequest<'a> {
     pub rel_path: &'a str,
     /// Every error site of tree-sitter's, as bytes.
     pub sites: &'a [Range<usize>],
+    /// For each site, the token tree-sitter found missing there, if any:
+    /// inserting it is a repair to try.
+    pub missing: &'a [Option<String>],
     /// How deep tree-sitter's tree nests, a floor for the text's nesting.
     pub tree_depth: usize,
     /// Longest the reference parser may take, in all.
@@ -44,6 +53,12 @@ pub struct Mistake {
     pub column: u32,
     /// The byte it points at.
     pub offset: usize,
+    /// When the reference parser's complaint was not where the mistake is
+    /// (it noticed late, or gave up on a construct it had tried and
+    /// complained where that began): the site of tree-sitter's whose line,
+    /// left out, makes the statement valid, and where the reference parser
+    /// complained. The mistake is then located at that site.
+    pub located_by_site: Option<(usize, u32, u32)>,
 }
 
 /// The reference parser's word on one site.
@@ -213,6 +228,7 @@ impl Judge<'_> {
                     line,
                     column,
                     offset,
+                    located_by_site: None,
                 })
             }
             Judgement::Undecided(reason) => Part::Undecided(reason),
@@ -268,24 +284,23 @@ impl Judge<'_> {
                 Part::Rejected(mistake) => mistake,
             };
             // The mistake's line out of the way, what is left is judged
-            // again: valid, it holds gaps; still rejected, it is all the
-            // mistake's.
-            let (start, content) = self.lines.line_at(text, mistake.offset);
-            let line = start..start + content.len();
-            let mut without = text[part.clone()].to_owned();
-            blank(&mut without, line.start - part.start..line.end - part.start);
-            match self.part(&part, Some(&without)) {
-                Part::Accepted(constructs, _) => {
+            // again: valid, it holds gaps; still rejected, the line of one
+            // of tree-sitter's sites may be the one to leave out (the
+            // mistake is there); failing that, it is all the mistake's.
+            let mut mistake = mistake;
+            match self.repaired(&part, &inside, &mut mistake) {
+                Some((line, constructs)) => {
                     for (i, construct) in inside.iter().zip(constructs) {
-                        verdict.sites[*i] = if line.contains(&self.request.sites[*i].start) {
-                            SiteJudgement::InMistake
-                        } else {
-                            SiteJudgement::Valid(construct)
-                        };
+                        verdict.sites[*i] =
+                            if (line.start..=line.end).contains(&self.request.sites[*i].start) {
+                                SiteJudgement::InMistake
+                            } else {
+                                SiteJudgement::Valid(construct)
+                            };
                     }
                     blank(&mut blanked, line);
                 }
-                _ => {
+                None => {
                     blank(&mut blanked, part.clone());
                     for i in &inside {
                         verdict.sites[*i] = SiteJudgement::InMistake;
@@ -305,6 +320,93 @@ impl Judge<'_> {
         verdict.mistakes.sort_by_key(|m| m.offset);
         verdict.mistakes.dedup_by_key(|m| m.offset);
         verdict.blanked = Some(blanked);
+    }
+
+    /// A repair that makes `part` valid, with the constructs of its sites,
+    /// and the line to blank in the text. Tried in turn, sites nearest the
+    /// complaint first: inserting a token tree-sitter found missing at one
+    /// of its sites, leaving out the complaint's line, leaving out tokens
+    /// tree-sitter could not place. A repair at a site locates the mistake
+    /// there.
+    fn repaired(
+        &self,
+        part: &Range<usize>,
+        inside: &[usize],
+        mistake: &mut Mistake,
+    ) -> Option<(Range<usize>, Vec<NamedConstruct>)> {
+        let text = self.text;
+        let line_of = |byte: usize| {
+            let (start, content) = self.lines.line_at(text, byte);
+            start..start + content.len()
+        };
+        let complaint = line_of(mistake.offset);
+        // Sites after the complaint (the parser complained where a
+        // construct it gave up on began), and just before it (it noticed a
+        // missing token late).
+        let complained_at = self.lines.line_of(mistake.offset);
+        let mut candidates: Vec<(usize, usize)> = inside
+            .iter()
+            .map(|i| {
+                let at = self.lines.line_of(self.request.sites[*i].start);
+                (at.abs_diff(complained_at), *i)
+            })
+            .filter(|(_, i)| {
+                self.lines.line_of(self.request.sites[*i].start) + NOTICED_LATE >= complained_at
+            })
+            .collect();
+        candidates.sort_by_key(|(distance, _)| *distance);
+        candidates.truncate(MAX_SITE_REPAIRS);
+        let piece = &text[part.clone()];
+        // A token tree-sitter found missing, inserted, is the most precise
+        // repair; then the complaint's line left out; then tokens
+        // tree-sitter could not place, left out.
+        let missing = |site: &usize| self.request.missing.get(*site).cloned().flatten();
+        let insertions = candidates
+            .iter()
+            .filter(|(_, site)| missing(site).is_some());
+        let deletions = candidates
+            .iter()
+            .filter(|(_, site)| missing(site).is_none());
+        let mut repairs = insertions.map(|(_, site)| Some(*site)).collect::<Vec<_>>();
+        repairs.push(None);
+        repairs.extend(deletions.map(|(_, site)| Some(*site)));
+        for repair in repairs {
+            let Some(site) = repair else {
+                let mut without = piece.to_owned();
+                blank(
+                    &mut without,
+                    complaint.start - part.start..complaint.end - part.start,
+                );
+                if let Part::Accepted(constructs, _) = self.part(part, Some(&without)) {
+                    return Some((complaint, constructs));
+                }
+                continue;
+            };
+            let bytes = &self.request.sites[site];
+            let (start, end) = (
+                bytes.start - part.start,
+                bytes.end.min(part.end) - part.start,
+            );
+            // Leaving out a whole region would "repair" anything: only tokens
+            // on one line are left out.
+            let one_line = !piece[start..end].contains('\n') && end - start < piece.len() / 2;
+            let edited = match missing(&site) {
+                Some(token) => format!("{}{token}{}", &piece[..start], &piece[start..]),
+                None if end > start && one_line => {
+                    let mut edited = piece.to_owned();
+                    blank(&mut edited, start..end);
+                    edited
+                }
+                None => continue,
+            };
+            if let Part::Accepted(constructs, _) = self.part(part, Some(&edited)) {
+                let (line, column) = self.lines.position(text, bytes.start);
+                mistake.located_by_site = Some((site, mistake.line, mistake.column));
+                (mistake.line, mistake.column, mistake.offset) = (line, column, bytes.start);
+                return Some((line_of(bytes.start), constructs));
+            }
+        }
+        None
     }
 
     /// The statement at `at` judged alone, or joined to the next ones when
@@ -408,6 +510,7 @@ mod tests {
             text,
             rel_path: path,
             sites,
+            missing: &[],
             tree_depth: 0,
             budget: Duration::from_secs(10),
         })
@@ -502,6 +605,29 @@ mod tests {
         let verdict = judged(text, "a.ts", &[at(text, "const b")]);
         assert_eq!(verdict.mistakes.len(), 1, "{verdict:?}");
         assert_eq!(verdict.mistakes[0].line, 1, "{verdict:?}");
+    }
+
+    #[test]
+    fn a_token_tree_sitter_found_missing_locates_the_mistake_when_it_repairs_it() {
+        // The `)` before `=>` is gone; the reference parser notices at `=>`
+        // (3:2), tree-sitter finds the `)` missing at the end of line 2.
+        let text = "export type Lookup = (\n  key: string\n => number\n";
+        let end_of_line_2 = text.find("\n =>").unwrap();
+        let site = end_of_line_2..end_of_line_2;
+        let verdict = judge_sites(&SitesRequest {
+            text,
+            rel_path: "a.ts",
+            sites: std::slice::from_ref(&site),
+            missing: &[Some(")".to_owned())],
+            tree_depth: 0,
+            budget: Duration::from_secs(10),
+        });
+        let [mistake] = verdict.mistakes.as_slice() else {
+            panic!("one mistake: {verdict:?}");
+        };
+        assert_eq!((mistake.line, mistake.column), (2, 14), "{mistake:?}");
+        assert_eq!(mistake.located_by_site, Some((0, 3, 2)));
+        assert_eq!(verdict.sites, [SiteJudgement::InMistake]);
     }
 
     #[test]
