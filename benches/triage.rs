@@ -13,9 +13,9 @@
 //! Then times what each key asks the database for: the error list of the
 //! repository (as `snag errors` and the HTTP API page it) and of the run
 //! (as the UI does), first page, deep in the list, at its end, a type
-//! filter, a text filter, another sort, the group list, and opening the
-//! 100,000-file run's dashboard. Each figure is the median of nine, in
-//! milliseconds.
+//! filter, a text filter, a problem group's errors, another sort, the
+//! group list, and opening the 100,000-file run's dashboard. Each figure is
+//! the median of nine, in milliseconds.
 
 mod support;
 
@@ -133,6 +133,14 @@ async fn bench(total: i64) -> anyhow::Result<()> {
             },
             0,
         ),
+        (
+            "repository: a problem group's errors".into(),
+            ErrorQuery {
+                fingerprint: Some("gap3".into()),
+                ..repository_wide.clone()
+            },
+            0,
+        ),
         ("run: first page".into(), of_the_run.clone(), 0),
         (
             format!("run: offset {}", RUN_FILES / 2),
@@ -205,11 +213,13 @@ async fn fill(store: &Store, repository: &str, n: i64, runs: i64) -> anyhow::Res
     .await?;
     sqlx::query(
         "INSERT INTO indexing_errors (repository, file_path, error_type, error_message, run_id, line, \
-           \"column\", fingerprint, details, occurred_at) \
+           \"column\", fingerprint, problem_groups, details, occurred_at) \
          SELECT $1, 'packages/p' || (i % 97) || '/src/module' || i || '.ts', \
            (ARRAY['parsing_error', 'parsing_error', 'parsing_error', 'encoding_error', 'timeout_error'])[i % 5 + 1], \
            (i % 500 + 1) || ':' || (i % 80 + 1) || ' unexpected `{` in formal_parameters', \
            ($2::bigint[])[i % cardinality($2::bigint[]) + 1], i % 500 + 1, i % 80 + 1, 'group' || (i % 40), \
+           CASE WHEN i % 3 = 0 THEN ARRAY['group' || (i % 40), 'gap' || (i % 7)] \
+             ELSE ARRAY['group' || (i % 40)] END, \
            jsonb_build_object('title', 'problem ' || (i % 40)), \
            now() - interval '1 day' + i * interval '1 millisecond' \
          FROM generate_series(1, $3) i",

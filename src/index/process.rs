@@ -18,7 +18,9 @@ use super::panics::capture;
 use super::problems::{SiteInput, problems};
 use super::syntax::{parsing_error, site_inputs, tree_depth_beyond};
 use super::verdict::reference::INLINE_NESTING;
-use super::verdict::{SitesRequest, SitesVerdict, VerdictReport, judge_sites, judge_sites_in};
+use super::verdict::{
+    SiteJudgement, SitesRequest, SitesVerdict, VerdictReport, judge_sites, judge_sites_in,
+};
 
 /// Turns a parse tree and its text into chunks. The engine takes it as a
 /// value so a run (or a test) can swap the stage.
@@ -332,6 +334,15 @@ impl FileProcessor {
         let Some(blanked) = &verdict.blanked else {
             return vec![true; sites.len()];
         };
+        // Only a site judged valid can turn out to be a mistake's cascade:
+        // without one, there is nothing to parse again for.
+        if !verdict
+            .sites
+            .iter()
+            .any(|site| matches!(site, SiteJudgement::Valid(_)))
+        {
+            return vec![true; sites.len()];
+        }
         let Ok(again) = self.parse(language, blanked) else {
             return vec![true; sites.len()];
         };
