@@ -18,7 +18,7 @@ use snag::store::groups::{GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
 use snag::store::{ErrorRecord, ErrorSort};
 use snag::tui::action::Keymap;
-use snag::tui::app::{App, Command, FileText, Loaded, Overlay, Screen};
+use snag::tui::app::{App, Command, FileText, Loaded, Overlay, RequestKind, Screen};
 use snag::tui::highlight::highlight_window;
 use snag::tui::theme::Theme;
 use snag::tui::views;
@@ -757,4 +757,158 @@ fn the_drill_down_lists_a_files_problems_and_jumps_between_them() {
     app.on_key(key('N'));
     app.on_key(key('N'));
     assert_eq!(app.detail.as_ref().unwrap().site, 0);
+}
+
+/// A list of 100,000 errors with its first 200 rows loaded.
+fn app_with_a_long_list() -> App {
+    let mut app = app_with_errors();
+    let rows: Vec<ErrorRecord> = (0..200)
+        .map(|i| error(1000 - i, ErrorType::ParsingError, "a.ts", 1, "m"))
+        .collect();
+    let Some(Command::LoadErrors { generation, .. }) =
+        app.on_action(snag::tui::action::Action::Refresh).pop()
+    else {
+        panic!("the list loads errors")
+    };
+    app.on_loaded(Loaded::Errors {
+        generation,
+        offset: 0,
+        rows,
+        total: 100_000,
+    });
+    app.list.visible_rows.set(30);
+    app
+}
+
+/// PageDown until a page is asked for; its generation and offset.
+fn page_down_until_a_page_is_asked(app: &mut App) -> (u64, i64) {
+    for _ in 0..20 {
+        for command in press(app, KeyCode::PageDown) {
+            if let Command::LoadErrors {
+                generation, offset, ..
+            } = command
+            {
+                return (generation, offset);
+            }
+        }
+    }
+    panic!("no page was asked for");
+}
+
+fn rows_from(offset: i64) -> Vec<ErrorRecord> {
+    (0..200)
+        .map(|i| {
+            error(
+                100_000 - offset - i,
+                ErrorType::ParsingError,
+                "a.ts",
+                1,
+                "m",
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_error_opened_while_a_page_loads_does_not_lose_the_page() {
+    let mut app = app_with_a_long_list();
+    let (generation, offset) = page_down_until_a_page_is_asked(&mut app);
+    assert!(app.list.loading);
+    // Back onto a loaded row, and Enter while the page loads: a detail
+    // request of its own.
+    for _ in 0..10 {
+        assert!(press(&mut app, KeyCode::Up).is_empty());
+    }
+    let commands = press(&mut app, KeyCode::Enter);
+    assert!(matches!(commands.as_slice(), [Command::LoadDetail { .. }]));
+    press(&mut app, KeyCode::Esc);
+    app.on_loaded(Loaded::Errors {
+        generation,
+        offset,
+        rows: rows_from(offset),
+        total: 100_000,
+    });
+    assert!(!app.list.loading, "the page's answer still counts");
+    assert_eq!(app.list.window_offset, offset);
+    assert!(app.list.selected_error().is_some());
+}
+
+#[test]
+fn a_failed_page_clears_its_loading_state_and_says_why() {
+    let mut app = app_with_a_long_list();
+    let (generation, _) = page_down_until_a_page_is_asked(&mut app);
+    app.on_loaded(Loaded::Failed {
+        kind: RequestKind::List,
+        generation,
+        message: "the database went away".into(),
+    });
+    assert!(!app.list.loading);
+    assert_eq!(app.status.as_deref(), Some("the database went away"));
+    // The next key asks again.
+    let (_, offset) = page_down_until_a_page_is_asked(&mut app);
+    assert!(offset > 0);
+}
+
+#[test]
+fn a_burst_of_page_downs_ends_on_the_selections_page() {
+    let mut app = app_with_a_long_list();
+    let (generation, offset) = page_down_until_a_page_is_asked(&mut app);
+    // Held down: thirty more while the page loads ask for nothing more.
+    for _ in 0..30 {
+        assert!(press(&mut app, KeyCode::PageDown).is_empty());
+    }
+    let selected = app.list.selected;
+    // The page arrives for where the selection was: the selection's own
+    // page is asked for at once, without another key.
+    let commands = app.on_loaded(Loaded::Errors {
+        generation,
+        offset,
+        rows: rows_from(offset),
+        total: 100_000,
+    });
+    let [
+        Command::LoadErrors {
+            generation: next,
+            offset: next_offset,
+            ..
+        },
+    ] = commands.as_slice()
+    else {
+        panic!("the selection's page is asked for: {commands:?}");
+    };
+    assert!(
+        (*next_offset..*next_offset + 200).contains(&selected),
+        "{next_offset} for {selected}"
+    );
+    let commands = app.on_loaded(Loaded::Errors {
+        generation: *next,
+        offset: *next_offset,
+        rows: rows_from(*next_offset),
+        total: 100_000,
+    });
+    assert!(commands.is_empty());
+    assert!(!app.list.loading);
+    assert!(
+        app.list.selected_error().is_some(),
+        "the selection has its row"
+    );
+}
+
+#[test]
+fn a_failed_detail_says_so_instead_of_loading_forever() {
+    let mut app = app_with_errors();
+    let commands = press(&mut app, KeyCode::Enter);
+    let [Command::LoadDetail { generation, .. }] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    app.on_loaded(Loaded::Failed {
+        kind: RequestKind::Detail,
+        generation: *generation,
+        message: "no such run".into(),
+    });
+    let screen = render(&app, 120, 20).backend().to_string();
+    assert!(
+        screen.contains("cannot load the file: no such run"),
+        "{screen}"
+    );
 }

@@ -223,3 +223,57 @@ async fn a_new_run_of_a_repository_being_indexed_elsewhere_says_by_whom() {
     let runs = support::count(&db, "SELECT count(*) FROM index_runs").await;
     assert_eq!(runs, 1, "the UI started no second run");
 }
+
+/// PageDown held down over a long list, end to end: once the keys stop,
+/// the list shows the selection's rows without another key. (At this size
+/// pages load between keys; `tests/tui.rs` has the burst that outruns them,
+/// deterministically.)
+#[tokio::test(flavor = "multi_thread")]
+async fn holding_page_down_ends_on_loaded_rows() {
+    let corpus = tempfile::tempdir().unwrap();
+    for i in 0..1_500 {
+        let sub = corpus.path().join(format!("pkg{}", i % 10));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(
+            sub.join(format!("m{i:04}.ts")),
+            "export function f(a: number {\n  return a;\n}\n",
+        )
+        .unwrap();
+    }
+    let db = TestDb::new().await;
+    let indexed = snag()
+        .args(["index", "--repo", "burst", "--format", "json"])
+        .arg(corpus.path())
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(indexed.status.code().is_some(), "{indexed:?}");
+
+    let url = db.url();
+    let (mut screen, child) = open(&["--database-url", &url], corpus.path());
+    screen.wait_for("burst");
+    screen.send("l");
+    screen.wait_for("errors 1/1500");
+    // Forty PageDowns in one burst, faster than pages load.
+    screen.send(&"\x1b[6~".repeat(40));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = screen.text();
+        let on_a_late_row = text
+            .lines()
+            .find_map(|l| l.split(" errors ").nth(1))
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .is_some_and(|n| n > 1_000);
+        let placeholders = text.lines().filter(|l| l.contains("│…")).count();
+        if on_a_late_row && placeholders == 0 && text.contains("parsing ") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the list did not settle on loaded rows:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    quit(&mut screen, child);
+}

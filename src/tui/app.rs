@@ -154,6 +154,54 @@ pub enum Loaded {
         run_id: i64,
     },
     Message(String),
+    /// A request of `kind` failed: it clears its own loading state.
+    Failed {
+        kind: RequestKind,
+        generation: u64,
+        message: String,
+    },
+}
+
+/// The kinds of request whose answers can arrive late: for each, the last
+/// one asked wins, and an answer to an older one is dropped. Kinds do not
+/// cancel each other (opening an error while a page loads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// A page of errors or the group list.
+    List,
+    Detail,
+    Highlight,
+}
+
+/// The last request of each kind.
+#[derive(Debug, Default)]
+struct Latest {
+    /// Every request's number, whatever its kind.
+    counter: u64,
+    list: u64,
+    detail: u64,
+    highlight: u64,
+}
+
+impl Latest {
+    fn slot(&mut self, kind: RequestKind) -> &mut u64 {
+        match kind {
+            RequestKind::List => &mut self.list,
+            RequestKind::Detail => &mut self.detail,
+            RequestKind::Highlight => &mut self.highlight,
+        }
+    }
+
+    fn next(&mut self, kind: RequestKind) -> u64 {
+        self.counter += 1;
+        let generation = self.counter;
+        *self.slot(kind) = generation;
+        generation
+    }
+
+    fn is_latest(&mut self, kind: RequestKind, generation: u64) -> bool {
+        *self.slot(kind) == generation
+    }
 }
 
 /// A run started from this UI.
@@ -360,7 +408,7 @@ pub struct App {
     pub live: BTreeMap<i64, LiveRun>,
     pub status: Option<String>,
     pub quit: bool,
-    generation: u64,
+    requests: Latest,
     /// Where `snag tui` was started, the new-run form's default path.
     pub cwd: String,
 }
@@ -379,7 +427,7 @@ impl App {
             live: BTreeMap::new(),
             status: None,
             quit: false,
-            generation: 0,
+            requests: Latest::default(),
             cwd: std::env::current_dir()
                 .map(|d| d.display().to_string())
                 .unwrap_or_default(),
@@ -391,9 +439,8 @@ impl App {
         !self.live.is_empty() && matches!(self.screen, Screen::Runs | Screen::Dashboard)
     }
 
-    fn next_generation(&mut self) -> u64 {
-        self.generation += 1;
-        self.generation
+    fn next_request(&mut self, kind: RequestKind) -> u64 {
+        self.requests.next(kind)
     }
 
     /// A key press: editors get it first, then the keymap decides.
@@ -678,7 +725,7 @@ impl App {
         let offset = (list.selected - PAGE_ROWS / 2).max(0);
         let query = list.error_query();
         self.list.loading = true;
-        let generation = self.next_generation();
+        let generation = self.next_request(RequestKind::List);
         vec![Command::LoadErrors {
             generation,
             query,
@@ -705,7 +752,7 @@ impl App {
                 let Some(error) = self.list.selected_error().cloned() else {
                     return Vec::new();
                 };
-                let generation = self.next_generation();
+                let generation = self.next_request(RequestKind::Detail);
                 let scroll = error.line.map_or(0, |l| (l as usize).saturating_sub(6));
                 // Opened at the problem the error is known by.
                 let primary = primary_problem(&error.details.problems);
@@ -747,7 +794,7 @@ impl App {
             Screen::Detail => match &self.detail {
                 Some(detail) => {
                     let error = Box::new(detail.error.clone());
-                    let generation = self.next_generation();
+                    let generation = self.next_request(RequestKind::Detail);
                     vec![Command::LoadDetail { generation, error }]
                 }
                 None => Vec::new(),
@@ -817,7 +864,7 @@ impl App {
 
     /// New filters: back to the first row, and ask for it.
     fn reload_list(&mut self) -> Vec<Command> {
-        let generation = self.next_generation();
+        let generation = self.next_request(RequestKind::List);
         self.list.loading = true;
         if self.list.grouped {
             self.list.group_selected = 0;
@@ -854,8 +901,7 @@ impl App {
     /// Asks for highlighting when the visible lines are not highlighted yet.
     pub fn highlight_if_needed(&mut self) -> Vec<Command> {
         let theme = self.theme.syntax_theme.clone();
-        let generation = self.generation + 1;
-        let Some(detail) = &mut self.detail else {
+        let Some(detail) = &self.detail else {
             return Vec::new();
         };
         let Some(file) = &detail.file else {
@@ -871,15 +917,15 @@ impl App {
         }
         let start = detail.scroll.saturating_sub(visible);
         let end = (detail.scroll + visible * 2).min(file.lines.len());
-        let command = Command::Highlight {
+        let file = Arc::clone(file);
+        let generation = self.next_request(RequestKind::Highlight);
+        vec![Command::Highlight {
             generation,
-            file: Arc::clone(file),
+            file,
             theme,
             start,
             end,
-        };
-        self.generation = generation;
-        vec![command]
+        }]
     }
 
     /// The group the selection (list) or the open error (detail) belongs to.
@@ -954,8 +1000,8 @@ impl App {
         ))
     }
 
-    /// Results coming back from commands. Stale ones (an older generation
-    /// than the latest request) are dropped: the last request wins.
+    /// Results coming back from commands. Stale ones (older than the
+    /// latest request of their kind) are dropped: the last request wins.
     pub fn on_loaded(&mut self, loaded: Loaded) -> Vec<Command> {
         match loaded {
             Loaded::Runs(runs) => {
@@ -981,12 +1027,15 @@ impl App {
                 rows,
                 total,
             } => {
-                if generation == self.generation {
+                if self.requests.is_latest(RequestKind::List, generation) {
                     self.list.loading = false;
                     self.list.window_offset = offset;
                     self.list.rows = rows;
                     self.list.total = total;
                     self.list.selected = self.list.selected.clamp(0, (total - 1).max(0));
+                    // Keys held while it loaded may have moved the selection
+                    // past this page: ask for the selection's.
+                    return self.page_if_needed();
                 }
             }
             Loaded::Groups {
@@ -994,7 +1043,7 @@ impl App {
                 groups,
                 total,
             } => {
-                if generation == self.generation {
+                if self.requests.is_latest(RequestKind::List, generation) {
                     self.list.loading = false;
                     self.list.groups = groups;
                     self.list.group_total = total;
@@ -1010,7 +1059,7 @@ impl App {
                 group,
                 ..
             } => {
-                if generation == self.generation
+                if self.requests.is_latest(RequestKind::Detail, generation)
                     && let Some(detail) = &mut self.detail
                 {
                     detail.file = Some(Arc::new(file));
@@ -1019,7 +1068,7 @@ impl App {
                 }
             }
             Loaded::Highlighted { generation, window } => {
-                if generation == self.generation
+                if self.requests.is_latest(RequestKind::Highlight, generation)
                     && let Some(detail) = &mut self.detail
                 {
                     detail.highlighted = Some(window);
@@ -1072,6 +1121,29 @@ impl App {
                 return commands;
             }
             Loaded::Message(message) => self.status = Some(message),
+            Loaded::Failed {
+                kind,
+                generation,
+                message,
+            } => {
+                if self.requests.is_latest(kind, generation) {
+                    match kind {
+                        RequestKind::List => self.list.loading = false,
+                        RequestKind::Detail => {
+                            if let Some(detail) = &mut self.detail
+                                && detail.file.is_none()
+                            {
+                                detail.file = Some(Arc::new(FileText {
+                                    notice: Some(format!("cannot load the file: {message}")),
+                                    ..FileText::default()
+                                }));
+                            }
+                        }
+                        RequestKind::Highlight => {}
+                    }
+                }
+                self.status = Some(message);
+            }
         }
         Vec::new()
     }

@@ -21,7 +21,7 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use app::{App, Command, Loaded, NewRun, PAGE_ROWS};
+use app::{App, Command, Loaded, NewRun, PAGE_ROWS, RequestKind};
 use theme::Theme;
 
 use crate::config::Config;
@@ -146,6 +146,23 @@ impl Runtime {
         });
     }
 
+    /// [`Runtime::spawn`] for a request whose failure clears its own
+    /// loading state.
+    fn spawn_request<F>(&self, kind: RequestKind, generation: u64, work: F)
+    where
+        F: Future<Output = Result<Loaded, StoreError>> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let loaded = work.await.unwrap_or_else(|e| Loaded::Failed {
+                kind,
+                generation,
+                message: e.to_string(),
+            });
+            let _ = tx.send(loaded);
+        });
+    }
+
     fn execute(&mut self, command: Command, app: &mut App) {
         let store = self.store.clone();
         match command {
@@ -159,7 +176,7 @@ impl Runtime {
                 generation,
                 query,
                 offset,
-            } => self.spawn(async move {
+            } => self.spawn_request(RequestKind::List, generation, async move {
                 let page = store.list_errors(&query, PAGE_ROWS, offset).await?;
                 Ok(Loaded::Errors {
                     generation,
@@ -172,7 +189,7 @@ impl Runtime {
                 generation,
                 repository,
                 query,
-            } => self.spawn(async move {
+            } => self.spawn_request(RequestKind::List, generation, async move {
                 let (groups, total) = store
                     .list_groups(&repository, &query, MAX_GROUPS, 0)
                     .await?;
@@ -182,30 +199,34 @@ impl Runtime {
                     total,
                 })
             }),
-            Command::LoadDetail { generation, error } => self.spawn(async move {
-                let run = match error.run_id {
-                    Some(run_id) => store.get_run(run_id).await?,
-                    None => None,
-                };
-                let root = run.as_ref().map(|r| PathBuf::from(&r.root));
-                let group = match &error.fingerprint {
-                    Some(fingerprint) => store.find_group(&error.repository, fingerprint).await?,
-                    None => None,
-                };
-                let started = run.as_ref().map(|r| r.started_at);
-                let for_file = root.clone();
-                let file = tokio::task::spawn_blocking(move || {
-                    loader::load_file(for_file.as_deref(), &error, started)
+            Command::LoadDetail { generation, error } => {
+                self.spawn_request(RequestKind::Detail, generation, async move {
+                    let run = match error.run_id {
+                        Some(run_id) => store.get_run(run_id).await?,
+                        None => None,
+                    };
+                    let root = run.as_ref().map(|r| PathBuf::from(&r.root));
+                    let group = match &error.fingerprint {
+                        Some(fingerprint) => {
+                            store.find_group(&error.repository, fingerprint).await?
+                        }
+                        None => None,
+                    };
+                    let started = run.as_ref().map(|r| r.started_at);
+                    let for_file = root.clone();
+                    let file = tokio::task::spawn_blocking(move || {
+                        loader::load_file(for_file.as_deref(), &error, started)
+                    })
+                    .await
+                    .unwrap_or_default();
+                    Ok(Loaded::Detail {
+                        generation,
+                        file,
+                        group,
+                        root,
+                    })
                 })
-                .await
-                .unwrap_or_default();
-                Ok(Loaded::Detail {
-                    generation,
-                    file,
-                    group,
-                    root,
-                })
-            }),
+            }
             Command::Highlight {
                 generation,
                 file,
