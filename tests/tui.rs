@@ -912,3 +912,78 @@ fn a_failed_detail_says_so_instead_of_loading_forever() {
         "{screen}"
     );
 }
+
+#[test]
+fn filters_belong_to_their_view_and_a_group_shows_its_title() {
+    let mut app = app_with_errors();
+    let type_text = |app: &mut App, text: &str| {
+        press(app, KeyCode::Char('/'));
+        for c in text.chars() {
+            app.on_key(key(c));
+        }
+        press(app, KeyCode::Enter);
+    };
+    let Some(Command::LoadGroups { generation, .. }) = press(&mut app, KeyCode::Tab).pop() else {
+        panic!("tab loads groups");
+    };
+    let groups = vec![group(
+        1,
+        GroupStatus::Open,
+        5,
+        "grammar gap: variance annotation",
+    )];
+    app.on_loaded(Loaded::Groups {
+        generation,
+        groups: groups.clone(),
+        total: 1,
+    });
+    type_text(&mut app, "gap");
+    assert_eq!(app.list.group_text, "gap");
+    // `o` has nothing to sort in the groups view.
+    assert!(press(&mut app, KeyCode::Char('o')).is_empty());
+    assert_eq!(
+        app.status.as_deref(),
+        Some("groups are ordered by files affected")
+    );
+    let Some(Command::LoadGroups {
+        generation, query, ..
+    }) = app.on_action(snag::tui::action::Action::Refresh).pop()
+    else {
+        panic!("the groups reload");
+    };
+    assert_eq!(query.text.as_deref(), Some("gap"));
+    app.on_loaded(Loaded::Groups {
+        generation,
+        groups,
+        total: 1,
+    });
+
+    // Into the group: its errors, unfiltered, under the group's title.
+    let commands = press(&mut app, KeyCode::Enter);
+    let [Command::LoadErrors { query, .. }] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(query.text, None);
+    assert_eq!(query.fingerprint.as_deref(), Some("fp1"));
+    let screen = render(&app, 140, 10).backend().to_string();
+    assert!(
+        screen.contains("group: grammar gap: variance annotation"),
+        "{screen}"
+    );
+    type_text(&mut app, "widget");
+    assert_eq!(app.list.text, "widget");
+
+    // Back to the groups: their own filter, not the group's.
+    let commands = press(&mut app, KeyCode::Esc);
+    let [Command::LoadGroups { query, .. }] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(query.text.as_deref(), Some("gap"));
+    assert!(app.list.text.is_empty());
+    let screen = render(&app, 140, 10).backend().to_string();
+    assert!(
+        screen.contains("/gap") && !screen.contains("widget"),
+        "{screen}"
+    );
+    assert!(!screen.contains("sort:"), "{screen}");
+}

@@ -233,10 +233,15 @@ pub struct ListState {
     pub repository: String,
     pub run_id: Option<i64>,
     pub types: BTreeSet<ErrorType>,
+    /// The `/` filter of the error list.
     pub text: String,
+    /// The `/` filter of the group list: each view keeps its own.
+    pub group_text: String,
     /// The `/` filter is being typed.
     pub editing_text: bool,
+    /// The error list shows one group's errors: its fingerprint and title.
     pub fingerprint: Option<String>,
+    pub group_title: Option<String>,
     /// Only syntax errors with this verdict (the error list).
     pub verdict: Option<Verdict>,
     pub sort: ErrorSort,
@@ -280,7 +285,24 @@ impl ListState {
         GroupQuery {
             error_types: self.types.iter().copied().collect(),
             status: None,
-            text: Some(self.text.clone()).filter(|t| !t.is_empty()),
+            text: Some(self.group_text.clone()).filter(|t| !t.is_empty()),
+        }
+    }
+
+    /// The `/` filter of the view shown (groups or errors).
+    pub fn search(&self) -> &str {
+        if self.grouped {
+            &self.group_text
+        } else {
+            &self.text
+        }
+    }
+
+    fn search_mut(&mut self) -> &mut String {
+        if self.grouped {
+            &mut self.group_text
+        } else {
+            &mut self.text
         }
     }
 }
@@ -549,15 +571,15 @@ impl App {
             KeyCode::Enter => self.list.editing_text = false,
             KeyCode::Esc => {
                 self.list.editing_text = false;
-                self.list.text.clear();
+                self.list.search_mut().clear();
                 return self.reload_list();
             }
             KeyCode::Backspace => {
-                self.list.text.pop();
+                self.list.search_mut().pop();
                 return self.reload_list();
             }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.list.text.push(c);
+                self.list.search_mut().push(c);
                 return self.reload_list();
             }
             _ => {}
@@ -609,6 +631,11 @@ impl App {
             }
             Action::Search => {
                 self.list.editing_text = true;
+                Vec::new()
+            }
+            // Groups have one order (files affected); sorts are the list's.
+            Action::CycleSort if self.list.grouped => {
+                self.status = Some("groups are ordered by files affected".to_owned());
                 Vec::new()
             }
             Action::CycleSort => {
@@ -669,8 +696,11 @@ impl App {
                 return vec![Command::LoadRuns];
             }
             Screen::List if self.list.fingerprint.is_some() => {
-                // Back from a group's errors to the groups.
+                // Back from a group's errors to the groups, whose own
+                // filter is as it was; the group's filter goes with it.
                 self.list.fingerprint = None;
+                self.list.group_title = None;
+                self.list.text.clear();
                 self.list.grouped = true;
                 return self.reload_list();
             }
@@ -744,7 +774,10 @@ impl App {
                 let Some(group) = self.list.selected_group() else {
                     return Vec::new();
                 };
-                self.list.fingerprint = Some(group.fingerprint.clone());
+                let (fingerprint, title) = (group.fingerprint.clone(), group.title.clone());
+                self.list.fingerprint = Some(fingerprint);
+                self.list.group_title = Some(title);
+                self.list.text.clear();
                 self.list.grouped = false;
                 self.reload_list()
             }

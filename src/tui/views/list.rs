@@ -43,14 +43,14 @@ fn draw_filters(frame: &mut Frame, app: &App, area: Rect) {
     }
     let search = if list.editing_text {
         Span::styled(
-            format!("/{}▏", sanitize::line(&list.text)),
+            format!("/{}▏", sanitize::line(list.search())),
             app.theme.accent,
         )
-    } else if list.text.is_empty() {
+    } else if list.search().is_empty() {
         Span::styled("/ to search", app.theme.muted)
     } else {
         Span::styled(
-            format!("/{}", sanitize::line(&list.text)),
+            format!("/{}", sanitize::line(list.search())),
             app.theme.warning,
         )
     };
@@ -58,14 +58,19 @@ fn draw_filters(frame: &mut Frame, app: &App, area: Rect) {
         Some(v) => Span::styled(format!("   verdict [{v}]"), app.theme.selection),
         None => Span::styled("   verdict (all)", app.theme.muted),
     };
-    let mut second = vec![
-        search,
-        Span::styled(format!("   sort: {}", list.sort.label()), app.theme.muted),
-        verdict,
-    ];
-    if let Some(fingerprint) = &list.fingerprint {
+    let mut second = vec![search];
+    // Groups have one order and no verdict filter.
+    if !list.grouped {
         second.push(Span::styled(
-            format!("   group {fingerprint}"),
+            format!("   sort: {}", list.sort.label()),
+            app.theme.muted,
+        ));
+        second.push(verdict);
+    }
+    if let Some(fingerprint) = &list.fingerprint {
+        let title = list.group_title.as_deref().unwrap_or(fingerprint);
+        second.push(Span::styled(
+            format!("   group: {}", clip(&sanitize::line(title), 60)),
             app.theme.warning,
         ));
     }
