@@ -123,44 +123,16 @@ fn key(fingerprint: Option<&str>, error_type: crate::index::outcome::ErrorType) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::outcome::{ErrorType, Outcome};
 
     fn error(id: i64, path: &str, fingerprint: &str) -> ErrorRecord {
         ErrorRecord {
-            error_id: id,
-            repository: "r".into(),
-            file_path: path.into(),
-            error_type: ErrorType::ParsingError,
-            error_message: "m".into(),
-            error_traceback: None,
-            chunk_type: None,
-            language: None,
-            occurred_at: chrono::DateTime::UNIX_EPOCH,
-            run_id: Some(2),
-            line: Some(1),
-            column: Some(1),
-            end_line: None,
-            end_column: None,
             fingerprint: Some(fingerprint.into()),
-            details: Default::default(),
-            verdict: None,
+            ..ErrorRecord::example(id, path)
         }
     }
 
     fn failure(path: &str, fingerprint: &str) -> FailureRow {
-        FailureRow {
-            file_path: path.into(),
-            outcome: Outcome::Partial,
-            error_type: ErrorType::ParsingError,
-            fingerprint: Some(fingerprint.into()),
-            title: None,
-            construct: None,
-            line: None,
-            message: None,
-            sites: 1,
-            verdict: None,
-            failure_kind: None,
-        }
+        FailureRow::example(path, fingerprint)
     }
 
     #[test]

@@ -258,28 +258,9 @@ pub fn rule_id(error: &ErrorRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::outcome::ErrorType;
 
     fn error(id: i64, path: &str) -> ErrorRecord {
-        ErrorRecord {
-            error_id: id,
-            repository: "r".into(),
-            file_path: path.into(),
-            error_type: ErrorType::ParsingError,
-            error_message: "m".into(),
-            error_traceback: None,
-            chunk_type: None,
-            language: None,
-            occurred_at: chrono::DateTime::UNIX_EPOCH,
-            run_id: Some(1),
-            line: None,
-            column: None,
-            end_line: None,
-            end_column: None,
-            fingerprint: None,
-            details: Default::default(),
-            verdict: None,
-        }
+        ErrorRecord::example(id, path)
     }
 
     #[tokio::test]

@@ -198,23 +198,9 @@ mod tests {
 
     fn error(id: i64, path: &str, fingerprint: &str, verdict: Verdict) -> ErrorRecord {
         ErrorRecord {
-            error_id: id,
-            repository: "r".into(),
-            file_path: path.into(),
-            error_type: ErrorType::ParsingError,
-            error_message: "m".into(),
-            error_traceback: None,
-            chunk_type: None,
-            language: None,
-            occurred_at: chrono::DateTime::UNIX_EPOCH,
-            run_id: Some(2),
-            line: Some(1),
-            column: Some(1),
-            end_line: None,
-            end_column: None,
             fingerprint: Some(fingerprint.into()),
-            details: Default::default(),
             verdict: Some(verdict),
+            ..ErrorRecord::example(id, path)
         }
     }
 
@@ -227,19 +213,7 @@ mod tests {
             vec![error(2, "b.ts", "mistake", Verdict::InvalidSource)],
             vec![error(3, "c.ts", "old", Verdict::InvalidSource)],
         ];
-        let baseline = [crate::store::files::FailureRow {
-            file_path: "c.ts".into(),
-            outcome: crate::index::outcome::Outcome::Partial,
-            error_type: ErrorType::ParsingError,
-            fingerprint: Some("old".into()),
-            title: None,
-            construct: None,
-            line: None,
-            message: None,
-            sites: 1,
-            verdict: None,
-            failure_kind: None,
-        }];
+        let baseline = [crate::store::files::FailureRow::example("c.ts", "old")];
         for (ignore_gaps, new_files) in [(false, 2), (true, 1)] {
             let mut judge = BaselineJudge::new(1, &baseline, HashSet::new());
             for file in &files {

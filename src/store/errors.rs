@@ -114,6 +114,33 @@ pub struct ErrorRecord {
     pub verdict: Option<Verdict>,
 }
 
+#[cfg(test)]
+impl ErrorRecord {
+    /// A parsing error of `path` in repository `r`, run 1, for unit tests
+    /// to change what they are about.
+    pub(crate) fn example(error_id: i64, path: &str) -> ErrorRecord {
+        ErrorRecord {
+            error_id,
+            repository: "r".into(),
+            file_path: path.into(),
+            error_type: ErrorType::ParsingError,
+            error_message: "m".into(),
+            error_traceback: None,
+            chunk_type: None,
+            language: None,
+            occurred_at: DateTime::UNIX_EPOCH,
+            run_id: Some(1),
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            fingerprint: None,
+            details: Default::default(),
+            verdict: None,
+        }
+    }
+}
+
 const RECORD_COLUMNS: &str = "error_id, repository, file_path, error_type, error_message, error_traceback, \
      chunk_type, language, occurred_at, run_id, line, \"column\", end_line, end_column, fingerprint, details, \
      verdict";

@@ -1,5 +1,5 @@
 //! Naming the construct behind a grammar gap: the smallest node of the
-//! reference parser's tree that encloses tree-sitter's first error site,
+//! reference parser's tree that encloses one of tree-sitter's error sites,
 //! in plain words, unless a known gap (a construct tree-sitter-typescript
 //! is known not to parse) sits at or right after the site.
 
@@ -12,7 +12,6 @@ use oxc_ast::{AstKind, AstType};
 use oxc_ast_visit::Visit;
 use oxc_span::GetSpan;
 
-use super::line_column;
 use crate::index::outcome::Span;
 
 /// The construct at a grammar gap.
@@ -27,14 +26,6 @@ pub struct NamedConstruct {
     /// Whether it is one of the constructs the grammar is known to miss
     /// (otherwise it is just the smallest enclosing node).
     pub known: bool,
-}
-
-/// Names the construct at `site` (bytes of tree-sitter's first error site)
-/// in a program the reference parser accepted.
-pub fn name_construct(program: &Program<'_>, text: &str, site: Range<usize>) -> NamedConstruct {
-    name_constructs(program, text, std::slice::from_ref(&site))
-        .pop()
-        .unwrap_or_else(|| whole_program(text))
 }
 
 /// Names the construct at each of `sites` (bytes, in any order) in one walk
@@ -140,21 +131,6 @@ fn statement_before(statements: &[Found], at: usize) -> Option<Found> {
         node: statement.node,
         range: statement.range.clone(),
     })
-}
-
-fn whole_program(text: &str) -> NamedConstruct {
-    let (end_line, end_column) = line_column(text, text.len());
-    NamedConstruct {
-        name: "program".to_owned(),
-        node: "Program".to_owned(),
-        span: Span {
-            line: 1,
-            column: 1,
-            end_line,
-            end_column,
-        },
-        known: false,
-    }
 }
 
 /// Where a known gap may sit: tree-sitter often stops at the end of the

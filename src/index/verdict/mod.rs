@@ -1,7 +1,7 @@
 //! A second opinion on every syntax error: the same text parsed by an
 //! independent, strict parser tells a grammar gap (valid code tree-sitter
-//! cannot parse) from broken source. For gaps, the construct behind the
-//! first error site is named so groups read as causes.
+//! cannot parse) from broken source, site by site (see [`sites`]). For
+//! gaps, the construct behind each site is named so groups read as causes.
 
 pub mod construct;
 pub mod reference;
