@@ -520,22 +520,7 @@ fn stale_results_are_dropped() {
 
 #[test]
 fn scrolling_pages_from_the_database() {
-    let mut app = app_with_errors();
-    let rows: Vec<ErrorRecord> = (0..200)
-        .map(|i| error(1000 - i, ErrorType::ParsingError, "a.ts", 1, "m"))
-        .collect();
-    let Some(Command::LoadErrors { generation, .. }) =
-        app.on_action(snag::tui::action::Action::Refresh).pop()
-    else {
-        panic!()
-    };
-    app.on_loaded(Loaded::Errors {
-        generation,
-        offset: 0,
-        rows,
-        total: 100_000,
-    });
-    app.list.visible_rows.set(30);
+    let mut app = app_with_a_long_list();
     let mut requested = None;
     for _ in 0..10 {
         for command in press(&mut app, KeyCode::PageDown) {

@@ -184,23 +184,24 @@ struct Latest {
 }
 
 impl Latest {
-    fn slot(&mut self, kind: RequestKind) -> &mut u64 {
-        match kind {
+    fn next(&mut self, kind: RequestKind) -> u64 {
+        self.counter += 1;
+        let slot = match kind {
             RequestKind::List => &mut self.list,
             RequestKind::Detail => &mut self.detail,
             RequestKind::Highlight => &mut self.highlight,
-        }
+        };
+        *slot = self.counter;
+        self.counter
     }
 
-    fn next(&mut self, kind: RequestKind) -> u64 {
-        self.counter += 1;
-        let generation = self.counter;
-        *self.slot(kind) = generation;
-        generation
-    }
-
-    fn is_latest(&mut self, kind: RequestKind, generation: u64) -> bool {
-        *self.slot(kind) == generation
+    fn is_latest(&self, kind: RequestKind, generation: u64) -> bool {
+        let latest = match kind {
+            RequestKind::List => self.list,
+            RequestKind::Detail => self.detail,
+            RequestKind::Highlight => self.highlight,
+        };
+        latest == generation
     }
 }
 
