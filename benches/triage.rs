@@ -25,7 +25,7 @@ use snag::index::outcome::ErrorType;
 use snag::runner::{self, RunRequest};
 use snag::store::groups::GroupQuery;
 use snag::store::{ErrorQuery, ErrorSort, Store};
-use snag::tui::app::PAGE_ROWS;
+use snag::tui::screens::list::PAGE_ROWS;
 use support::generate::{self, Content};
 
 const DATABASE: &str = "snag_bench_triage";

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::tui::action::KeyOverrides;
+use crate::keymap::KeyOverrides;
 
 /// Overrides the data directory (the private PostgreSQL cluster lives there).
 pub const DATA_DIR_ENV: &str = "SNAG_DATA_DIR";

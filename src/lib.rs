@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod index;
+pub mod keymap;
 pub mod report;
 pub mod runner;
 pub mod sanitize;

@@ -13,13 +13,16 @@ use snag::index::details::ErrorDetails;
 use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::FileReport;
 use snag::index::progress::{RunProgress, RunStatus};
+use snag::keymap::Keymap;
 use snag::store::files::{FailureSplit, RunGroup};
 use snag::store::groups::{GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
 use snag::store::{ErrorRecord, ErrorSort};
-use snag::tui::action::Keymap;
-use snag::tui::app::{App, Command, FileText, Loaded, Overlay, RequestKind, Screen};
+use snag::tui::app::App;
+use snag::tui::command::{Command, FileText, Loaded, RequestKind};
 use snag::tui::highlight::highlight_window;
+use snag::tui::overlays::Overlay;
+use snag::tui::screens::Screen;
 use snag::tui::theme::Theme;
 use snag::tui::views;
 use tokio_util::sync::CancellationToken;
@@ -146,7 +149,7 @@ fn app_with_errors() -> App {
         run(7, "web", RunStatus::Completed),
         run(6, "web", RunStatus::Cancelled),
     ]));
-    app.on_action(snag::tui::action::Action::ShowErrors);
+    app.on_action(snag::keymap::Action::ShowErrors);
     let rows = vec![
         error(
             11,
@@ -171,7 +174,7 @@ fn app_with_errors() -> App {
         ),
     ];
     let Some(Command::LoadErrors { generation, .. }) =
-        app.on_action(snag::tui::action::Action::Refresh).pop()
+        app.on_action(snag::keymap::Action::Refresh).pop()
     else {
         panic!("the list loads errors");
     };
@@ -199,7 +202,7 @@ fn runs_view() {
 fn dashboard_after_a_run() {
     let mut app = app();
     app.on_loaded(Loaded::Runs(vec![run(7, "web", RunStatus::Completed)]));
-    app.on_action(snag::tui::action::Action::Open);
+    app.on_action(snag::keymap::Action::Open);
     assert_eq!(app.screen, Screen::Dashboard);
     app.on_loaded(Loaded::Dashboard {
         run: run(7, "web", RunStatus::Completed),
@@ -751,7 +754,7 @@ fn app_with_a_long_list() -> App {
         .map(|i| error(1000 - i, ErrorType::ParsingError, "a.ts", 1, "m"))
         .collect();
     let Some(Command::LoadErrors { generation, .. }) =
-        app.on_action(snag::tui::action::Action::Refresh).pop()
+        app.on_action(snag::keymap::Action::Refresh).pop()
     else {
         panic!("the list loads errors")
     };
@@ -932,7 +935,7 @@ fn filters_belong_to_their_view_and_a_group_shows_its_title() {
     );
     let Some(Command::LoadGroups {
         generation, query, ..
-    }) = app.on_action(snag::tui::action::Action::Refresh).pop()
+    }) = app.on_action(snag::keymap::Action::Refresh).pop()
     else {
         panic!("the groups reload");
     };

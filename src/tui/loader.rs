@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::app::FileText;
+use super::command::FileText;
 use crate::index::decode::{Source, Unread, decode, read_bounded};
 use crate::index::outcome::SkipReason;
 use crate::store::ErrorRecord;

@@ -2,10 +2,12 @@
 //! commands; this module owns the terminal and carries the commands out
 //! against the store and the engine, feeding results back as events.
 
-pub mod action;
 pub mod app;
+pub mod command;
 pub mod highlight;
 pub mod loader;
+pub mod overlays;
+pub mod screens;
 pub mod theme;
 pub mod views;
 
@@ -21,7 +23,9 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use app::{App, Command, Loaded, NewRun, PAGE_ROWS, RequestKind};
+use app::App;
+use command::{Command, Loaded, NewRun, RequestKind};
+use screens::list::PAGE_ROWS;
 use theme::Theme;
 
 use crate::config::Config;
@@ -55,7 +59,7 @@ pub fn resolve_theme(requested: Option<&str>, config: &Config) -> anyhow::Result
 pub async fn run(store: Store, options: TuiOptions) -> anyhow::Result<ExitCode> {
     let config = Config::load()?;
     let theme = resolve_theme(options.theme.as_deref(), &config)?;
-    let keymap = action::Keymap::with_overrides(&config.keys)
+    let keymap = crate::keymap::Keymap::with_overrides(&config.keys)
         .map_err(|e| anyhow::anyhow!("config file [keys]: {e}"))?;
     let mut app = App::new(keymap, theme);
     let (tx, rx) = mpsc::unbounded_channel();

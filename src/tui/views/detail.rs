@@ -12,8 +12,9 @@ use super::status_style;
 use crate::index::outcome::Verdict;
 use crate::index::verdict::ReferenceReport;
 use crate::sanitize;
-use crate::tui::app::{App, DetailState};
+use crate::tui::app::App;
 use crate::tui::highlight::{display_column, plain_line};
+use crate::tui::screens::detail::DetailState;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let Some(detail) = &app.detail else {

@@ -13,8 +13,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Table, TableState};
 
-use super::action::Action;
-use super::app::{App, Screen};
+use super::app::App;
+use super::screens::Screen;
+use crate::keymap::Action;
 use crate::sanitize;
 
 pub fn draw(frame: &mut Frame, app: &App) {

@@ -6,7 +6,8 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::tui::app::{App, NewRunForm, Overlay};
+use crate::tui::app::App;
+use crate::tui::overlays::{NewRunForm, Overlay};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {

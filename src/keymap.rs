@@ -1,5 +1,6 @@
 //! Everything a key can do, as data: keys map to an [`Action`] per context,
-//! and the config file can change the map.
+//! and the config file can change the map. The UI reads it; so can the
+//! config, without depending on the UI.
 
 use std::collections::BTreeMap;
 use std::fmt;

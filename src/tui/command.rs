@@ -1,0 +1,177 @@
+//! The contract between the UI's state and the runtime: side effects leave
+//! the state as [`Command`]s and their results come back as [`Loaded`]
+//! values, so every key can be tested without a terminal or a database.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::highlight::HighlightedWindow;
+use crate::index::outcome::ErrorType;
+use crate::index::progress::RunProgress;
+use crate::store::files::{FailureSplit, RunGroup};
+use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
+use crate::store::runs::RunRecord;
+use crate::store::{ErrorQuery, ErrorRecord};
+
+/// Side effects the runtime carries out.
+#[derive(Debug, Clone)]
+pub enum Command {
+    LoadRuns,
+    LoadDashboard {
+        run_id: i64,
+    },
+    LoadErrors {
+        generation: u64,
+        query: ErrorQuery,
+        offset: i64,
+    },
+    LoadGroups {
+        generation: u64,
+        repository: String,
+        query: GroupQuery,
+    },
+    LoadDetail {
+        generation: u64,
+        error: Box<ErrorRecord>,
+    },
+    Highlight {
+        generation: u64,
+        file: Arc<FileText>,
+        theme: Option<String>,
+        start: usize,
+        end: usize,
+    },
+    StartRun(NewRun),
+    CancelRun {
+        run_id: i64,
+    },
+    SetGroupStatus {
+        group_id: i64,
+        status: GroupStatus,
+    },
+    SaveNote {
+        group_id: i64,
+        note: String,
+    },
+    OpenInEditor {
+        path: PathBuf,
+        line: u32,
+    },
+    Copy(String),
+}
+
+/// What the new-run form asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    pub path: String,
+    pub repository: String,
+    pub include_tests: bool,
+    pub extensions: Vec<String>,
+}
+
+/// A file shown in the drill-down.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileText {
+    pub path: PathBuf,
+    pub extension: String,
+    pub lines: Vec<String>,
+    /// Said above the source: the file changed or is gone since the run.
+    pub notice: Option<String>,
+}
+
+/// Results of commands, back to the state.
+#[derive(Debug)]
+pub enum Loaded {
+    Runs(Vec<RunRecord>),
+    Dashboard {
+        run: RunRecord,
+        counts: BTreeMap<ErrorType, i64>,
+        split: FailureSplit,
+        groups: Vec<RunGroup>,
+    },
+    Errors {
+        generation: u64,
+        offset: i64,
+        rows: Vec<ErrorRecord>,
+        total: i64,
+    },
+    Groups {
+        generation: u64,
+        groups: Vec<GroupRecord>,
+        total: i64,
+    },
+    Detail {
+        generation: u64,
+        file: FileText,
+        group: Option<GroupRecord>,
+        root: Option<PathBuf>,
+    },
+    Highlighted {
+        generation: u64,
+        window: HighlightedWindow,
+    },
+    Group(GroupRecord),
+    RunStarted {
+        run_id: i64,
+        repository: String,
+        progress: Arc<RunProgress>,
+        cancel: CancellationToken,
+    },
+    RunEnded {
+        run_id: i64,
+    },
+    Message(String),
+    /// A request of `kind` failed: it clears its own loading state.
+    Failed {
+        kind: RequestKind,
+        generation: u64,
+        message: String,
+    },
+}
+
+/// The kinds of request whose answers can arrive late: for each, the last
+/// one asked wins, and an answer to an older one is dropped. Kinds do not
+/// cancel each other (opening an error while a page loads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// A page of errors or the group list.
+    List,
+    Detail,
+    Highlight,
+}
+
+/// The last request of each kind.
+#[derive(Debug, Default)]
+pub struct Requests {
+    /// Every request's number, whatever its kind.
+    counter: u64,
+    list: u64,
+    detail: u64,
+    highlight: u64,
+}
+
+impl Requests {
+    /// Numbers a new request of `kind`; it supersedes the earlier ones.
+    pub fn next(&mut self, kind: RequestKind) -> u64 {
+        self.counter += 1;
+        let slot = match kind {
+            RequestKind::List => &mut self.list,
+            RequestKind::Detail => &mut self.detail,
+            RequestKind::Highlight => &mut self.highlight,
+        };
+        *slot = self.counter;
+        self.counter
+    }
+
+    pub fn is_latest(&self, kind: RequestKind, generation: u64) -> bool {
+        let latest = match kind {
+            RequestKind::List => self.list,
+            RequestKind::Detail => self.detail,
+            RequestKind::Highlight => self.highlight,
+        };
+        latest == generation
+    }
+}

@@ -1,0 +1,153 @@
+//! The editors that take over keys while they are open: help, the quit
+//! question, the new-run form and the note editor.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::command::{Command, NewRun};
+
+pub enum Overlay {
+    Help,
+    ConfirmQuit,
+    NewRun(Box<NewRunForm>),
+    Note {
+        group_id: i64,
+        editor: Box<TextArea<'static>>,
+    },
+}
+
+/// What a key in an overlay asks of the app.
+pub enum Reply {
+    Commands(Vec<Command>),
+    /// Quit, cancelling the runs going on.
+    Quit,
+}
+
+impl Overlay {
+    /// The note editor, holding `note`.
+    pub fn note(group_id: i64, note: &str) -> Overlay {
+        let lines: Vec<String> = note.lines().map(str::to_owned).collect();
+        let editor = if lines.is_empty() {
+            TextArea::default()
+        } else {
+            TextArea::new(lines)
+        };
+        Overlay::Note {
+            group_id,
+            editor: Box::new(editor),
+        }
+    }
+
+    /// A key: the overlay as it is after it (`None` when it closed), and
+    /// what it asks for.
+    pub fn on_key(self, key: KeyEvent) -> (Option<Overlay>, Reply) {
+        let none = || Reply::Commands(Vec::new());
+        match self {
+            Overlay::Help => {
+                let close = matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+                );
+                (if close { None } else { Some(Overlay::Help) }, none())
+            }
+            Overlay::ConfirmQuit => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => (None, Reply::Quit),
+                _ => (None, none()),
+            },
+            Overlay::Note {
+                group_id,
+                mut editor,
+            } => {
+                let save =
+                    key.code == KeyCode::Char('s') && key.modifiers.contains(KeyModifiers::CONTROL);
+                if save {
+                    let note = editor.lines().join("\n");
+                    (
+                        None,
+                        Reply::Commands(vec![Command::SaveNote { group_id, note }]),
+                    )
+                } else if key.code == KeyCode::Esc {
+                    (None, none())
+                } else {
+                    editor.input(key);
+                    (Some(Overlay::Note { group_id, editor }), none())
+                }
+            }
+            Overlay::NewRun(form) => form.on_key(key),
+        }
+    }
+}
+
+pub struct NewRunForm {
+    pub fields: [TextArea<'static>; 3],
+    pub include_tests: bool,
+    /// 0..=2 the text fields, 3 the checkbox.
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+impl NewRunForm {
+    pub const LABELS: [&'static str; 3] = [
+        "path",
+        "repository (default: the directory's name)",
+        "extensions (default: all)",
+    ];
+
+    pub fn new(path: &str) -> Self {
+        let field = |text: &str| {
+            let mut area = TextArea::from([text.to_owned()]);
+            area.move_cursor(ratatui_textarea::CursorMove::End);
+            area
+        };
+        NewRunForm {
+            fields: [field(path), field(""), field("")],
+            include_tests: false,
+            focus: 0,
+            error: None,
+        }
+    }
+
+    fn value(&self, index: usize) -> String {
+        self.fields[index].lines().join("").trim().to_owned()
+    }
+
+    fn on_key(mut self: Box<Self>, key: KeyEvent) -> (Option<Overlay>, Reply) {
+        match key.code {
+            KeyCode::Esc => return (None, Reply::Commands(Vec::new())),
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % 4,
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + 3) % 4,
+            KeyCode::Char(' ') if self.focus == 3 => self.include_tests = !self.include_tests,
+            KeyCode::Enter => match self.submit() {
+                Ok(run) => return (None, Reply::Commands(vec![Command::StartRun(run)])),
+                Err(error) => self.error = Some(error),
+            },
+            _ if self.focus < 3 => {
+                self.fields[self.focus].input(key);
+            }
+            _ => {}
+        }
+        (Some(Overlay::NewRun(self)), Reply::Commands(Vec::new()))
+    }
+
+    fn submit(&self) -> Result<NewRun, String> {
+        let path = self.value(0);
+        if path.is_empty() || !std::path::Path::new(&path).is_dir() {
+            return Err(format!("`{path}` is not a directory"));
+        }
+        let repository = Some(self.value(1))
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| crate::runner::default_repository_name(std::path::Path::new(&path)));
+        let extensions = self
+            .value(2)
+            .split([',', ' '])
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Ok(NewRun {
+            path,
+            repository,
+            include_tests: self.include_tests,
+            extensions,
+        })
+    }
+}

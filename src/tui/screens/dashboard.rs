@@ -1,0 +1,46 @@
+//! The dashboard of one run: progress, errors by type, top groups.
+
+use std::collections::BTreeMap;
+
+use crate::index::outcome::ErrorType;
+use crate::store::files::{FailureSplit, RunGroup};
+use crate::store::runs::RunRecord;
+
+#[derive(Debug, Default)]
+pub struct DashboardState {
+    pub run_id: Option<i64>,
+    pub run: Option<RunRecord>,
+    pub counts: BTreeMap<ErrorType, i64>,
+    /// Failing files by kind of failure.
+    pub split: FailureSplit,
+    pub groups: Vec<RunGroup>,
+}
+
+impl DashboardState {
+    /// The dashboard of `run_id`: kept when it already shows that run, so
+    /// reloading it does not blank the screen.
+    pub fn show(&mut self, run_id: i64) {
+        if self.run_id != Some(run_id) {
+            *self = DashboardState {
+                run_id: Some(run_id),
+                ..Default::default()
+            };
+        }
+    }
+
+    /// Figures loaded for a run; dropped when another run is shown now.
+    pub fn on_loaded(
+        &mut self,
+        run: RunRecord,
+        counts: BTreeMap<ErrorType, i64>,
+        split: FailureSplit,
+        groups: Vec<RunGroup>,
+    ) {
+        if self.run_id == Some(run.run_id) {
+            self.run = Some(run);
+            self.counts = counts;
+            self.split = split;
+            self.groups = groups;
+        }
+    }
+}

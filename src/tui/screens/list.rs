@@ -1,0 +1,298 @@
+//! The error list and the group list of a run: filters, paging around the
+//! selection, and the `/` filter each view keeps for itself.
+
+use std::cell::Cell;
+use std::collections::BTreeSet;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::step;
+use crate::index::outcome::{ErrorType, Verdict};
+use crate::keymap::Action;
+use crate::store::groups::{GroupQuery, GroupRecord};
+use crate::store::{ErrorQuery, ErrorRecord, ErrorSort};
+use crate::tui::command::{Command, RequestKind, Requests};
+
+/// Rows fetched around the selection; the list never loads everything.
+pub const PAGE_ROWS: i64 = 200;
+/// Reload when the selection comes this close to the edge of what is loaded.
+const PAGE_MARGIN: i64 = 20;
+
+#[derive(Debug, Default)]
+pub struct ListState {
+    pub repository: String,
+    pub run_id: Option<i64>,
+    pub types: BTreeSet<ErrorType>,
+    /// The `/` filter of the error list.
+    pub text: String,
+    /// The `/` filter of the group list: each view keeps its own.
+    pub group_text: String,
+    /// The `/` filter is being typed.
+    pub editing_text: bool,
+    /// The error list shows one group's errors: its fingerprint and title.
+    pub fingerprint: Option<String>,
+    pub group_title: Option<String>,
+    /// Only syntax errors with this verdict (the error list).
+    pub verdict: Option<Verdict>,
+    pub sort: ErrorSort,
+    pub grouped: bool,
+    pub total: i64,
+    /// Absolute index of `rows[0]`.
+    pub window_offset: i64,
+    pub rows: Vec<ErrorRecord>,
+    pub selected: i64,
+    pub groups: Vec<GroupRecord>,
+    pub group_total: i64,
+    pub group_selected: usize,
+    pub loading: bool,
+    /// Rows the table showed at the last draw, for paging.
+    pub visible_rows: Cell<u16>,
+}
+
+impl ListState {
+    /// The lists of a run, unfiltered.
+    pub fn of_run(repository: &str, run_id: i64) -> Self {
+        ListState {
+            repository: repository.to_owned(),
+            run_id: Some(run_id),
+            ..Default::default()
+        }
+    }
+
+    pub fn selected_error(&self) -> Option<&ErrorRecord> {
+        let index = self.selected - self.window_offset;
+        usize::try_from(index).ok().and_then(|i| self.rows.get(i))
+    }
+
+    pub fn selected_group(&self) -> Option<&GroupRecord> {
+        self.groups.get(self.group_selected)
+    }
+
+    fn error_query(&self) -> ErrorQuery {
+        ErrorQuery {
+            repository: self.repository.clone(),
+            run_id: self.run_id,
+            error_types: self.types.iter().copied().collect(),
+            fingerprint: self.fingerprint.clone(),
+            text: Some(self.text.clone()).filter(|t| !t.is_empty()),
+            verdict: self.verdict,
+            sort: self.sort,
+        }
+    }
+
+    fn group_query(&self) -> GroupQuery {
+        GroupQuery {
+            error_types: self.types.iter().copied().collect(),
+            status: None,
+            text: Some(self.group_text.clone()).filter(|t| !t.is_empty()),
+        }
+    }
+
+    /// The `/` filter of the view shown (groups or errors).
+    pub fn search(&self) -> &str {
+        if self.grouped {
+            &self.group_text
+        } else {
+            &self.text
+        }
+    }
+
+    fn search_mut(&mut self) -> &mut String {
+        if self.grouped {
+            &mut self.group_text
+        } else {
+            &mut self.text
+        }
+    }
+
+    /// Rows a page key moves by.
+    pub fn page(&self) -> i64 {
+        i64::from(self.visible_rows.get().max(2)) - 1
+    }
+
+    /// The actions that belong to the lists; `None` for the others.
+    pub fn on_action(
+        &mut self,
+        action: Action,
+        requests: &mut Requests,
+        status: &mut Option<String>,
+    ) -> Option<Vec<Command>> {
+        let commands = match action {
+            Action::ToggleGrouping => {
+                self.grouped = !self.grouped;
+                self.reload(requests)
+            }
+            Action::AllTypes => {
+                self.types.clear();
+                self.reload(requests)
+            }
+            Action::Search => {
+                self.editing_text = true;
+                Vec::new()
+            }
+            // Groups have one order (files affected); sorts are the list's.
+            Action::CycleSort if self.grouped => {
+                *status = Some("groups are ordered by files affected".to_owned());
+                Vec::new()
+            }
+            Action::CycleSort => {
+                self.sort = self.sort.next();
+                self.reload(requests)
+            }
+            Action::CycleVerdict => {
+                // All, then each verdict in turn, then all again.
+                self.verdict = match self.verdict {
+                    None => Some(Verdict::ALL[0]),
+                    Some(v) => Verdict::ALL
+                        .iter()
+                        .position(|x| *x == v)
+                        .and_then(|i| Verdict::ALL.get(i + 1))
+                        .copied(),
+                };
+                self.grouped = false;
+                self.reload(requests)
+            }
+            toggle => {
+                let error_type = toggle.toggled_type()?;
+                if !self.types.remove(&error_type) {
+                    self.types.insert(error_type);
+                }
+                self.reload(requests)
+            }
+        };
+        Some(commands)
+    }
+
+    /// A key while the `/` filter is typed.
+    pub fn on_search_key(&mut self, key: KeyEvent, requests: &mut Requests) -> Vec<Command> {
+        match key.code {
+            KeyCode::Enter => self.editing_text = false,
+            KeyCode::Esc => {
+                self.editing_text = false;
+                self.search_mut().clear();
+                return self.reload(requests);
+            }
+            KeyCode::Backspace => {
+                self.search_mut().pop();
+                return self.reload(requests);
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.search_mut().push(c);
+                return self.reload(requests);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// New filters: back to the first row, and ask for it.
+    pub fn reload(&mut self, requests: &mut Requests) -> Vec<Command> {
+        let generation = requests.next(RequestKind::List);
+        self.loading = true;
+        if self.grouped {
+            self.group_selected = 0;
+            vec![Command::LoadGroups {
+                generation,
+                repository: self.repository.clone(),
+                query: self.group_query(),
+            }]
+        } else {
+            self.selected = 0;
+            vec![Command::LoadErrors {
+                generation,
+                query: self.error_query(),
+                offset: 0,
+            }]
+        }
+    }
+
+    pub fn move_by(&mut self, delta: i64, requests: &mut Requests) -> Vec<Command> {
+        if self.grouped {
+            self.group_selected = step(self.group_selected, delta, self.groups.len());
+            return Vec::new();
+        }
+        let last = (self.total - 1).max(0);
+        self.selected = self.selected.saturating_add(delta).clamp(0, last);
+        self.page_if_needed(requests)
+    }
+
+    /// Loads the rows around the selection when it nears what is loaded.
+    fn page_if_needed(&mut self, requests: &mut Requests) -> Vec<Command> {
+        let loaded_end = self.window_offset + self.rows.len() as i64;
+        let near_start = self.selected < self.window_offset + PAGE_MARGIN && self.window_offset > 0;
+        let near_end = self.selected >= loaded_end - PAGE_MARGIN && loaded_end < self.total;
+        if !(near_start || near_end) || self.loading {
+            return Vec::new();
+        }
+        let offset = (self.selected - PAGE_ROWS / 2).max(0);
+        self.loading = true;
+        vec![Command::LoadErrors {
+            generation: requests.next(RequestKind::List),
+            query: self.error_query(),
+            offset,
+        }]
+    }
+
+    /// Enter on a group: its errors, with the group's title as the filter.
+    /// `None` in the error list, where Enter opens the error.
+    pub fn open_group(&mut self, requests: &mut Requests) -> Option<Vec<Command>> {
+        if !self.grouped {
+            return None;
+        }
+        let Some(group) = self.selected_group() else {
+            return Some(Vec::new());
+        };
+        let (fingerprint, title) = (group.fingerprint.clone(), group.title.clone());
+        self.fingerprint = Some(fingerprint);
+        self.group_title = Some(title);
+        self.text.clear();
+        self.grouped = false;
+        Some(self.reload(requests))
+    }
+
+    /// Back from a group's errors to the groups, whose own filter is as it
+    /// was; the group's filter goes with it. `None` when not in a group.
+    pub fn leave_group(&mut self, requests: &mut Requests) -> Option<Vec<Command>> {
+        self.fingerprint.as_ref()?;
+        self.fingerprint = None;
+        self.group_title = None;
+        self.text.clear();
+        self.grouped = true;
+        Some(self.reload(requests))
+    }
+
+    /// A page of errors. Keys held while it loaded may have moved the
+    /// selection past it: then the selection's page is asked for at once.
+    pub fn on_errors(
+        &mut self,
+        offset: i64,
+        rows: Vec<ErrorRecord>,
+        total: i64,
+        requests: &mut Requests,
+    ) -> Vec<Command> {
+        self.loading = false;
+        self.window_offset = offset;
+        self.rows = rows;
+        self.total = total;
+        self.selected = self.selected.clamp(0, (total - 1).max(0));
+        self.page_if_needed(requests)
+    }
+
+    pub fn on_groups(&mut self, groups: Vec<GroupRecord>, total: i64) {
+        self.loading = false;
+        self.groups = groups;
+        self.group_total = total;
+        self.group_selected = self.group_selected.min(self.groups.len().saturating_sub(1));
+    }
+
+    /// A group's new status or note, in place.
+    pub fn on_group(&mut self, group: &GroupRecord) {
+        if let Some(g) = self
+            .groups
+            .iter_mut()
+            .find(|g| g.group_id == group.group_id)
+        {
+            *g = group.clone();
+        }
+    }
+}
