@@ -52,6 +52,13 @@ pub enum Action {
     EditNote,
     OpenInEditor,
     CopyLocation,
+    /// The drill-down's panes: focus the next, the left or the right one.
+    FocusNextPane,
+    FocusLeftPane,
+    FocusRightPane,
+    /// Scroll the source sideways.
+    ScrollLeft,
+    ScrollRight,
 }
 
 impl Action {
@@ -95,6 +102,11 @@ impl Action {
             Action::EditNote => "write a note on the group",
             Action::OpenInEditor => "open the file in $EDITOR at the error",
             Action::CopyLocation => "copy path:line to the clipboard",
+            Action::FocusNextPane => "focus the other pane (keys scroll the focused one)",
+            Action::FocusLeftPane => "focus the source pane",
+            Action::FocusRightPane => "focus the error pane",
+            Action::ScrollLeft => "scroll the source left",
+            Action::ScrollRight => "scroll the source right",
         }
     }
 
@@ -300,6 +312,13 @@ const DEFAULTS: &[(Context, &str, Action)] = &[
     (Context::Detail, "e", Action::EditNote),
     (Context::Detail, "E", Action::OpenInEditor),
     (Context::Detail, "y", Action::CopyLocation),
+    (Context::Detail, "tab", Action::FocusNextPane),
+    (Context::Detail, "h", Action::FocusLeftPane),
+    (Context::Detail, "l", Action::FocusRightPane),
+    (Context::Detail, "left", Action::ScrollLeft),
+    (Context::Detail, "H", Action::ScrollLeft),
+    (Context::Detail, "right", Action::ScrollRight),
+    (Context::Detail, "L", Action::ScrollRight),
 ];
 
 impl Default for Keymap {
@@ -449,6 +468,6 @@ mod tests {
             .all()
             .flat_map(|(_, actions)| actions.into_iter().map(|(a, _)| a))
             .collect();
-        assert_eq!(bound.len(), 37, "{bound:?}");
+        assert_eq!(bound.len(), 42, "{bound:?}");
     }
 }

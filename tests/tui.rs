@@ -382,7 +382,7 @@ fn drill_down_marks_the_error_line() {
 fn help_lists_every_binding() {
     let mut app = app();
     app.on_key(key('?'));
-    assert!(matches!(app.overlay, Some(Overlay::Help)));
+    assert!(matches!(app.overlay, Some(Overlay::Help(_))));
     let terminal = render(&app, 80, 80);
     let screen = terminal.backend().to_string();
     for text in [
@@ -974,4 +974,104 @@ fn filters_belong_to_their_view_and_a_group_shows_its_title() {
         "{screen}"
     );
     assert!(!screen.contains("sort:"), "{screen}");
+}
+
+/// The first row's error with `count` problems, one per line from line 1,
+/// each at column 100 of a long line.
+fn app_with_many_problems(count: u32) -> App {
+    let mut app = app_with_errors();
+    let error = app.list.selected_error().cloned().unwrap();
+    let problems: Vec<serde_json::Value> = (1..=count)
+        .map(|line| {
+            serde_json::json!({"verdict": "grammar_gap", "construct": format!("construct {line}"),
+                "message": "m", "line": line, "column": 100, "end_line": line, "end_column": 104,
+                "sites": 1, "fingerprint": format!("fp-{line}"), "title": format!("gap {line}")})
+        })
+        .collect();
+    let mut details = serde_json::to_value(&error.details).unwrap();
+    details["problems"] = serde_json::Value::Array(problems);
+    app.list.rows[0].details = ErrorDetails::from_stored(details);
+    let commands = press(&mut app, KeyCode::Enter);
+    let Some(Command::LoadDetail { generation, .. }) = commands.first() else {
+        panic!("enter opens the error: {commands:?}");
+    };
+    let lines = (1..=count + 10)
+        .map(|n| format!("{}HERE{n}", "x".repeat(99)))
+        .collect();
+    app.on_loaded(Loaded::Detail {
+        generation: *generation,
+        file: FileText {
+            path: "/src/web/src/api/client.ts".into(),
+            extension: "ts".into(),
+            lines,
+            notice: None,
+        },
+        group: None,
+        root: None,
+    });
+    app
+}
+
+#[test]
+fn the_drill_down_panes_scroll_and_count_their_position() {
+    let mut app = app_with_many_problems(40);
+    // Drawn once so the panes know their size, as the real loop does.
+    render(&app, 100, 20);
+    let screen = render(&app, 100, 20).backend().to_string();
+    assert!(screen.contains("site 1/40"), "{screen}");
+    assert!(
+        screen.contains("HERE1"),
+        "the site at column 100 is scrolled into view:\n{screen}"
+    );
+    for _ in 0..25 {
+        app.on_key(key('n'));
+        render(&app, 100, 20);
+    }
+    let screen = render(&app, 100, 20).backend().to_string();
+    assert!(screen.contains("site 26/40"), "{screen}");
+    assert!(
+        screen.contains("26:100 gap     construct 26"),
+        "the error pane follows the current problem:\n{screen}"
+    );
+    assert!(!screen.contains("traceback"), "{screen}");
+    // Tab focuses the error pane; G scrolls it to its end.
+    press(&mut app, KeyCode::Tab);
+    app.on_key(key('G'));
+    let terminal = render(&app, 100, 20);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("traceback"),
+        "the traceback is reachable:\n{screen}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+    // h back to the source: keys scroll it again, and it scrolls sideways.
+    app.on_key(key('h'));
+    let scroll = app.detail.as_ref().unwrap().scroll;
+    app.on_key(key('j'));
+    assert_eq!(app.detail.as_ref().unwrap().scroll, scroll + 1);
+    let column = app.detail.as_ref().unwrap().column;
+    press(&mut app, KeyCode::Left);
+    assert!(app.detail.as_ref().unwrap().column < column);
+    app.on_key(key('L'));
+    assert_eq!(app.detail.as_ref().unwrap().column, column);
+}
+
+#[test]
+fn help_scrolls_when_it_does_not_fit() {
+    let mut app = app();
+    app.on_key(key('?'));
+    let screen = render(&app, 90, 20).backend().to_string();
+    assert!(screen.contains("j/k scroll"), "{screen}");
+    assert!(!screen.contains("Keys can be changed"), "{screen}");
+    app.on_key(key('G'));
+    let screen = render(&app, 90, 20).backend().to_string();
+    assert!(
+        screen.contains("Keys can be changed"),
+        "the end is reachable:\n{screen}"
+    );
+    app.on_key(key('g'));
+    let screen = render(&app, 90, 20).backend().to_string();
+    assert!(screen.contains("everywhere"), "{screen}");
+    app.on_key(key('q'));
+    assert!(app.overlay.is_none());
 }

@@ -12,7 +12,7 @@ use ratatui::crossterm::event::KeyEvent;
 use tokio_util::sync::CancellationToken;
 
 use super::command::{Command, Loaded, RequestKind, Requests};
-use super::overlays::{NewRunForm, Overlay, Reply};
+use super::overlays::{HelpView, NewRunForm, Overlay, Reply};
 use super::screens::Screen;
 use super::screens::dashboard::DashboardState;
 use super::screens::detail::DetailState;
@@ -130,7 +130,7 @@ impl App {
                 Vec::new()
             }
             Action::Help => {
-                self.overlay = Some(Overlay::Help);
+                self.overlay = Some(Overlay::Help(HelpView::default()));
                 Vec::new()
             }
             Action::Back => self.back(),

@@ -1,13 +1,15 @@
 //! The editors that take over keys while they are open: help, the quit
 //! question, the new-run form and the note editor.
 
+use std::cell::Cell;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::command::{Command, NewRun};
 
 pub enum Overlay {
-    Help,
+    Help(HelpView),
     ConfirmQuit,
     NewRun(Box<NewRunForm>),
     Note {
@@ -43,12 +45,16 @@ impl Overlay {
     pub fn on_key(self, key: KeyEvent) -> (Option<Overlay>, Reply) {
         let none = || Reply::Commands(Vec::new());
         match self {
-            Overlay::Help => {
+            Overlay::Help(help) => {
                 let close = matches!(
                     key.code,
                     KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
                 );
-                (if close { None } else { Some(Overlay::Help) }, none())
+                if close {
+                    return (None, none());
+                }
+                help.on_key(key);
+                (Some(Overlay::Help(help)), none())
             }
             Overlay::ConfirmQuit => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => (None, Reply::Quit),
@@ -75,6 +81,36 @@ impl Overlay {
             }
             Overlay::NewRun(form) => form.on_key(key),
         }
+    }
+}
+
+/// The key list, scrolled; the draw says how far it can scroll.
+#[derive(Debug, Default)]
+pub struct HelpView {
+    pub scroll: Cell<usize>,
+    /// The last scroll position and the rows shown, at the last draw.
+    pub last: Cell<usize>,
+    pub rows: Cell<usize>,
+}
+
+impl HelpView {
+    fn on_key(&self, key: KeyEvent) {
+        let page = self.rows.get().saturating_sub(1).max(1) as i64;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let delta = match key.code {
+            KeyCode::Down | KeyCode::Char('j') => 1,
+            KeyCode::Up | KeyCode::Char('k') => -1,
+            KeyCode::Char('d') if ctrl => page,
+            KeyCode::Char('u') if ctrl => -page,
+            KeyCode::PageDown | KeyCode::Char(' ') => page,
+            KeyCode::PageUp => -page,
+            KeyCode::Home | KeyCode::Char('g') => i64::MIN / 2,
+            KeyCode::End | KeyCode::Char('G') => i64::MAX / 2,
+            _ => 0,
+        };
+        let scroll = (self.scroll.get() as i64).saturating_add(delta);
+        self.scroll
+            .set(scroll.clamp(0, self.last.get() as i64) as usize);
     }
 }
 

@@ -10,7 +10,18 @@ use crate::keymap::Action;
 use crate::store::ErrorRecord;
 use crate::store::groups::GroupRecord;
 use crate::tui::command::{Command, FileText, RequestKind, Requests};
-use crate::tui::highlight::HighlightedWindow;
+use crate::tui::highlight::{HighlightedWindow, display_column};
+
+/// The drill-down's two panes; keys scroll the focused one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Source,
+    Info,
+}
+
+/// Columns a sideways scroll moves by.
+const SIDEWAYS: usize = 16;
 
 #[derive(Debug)]
 pub struct DetailState {
@@ -24,6 +35,19 @@ pub struct DetailState {
     pub highlighted: Option<HighlightedWindow>,
     /// Source lines the view showed at the last draw.
     pub visible_lines: Cell<u16>,
+    pub focus: Pane,
+    /// Display columns of source scrolled past on the left.
+    pub column: usize,
+    /// Columns of code the source pane showed at the last draw.
+    pub code_width: Cell<u16>,
+    /// First row of the error pane shown; the draw keeps it in range.
+    pub info_scroll: Cell<usize>,
+    /// Rows the error pane showed, and had, at the last draw.
+    pub info_rows: Cell<u16>,
+    pub info_total: Cell<usize>,
+    /// `n`/`N` moved: the next draw brings the current problem into view
+    /// in the error pane.
+    pub follow_site: Cell<bool>,
 }
 
 impl DetailState {
@@ -50,6 +74,14 @@ impl DetailState {
             scroll,
             highlighted: None,
             visible_lines: Cell::new(20),
+            focus: Pane::Source,
+            column: 0,
+            code_width: Cell::new(80),
+            info_scroll: Cell::new(0),
+            info_rows: Cell::new(20),
+            info_total: Cell::new(0),
+            // Opened at the top: the message first, the sites below it.
+            follow_site: Cell::new(false),
         };
         (detail, load)
     }
@@ -121,9 +153,13 @@ impl DetailState {
             .unwrap_or(1)
     }
 
-    /// Lines a page key moves by.
+    /// Lines a page key moves by, in the focused pane.
     pub fn page(&self) -> i64 {
-        i64::from(self.visible_lines.get().max(2)) - 1
+        let rows = match self.focus {
+            Pane::Source => self.visible_lines.get(),
+            Pane::Info => self.info_rows.get(),
+        };
+        i64::from(rows.max(2)) - 1
     }
 
     /// The actions that belong to the drill-down; `None` for the others.
@@ -136,19 +172,72 @@ impl DetailState {
         match action {
             Action::NextSite => Some(self.jump_site(1, theme, requests)),
             Action::PreviousSite => Some(self.jump_site(-1, theme, requests)),
+            Action::FocusNextPane => {
+                self.focus = match self.focus {
+                    Pane::Source => Pane::Info,
+                    Pane::Info => Pane::Source,
+                };
+                Some(Vec::new())
+            }
+            Action::FocusLeftPane => {
+                self.focus = Pane::Source;
+                Some(Vec::new())
+            }
+            Action::FocusRightPane => {
+                self.focus = Pane::Info;
+                Some(Vec::new())
+            }
+            Action::ScrollLeft => {
+                self.column = self.column.saturating_sub(SIDEWAYS);
+                Some(Vec::new())
+            }
+            Action::ScrollRight => {
+                // No further than the widest line on screen shows its end.
+                let widest = self.widest_visible_line();
+                let width = usize::from(self.code_width.get());
+                let limit = widest.saturating_sub(width / 2);
+                self.column = (self.column + SIDEWAYS).min(limit.max(self.column));
+                Some(Vec::new())
+            }
             _ => None,
         }
     }
 
+    /// Up, down and paging: they scroll the focused pane.
     pub fn move_by(
         &mut self,
         delta: i64,
         theme: Option<&str>,
         requests: &mut Requests,
     ) -> Vec<Command> {
+        if self.focus == Pane::Info {
+            let last = self
+                .info_total
+                .get()
+                .saturating_sub(usize::from(self.info_rows.get()));
+            let scroll = step(self.info_scroll.get(), delta, last + 1);
+            self.info_scroll.set(scroll);
+            self.follow_site.set(false);
+            return Vec::new();
+        }
         let lines = self.file.as_ref().map_or(0, |f| f.lines.len());
         self.scroll = step(self.scroll, delta, lines);
         self.highlight_if_needed(theme, requests)
+    }
+
+    /// Display width of the longest source line on screen.
+    fn widest_visible_line(&self) -> usize {
+        let Some(file) = &self.file else {
+            return 0;
+        };
+        let visible = usize::from(self.visible_lines.get());
+        file.lines
+            .iter()
+            .skip(self.scroll)
+            .take(visible)
+            .map(|line| display_column(line, line.chars().count() + 1))
+            .max()
+            .unwrap_or(0)
     }
 
     fn jump_site(
@@ -162,10 +251,28 @@ impl DetailState {
             return Vec::new();
         }
         self.site = step(self.site, delta, sites.len());
-        let line = sites[self.site].0 as usize;
+        let (line, column, ..) = sites[self.site];
         let half = usize::from(self.visible_lines.get() / 2);
-        self.scroll = line.saturating_sub(half.max(1));
+        self.scroll = (line as usize).saturating_sub(half.max(1));
+        self.reveal_column(line, column);
+        self.follow_site.set(true);
         self.highlight_if_needed(theme, requests)
+    }
+
+    /// Scrolls sideways when a long line puts `column` off screen.
+    fn reveal_column(&mut self, line: u32, column: u32) {
+        let Some(raw) = self
+            .file
+            .as_ref()
+            .and_then(|f| f.lines.get((line as usize).saturating_sub(1)))
+        else {
+            return;
+        };
+        let at = display_column(raw, column as usize);
+        let width = usize::from(self.code_width.get()).max(8);
+        if at < self.column || at >= self.column + width.saturating_sub(4) {
+            self.column = at.saturating_sub(width / 4);
+        }
     }
 
     /// Asks for highlighting when the visible lines are not highlighted yet.
@@ -206,6 +313,9 @@ impl DetailState {
     ) -> Vec<Command> {
         self.file = Some(Arc::new(file));
         self.group = group;
+        if let Some((line, column, ..)) = self.sites().get(self.site).copied() {
+            self.reveal_column(line, column);
+        }
         self.highlight_if_needed(theme, requests)
     }
 

@@ -8,13 +8,13 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::status_style;
+use super::{elide_middle, status_style};
 use crate::index::outcome::Verdict;
 use crate::index::verdict::ReferenceReport;
 use crate::sanitize;
 use crate::tui::app::App;
 use crate::tui::highlight::{display_column, plain_line};
-use crate::tui::screens::detail::DetailState;
+use crate::tui::screens::detail::{DetailState, Pane};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let Some(detail) = &app.detail else {
@@ -27,11 +27,31 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
-    let path = sanitize::path(&detail.error.file_path).into_owned();
+    let sites = detail.sites();
+    let lines_total = detail.file.as_ref().map_or(0, |f| f.lines.len());
+    let mut position = Vec::new();
+    if !sites.is_empty() {
+        position.push(format!("site {}/{}", detail.site + 1, sites.len()));
+    }
+    if lines_total > 0 {
+        position.push(format!(
+            "line {}/{lines_total}",
+            (detail.scroll + 1).min(lines_total)
+        ));
+    }
+    if detail.column > 0 {
+        position.push(format!("col {}+", detail.column + 1));
+    }
+    let position = format!(" {} ", position.join(" · "));
+    // The path gives way to the position, from its middle: the file name
+    // stays.
+    let room = usize::from(area.width).saturating_sub(position.chars().count() + 6);
+    let path = elide_middle(&sanitize::path(&detail.error.file_path), room);
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(app.theme.border)
-        .title(format!(" {path} "));
+        .border_style(pane_border(app, detail.focus == Pane::Source))
+        .title(format!(" {path} "))
+        .title_top(Line::from(position).right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(file) = &detail.file else {
@@ -50,10 +70,10 @@ fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
         );
     }
     detail.visible_lines.set(code_area.height);
-    let sites = detail.sites();
     let current = sites.get(detail.site).copied();
     let gutter = file.lines.len().max(1).to_string().len();
     let width = usize::from(code_area.width).saturating_sub(gutter + 3);
+    detail.code_width.set(width as u16);
     let lines: Vec<Line> = (detail.scroll..file.lines.len())
         .take(usize::from(code_area.height))
         .map(|index| {
@@ -67,7 +87,7 @@ fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
                 .unwrap_or_else(|| plain_line(raw));
             let on_error = sites.iter().any(|s| (s.0..=s.2).contains(&number));
             let is_current = current.is_some_and(|s| (s.0..=s.2).contains(&number));
-            let mut code = clip_line(code, width);
+            let mut code = code;
             if is_current && let Some((line, column, end_line, end_column)) = current {
                 let from = if number == line {
                     display_column(raw, column as usize)
@@ -88,6 +108,7 @@ fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
                         .add_modifier(Modifier::UNDERLINED | Modifier::BOLD),
                 );
             }
+            let code = clip_line(skip_columns(code, detail.column), width);
             let marker = if is_current {
                 "▶"
             } else if on_error {
@@ -109,6 +130,36 @@ fn draw_source(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), code_area);
+}
+
+/// Drops the first `columns` characters of a line: the source scrolled
+/// sideways.
+fn skip_columns(line: Line<'static>, columns: usize) -> Line<'static> {
+    if columns == 0 {
+        return line;
+    }
+    let mut left = columns;
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let count = span.content.chars().count();
+        if left >= count {
+            left -= count;
+            continue;
+        }
+        let text: String = span.content.chars().skip(left).collect();
+        left = 0;
+        spans.push(Span::styled(text, span.style));
+    }
+    Line::from(spans)
+}
+
+/// The border of a pane, brighter when keys scroll it.
+fn pane_border(app: &App, focused: bool) -> Style {
+    if focused {
+        app.theme.accent
+    } else {
+        app.theme.border
+    }
 }
 
 /// Cuts a line to `width` characters: minified code stays on one row.
@@ -173,6 +224,8 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
             Span::styled(value, style),
         ])
     };
+    // The row of the current problem or site, kept in view after n/N.
+    let mut current_row = None;
     let mut lines = vec![
         Line::from(Span::styled(
             sanitize::line(&e.error_message).into_owned(),
@@ -235,6 +288,9 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
             app.theme.title,
         )));
         for (i, problem) in problems.iter().enumerate() {
+            if i == detail.site {
+                current_row = Some(lines.len());
+            }
             let (label, style) = match problem.verdict {
                 Verdict::GrammarGap => ("gap", app.theme.warning),
                 Verdict::InvalidSource => ("invalid", app.theme.error),
@@ -276,6 +332,9 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
             app.theme.title,
         )));
         for (i, site) in e.details.sites.iter().enumerate() {
+            if problems.is_empty() && i == detail.site {
+                current_row = Some(lines.len());
+            }
             let style = if problems.is_empty() && i == detail.site {
                 app.theme.selection
             } else {
@@ -301,12 +360,42 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
     }
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(app.theme.border)
-        .title(" error ");
+        .border_style(pane_border(app, detail.focus == Pane::Info));
+    let inner = block.inner(area);
+    let width = inner.width.max(1);
+    let rows = usize::from(inner.height);
+    let total = Paragraph::new(lines.clone())
+        .wrap(Wrap { trim: false })
+        .line_count(width);
+    let mut scroll = detail.info_scroll.get();
+    if detail.follow_site.replace(false)
+        && let Some(row) = current_row
+    {
+        let before = Paragraph::new(lines[..row].to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(width);
+        if before < scroll || before >= scroll + rows {
+            scroll = before.saturating_sub(rows / 3);
+        }
+    }
+    let scroll = scroll.min(total.saturating_sub(rows));
+    detail.info_scroll.set(scroll);
+    detail.info_rows.set(inner.height);
+    detail.info_total.set(total);
+    let title = if total > rows {
+        format!(
+            " error · {}–{}/{total} ",
+            scroll + 1,
+            (scroll + rows).min(total)
+        )
+    } else {
+        " error ".to_owned()
+    };
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(block),
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+            .block(block.title(title)),
         area,
     );
 }

@@ -90,6 +90,7 @@ fn hints(screen: Screen) -> &'static [Action] {
         ],
         Screen::Detail => &[
             Action::NextSite,
+            Action::FocusNextPane,
             Action::OpenInEditor,
             Action::CopyLocation,
             Action::MarkIgnored,
@@ -117,6 +118,7 @@ fn short_label(action: Action) -> &'static str {
         Action::CycleSort => "sort",
         Action::MarkResolved => "resolve",
         Action::NextSite => "next site",
+        Action::FocusNextPane => "pane",
         Action::OpenInEditor => "edit",
         Action::CopyLocation => "copy",
         Action::MarkIgnored => "ignore",
@@ -156,7 +158,6 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// Shortens text to `width` characters with an ellipsis.
 /// A list as a bordered table with its selected row highlighted: the runs,
 /// errors and groups lists all look alike.
 pub(super) fn draw_list(
@@ -177,6 +178,24 @@ pub(super) fn draw_list(
     frame.render_stateful_widget(table, area, &mut state);
 }
 
+/// Shortens text to `width` characters by cutting its middle: a long path
+/// keeps its start and its file name.
+pub(super) fn elide_middle(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_owned();
+    }
+    if width < 2 {
+        return "…".chars().take(width).collect();
+    }
+    let tail = (width - 1) * 2 / 3;
+    let head = width - 1 - tail;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
+}
+
+/// Shortens text to `width` characters with an ellipsis.
 pub(super) fn clip(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();

@@ -7,12 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::tui::app::App;
-use crate::tui::overlays::{NewRunForm, Overlay};
+use crate::tui::overlays::{HelpView, NewRunForm, Overlay};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
         None => {}
-        Some(Overlay::Help) => draw_help(frame, app),
+        Some(Overlay::Help(help)) => draw_help(frame, app, help),
         Some(Overlay::ConfirmQuit) => {
             let area = popup(frame.area(), 50, 5);
             let text = vec![
@@ -56,7 +56,7 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
-fn draw_help(frame: &mut Frame, app: &App) {
+fn draw_help(frame: &mut Frame, app: &App, help: &HelpView) {
     let mut lines = Vec::new();
     for (context, actions) in app.keymap.all() {
         if actions.is_empty() {
@@ -77,9 +77,27 @@ fn draw_help(frame: &mut Frame, app: &App) {
         app.theme.muted,
     )));
     let area = popup(frame.area(), 72, 200);
+    let rows = usize::from(area.height.saturating_sub(2));
+    let last = lines.len().saturating_sub(rows);
+    let scroll = help.scroll.get().min(last);
+    help.scroll.set(scroll);
+    help.last.set(last);
+    help.rows.set(rows);
+    let title = if last > 0 {
+        format!(
+            " keys {}–{}/{} — j/k scroll, ? or esc closes ",
+            scroll + 1,
+            (scroll + rows).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        " keys — ? or esc closes ".to_owned()
+    };
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(bordered(app, " keys — ? or esc closes ")),
+        Paragraph::new(lines)
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+            .block(bordered(app, &title)),
         area,
     );
 }
