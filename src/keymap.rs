@@ -59,6 +59,8 @@ pub enum Action {
     /// Scroll the source sideways.
     ScrollLeft,
     ScrollRight,
+    /// Mark or unmark the selected row for bulk triage.
+    ToggleMark,
 }
 
 impl Action {
@@ -107,6 +109,7 @@ impl Action {
             Action::FocusRightPane => "focus the error pane",
             Action::ScrollLeft => "scroll the source left",
             Action::ScrollRight => "scroll the source right",
+            Action::ToggleMark => "mark the row: i/R/O/e then act on every marked row",
         }
     }
 
@@ -304,6 +307,7 @@ const DEFAULTS: &[(Context, &str, Action)] = &[
     (Context::List, "e", Action::EditNote),
     (Context::List, "E", Action::OpenInEditor),
     (Context::List, "y", Action::CopyLocation),
+    (Context::List, "space", Action::ToggleMark),
     (Context::Detail, "n", Action::NextSite),
     (Context::Detail, "N", Action::PreviousSite),
     (Context::Detail, "i", Action::MarkIgnored),
@@ -468,6 +472,6 @@ mod tests {
             .all()
             .flat_map(|(_, actions)| actions.into_iter().map(|(a, _)| a))
             .collect();
-        assert_eq!(bound.len(), 42, "{bound:?}");
+        assert_eq!(bound.len(), 43, "{bound:?}");
     }
 }

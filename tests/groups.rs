@@ -85,6 +85,18 @@ async fn groups_list_filter_and_triage() {
     );
     let cleared = db.store.set_group_note(id, "  ").await.unwrap().unwrap();
     assert_eq!(cleared.note, None);
+    // Several at once, as the UI's bulk triage does; unknown ids are absent.
+    let ids: Vec<i64> = all.iter().map(|g| g.group_id).chain([-1]).collect();
+    let resolved = db
+        .store
+        .set_groups_status(&ids, GroupStatus::Resolved)
+        .await
+        .unwrap();
+    assert_eq!(resolved.len(), all.len());
+    assert!(resolved.iter().all(|g| g.status == GroupStatus::Resolved));
+    let noted = db.store.set_groups_note(&ids, "triaged").await.unwrap();
+    assert!(noted.iter().all(|g| g.note.as_deref() == Some("triaged")));
+    db.store.set_groups_note(&ids, "").await.unwrap();
     assert!(
         db.store
             .set_group_status(-1, GroupStatus::Open)

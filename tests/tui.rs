@@ -19,7 +19,7 @@ use snag::store::groups::{GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
 use snag::store::{ErrorRecord, ErrorSort};
 use snag::tui::app::App;
-use snag::tui::command::{Command, FileText, Loaded, RequestKind};
+use snag::tui::command::{Command, FileText, Loaded, RequestKind, Triage};
 use snag::tui::highlight::highlight_window;
 use snag::tui::overlays::Overlay;
 use snag::tui::screens::Screen;
@@ -553,18 +553,21 @@ fn sites_jump_and_triage_keys_act_on_the_group() {
     app.on_key(key('N'));
     assert_eq!(app.detail.as_ref().unwrap().site, 0);
     let commands = app.on_key(key('i'));
-    assert!(matches!(
-        commands.as_slice(),
-        [Command::SetGroupStatus {
-            group_id: 1,
-            status: GroupStatus::Ignored
-        }]
-    ));
+    assert!(
+        matches!(
+            commands.as_slice(),
+            [Command::Triage {
+                groups,
+                change: Triage::Status(GroupStatus::Ignored)
+            }] if groups.ids == [1]
+        ),
+        "{commands:?}"
+    );
     let commands = app.on_key(key('R'));
     assert!(matches!(
         commands.as_slice(),
-        [Command::SetGroupStatus {
-            status: GroupStatus::Resolved,
+        [Command::Triage {
+            change: Triage::Status(GroupStatus::Resolved),
             ..
         }]
     ));
@@ -585,7 +588,8 @@ fn sites_jump_and_triage_keys_act_on_the_group() {
     }
     let commands = app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
     assert!(
-        matches!(commands.as_slice(), [Command::SaveNote { group_id: 1, note }] if note == "see #12")
+        matches!(commands.as_slice(), [Command::Triage { groups, change: Triage::Note(note) }]
+            if groups.ids == [1] && note == "see #12")
     );
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::List);
@@ -1074,4 +1078,139 @@ fn help_scrolls_when_it_does_not_fit() {
     assert!(screen.contains("everywhere"), "{screen}");
     app.on_key(key('q'));
     assert!(app.overlay.is_none());
+}
+
+/// The grouped list of `app_with_errors`, three groups loaded.
+fn app_with_groups() -> App {
+    let mut app = app_with_errors();
+    let Some(Command::LoadGroups { generation, .. }) = press(&mut app, KeyCode::Tab).pop() else {
+        panic!("tab loads groups");
+    };
+    app.on_loaded(Loaded::Groups {
+        generation,
+        groups: vec![
+            group(
+                1,
+                GroupStatus::Open,
+                5,
+                "unexpected `{` in formal_parameters",
+            ),
+            group(2, GroupStatus::Regressed, 2, "missing `}` in class_body"),
+            group(3, GroupStatus::Open, 1, "invalid UTF-8 at byte N (N)"),
+        ],
+        total: 3,
+    });
+    app
+}
+
+#[test]
+fn marked_rows_are_triaged_together_after_one_question() {
+    let mut app = app_with_groups();
+    // Space marks the row and moves on: groups 1 and 2.
+    app.on_key(key(' '));
+    app.on_key(key(' '));
+    assert_eq!(app.list.group_selected, 2);
+    assert!(app.on_key(key('R')).is_empty(), "asks first");
+    let terminal = render(&app, 100, 9);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("mark 2 marked groups resolved? y confirms, any other key cancels"),
+        "{screen}"
+    );
+    assert!(screen.contains("groups 3/3 · 2 marked"), "{screen}");
+    insta::assert_snapshot!(terminal.backend());
+    // Turned down: nothing changes, the marks stay.
+    assert!(app.on_key(key('n')).is_empty());
+    assert_eq!(app.status.as_deref(), Some("cancelled: nothing changed"));
+    assert_eq!(app.list.marks(), 2);
+    app.on_key(key('R'));
+    let commands = app.on_key(key('y'));
+    let [Command::Triage { groups, change }] = commands.as_slice() else {
+        panic!("y carries it out: {commands:?}");
+    };
+    assert_eq!(groups.ids, [1, 2]);
+    assert_eq!(*change, Triage::Status(GroupStatus::Resolved));
+    let resolved = [1, 2].map(|id| {
+        let mut g = group(id, GroupStatus::Resolved, 1, "t");
+        g.fingerprint = format!("fp{id}");
+        g
+    });
+    app.on_loaded(Loaded::Triaged {
+        groups: resolved.to_vec(),
+        change: change.clone(),
+    });
+    assert_eq!(app.status.as_deref(), Some("2 groups are now resolved"));
+    assert_eq!(app.list.marks(), 0, "done marks go");
+    assert_eq!(app.list.groups[1].status, GroupStatus::Resolved);
+    // A note on marked rows: one editor, saved on each.
+    app.on_key(key('k'));
+    app.on_key(key(' '));
+    app.on_key(key('e'));
+    let terminal = render(&app, 100, 16);
+    assert!(
+        terminal
+            .backend()
+            .to_string()
+            .contains("note on 1 marked group"),
+        "{}",
+        terminal.backend()
+    );
+    for c in "upstream".chars() {
+        app.on_key(key(c));
+    }
+    let commands = app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(
+        matches!(commands.as_slice(), [Command::Triage { groups, change: Triage::Note(note) }]
+            if groups.ids == [2] && note == "upstream"),
+        "{commands:?}"
+    );
+    // Esc clears marks before it leaves the list.
+    app.on_key(key(' '));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.list.marks(), 0);
+    assert_eq!(app.screen, Screen::List);
+}
+
+#[test]
+fn marked_errors_triage_their_groups_by_fingerprint() {
+    let mut app = app_with_errors();
+    app.on_key(key(' '));
+    app.on_key(key(' '));
+    app.on_key(key('i'));
+    let commands = app.on_key(key('y'));
+    let [Command::Triage { groups, change }] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(groups.repository, "web");
+    assert_eq!(groups.fingerprints, ["fp0", "fp1"]);
+    assert_eq!(*change, Triage::Status(GroupStatus::Ignored));
+    let ignored = [0, 1].map(|n| {
+        let mut g = group(n + 5, GroupStatus::Ignored, 1, "t");
+        g.fingerprint = format!("fp{n}");
+        g
+    });
+    app.on_loaded(Loaded::Triaged {
+        groups: ignored.to_vec(),
+        change: change.clone(),
+    });
+    assert_eq!(app.list.marks(), 0);
+    // Unmarked, a triage key acts on the selected error's group at once.
+    let commands = app.on_key(key('O'));
+    assert!(
+        matches!(commands.as_slice(), [Command::Triage { groups, .. }] if groups.fingerprints == ["fp1"]),
+        "{commands:?}"
+    );
+    app.on_loaded(Loaded::Triaged {
+        groups: vec![group(
+            4,
+            GroupStatus::Open,
+            1,
+            "unexpected `{` in formal_parameters",
+        )],
+        change: Triage::Status(GroupStatus::Open),
+    });
+    assert_eq!(
+        app.status.as_deref(),
+        Some("group “unexpected `{` in formal_parameters” is now open")
+    );
 }

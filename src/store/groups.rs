@@ -199,12 +199,23 @@ impl Store {
         group_id: i64,
         status: GroupStatus,
     ) -> Result<Option<GroupRecord>, StoreError> {
+        Ok(self.set_groups_status(&[group_id], status).await?.pop())
+    }
+
+    /// Sets the triage status of several groups at once; the groups that
+    /// exist come back, changed.
+    pub async fn set_groups_status(
+        &self,
+        group_ids: &[i64],
+        status: GroupStatus,
+    ) -> Result<Vec<GroupRecord>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "UPDATE error_groups SET status = $2 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}"
+            "UPDATE error_groups SET status = $2 WHERE group_id = ANY($1) \
+             RETURNING {GROUP_COLUMNS}"
         ))
-        .bind(group_id)
+        .bind(group_ids)
         .bind(status.as_str())
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?)
     }
 
@@ -214,13 +225,23 @@ impl Store {
         group_id: i64,
         note: &str,
     ) -> Result<Option<GroupRecord>, StoreError> {
+        Ok(self.set_groups_note(&[group_id], note).await?.pop())
+    }
+
+    /// Replaces the note of several groups at once.
+    pub async fn set_groups_note(
+        &self,
+        group_ids: &[i64],
+        note: &str,
+    ) -> Result<Vec<GroupRecord>, StoreError> {
         let note = Some(storable(note.trim_end()).into_owned()).filter(|n| !n.is_empty());
         Ok(sqlx::query_as(&format!(
-            "UPDATE error_groups SET note = $2 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}"
+            "UPDATE error_groups SET note = $2 WHERE group_id = ANY($1) \
+             RETURNING {GROUP_COLUMNS}"
         ))
-        .bind(group_id)
+        .bind(group_ids)
         .bind(note)
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?)
     }
 }

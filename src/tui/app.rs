@@ -11,7 +11,7 @@ use std::sync::Arc;
 use ratatui::crossterm::event::KeyEvent;
 use tokio_util::sync::CancellationToken;
 
-use super::command::{Command, Loaded, RequestKind, Requests};
+use super::command::{Command, GroupSet, Loaded, RequestKind, Requests, Triage};
 use super::overlays::{HelpView, NewRunForm, Overlay, Reply};
 use super::screens::Screen;
 use super::screens::dashboard::DashboardState;
@@ -21,7 +21,7 @@ use super::screens::runs::RunsState;
 use super::theme::Theme;
 use crate::index::progress::{RunProgress, RunStatus};
 use crate::keymap::{Action, Keymap};
-use crate::store::groups::GroupStatus;
+use crate::store::groups::{GroupRecord, GroupStatus};
 use crate::store::runs::RunRecord;
 
 /// A run started from this UI.
@@ -89,6 +89,10 @@ impl App {
                     self.quit_now();
                     Vec::new()
                 }
+                Reply::Cancelled => {
+                    self.status = Some("cancelled: nothing changed".to_owned());
+                    Vec::new()
+                }
             };
         }
         match self.keymap.action(self.screen.context(), &key) {
@@ -131,6 +135,10 @@ impl App {
             }
             Action::Help => {
                 self.overlay = Some(Overlay::Help(HelpView::default()));
+                Vec::new()
+            }
+            Action::Back if self.screen == Screen::List && self.list.clear_marks() => {
+                self.status = Some("marks cleared".to_owned());
                 Vec::new()
             }
             Action::Back => self.back(),
@@ -323,44 +331,92 @@ impl App {
         }
     }
 
-    /// The group the selection (list) or the open error (detail) belongs to.
-    fn selected_group_id(&self) -> Option<i64> {
+    /// The groups a triage key acts on: the marked rows of the list, else
+    /// the selected row's group or the open error's; with a label for
+    /// messages, and whether they are marks (which ask first).
+    fn triage_targets(&self) -> Option<(GroupSet, String, bool)> {
         match self.screen {
-            Screen::List if self.list.grouped => self.list.selected_group().map(|g| g.group_id),
-            Screen::Detail => self.detail.as_ref()?.group.as_ref().map(|g| g.group_id),
-            _ => None,
+            Screen::List => {
+                if let Some(groups) = self.list.marked() {
+                    let label = match (self.list.grouped, self.list.marks()) {
+                        (true, n) => plural(n, "marked group", "marked groups"),
+                        (false, n) => format!(
+                            "the groups of {}",
+                            plural(n, "marked error", "marked errors")
+                        ),
+                    };
+                    return Some((groups, label, true));
+                }
+                let groups = self.list.selected_groups()?;
+                let label = match (self.list.grouped, self.list.selected_group()) {
+                    (true, Some(group)) => group_label(&group.title),
+                    _ => "the error's group".to_owned(),
+                };
+                Some((groups, label, false))
+            }
+            Screen::Detail => {
+                let detail = self.detail.as_ref()?;
+                let mut groups = GroupSet {
+                    repository: detail.error.repository.clone(),
+                    ..GroupSet::default()
+                };
+                let label = match &detail.group {
+                    Some(group) => {
+                        groups.ids.push(group.group_id);
+                        group_label(&group.title)
+                    }
+                    None => {
+                        groups.fingerprints.push(detail.error.fingerprint.clone()?);
+                        "the error's group".to_owned()
+                    }
+                };
+                Some((groups, label, false))
+            }
+            Screen::Runs | Screen::Dashboard => None,
         }
     }
 
     fn set_status(&mut self, status: GroupStatus) -> Vec<Command> {
-        match self.selected_group_id() {
-            Some(group_id) => vec![Command::SetGroupStatus { group_id, status }],
-            None => {
-                self.status =
-                    Some("select a group (Tab shows groups) or open an error first".to_owned());
-                Vec::new()
-            }
+        let Some((groups, label, marked)) = self.triage_targets() else {
+            self.status = Some("select a group or an error first".to_owned());
+            return Vec::new();
+        };
+        let command = Command::Triage {
+            groups,
+            change: Triage::Status(status),
+        };
+        if marked {
+            // Many at once: one line asks first.
+            self.overlay = Some(Overlay::Confirm {
+                question: format!("mark {label} {status}?"),
+                commands: vec![command],
+            });
+            return Vec::new();
         }
+        vec![command]
     }
 
     fn edit_note(&mut self) -> Vec<Command> {
-        let Some(group_id) = self.selected_group_id() else {
-            self.status =
-                Some("select a group (Tab shows groups) or open an error first".to_owned());
+        let Some((groups, label, marked)) = self.triage_targets() else {
+            self.status = Some("select a group or an error first".to_owned());
             return Vec::new();
         };
-        let note = match self.screen {
-            Screen::Detail => self
+        let note = match (marked, self.screen) {
+            (true, _) => None,
+            (false, Screen::Detail) => self
                 .detail
                 .as_ref()
                 .and_then(|d| d.group.as_ref()?.note.clone()),
-            _ => self.list.selected_group().and_then(|g| g.note.clone()),
+            (false, _) if self.list.grouped => {
+                self.list.selected_group().and_then(|g| g.note.clone())
+            }
+            (false, _) => None,
         };
         // Notes can come from the API too: nothing raw reaches the terminal.
         let note = note
             .map(|n| crate::sanitize::block(&n).into_owned())
             .unwrap_or_default();
-        self.overlay = Some(Overlay::note(group_id, &note));
+        self.overlay = Some(Overlay::note(groups, label, &note));
         Vec::new()
     }
 
@@ -436,11 +492,13 @@ impl App {
                     detail.highlighted = Some(window);
                 }
             }
-            Loaded::Group(group) => {
-                self.status = Some(format!("group {} is now {}", group.group_id, group.status));
-                self.list.on_group(&group);
-                if let Some(detail) = &mut self.detail {
-                    detail.on_group(&group);
+            Loaded::Triaged { groups, change } => {
+                self.status = Some(triaged_message(&groups, &change));
+                for group in &groups {
+                    self.list.on_group(group);
+                    if let Some(detail) = &mut self.detail {
+                        detail.on_group(group);
+                    }
                 }
             }
             Loaded::RunStarted {
@@ -500,5 +558,41 @@ impl App {
         } else {
             run.status
         }
+    }
+}
+
+/// A group named in a message: by its title, cut short.
+fn group_label(title: &str) -> String {
+    let title = crate::sanitize::line(title);
+    let short: String = title.chars().take(48).collect();
+    let ellipsis = if title.chars().count() > 48 {
+        "…"
+    } else {
+        ""
+    };
+    format!("group “{short}{ellipsis}”")
+}
+
+/// `1 group`, `3 groups`.
+fn plural(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
+/// The status line after a triage change.
+fn triaged_message(groups: &[GroupRecord], change: &Triage) -> String {
+    let what = match groups {
+        [] => return "no group matched: nothing changed".to_owned(),
+        [group] => group_label(&group.title),
+        many => plural(many.len(), "group", "groups"),
+    };
+    match change {
+        Triage::Status(status) if groups.len() == 1 => format!("{what} is now {status}"),
+        Triage::Status(status) => format!("{what} are now {status}"),
+        Triage::Note(note) if note.trim().is_empty() => format!("note removed from {what}"),
+        Triage::Note(_) => format!("note saved on {what}"),
     }
 }

@@ -48,19 +48,42 @@ pub enum Command {
     CancelRun {
         run_id: i64,
     },
-    SetGroupStatus {
-        group_id: i64,
-        status: GroupStatus,
-    },
-    SaveNote {
-        group_id: i64,
-        note: String,
+    /// A status or a note for one group or many.
+    Triage {
+        groups: GroupSet,
+        change: Triage,
     },
     OpenInEditor {
         path: PathBuf,
         line: u32,
     },
     Copy(String),
+}
+
+/// The groups a triage key acts on: named by id (the group list, a
+/// drill-down) or by fingerprint (rows of the error list).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupSet {
+    pub repository: String,
+    pub ids: Vec<i64>,
+    pub fingerprints: Vec<String>,
+}
+
+impl GroupSet {
+    pub fn len(&self) -> usize {
+        self.ids.len() + self.fingerprints.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What triage changes on a group.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Triage {
+    Status(GroupStatus),
+    Note(String),
 }
 
 /// What the new-run form asks for.
@@ -113,7 +136,11 @@ pub enum Loaded {
         generation: u64,
         window: HighlightedWindow,
     },
-    Group(GroupRecord),
+    /// Groups as a triage change left them.
+    Triaged {
+        groups: Vec<GroupRecord>,
+        change: Triage,
+    },
     RunStarted {
         run_id: i64,
         repository: String,

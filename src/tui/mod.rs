@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use app::App;
-use command::{Command, Loaded, NewRun, RequestKind};
+use command::{Command, Loaded, NewRun, RequestKind, Triage};
 use screens::list::PAGE_ROWS;
 use theme::Theme;
 
@@ -260,17 +260,24 @@ impl Runtime {
                     live.cancel.cancel();
                 }
             }
-            Command::SetGroupStatus { group_id, status } => self.spawn(async move {
-                match store.set_group_status(group_id, status).await? {
-                    Some(group) => Ok(Loaded::Group(group)),
-                    None => Ok(Loaded::Message(format!("group {group_id} is gone"))),
+            Command::Triage { groups, change } => self.spawn(async move {
+                let mut ids = groups.ids;
+                if !groups.fingerprints.is_empty() {
+                    let found = store
+                        .groups_by_fingerprints(&groups.repository, &groups.fingerprints)
+                        .await?;
+                    ids.extend(found.iter().map(|g| g.group_id));
                 }
-            }),
-            Command::SaveNote { group_id, note } => self.spawn(async move {
-                match store.set_group_note(group_id, &note).await? {
-                    Some(group) => Ok(Loaded::Group(group)),
-                    None => Ok(Loaded::Message(format!("group {group_id} is gone"))),
-                }
+                ids.sort_unstable();
+                ids.dedup();
+                let changed = match &change {
+                    Triage::Status(status) => store.set_groups_status(&ids, *status).await?,
+                    Triage::Note(note) => store.set_groups_note(&ids, note).await?,
+                };
+                Ok(Loaded::Triaged {
+                    groups: changed,
+                    change,
+                })
             }),
             // Handled by the event loop, which owns the terminal.
             Command::OpenInEditor { .. } | Command::Copy(_) => {}

@@ -6,15 +6,22 @@ use std::cell::Cell;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
-use super::command::{Command, NewRun};
+use super::command::{Command, GroupSet, NewRun, Triage};
 
 pub enum Overlay {
     Help(HelpView),
     ConfirmQuit,
     NewRun(Box<NewRunForm>),
     Note {
-        group_id: i64,
+        groups: GroupSet,
+        /// What the note is on, for the title: a group's title, or "3 groups".
+        label: String,
         editor: Box<TextArea<'static>>,
+    },
+    /// One line at the bottom: `y` carries out the commands.
+    Confirm {
+        question: String,
+        commands: Vec<Command>,
     },
 }
 
@@ -23,19 +30,23 @@ pub enum Reply {
     Commands(Vec<Command>),
     /// Quit, cancelling the runs going on.
     Quit,
+    /// The question was turned down: nothing changed, and the user is told.
+    Cancelled,
 }
 
 impl Overlay {
     /// The note editor, holding `note`.
-    pub fn note(group_id: i64, note: &str) -> Overlay {
+    pub fn note(groups: GroupSet, label: String, note: &str) -> Overlay {
         let lines: Vec<String> = note.lines().map(str::to_owned).collect();
-        let editor = if lines.is_empty() {
+        let mut editor = if lines.is_empty() {
             TextArea::default()
         } else {
             TextArea::new(lines)
         };
+        editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
         Overlay::Note {
-            group_id,
+            groups,
+            label,
             editor: Box::new(editor),
         }
     }
@@ -60,23 +71,36 @@ impl Overlay {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => (None, Reply::Quit),
                 _ => (None, none()),
             },
+            Overlay::Confirm { commands, .. } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                    (None, Reply::Commands(commands))
+                }
+                _ => (None, Reply::Cancelled),
+            },
             Overlay::Note {
-                group_id,
+                groups,
+                label,
                 mut editor,
             } => {
                 let save =
                     key.code == KeyCode::Char('s') && key.modifiers.contains(KeyModifiers::CONTROL);
                 if save {
                     let note = editor.lines().join("\n");
+                    let change = Triage::Note(note);
                     (
                         None,
-                        Reply::Commands(vec![Command::SaveNote { group_id, note }]),
+                        Reply::Commands(vec![Command::Triage { groups, change }]),
                     )
                 } else if key.code == KeyCode::Esc {
-                    (None, none())
+                    (None, Reply::Cancelled)
                 } else {
                     editor.input(key);
-                    (Some(Overlay::Note { group_id, editor }), none())
+                    let note = Overlay::Note {
+                        groups,
+                        label,
+                        editor,
+                    };
+                    (Some(note), none())
                 }
             }
             Overlay::NewRun(form) => form.on_key(key),

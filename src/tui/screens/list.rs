@@ -2,7 +2,7 @@
 //! selection, and the `/` filter each view keeps for itself.
 
 use std::cell::Cell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -11,7 +11,7 @@ use crate::index::outcome::{ErrorType, Verdict};
 use crate::keymap::Action;
 use crate::store::groups::{GroupQuery, GroupRecord};
 use crate::store::{ErrorQuery, ErrorRecord, ErrorSort};
-use crate::tui::command::{Command, RequestKind, Requests};
+use crate::tui::command::{Command, GroupSet, RequestKind, Requests};
 
 /// Rows fetched around the selection; the list never loads everything.
 pub const PAGE_ROWS: i64 = 200;
@@ -45,6 +45,10 @@ pub struct ListState {
     pub group_total: i64,
     pub group_selected: usize,
     pub loading: bool,
+    /// Rows marked for bulk triage, per view: groups by id (with their
+    /// title), errors by id (with their group's fingerprint).
+    pub marked_groups: BTreeMap<i64, String>,
+    pub marked_errors: BTreeMap<i64, String>,
     /// Rows the table showed at the last draw, for paging.
     pub visible_rows: Cell<u16>,
 }
@@ -130,6 +134,10 @@ impl ListState {
                 self.editing_text = true;
                 Vec::new()
             }
+            Action::ToggleMark => {
+                self.toggle_mark();
+                self.move_by(1, requests)
+            }
             // Groups have one order (files affected); sorts are the list's.
             Action::CycleSort if self.grouped => {
                 *status = Some("groups are ordered by files affected".to_owned());
@@ -161,6 +169,86 @@ impl ListState {
             }
         };
         Some(commands)
+    }
+
+    /// Marks the selected row, or unmarks it.
+    fn toggle_mark(&mut self) {
+        if self.grouped {
+            if let Some(group) = self.selected_group() {
+                let (id, title) = (group.group_id, group.title.clone());
+                if self.marked_groups.remove(&id).is_none() {
+                    self.marked_groups.insert(id, title);
+                }
+            }
+        } else if let Some(error) = self.selected_error() {
+            let id = error.error_id;
+            let fingerprint = error.fingerprint.clone().unwrap_or_default();
+            if self.marked_errors.remove(&id).is_none() && !fingerprint.is_empty() {
+                self.marked_errors.insert(id, fingerprint);
+            }
+        }
+    }
+
+    /// The rows marked in the view shown.
+    pub fn marks(&self) -> usize {
+        if self.grouped {
+            self.marked_groups.len()
+        } else {
+            self.marked_errors.len()
+        }
+    }
+
+    /// Whether a row of the view shown is marked.
+    pub fn is_marked_group(&self, group_id: i64) -> bool {
+        self.marked_groups.contains_key(&group_id)
+    }
+
+    pub fn is_marked_error(&self, error_id: i64) -> bool {
+        self.marked_errors.contains_key(&error_id)
+    }
+
+    /// The groups of the marked rows of the view shown; `None` when none
+    /// is marked.
+    pub fn marked(&self) -> Option<GroupSet> {
+        let mut groups = GroupSet {
+            repository: self.repository.clone(),
+            ..GroupSet::default()
+        };
+        if self.grouped {
+            groups.ids = self.marked_groups.keys().copied().collect();
+        } else {
+            let fingerprints: BTreeSet<&String> = self.marked_errors.values().collect();
+            groups.fingerprints = fingerprints.into_iter().cloned().collect();
+        }
+        (!groups.is_empty()).then_some(groups)
+    }
+
+    /// Forgets the marks of the view shown; whether there were any.
+    pub fn clear_marks(&mut self) -> bool {
+        let had = self.marks() > 0;
+        if self.grouped {
+            self.marked_groups.clear();
+        } else {
+            self.marked_errors.clear();
+        }
+        had
+    }
+
+    /// The selected row's group: by id in the group list, by fingerprint
+    /// in the error list.
+    pub fn selected_groups(&self) -> Option<GroupSet> {
+        let mut groups = GroupSet {
+            repository: self.repository.clone(),
+            ..GroupSet::default()
+        };
+        if self.grouped {
+            groups.ids.push(self.selected_group()?.group_id);
+        } else {
+            groups
+                .fingerprints
+                .push(self.selected_error()?.fingerprint.clone()?);
+        }
+        Some(groups)
     }
 
     /// A key while the `/` filter is typed.
@@ -285,7 +373,7 @@ impl ListState {
         self.group_selected = self.group_selected.min(self.groups.len().saturating_sub(1));
     }
 
-    /// A group's new status or note, in place.
+    /// A group's new status or note, in place; its marks are done.
     pub fn on_group(&mut self, group: &GroupRecord) {
         if let Some(g) = self
             .groups
@@ -294,5 +382,7 @@ impl ListState {
         {
             *g = group.clone();
         }
+        self.marked_groups.remove(&group.group_id);
+        self.marked_errors.retain(|_, fp| *fp != group.fingerprint);
     }
 }

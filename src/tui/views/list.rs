@@ -90,7 +90,7 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
     // The window of rows around the selection that fits the screen.
     let first =
         (list.selected - i64::from(visible) / 2).clamp(0, (list.total - i64::from(visible)).max(0));
-    let message_width = usize::from(area.width.saturating_sub(61)).max(10);
+    let message_width = usize::from(area.width.saturating_sub(63)).max(10);
     let rows = (first..(first + i64::from(visible)).min(list.total)).map(|index| {
         match usize::try_from(index - list.window_offset)
             .ok()
@@ -102,6 +102,7 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
                     None => crate::stored_path::display(&e.file_path).into_owned(),
                 };
                 Row::new(vec![
+                    mark_cell(app, list.is_marked_error(e.error_id)),
                     Cell::from(e.error_type.as_str().trim_end_matches("_error"))
                         .style(app.theme.error),
                     verdict_cell(app, e.verdict),
@@ -110,6 +111,7 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
                 ])
             }
             None => Row::new(vec![
+                Cell::from(""),
                 Cell::from("…"),
                 Cell::from(""),
                 Cell::from(""),
@@ -118,8 +120,9 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
             .style(app.theme.muted),
         }
     });
-    let header = Row::new(["TYPE", "VERDICT", "FILE:LINE", "MESSAGE"]).style(app.theme.title);
+    let header = Row::new(["", "TYPE", "VERDICT", "FILE:LINE", "MESSAGE"]).style(app.theme.title);
     let widths = [
+        Constraint::Length(1),
         Constraint::Length(11),
         Constraint::Length(8),
         Constraint::Length(36),
@@ -129,9 +132,10 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
         " no errors match ".to_owned()
     } else {
         format!(
-            " errors {}/{} ",
+            " errors {}/{}{} ",
             (list.selected + 1).min(list.total),
-            list.total
+            list.total,
+            marked_note(list.marked_errors.len())
         )
     };
     let selected = usize::try_from(list.selected - first)
@@ -139,6 +143,24 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
         .filter(|_| list.total > 0);
     let table = Table::new(rows, widths).header(header);
     draw_list(frame, app, area, table, title, selected);
+}
+
+/// The mark of a row marked for bulk triage.
+fn mark_cell(app: &App, marked: bool) -> Cell<'static> {
+    if marked {
+        Cell::from("●").style(app.theme.accent)
+    } else {
+        Cell::from("")
+    }
+}
+
+/// " · 3 marked" after a list's position, when rows are marked.
+fn marked_note(marked: usize) -> String {
+    if marked == 0 {
+        String::new()
+    } else {
+        format!(" · {marked} marked")
+    }
 }
 
 /// A short verdict: "gap" (valid code), "invalid" (broken source), "unknown".
@@ -154,9 +176,10 @@ fn verdict_cell(app: &App, verdict: Option<Verdict>) -> Cell<'static> {
 fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
     let list = &app.list;
     list.visible_rows.set(area.height.saturating_sub(3));
-    let title_width = usize::from(area.width.saturating_sub(50)).max(10);
+    let title_width = usize::from(area.width.saturating_sub(52)).max(10);
     let rows = list.groups.iter().map(|g| {
         Row::new(vec![
+            mark_cell(app, list.is_marked_group(g.group_id)),
             Cell::from(g.last_run_files.to_string()),
             Cell::from(g.error_type.as_str().trim_end_matches("_error")).style(app.theme.error),
             Cell::from(g.status.as_str()).style(status_style(app, g.status.as_str())),
@@ -166,6 +189,7 @@ fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
         ])
     });
     let header = Row::new([
+        "",
         "FILES",
         "TYPE",
         "STATUS",
@@ -175,6 +199,7 @@ fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
     ])
     .style(app.theme.title);
     let widths = [
+        Constraint::Length(1),
         Constraint::Length(5),
         Constraint::Length(11),
         Constraint::Length(9),
@@ -183,9 +208,10 @@ fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(11),
     ];
     let title = format!(
-        " groups {}/{} ",
+        " groups {}/{}{} ",
         (list.group_selected + 1).min(list.groups.len()),
-        list.group_total
+        list.group_total,
+        marked_note(list.marked_groups.len())
     );
     let selected = (!list.groups.is_empty()).then_some(list.group_selected);
     let table = Table::new(rows, widths).header(header);

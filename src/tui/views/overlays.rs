@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::app::App;
 use crate::tui::overlays::{HelpView, NewRunForm, Overlay};
@@ -14,9 +14,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
         None => {}
         Some(Overlay::Help(help)) => draw_help(frame, app, help),
         Some(Overlay::ConfirmQuit) => {
-            let area = popup(frame.area(), 50, 5);
+            let area = popup(frame.area(), 62, 6);
+            let runs = match app.live.len() {
+                1 => "1 run is still going.".to_owned(),
+                n => format!("{n} runs are still going."),
+            };
             let text = vec![
-                Line::from(format!("{} run(s) still going.", app.live.len())),
+                Line::from(runs),
                 Line::from("Quit and cancel them? (their finished files are kept)"),
                 Line::from(Span::styled(
                     "y: quit   any other key: stay",
@@ -24,12 +28,41 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 )),
             ];
             frame.render_widget(Clear, area);
-            frame.render_widget(Paragraph::new(text).block(bordered(app, " quit? ")), area);
+            // Wrapped, so a narrow terminal cuts no sentence.
+            frame.render_widget(
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: true })
+                    .block(bordered(app, " quit? ")),
+                area,
+            );
         }
-        Some(Overlay::Note { editor, .. }) => {
+        Some(Overlay::Confirm { question, .. }) => {
+            // One line over the footer: the screen stays in view.
+            let full = frame.area();
+            let area = Rect {
+                y: full.bottom().saturating_sub(1),
+                height: full.height.min(1),
+                ..full
+            };
+            let line = Line::from(vec![
+                Span::styled(
+                    format!(" {} ", crate::sanitize::line(question)),
+                    app.theme.warning,
+                ),
+                Span::styled("y", app.theme.accent),
+                Span::styled(" confirms, any other key cancels", app.theme.muted),
+            ]);
+            frame.render_widget(Clear, area);
+            frame.render_widget(Paragraph::new(line), area);
+        }
+        Some(Overlay::Note { editor, label, .. }) => {
             let area = popup(frame.area(), 70, 12);
             frame.render_widget(Clear, area);
-            let block = bordered(app, " note on the group — ctrl-s saves, esc cancels ");
+            let title = format!(
+                " note on {} — ctrl-s saves, esc cancels ",
+                crate::sanitize::line(label)
+            );
+            let block = bordered(app, &title);
             let inner = block.inner(area);
             frame.render_widget(block, area);
             frame.render_widget(&**editor, inner);
