@@ -61,6 +61,11 @@ pub enum Action {
     ScrollRight,
     /// Mark or unmark the selected row for bulk triage.
     ToggleMark,
+    /// The group list's status filter: unresolved, regressed, resolved,
+    /// ignored, all.
+    CycleStatusFilter,
+    /// Only the groups new in the run, or all.
+    ToggleNewInRun,
 }
 
 impl Action {
@@ -110,6 +115,10 @@ impl Action {
             Action::ScrollLeft => "scroll the source left",
             Action::ScrollRight => "scroll the source right",
             Action::ToggleMark => "mark the row: i/R/O/e then act on every marked row",
+            Action::CycleStatusFilter => {
+                "groups by status: unresolved, regressed, resolved, ignored, all"
+            }
+            Action::ToggleNewInRun => "groups new in this run only, or all",
         }
     }
 
@@ -308,6 +317,8 @@ const DEFAULTS: &[(Context, &str, Action)] = &[
     (Context::List, "E", Action::OpenInEditor),
     (Context::List, "y", Action::CopyLocation),
     (Context::List, "space", Action::ToggleMark),
+    (Context::List, "f", Action::CycleStatusFilter),
+    (Context::List, "n", Action::ToggleNewInRun),
     (Context::Detail, "n", Action::NextSite),
     (Context::Detail, "N", Action::PreviousSite),
     (Context::Detail, "i", Action::MarkIgnored),
@@ -472,6 +483,6 @@ mod tests {
             .all()
             .flat_map(|(_, actions)| actions.into_iter().map(|(a, _)| a))
             .collect();
-        assert_eq!(bound.len(), 43, "{bound:?}");
+        assert_eq!(bound.len(), 45, "{bound:?}");
     }
 }

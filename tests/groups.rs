@@ -2,8 +2,9 @@
 
 mod support;
 
-use snag::index::outcome::ErrorType;
+use snag::index::outcome::{ErrorType, Verdict};
 use snag::runner::{self, RunRequest};
+use snag::store::ErrorQuery;
 use snag::store::groups::{GroupQuery, GroupStatus};
 use support::{TestDb, hostile_corpus};
 
@@ -193,4 +194,94 @@ async fn every_problem_of_a_file_joins_its_own_group() {
         .unwrap();
     assert_eq!(top[0].title, gap.title);
     assert_eq!(top[0].files, 2);
+}
+
+/// What a run changed in the groups (new ones, regressions), the group
+/// list's status and novelty filters, and a run's errors by verdict read
+/// from its groups.
+#[tokio::test]
+async fn a_runs_changes_status_filters_and_verdict_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_corpus(dir.path());
+    let db = TestDb::new().await;
+    let index = || async {
+        let mut request = RunRequest::new(dir.path());
+        request.repository = "h".into();
+        let handle = runner::start(db.store.clone(), request).await.unwrap();
+        let run_id = handle.run_id;
+        handle.wait().await.unwrap();
+        run_id
+    };
+    let first = index().await;
+    let (all, total) = db
+        .store
+        .list_groups("h", &GroupQuery::default(), 100, 0)
+        .await
+        .unwrap();
+    let changes = db.store.group_changes("h", first, 100).await.unwrap();
+    assert_eq!(
+        changes.new_total, total,
+        "every group is new in the first run"
+    );
+    assert_eq!(changes.new.len(), all.len());
+    assert_eq!(changes.regressed_total, 0);
+
+    // Errors by verdict, from the groups, as the error list counts them.
+    let verdicts = db.store.run_verdict_counts(first).await.unwrap();
+    assert!(!verdicts.is_empty());
+    for verdict in Verdict::ALL {
+        let query = ErrorQuery {
+            repository: "h".into(),
+            run_id: Some(first),
+            verdict: Some(verdict),
+            ..ErrorQuery::default()
+        };
+        let listed = db.store.list_errors(&query, 1, 0).await.unwrap().total;
+        assert_eq!(
+            verdicts.get(&verdict).copied().unwrap_or(0),
+            listed,
+            "{verdict}"
+        );
+    }
+
+    // One group resolved, one ignored: the default view hides both.
+    let (resolved, ignored) = (all[0].group_id, all[1].group_id);
+    db.store
+        .set_group_status(resolved, GroupStatus::Resolved)
+        .await
+        .unwrap();
+    db.store
+        .set_group_status(ignored, GroupStatus::Ignored)
+        .await
+        .unwrap();
+    let second = index().await;
+    let unresolved = GroupQuery {
+        statuses: vec![GroupStatus::Open, GroupStatus::Regressed],
+        ..GroupQuery::default()
+    };
+    let (shown, shown_total) = db
+        .store
+        .list_groups("h", &unresolved, 100, 0)
+        .await
+        .unwrap();
+    assert_eq!(shown_total, total - 1, "the ignored group is hidden");
+    assert!(shown.iter().all(|g| g.group_id != ignored));
+    let regressed = shown.iter().find(|g| g.group_id == resolved).unwrap();
+    assert_eq!(regressed.status, GroupStatus::Regressed, "seen again");
+    let changes = db.store.group_changes("h", second, 100).await.unwrap();
+    assert_eq!(changes.regressed_total, 1);
+    assert_eq!(changes.regressed[0].group_id, resolved);
+    assert_eq!(changes.new_total, 0, "nothing new in the same tree");
+    let new_in_first = GroupQuery {
+        first_seen_run: Some(first),
+        ..GroupQuery::default()
+    };
+    assert_eq!(
+        db.store
+            .list_groups("h", &new_in_first, 100, 0)
+            .await
+            .unwrap()
+            .1,
+        total
+    );
 }

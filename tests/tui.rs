@@ -14,8 +14,8 @@ use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::FileReport;
 use snag::index::progress::{RunProgress, RunStatus};
 use snag::keymap::Keymap;
-use snag::store::files::{FailureSplit, RunGroup};
-use snag::store::groups::{GroupRecord, GroupStatus};
+use snag::store::files::{FailureSplit, RunDashboard, RunGroup};
+use snag::store::groups::{GroupChanges, GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
 use snag::store::{ErrorRecord, ErrorSort};
 use snag::tui::app::App;
@@ -173,10 +173,12 @@ fn app_with_errors() -> App {
             "1:17 invalid UTF-8 at byte 16 (0xE9)",
         ),
     ];
-    let Some(Command::LoadErrors { generation, .. }) =
-        app.on_action(snag::keymap::Action::Refresh).pop()
+    let commands = app.on_action(snag::keymap::Action::Refresh);
+    let Some(&Command::LoadErrors { generation, .. }) = commands
+        .iter()
+        .find(|c| matches!(c, Command::LoadErrors { .. }))
     else {
-        panic!("the list loads errors");
+        panic!("the list loads errors: {commands:?}");
     };
     app.on_loaded(Loaded::Errors {
         generation,
@@ -204,7 +206,7 @@ fn dashboard_after_a_run() {
     app.on_loaded(Loaded::Runs(vec![run(7, "web", RunStatus::Completed)]));
     app.on_action(snag::keymap::Action::Open);
     assert_eq!(app.screen, Screen::Dashboard);
-    app.on_loaded(Loaded::Dashboard {
+    app.on_loaded(Loaded::Dashboard(Box::new(RunDashboard {
         run: run(7, "web", RunStatus::Completed),
         counts: BTreeMap::from([(ErrorType::ParsingError, 8), (ErrorType::EncodingError, 1)]),
         split: FailureSplit {
@@ -220,8 +222,32 @@ fn dashboard_after_a_run() {
             example_path: "src/api/client.ts".into(),
             example_line: Some(3),
         }],
-    });
-    insta::assert_snapshot!(render(&app, 90, 16).backend());
+        changes: GroupChanges {
+            regressed: vec![group(
+                2,
+                GroupStatus::Regressed,
+                2,
+                "missing `}` in class_body",
+            )],
+            regressed_total: 1,
+            new: vec![
+                group(4, GroupStatus::Open, 1, "grammar gap: satisfies"),
+                group(5, GroupStatus::Open, 1, "invalid UTF-8 at byte N (N)"),
+            ],
+            new_total: 2,
+        },
+    })));
+    let terminal = render(&app, 90, 18);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("regressed      1 missing `}` in class_body"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("new groups     2 grammar gap: satisfies · invalid UTF-8"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(terminal.backend());
 }
 
 #[test]
@@ -360,7 +386,7 @@ fn open_detail(app: &mut App) {
     app.on_loaded(Loaded::Detail {
         generation,
         file,
-        group: Some(group(1, GroupStatus::Open, 5, "t")),
+        group: Some(Box::new(group(1, GroupStatus::Open, 5, "t"))),
         root: None,
     });
 }
@@ -1213,4 +1239,102 @@ fn marked_errors_triage_their_groups_by_fingerprint() {
         app.status.as_deref(),
         Some("group “unexpected `{` in formal_parameters” is now open")
     );
+}
+
+#[test]
+fn groups_hide_resolved_and_ignored_by_default_and_the_bar_counts() {
+    let mut app = app_with_errors();
+    app.on_loaded(Loaded::Facets {
+        run_id: 7,
+        types: BTreeMap::from([
+            (ErrorType::ParsingError, 412),
+            (ErrorType::EncodingError, 3),
+        ]),
+        verdicts: BTreeMap::from([(Verdict::GrammarGap, 300), (Verdict::InvalidSource, 112)]),
+    });
+    let screen = render(&app, 120, 10).backend().to_string();
+    assert!(
+        screen.contains("1:parsing 412 2:encoding 3 3:chunking"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("verdict (all) gap 300 invalid 112"),
+        "{screen}"
+    );
+    // The group list asks for open and regressed groups first.
+    let commands = press(&mut app, KeyCode::Tab);
+    let [Command::LoadGroups { query, .. }] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(
+        query.statuses,
+        [GroupStatus::Open, GroupStatus::Regressed],
+        "unresolved by default"
+    );
+    assert_eq!(query.first_seen_run, None);
+    // f cycles the status; n keeps only the groups new in the run.
+    let commands = app.on_key(key('f'));
+    assert!(
+        matches!(commands.as_slice(), [Command::LoadGroups { query, .. }] if query.statuses == [GroupStatus::Regressed]),
+        "{commands:?}"
+    );
+    let commands = app.on_key(key('n'));
+    let [
+        Command::LoadGroups {
+            generation, query, ..
+        },
+    ] = commands.as_slice()
+    else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(query.first_seen_run, Some(7));
+    app.on_loaded(Loaded::Groups {
+        generation: *generation,
+        groups: Vec::new(),
+        total: 0,
+    });
+    let terminal = render(&app, 120, 10);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("status [regressed]   [new in this run]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("no regressed groups match (f shows other statuses)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+    // The status keys, pressed in the error list, show the groups.
+    app.on_key(key('v'));
+    assert!(!app.list.grouped);
+    app.on_key(key('f'));
+    assert!(app.list.grouped);
+}
+
+#[test]
+fn an_empty_list_says_whether_filters_hide_rows() {
+    let mut app = app_with_errors();
+    let commands = app.on_action(snag::keymap::Action::Refresh);
+    let Some(Command::LoadErrors { generation, .. }) = commands.last() else {
+        panic!("{commands:?}");
+    };
+    app.on_loaded(Loaded::Errors {
+        generation: *generation,
+        offset: 0,
+        rows: Vec::new(),
+        total: 0,
+    });
+    let screen = render(&app, 120, 10).backend().to_string();
+    assert!(screen.contains("no errors in this run"), "{screen}");
+    let Some(Command::LoadErrors { generation, .. }) = app.on_key(key('1')).pop() else {
+        panic!("a type filter reloads");
+    };
+    app.on_loaded(Loaded::Errors {
+        generation,
+        offset: 0,
+        rows: Vec::new(),
+        total: 0,
+    });
+    let screen = render(&app, 120, 10).backend().to_string();
+    assert!(screen.contains("no errors match the filters"), "{screen}");
 }

@@ -136,6 +136,8 @@ pub struct RunDashboard {
     pub counts: std::collections::BTreeMap<ErrorType, i64>,
     pub split: FailureSplit,
     pub groups: Vec<RunGroup>,
+    /// Groups the run brought back or saw first.
+    pub changes: super::groups::GroupChanges,
 }
 
 impl Store {
@@ -153,11 +155,18 @@ impl Store {
             self.run_failure_split(run_id),
             self.top_groups_for_run(run_id, top_groups),
         )?;
-        Ok(run.map(|run| RunDashboard {
+        let Some(run) = run else {
+            return Ok(None);
+        };
+        let changes = self
+            .group_changes(&run.repository, run_id, top_groups)
+            .await?;
+        Ok(Some(RunDashboard {
             run,
             counts,
             split,
             groups,
+            changes,
         }))
     }
 

@@ -66,9 +66,23 @@ const GROUP_COLUMNS: &str = "group_id, repository, fingerprint, error_type, titl
 #[derive(Debug, Clone, Default)]
 pub struct GroupQuery {
     pub error_types: Vec<ErrorType>,
-    pub status: Option<GroupStatus>,
+    /// Any of these statuses; all when empty.
+    pub statuses: Vec<GroupStatus>,
     /// Case-insensitive substring of the title.
     pub text: Option<String>,
+    /// Only groups first seen in this run: new in it.
+    pub first_seen_run: Option<i64>,
+    /// Only groups this run saw (the last to see them).
+    pub last_seen_run: Option<i64>,
+}
+
+/// What a run changed in its repository's groups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupChanges {
+    pub regressed: Vec<GroupRecord>,
+    pub regressed_total: i64,
+    pub new: Vec<GroupRecord>,
+    pub new_total: i64,
 }
 
 impl Store {
@@ -81,30 +95,69 @@ impl Store {
         offset: i64,
     ) -> Result<(Vec<GroupRecord>, i64), StoreError> {
         let types: Vec<&str> = query.error_types.iter().map(|t| t.as_str()).collect();
+        let statuses: Vec<&str> = query.statuses.iter().map(|s| s.as_str()).collect();
         let filter = "repository = $1 AND (cardinality($2::text[]) = 0 OR error_type = ANY($2)) \
-             AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR title ILIKE '%' || $4 || '%')";
+             AND (cardinality($3::text[]) = 0 OR status = ANY($3)) \
+             AND ($4::text IS NULL OR title ILIKE '%' || $4 || '%') \
+             AND ($5::bigint IS NULL OR first_seen_run = $5) \
+             AND ($6::bigint IS NULL OR last_seen_run = $6)";
         let text = query.text.as_deref().map(escape_like);
         let total: i64 =
             sqlx::query_scalar(&format!("SELECT count(*) FROM error_groups WHERE {filter}"))
                 .bind(repository)
                 .bind(&types)
-                .bind(query.status.map(GroupStatus::as_str))
+                .bind(&statuses)
                 .bind(&text)
+                .bind(query.first_seen_run)
+                .bind(query.last_seen_run)
                 .fetch_one(self.pool())
                 .await?;
         let groups = sqlx::query_as(&format!(
             "SELECT {GROUP_COLUMNS} FROM error_groups WHERE {filter} \
-             ORDER BY last_run_files DESC, occurrences DESC, group_id LIMIT $5 OFFSET $6"
+             ORDER BY last_run_files DESC, occurrences DESC, group_id LIMIT $7 OFFSET $8"
         ))
         .bind(repository)
         .bind(&types)
-        .bind(query.status.map(GroupStatus::as_str))
+        .bind(&statuses)
         .bind(&text)
+        .bind(query.first_seen_run)
+        .bind(query.last_seen_run)
         .bind(limit)
         .bind(offset)
         .fetch_all(self.pool())
         .await?;
         Ok((groups, total))
+    }
+
+    /// What a run changed in its repository's groups: the groups it
+    /// brought back after they were resolved, and those it saw first; at
+    /// most `limit` of each, the most files first, with their totals.
+    pub async fn group_changes(
+        &self,
+        repository: &str,
+        run_id: i64,
+        limit: i64,
+    ) -> Result<GroupChanges, StoreError> {
+        // Regressed groups this run saw; older regressions are not its news.
+        let regressed = GroupQuery {
+            statuses: vec![GroupStatus::Regressed],
+            last_seen_run: Some(run_id),
+            ..GroupQuery::default()
+        };
+        let new = GroupQuery {
+            first_seen_run: Some(run_id),
+            ..GroupQuery::default()
+        };
+        let ((regressed, regressed_total), (new, new_total)) = tokio::try_join!(
+            self.list_groups(repository, &regressed, limit, 0),
+            self.list_groups(repository, &new, limit, 0),
+        )?;
+        Ok(GroupChanges {
+            regressed,
+            regressed_total,
+            new,
+            new_total,
+        })
     }
 
     pub async fn get_group(&self, group_id: i64) -> Result<Option<GroupRecord>, StoreError> {

@@ -260,7 +260,15 @@ impl App {
                 .map(|run_id| Command::LoadDashboard { run_id })
                 .into_iter()
                 .collect(),
-            Screen::List => self.list.reload(&mut self.requests),
+            Screen::List => {
+                let facets = self
+                    .list
+                    .run_id
+                    .map(|run_id| Command::LoadFacets { run_id });
+                let mut commands: Vec<Command> = facets.into_iter().collect();
+                commands.extend(self.list.reload(&mut self.requests));
+                commands
+            }
             Screen::Detail => self
                 .detail
                 .as_ref()
@@ -312,13 +320,16 @@ impl App {
         let Some(run) = self.current_run().cloned() else {
             return Vec::new();
         };
+        let mut commands = Vec::new();
         if self.list.repository != run.repository || self.list.run_id != Some(run.run_id) {
             self.list = ListState::of_run(&run.repository, run.run_id);
+            commands.push(Command::LoadFacets { run_id: run.run_id });
         }
         self.list.grouped = grouped;
         self.list.fingerprint = None;
         self.screen = Screen::List;
-        self.list.reload(&mut self.requests)
+        commands.extend(self.list.reload(&mut self.requests));
+        commands
     }
 
     /// Asks for highlighting when the drill-down's visible lines are not
@@ -448,12 +459,17 @@ impl App {
         let theme = self.theme.syntax_theme.clone();
         match loaded {
             Loaded::Runs(runs) => self.runs.on_runs(runs),
-            Loaded::Dashboard {
-                run,
-                counts,
-                split,
-                groups,
-            } => self.dashboard.on_loaded(run, counts, split, groups),
+            Loaded::Dashboard(dashboard) => self.dashboard.on_loaded(*dashboard),
+            Loaded::Facets {
+                run_id,
+                types,
+                verdicts,
+            } => {
+                if self.list.run_id == Some(run_id) {
+                    self.list.type_counts = types;
+                    self.list.verdict_counts = verdicts;
+                }
+            }
             Loaded::Errors {
                 generation,
                 offset,
@@ -482,7 +498,12 @@ impl App {
                 if self.requests.is_latest(RequestKind::Detail, generation)
                     && let Some(detail) = &mut self.detail
                 {
-                    return detail.on_file(file, group, theme.as_deref(), &mut self.requests);
+                    return detail.on_file(
+                        file,
+                        group.map(|g| *g),
+                        theme.as_deref(),
+                        &mut self.requests,
+                    );
                 }
             }
             Loaded::Highlighted { generation, window } => {

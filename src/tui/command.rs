@@ -9,9 +9,9 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::highlight::HighlightedWindow;
-use crate::index::outcome::ErrorType;
+use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::progress::RunProgress;
-use crate::store::files::{FailureSplit, RunGroup};
+use crate::store::files::RunDashboard;
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
 use crate::store::runs::RunRecord;
 use crate::store::{ErrorQuery, ErrorRecord};
@@ -21,6 +21,10 @@ use crate::store::{ErrorQuery, ErrorRecord};
 pub enum Command {
     LoadRuns,
     LoadDashboard {
+        run_id: i64,
+    },
+    /// A run's errors by type and by verdict, for the lists' filter bar.
+    LoadFacets {
         run_id: i64,
     },
     LoadErrors {
@@ -109,11 +113,11 @@ pub struct FileText {
 #[derive(Debug)]
 pub enum Loaded {
     Runs(Vec<RunRecord>),
-    Dashboard {
-        run: RunRecord,
-        counts: BTreeMap<ErrorType, i64>,
-        split: FailureSplit,
-        groups: Vec<RunGroup>,
+    Dashboard(Box<RunDashboard>),
+    Facets {
+        run_id: i64,
+        types: BTreeMap<ErrorType, i64>,
+        verdicts: BTreeMap<Verdict, i64>,
     },
     Errors {
         generation: u64,
@@ -129,7 +133,7 @@ pub enum Loaded {
     Detail {
         generation: u64,
         file: FileText,
-        group: Option<GroupRecord>,
+        group: Option<Box<GroupRecord>>,
         root: Option<PathBuf>,
     },
     Highlighted {

@@ -176,6 +176,17 @@ impl Runtime {
             Command::LoadDashboard { run_id } => {
                 self.spawn(async move { load_dashboard(&store, run_id).await })
             }
+            Command::LoadFacets { run_id } => self.spawn(async move {
+                let (types, verdicts) = tokio::try_join!(
+                    store.run_error_counts(run_id),
+                    store.run_verdict_counts(run_id)
+                )?;
+                Ok(Loaded::Facets {
+                    run_id,
+                    types,
+                    verdicts,
+                })
+            }),
             Command::LoadErrors {
                 generation,
                 query,
@@ -226,7 +237,7 @@ impl Runtime {
                     Ok(Loaded::Detail {
                         generation,
                         file,
-                        group,
+                        group: group.map(Box::new),
                         root,
                     })
                 })
@@ -340,12 +351,7 @@ impl Runtime {
 /// A run's dashboard figures from the database.
 async fn load_dashboard(store: &Store, run_id: i64) -> Result<Loaded, StoreError> {
     Ok(match store.run_dashboard(run_id, 10).await? {
-        Some(d) => Loaded::Dashboard {
-            run: d.run,
-            counts: d.counts,
-            split: d.split,
-            groups: d.groups,
-        },
+        Some(d) => Loaded::Dashboard(Box::new(d)),
         None => Loaded::Message(format!("run {run_id} is gone")),
     })
 }

@@ -85,8 +85,9 @@ pub async fn list_groups(
     query.finish()?;
     let filter = GroupQuery {
         error_types: error_types.clone(),
-        status,
+        statuses: status.into_iter().collect(),
         text: text.clone(),
+        ..GroupQuery::default()
     };
     let (groups, total) = state
         .store

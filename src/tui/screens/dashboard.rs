@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::index::outcome::ErrorType;
-use crate::store::files::{FailureSplit, RunGroup};
+use crate::store::files::{FailureSplit, RunDashboard, RunGroup};
+use crate::store::groups::GroupChanges;
 use crate::store::runs::RunRecord;
 
 #[derive(Debug, Default)]
@@ -14,6 +15,8 @@ pub struct DashboardState {
     /// Failing files by kind of failure.
     pub split: FailureSplit,
     pub groups: Vec<RunGroup>,
+    /// Groups the run brought back or saw first.
+    pub changes: GroupChanges,
 }
 
 impl DashboardState {
@@ -29,18 +32,13 @@ impl DashboardState {
     }
 
     /// Figures loaded for a run; dropped when another run is shown now.
-    pub fn on_loaded(
-        &mut self,
-        run: RunRecord,
-        counts: BTreeMap<ErrorType, i64>,
-        split: FailureSplit,
-        groups: Vec<RunGroup>,
-    ) {
-        if self.run_id == Some(run.run_id) {
-            self.run = Some(run);
-            self.counts = counts;
-            self.split = split;
-            self.groups = groups;
+    pub fn on_loaded(&mut self, loaded: RunDashboard) {
+        if self.run_id == Some(loaded.run.run_id) {
+            self.run = Some(loaded.run);
+            self.counts = loaded.counts;
+            self.split = loaded.split;
+            self.groups = loaded.groups;
+            self.changes = loaded.changes;
         }
     }
 }

@@ -9,7 +9,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::step;
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::keymap::Action;
-use crate::store::groups::{GroupQuery, GroupRecord};
+use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
 use crate::store::{ErrorQuery, ErrorRecord, ErrorSort};
 use crate::tui::command::{Command, GroupSet, RequestKind, Requests};
 
@@ -17,6 +17,53 @@ use crate::tui::command::{Command, GroupSet, RequestKind, Requests};
 pub const PAGE_ROWS: i64 = 200;
 /// Reload when the selection comes this close to the edge of what is loaded.
 const PAGE_MARGIN: i64 = 20;
+
+/// Which groups the group list shows, by triage status. By default the
+/// ones that still need someone: open and regressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    #[default]
+    Unresolved,
+    Regressed,
+    Resolved,
+    Ignored,
+    All,
+}
+
+impl StatusFilter {
+    const CYCLE: [StatusFilter; 5] = [
+        StatusFilter::Unresolved,
+        StatusFilter::Regressed,
+        StatusFilter::Resolved,
+        StatusFilter::Ignored,
+        StatusFilter::All,
+    ];
+
+    fn next(self) -> StatusFilter {
+        let at = Self::CYCLE.iter().position(|s| *s == self).unwrap_or(0);
+        Self::CYCLE[(at + 1) % Self::CYCLE.len()]
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::Unresolved => "unresolved",
+            StatusFilter::Regressed => "regressed",
+            StatusFilter::Resolved => "resolved",
+            StatusFilter::Ignored => "ignored",
+            StatusFilter::All => "all",
+        }
+    }
+
+    fn statuses(self) -> Vec<GroupStatus> {
+        match self {
+            StatusFilter::Unresolved => vec![GroupStatus::Open, GroupStatus::Regressed],
+            StatusFilter::Regressed => vec![GroupStatus::Regressed],
+            StatusFilter::Resolved => vec![GroupStatus::Resolved],
+            StatusFilter::Ignored => vec![GroupStatus::Ignored],
+            StatusFilter::All => Vec::new(),
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct ListState {
@@ -35,6 +82,13 @@ pub struct ListState {
     /// Only syntax errors with this verdict (the error list).
     pub verdict: Option<Verdict>,
     pub sort: ErrorSort,
+    /// The group list's status filter, and whether it shows only groups
+    /// new in the run.
+    pub status_filter: StatusFilter,
+    pub new_only: bool,
+    /// The run's errors by type and by verdict, for the filter bar.
+    pub type_counts: BTreeMap<ErrorType, i64>,
+    pub verdict_counts: BTreeMap<Verdict, i64>,
     pub grouped: bool,
     pub total: i64,
     /// Absolute index of `rows[0]`.
@@ -87,8 +141,10 @@ impl ListState {
     fn group_query(&self) -> GroupQuery {
         GroupQuery {
             error_types: self.types.iter().copied().collect(),
-            status: None,
+            statuses: self.status_filter.statuses(),
             text: Some(self.group_text.clone()).filter(|t| !t.is_empty()),
+            first_seen_run: self.run_id.filter(|_| self.new_only),
+            last_seen_run: None,
         }
     }
 
@@ -158,6 +214,17 @@ impl ListState {
                         .copied(),
                 };
                 self.grouped = false;
+                self.reload(requests)
+            }
+            // Status and novelty are the groups': they show the groups.
+            Action::CycleStatusFilter => {
+                self.status_filter = self.status_filter.next();
+                self.grouped = true;
+                self.reload(requests)
+            }
+            Action::ToggleNewInRun => {
+                self.new_only = !self.new_only;
+                self.grouped = true;
                 self.reload(requests)
             }
             toggle => {

@@ -123,7 +123,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [gauge, outcomes, kinds, middle, current] = Layout::vertical([
+    let [gauge, outcomes, kinds, changes, middle, current] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(2),
@@ -177,10 +178,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         app.theme.text,
     ));
     frame.render_widget(Paragraph::new(Line::from(failing)), kinds);
+    draw_changes(frame, app, changes);
 
     let [chart, groups] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
-    draw_chart(frame, app, &f.errors, chart);
+    // One type says nothing as a chart: then the failing files by verdict.
+    if f.errors.len() <= 1 && gaps + invalid + other > 0 {
+        draw_split_chart(frame, app, f.split, chart);
+    } else {
+        draw_chart(frame, app, &f.errors, chart);
+    }
     draw_groups(frame, app, groups);
 
     let current_text = if f.current.is_empty() {
@@ -189,6 +196,73 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         format!("processing {}", sanitize::line(&f.current))
     };
     frame.render_widget(Paragraph::new(current_text).style(app.theme.muted), current);
+}
+
+/// What the run changed in the repository's groups: those it brought back
+/// after they were resolved, and those it saw first, named by title.
+fn draw_changes(frame: &mut Frame, app: &App, area: Rect) {
+    let changes = &app.dashboard.changes;
+    let width = usize::from(area.width).saturating_sub(30);
+    let line = |label: &str, total: i64, titles: Vec<&str>, style| {
+        let mut spans = vec![
+            Span::styled(format!("{label:<12}"), app.theme.muted),
+            Span::styled(format!("{total:>4} "), style),
+        ];
+        if total > 0 {
+            let names = titles
+                .iter()
+                .map(|t| sanitize::line(t).into_owned())
+                .collect::<Vec<_>>()
+                .join(" · ");
+            spans.push(Span::styled(clip(&names, width), app.theme.text));
+        }
+        Line::from(spans)
+    };
+    let lines = vec![
+        line(
+            "regressed",
+            changes.regressed_total,
+            changes.regressed.iter().map(|g| g.title.as_str()).collect(),
+            app.theme.error,
+        ),
+        line(
+            "new groups",
+            changes.new_total,
+            changes.new.iter().map(|g| g.title.as_str()).collect(),
+            app.theme.warning,
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// Failing files by verdict: grammar gaps, invalid source, other.
+fn draw_split_chart(frame: &mut Frame, app: &App, split: (u64, u64, u64), area: Rect) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border)
+        .title(" failing files by verdict ");
+    let (gaps, invalid, other) = split;
+    let bars: Vec<Bar> = [
+        ("gap", gaps, app.theme.warning),
+        ("invalid", invalid, app.theme.error),
+        ("other", other, app.theme.error),
+    ]
+    .into_iter()
+    .map(|(label, n, style)| {
+        Bar::default()
+            .value(n)
+            .label(Line::from(label))
+            .style(style)
+            .value_style(app.theme.selection)
+    })
+    .collect();
+    let chart = BarChart::default()
+        .block(block)
+        .direction(ratatui::layout::Direction::Horizontal)
+        .bar_width(1)
+        .bar_gap(0)
+        .data(BarGroup::default().bars(&bars));
+    frame.render_widget(chart, area);
 }
 
 /// The error-type breakdown, one bar per type with errors.

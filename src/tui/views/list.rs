@@ -10,6 +10,7 @@ use super::{clip, draw_list, status_style};
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::sanitize;
 use crate::tui::app::App;
+use crate::tui::screens::list::StatusFilter;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let [filters, table] =
@@ -27,14 +28,20 @@ fn draw_filters(frame: &mut Frame, app: &App, area: Rect) {
     let mut types = vec![Span::styled("type ", app.theme.muted)];
     for (n, t) in ErrorType::ALL.iter().enumerate() {
         let name = t.as_str().trim_end_matches("_error");
+        // The run's count beside each type; types without errors are dim.
+        let count = list.type_counts.get(t).copied().unwrap_or(0);
+        let label = if count > 0 {
+            format!("{}:{name} {count}", n + 1)
+        } else {
+            format!("{}:{name}", n + 1)
+        };
         // Brackets keep the active filter visible without colour too.
         if list.types.contains(t) {
-            types.push(Span::styled(
-                format!("[{}:{name}]", n + 1),
-                app.theme.selection,
-            ));
+            types.push(Span::styled(format!("[{label}]"), app.theme.selection));
+        } else if count > 0 {
+            types.push(Span::styled(label, app.theme.text));
         } else {
-            types.push(Span::styled(format!("{}:{name}", n + 1), app.theme.muted));
+            types.push(Span::styled(label, app.theme.muted));
         }
         types.push(Span::raw(" "));
     }
@@ -54,18 +61,47 @@ fn draw_filters(frame: &mut Frame, app: &App, area: Rect) {
             app.theme.warning,
         )
     };
-    let verdict = match list.verdict {
-        Some(v) => Span::styled(format!("   verdict [{v}]"), app.theme.selection),
-        None => Span::styled("   verdict (all)", app.theme.muted),
-    };
     let mut second = vec![search];
-    // Groups have one order and no verdict filter.
-    if !list.grouped {
+    // Groups have one order and no verdict filter; errors no status.
+    if list.grouped {
+        second.push(Span::styled("   status ", app.theme.muted));
+        let style = if list.status_filter == StatusFilter::Unresolved {
+            app.theme.accent
+        } else {
+            app.theme.selection
+        };
+        second.push(Span::styled(
+            format!("[{}]", list.status_filter.label()),
+            style,
+        ));
+        if list.new_only {
+            second.push(Span::styled("   [new in this run]", app.theme.selection));
+        } else {
+            second.push(Span::styled("   n: new in this run", app.theme.muted));
+        }
+    } else {
         second.push(Span::styled(
             format!("   sort: {}", list.sort.label()),
             app.theme.muted,
         ));
-        second.push(verdict);
+        second.push(Span::styled("   verdict ", app.theme.muted));
+        match list.verdict {
+            Some(v) => second.push(Span::styled(format!("[{v}]"), app.theme.selection)),
+            None => second.push(Span::styled("(all)", app.theme.muted)),
+        }
+        for verdict in Verdict::ALL {
+            if let Some(n) = list.verdict_counts.get(&verdict) {
+                let style = match verdict {
+                    Verdict::GrammarGap => app.theme.warning,
+                    Verdict::InvalidSource => app.theme.error,
+                    Verdict::Unknown => app.theme.muted,
+                };
+                second.push(Span::styled(
+                    format!(" {} {n}", short_verdict(verdict)),
+                    style,
+                ));
+            }
+        }
     }
     if let Some(fingerprint) = &list.fingerprint {
         let title = list.group_title.as_deref().unwrap_or(fingerprint);
@@ -128,8 +164,16 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(36),
         Constraint::Min(10),
     ];
+    let filtered = !list.types.is_empty()
+        || !list.text.is_empty()
+        || list.verdict.is_some()
+        || list.fingerprint.is_some();
     let title = if list.total == 0 && !list.loading {
-        " no errors match ".to_owned()
+        if filtered {
+            " no errors match the filters (0 shows every type, esc leaves a group) ".to_owned()
+        } else {
+            " no errors in this run ".to_owned()
+        }
     } else {
         format!(
             " errors {}/{}{} ",
@@ -164,11 +208,19 @@ fn marked_note(marked: usize) -> String {
 }
 
 /// A short verdict: "gap" (valid code), "invalid" (broken source), "unknown".
+fn short_verdict(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::GrammarGap => "gap",
+        Verdict::InvalidSource => "invalid",
+        Verdict::Unknown => "unknown",
+    }
+}
+
 fn verdict_cell(app: &App, verdict: Option<Verdict>) -> Cell<'static> {
     match verdict {
-        Some(Verdict::GrammarGap) => Cell::from("gap").style(app.theme.warning),
-        Some(Verdict::InvalidSource) => Cell::from("invalid").style(app.theme.error),
-        Some(Verdict::Unknown) => Cell::from("unknown").style(app.theme.muted),
+        Some(v @ Verdict::GrammarGap) => Cell::from(short_verdict(v)).style(app.theme.warning),
+        Some(v @ Verdict::InvalidSource) => Cell::from(short_verdict(v)).style(app.theme.error),
+        Some(v @ Verdict::Unknown) => Cell::from(short_verdict(v)).style(app.theme.muted),
         None => Cell::from(""),
     }
 }
@@ -207,12 +259,19 @@ fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(11),
         Constraint::Length(11),
     ];
-    let title = format!(
-        " groups {}/{}{} ",
-        (list.group_selected + 1).min(list.groups.len()),
-        list.group_total,
-        marked_note(list.marked_groups.len())
-    );
+    let title = if list.groups.is_empty() && !list.loading {
+        format!(
+            " no {} groups match (f shows other statuses) ",
+            list.status_filter.label()
+        )
+    } else {
+        format!(
+            " groups {}/{}{} ",
+            (list.group_selected + 1).min(list.groups.len()),
+            list.group_total,
+            marked_note(list.marked_groups.len())
+        )
+    };
     let selected = (!list.groups.is_empty()).then_some(list.group_selected);
     let table = Table::new(rows, widths).header(header);
     draw_list(frame, app, area, table, title, selected);
