@@ -66,6 +66,10 @@ pub enum Action {
     CycleStatusFilter,
     /// Only the groups new in the run, or all.
     ToggleNewInRun,
+    /// The `:` command line.
+    CommandLine,
+    /// Index the run's directory again, with the run's options.
+    Rerun,
 }
 
 impl Action {
@@ -119,6 +123,8 @@ impl Action {
                 "groups by status: unresolved, regressed, resolved, ignored, all"
             }
             Action::ToggleNewInRun => "groups new in this run only, or all",
+            Action::CommandLine => "command line: run PATH, rerun, repro, copy issue, theme, q",
+            Action::Rerun => "index the run's directory again, with the same options",
         }
     }
 
@@ -288,14 +294,17 @@ const DEFAULTS: &[(Context, &str, Action)] = &[
     (Context::Global, "G", Action::Bottom),
     (Context::Global, "enter", Action::Open),
     (Context::Global, "ctrl-r", Action::Refresh),
+    (Context::Global, ":", Action::CommandLine),
     (Context::Runs, "n", Action::NewRun),
     (Context::Runs, "c", Action::CancelRun),
     (Context::Runs, "l", Action::ShowErrors),
     (Context::Runs, "s", Action::ShowGroups),
+    (Context::Runs, "r", Action::Rerun),
     (Context::Dashboard, "l", Action::ShowErrors),
     (Context::Dashboard, "s", Action::ShowGroups),
     (Context::Dashboard, "c", Action::CancelRun),
     (Context::Dashboard, "n", Action::NewRun),
+    (Context::Dashboard, "r", Action::Rerun),
     (Context::List, "tab", Action::ToggleGrouping),
     (Context::List, "1", Action::ToggleType1),
     (Context::List, "2", Action::ToggleType2),
@@ -483,6 +492,6 @@ mod tests {
             .all()
             .flat_map(|(_, actions)| actions.into_iter().map(|(a, _)| a))
             .collect();
-        assert_eq!(bound.len(), 45, "{bound:?}");
+        assert_eq!(bound.len(), 47, "{bound:?}");
     }
 }

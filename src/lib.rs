@@ -11,6 +11,7 @@ pub mod config;
 pub mod index;
 pub mod keymap;
 pub mod report;
+pub mod repro;
 pub mod runner;
 pub mod sanitize;
 pub mod store;

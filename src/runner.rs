@@ -60,6 +60,36 @@ impl RunRequest {
         }
     }
 
+    /// The request that made `run`, to index its directory again: its
+    /// repository and the options it recorded (defaults for any it did not).
+    pub fn again(run: &crate::store::runs::RunRecord) -> Self {
+        let mut request = RunRequest::new(&run.root);
+        request.repository = run.repository.clone();
+        let options = &run.options;
+        let strings = |key: &str| -> Option<Vec<String>> {
+            serde_json::from_value(options.get(key)?.clone()).ok()
+        };
+        if let Some(extensions) = strings("extensions") {
+            request.discovery.extensions = extensions;
+        }
+        if let Some(excludes) = strings("excludes") {
+            request.discovery.excludes = excludes;
+        }
+        if let Some(include) = options.get("include_tests").and_then(|v| v.as_bool()) {
+            request.discovery.include_tests = include;
+        }
+        if let Some(size) = options.get("max_file_size").and_then(|v| v.as_u64()) {
+            request.settings.max_file_size = size;
+        }
+        if let Some(ms) = options.get("parse_timeout_ms").and_then(|v| v.as_u64()) {
+            request.settings.parse_timeout = Duration::from_millis(ms);
+        }
+        if let Some(verdicts) = options.get("verdicts").and_then(|v| v.as_bool()) {
+            request.settings.verdicts = verdicts;
+        }
+        request
+    }
+
     fn options_json(&self) -> serde_json::Value {
         serde_json::json!({
             "extensions": self.discovery.extensions,
@@ -496,5 +526,32 @@ impl Writer {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_requested_again_with_the_options_it_recorded() {
+        let mut first = RunRequest::new("/src/web");
+        first.repository = "web-app".into();
+        first.discovery.extensions = vec!["ts".into()];
+        first.discovery.excludes = vec!["dist/**".into()];
+        first.discovery.include_tests = true;
+        first.settings.max_file_size = 1234;
+        first.settings.parse_timeout = Duration::from_millis(1500);
+        first.settings.verdicts = false;
+        let mut run = crate::store::runs::RunRecord::example(7, "web-app");
+        run.root = "/src/web".into();
+        run.options = first.options_json();
+        let again = RunRequest::again(&run);
+        assert_eq!(again.root, first.root);
+        assert_eq!(again.repository, "web-app");
+        assert_eq!(again.discovery, first.discovery);
+        assert_eq!(again.settings.max_file_size, 1234);
+        assert_eq!(again.settings.parse_timeout, Duration::from_millis(1500));
+        assert!(!again.settings.verdicts);
     }
 }

@@ -288,6 +288,7 @@ fn dashboard_during_a_run() {
     app.on_loaded(Loaded::RunStarted {
         run_id: 8,
         repository: "web".into(),
+        root: "/src/web".into(),
         progress,
         cancel: CancellationToken::new(),
     });
@@ -628,6 +629,7 @@ fn quitting_with_a_run_going_asks_first_and_cancels_it() {
     app.on_loaded(Loaded::RunStarted {
         run_id: 3,
         repository: "web".into(),
+        root: "/src/web".into(),
         progress: Arc::new(RunProgress::default()),
         cancel: cancel.clone(),
     });
@@ -1337,4 +1339,113 @@ fn an_empty_list_says_whether_filters_hide_rows() {
     });
     let screen = render(&app, 120, 10).backend().to_string();
     assert!(screen.contains("no errors match the filters"), "{screen}");
+}
+
+fn type_text(app: &mut App, text: &str) -> Vec<Command> {
+    let mut commands = Vec::new();
+    for c in text.chars() {
+        commands.extend(app.on_key(key(c)));
+    }
+    commands
+}
+
+#[test]
+fn the_command_line_completes_and_runs_commands() {
+    let mut app = app();
+    app.on_loaded(Loaded::Runs(vec![run(7, "web", RunStatus::Completed)]));
+    // r re-runs the selected run; so does :rerun, completed with Tab.
+    assert!(matches!(
+        app.on_key(key('r')).as_slice(),
+        [Command::Rerun { run_id: 7 }]
+    ));
+    app.on_key(key(':'));
+    let terminal = render(&app, 90, 14);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("rerun  index the run's directory again"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+    type_text(&mut app, "re");
+    press(&mut app, KeyCode::Tab);
+    let screen = render(&app, 90, 14).backend().to_string();
+    assert!(
+        screen.contains(" rerun") && screen.contains(" repro"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Tab);
+    assert!(matches!(
+        press(&mut app, KeyCode::Enter).as_slice(),
+        [Command::Rerun { run_id: 7 }]
+    ));
+    assert!(app.overlay.is_none());
+    // A mistake keeps the line open and says why.
+    app.on_key(key(':'));
+    type_text(&mut app, "explode");
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    let screen = render(&app, 90, 14).backend().to_string();
+    assert!(screen.contains("unknown command `explode`"), "{screen}");
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    type_text(&mut app, "run /no/such/dir");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("`/no/such/dir` is not a directory")
+    );
+    // :theme switches the colours at once.
+    app.on_key(key(':'));
+    type_text(&mut app, "theme light");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.theme.name, "light");
+    app.on_key(key(':'));
+    type_text(&mut app, "q");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.quit);
+}
+
+#[test]
+fn repro_and_copy_issue_work_on_the_open_error() {
+    let mut app = app_with_errors();
+    open_detail(&mut app);
+    app.on_key(key(':'));
+    type_text(&mut app, "copy issue");
+    let commands = press(&mut app, KeyCode::Enter);
+    let [Command::Copy(issue)] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    assert!(issue.starts_with("### "), "{issue}");
+    assert!(issue.contains("`src/api/client.ts:3:21`"), "{issue}");
+    assert!(
+        issue.contains(">    3 | export function fetchUser(id: string {"),
+        "{issue}"
+    );
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .starts_with("copied the issue as Markdown")
+    );
+    app.on_key(key(':'));
+    type_text(&mut app, "repro");
+    let commands = press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(commands.as_slice(), [Command::Repro { groups }] if groups.ids == [1]),
+        "{commands:?}"
+    );
+    // The reduced file arrives in a box that scrolls.
+    let text = (1..=40).map(|n| format!("line {n}\n")).collect::<String>();
+    app.on_loaded(Loaded::Text {
+        title: "repro: grammar gap: satisfies".into(),
+        text,
+    });
+    let screen = render(&app, 110, 20).backend().to_string();
+    assert!(
+        screen.contains("repro: grammar gap: satisfies 1–18/40"),
+        "{screen}"
+    );
+    app.on_key(key('G'));
+    let screen = render(&app, 110, 20).backend().to_string();
+    assert!(screen.contains("line 40"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none());
 }

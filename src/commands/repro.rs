@@ -1,55 +1,25 @@
 //! `snag repro`: a grammar-gap group's example cut down to the snippet a
-//! maintainer pastes into a grammar bug report.
+//! maintainer pastes into a grammar bug report (see [`crate::repro`]).
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 
 use crate::cli::ReproArgs;
-use crate::index::decode::{Source, read_source};
-use crate::index::language::Language;
-use crate::index::outcome::ErrorType;
-use crate::index::verdict::repro::minimize;
 use crate::sanitize;
 use crate::store::Store;
 use crate::store::groups::GroupRecord;
 
 pub async fn run(store: &Store, args: ReproArgs) -> anyhow::Result<ExitCode> {
     let group = resolve(store, &args).await?;
-    if group.error_type != ErrorType::ParsingError {
-        bail!(
-            "group {} is a {} group: only syntax errors can be reproduced",
-            group.group_id,
-            group.error_type
-        );
-    }
-    let example = store.group_example(&group).await?.ok_or_else(|| {
-        anyhow!(
-            "group {} has no stored example any more: index {} again",
-            group.group_id,
-            sanitize::line(&group.repository)
-        )
-    })?;
-    let path = crate::stored_path::to_path(Path::new(&example.root), &example.file_path);
-    let shown = sanitize::line(&path.display().to_string()).into_owned();
-    let language =
-        Language::for_path(&path).ok_or_else(|| anyhow!("{shown} is not a file snag parses"))?;
-    let text = match read_source(&path, u64::MAX).1 {
-        Source::Text(text) => text,
-        Source::Skipped(reason) => bail!("{shown} cannot be read as source: {}", reason.as_str()),
-        Source::Failed(error) => bail!("{shown}: {}", sanitize::line(&error.message)),
-    };
     let budget = Duration::from_secs_f64(args.timeout);
-    let rel_path = example.file_path.clone();
-    let found = tokio::task::spawn_blocking(move || minimize(&text, &rel_path, language, budget))
-        .await
-        .context("the reduction stopped unexpectedly")?
-        .map_err(|e| anyhow!("{shown}: {e}"))?;
+    let reduced = crate::repro::reduce_group(store, &group, budget).await?;
+    let found = &reduced.reproduction;
     eprintln!(
-        "snag: {shown} (run {}): {} bytes cut to {} in {} parses, {:.1} s; construct: {}",
-        example.run_id,
+        "snag: {} (run {}): {} bytes cut to {} in {} parses, {:.1} s; construct: {}",
+        reduced.shown_path,
+        reduced.run_id,
         found.original_bytes,
         found.text.len(),
         found.tests,

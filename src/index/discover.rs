@@ -36,7 +36,7 @@ pub enum DiscoveryError {
 }
 
 /// What to pick up.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DiscoveryOptions {
     /// Lower-case extensions without the dot.
     pub extensions: Vec<String>,

@@ -40,6 +40,33 @@ pub struct RunRecord {
     pub grammar_versions: serde_json::Value,
 }
 
+#[cfg(test)]
+impl RunRecord {
+    /// A completed run of `repository`, for unit tests to change.
+    pub(crate) fn example(run_id: i64, repository: &str) -> RunRecord {
+        RunRecord {
+            run_id,
+            repository: repository.to_owned(),
+            root: format!("/src/{repository}"),
+            status: RunStatus::Completed,
+            status_message: None,
+            files_total: 0,
+            files_indexed: 0,
+            files_partial: 0,
+            files_failed: 0,
+            files_skipped: 0,
+            errors_total: 0,
+            chunks_total: 0,
+            bytes_total: 0,
+            options: serde_json::json!({}),
+            started_at: DateTime::<Utc>::UNIX_EPOCH,
+            finished_at: None,
+            tool_version: String::new(),
+            grammar_versions: serde_json::json!({}),
+        }
+    }
+}
+
 const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, files_total, files_indexed, \
      files_partial, files_failed, files_skipped, errors_total, chunks_total, bytes_total, options, started_at, \
      finished_at, tool_version, grammar_versions";

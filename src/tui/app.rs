@@ -11,8 +11,9 @@ use std::sync::Arc;
 use ratatui::crossterm::event::KeyEvent;
 use tokio_util::sync::CancellationToken;
 
-use super::command::{Command, GroupSet, Loaded, RequestKind, Requests, Triage};
-use super::overlays::{HelpView, NewRunForm, Overlay, Reply};
+use super::command::{Command, GroupSet, Loaded, NewRun, RequestKind, Requests, Triage};
+use super::overlays::{NewRunForm, Overlay, Reply, ScrollView};
+use super::prompt::{Prompt, PromptCommand, PromptStep};
 use super::screens::Screen;
 use super::screens::dashboard::DashboardState;
 use super::screens::detail::DetailState;
@@ -45,8 +46,10 @@ pub struct App {
     pub status: Option<String>,
     pub quit: bool,
     requests: Requests,
-    /// Where `snag tui` was started, the new-run form's default path.
+    /// Where `snag tui` was started, the new-run form's last default path.
     pub cwd: String,
+    /// The directory of the last run started here.
+    pub last_run_path: Option<String>,
 }
 
 impl App {
@@ -64,6 +67,7 @@ impl App {
             status: None,
             quit: false,
             requests: Requests::default(),
+            last_run_path: None,
             cwd: std::env::current_dir()
                 .map(|d| d.display().to_string())
                 .unwrap_or_default(),
@@ -79,6 +83,20 @@ impl App {
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
         if self.list.editing_text {
             return self.list.on_search_key(key, &mut self.requests);
+        }
+        if let Some(Overlay::Prompt(prompt)) = &mut self.overlay {
+            let themes = Theme::names(crate::config::config_dir().as_deref());
+            return match prompt.on_key(key, &themes) {
+                PromptStep::Editing => Vec::new(),
+                PromptStep::Closed => {
+                    self.overlay = None;
+                    Vec::new()
+                }
+                PromptStep::Run(command) => {
+                    self.overlay = None;
+                    self.on_prompt(command)
+                }
+            };
         }
         if let Some(overlay) = self.overlay.take() {
             let (keep, reply) = overlay.on_key(key);
@@ -134,7 +152,7 @@ impl App {
                 Vec::new()
             }
             Action::Help => {
-                self.overlay = Some(Overlay::Help(HelpView::default()));
+                self.overlay = Some(Overlay::Help(ScrollView::default()));
                 Vec::new()
             }
             Action::Back if self.screen == Screen::List && self.list.clear_marks() => {
@@ -151,9 +169,15 @@ impl App {
             Action::Open => self.open(),
             Action::Refresh => self.refresh(),
             Action::NewRun => {
-                self.overlay = Some(Overlay::NewRun(Box::new(NewRunForm::new(&self.cwd))));
+                let path = self.new_run_path();
+                self.overlay = Some(Overlay::NewRun(Box::new(NewRunForm::new(&path))));
                 Vec::new()
             }
+            Action::CommandLine => {
+                self.overlay = Some(Overlay::Prompt(Prompt::default()));
+                Vec::new()
+            }
+            Action::Rerun => self.rerun(),
             Action::CancelRun => self.cancel_selected_run(),
             Action::ShowErrors => self.show_list(false),
             Action::ShowGroups => self.show_list(true),
@@ -174,6 +198,123 @@ impl App {
             }),
             // The lists' and the drill-down's actions, elsewhere.
             _ => Vec::new(),
+        }
+    }
+
+    /// A command typed on the `:` line.
+    fn on_prompt(&mut self, command: PromptCommand) -> Vec<Command> {
+        match command {
+            PromptCommand::Run(path) => {
+                if !Path::new(&path).is_dir() {
+                    self.status = Some(format!(
+                        "`{}` is not a directory",
+                        crate::sanitize::line(&path)
+                    ));
+                    return Vec::new();
+                }
+                let repository = crate::runner::default_repository_name(Path::new(&path));
+                vec![Command::StartRun(NewRun {
+                    path,
+                    repository,
+                    include_tests: false,
+                    extensions: Vec::new(),
+                })]
+            }
+            PromptCommand::Rerun => self.rerun(),
+            PromptCommand::Repro => self.repro(),
+            PromptCommand::CopyIssue => self.copy_issue(),
+            PromptCommand::CopyLocation => self.on_action(Action::CopyLocation),
+            PromptCommand::Theme(name) => {
+                if Theme::no_color_requested() {
+                    self.status = Some("NO_COLOR is set: the theme stays monochrome".to_owned());
+                    return Vec::new();
+                }
+                match Theme::load(&name, crate::config::config_dir().as_deref()) {
+                    Ok(theme) => {
+                        self.theme = theme;
+                        self.status = Some(format!("theme {}", crate::sanitize::line(&name)));
+                        if let Some(detail) = &mut self.detail {
+                            detail.highlighted = None;
+                        }
+                        return self.highlight_if_needed();
+                    }
+                    Err(e) => self.status = Some(e.to_string()),
+                }
+                Vec::new()
+            }
+            PromptCommand::Quit => self.on_action(Action::Quit),
+        }
+    }
+
+    /// Where a new run starts: the last directory indexed here, else the
+    /// selected run's, else where snag was started.
+    fn new_run_path(&self) -> String {
+        self.last_run_path
+            .clone()
+            .or_else(|| self.current_run().map(|r| r.root.clone()))
+            .unwrap_or_else(|| self.cwd.clone())
+    }
+
+    /// The current run again: its directory, repository and options.
+    fn rerun(&mut self) -> Vec<Command> {
+        match self.current_run_id() {
+            Some(run_id) => {
+                self.status = Some(format!("indexing run {run_id}'s directory again…"));
+                vec![Command::Rerun { run_id }]
+            }
+            None => {
+                self.status = Some("select a run first".to_owned());
+                Vec::new()
+            }
+        }
+    }
+
+    /// The selected or open group's example, reduced.
+    fn repro(&mut self) -> Vec<Command> {
+        match self.triage_targets() {
+            Some((groups, label, false)) => {
+                self.status = Some(format!("reducing the example of {label}…"));
+                vec![Command::Repro { groups }]
+            }
+            Some((_, _, true)) => {
+                self.status = Some("repro works on one group: clear the marks (esc)".to_owned());
+                Vec::new()
+            }
+            None => {
+                self.status = Some("select a group or an error first".to_owned());
+                Vec::new()
+            }
+        }
+    }
+
+    /// The open (or selected) error as a Markdown issue, to the clipboard.
+    fn copy_issue(&mut self) -> Vec<Command> {
+        let issue = match (self.screen, &self.detail) {
+            (Screen::Detail, Some(detail)) => Some(super::issue::markdown(
+                &detail.error,
+                detail.file.as_deref(),
+                detail.group.as_ref(),
+                detail.site,
+            )),
+            (Screen::List, _) if !self.list.grouped => self
+                .list
+                .selected_error()
+                .map(|error| super::issue::markdown(error, None, None, 0)),
+            _ => None,
+        };
+        match issue {
+            Some(text) => {
+                self.status = Some(format!(
+                    "copied the issue as Markdown ({} lines)",
+                    text.lines().count()
+                ));
+                vec![Command::Copy(text)]
+            }
+            None => {
+                self.status =
+                    Some("open an error (or select one in the error list) first".to_owned());
+                Vec::new()
+            }
         }
     }
 
@@ -279,7 +420,7 @@ impl App {
     }
 
     /// The run the current screen is about.
-    fn current_run_id(&self) -> Option<i64> {
+    pub fn current_run_id(&self) -> Option<i64> {
         match self.screen {
             Screen::Runs => self.runs.selected_run().map(|r| r.run_id),
             Screen::Dashboard => self.dashboard.run_id,
@@ -525,9 +666,11 @@ impl App {
             Loaded::RunStarted {
                 run_id,
                 repository,
+                root,
                 progress,
                 cancel,
             } => {
+                self.last_run_path = Some(root);
                 self.status = Some(format!("run {run_id} of {repository} started"));
                 self.live.insert(
                     run_id,
@@ -550,6 +693,17 @@ impl App {
                 return commands;
             }
             Loaded::Message(message) => self.status = Some(message),
+            Loaded::Text { title, text } => {
+                self.status = None;
+                self.overlay = Some(Overlay::Text {
+                    title,
+                    lines: crate::sanitize::block(&text)
+                        .lines()
+                        .map(str::to_owned)
+                        .collect(),
+                    view: ScrollView::default(),
+                });
+            }
             Loaded::Failed {
                 kind,
                 generation,

@@ -49,6 +49,14 @@ pub enum Command {
         end: usize,
     },
     StartRun(NewRun),
+    /// The run's directory indexed again, with the run's options.
+    Rerun {
+        run_id: i64,
+    },
+    /// A group's example reduced to a minimal file, to show.
+    Repro {
+        groups: GroupSet,
+    },
     CancelRun {
         run_id: i64,
     },
@@ -148,6 +156,8 @@ pub enum Loaded {
     RunStarted {
         run_id: i64,
         repository: String,
+        /// The directory it indexes.
+        root: String,
         progress: Arc<RunProgress>,
         cancel: CancellationToken,
     },
@@ -155,6 +165,11 @@ pub enum Loaded {
         run_id: i64,
     },
     Message(String),
+    /// Text to show in a box (a reduced example).
+    Text {
+        title: String,
+        text: String,
+    },
     /// A request of `kind` failed: it clears its own loading state.
     Failed {
         kind: RequestKind,

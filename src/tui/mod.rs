@@ -5,8 +5,10 @@
 pub mod app;
 pub mod command;
 pub mod highlight;
+pub mod issue;
 pub mod loader;
 pub mod overlays;
+pub mod prompt;
 pub mod screens;
 pub mod theme;
 pub mod views;
@@ -29,7 +31,9 @@ use screens::list::PAGE_ROWS;
 use theme::Theme;
 
 use crate::config::Config;
+use crate::repro;
 use crate::runner::{self, RunRequest};
+use crate::store::groups::GroupRecord;
 use crate::store::{Store, StoreError};
 
 /// How often the screen refreshes while a run is going on it.
@@ -70,7 +74,7 @@ pub async fn run(store: Store, options: TuiOptions) -> anyhow::Result<ExitCode> 
     };
     runtime.execute(Command::LoadRuns, &mut app);
     if let Some(request) = options.start {
-        runtime.start_run(request);
+        runtime.start_run(async move { Ok(request) });
     }
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, &mut app, &mut runtime, rx).await;
@@ -265,7 +269,35 @@ impl Runtime {
                 });
                 Ok(Loaded::Highlighted { generation, window })
             }),
-            Command::StartRun(new_run) => self.start_run(request_for(&new_run)),
+            Command::StartRun(new_run) => {
+                let request = request_for(&new_run);
+                self.start_run(async move { Ok(request) })
+            }
+            Command::Rerun { run_id } => self.start_run(async move {
+                match store.get_run(run_id).await {
+                    Ok(Some(run)) => Ok(RunRequest::again(&run)),
+                    Ok(None) => Err(format!("run {run_id} is gone")),
+                    Err(e) => Err(e.to_string()),
+                }
+            }),
+            Command::Repro { groups } => self.spawn(async move {
+                let group = match (groups.ids.first(), groups.fingerprints.first()) {
+                    (Some(id), _) => store.get_group(*id).await?,
+                    (None, Some(fingerprint)) => {
+                        store.find_group(&groups.repository, fingerprint).await?
+                    }
+                    (None, None) => None,
+                };
+                let Some(group) = group else {
+                    return Ok(Loaded::Message("the group is gone".to_owned()));
+                };
+                Ok(
+                    match repro::reduce_group(&store, &group, REPRO_BUDGET).await {
+                        Ok(reduced) => repro_text(&group, &reduced),
+                        Err(e) => Loaded::Message(format!("repro: {e:#}")),
+                    },
+                )
+            }),
             Command::CancelRun { run_id } => {
                 if let Some(live) = app.live.get(&run_id) {
                     live.cancel.cancel();
@@ -295,12 +327,25 @@ impl Runtime {
         }
     }
 
-    fn start_run(&mut self, request: RunRequest) {
+    /// Starts the run `request` resolves to (at once, or after reading
+    /// the run it repeats), reporting it as it goes.
+    fn start_run<F>(&mut self, request: F)
+    where
+        F: Future<Output = Result<RunRequest, String>> + Send + 'static,
+    {
         let store = self.store.clone();
         let store_after = self.store.clone();
         let tx = self.tx.clone();
-        let repository = request.repository.clone();
         let task = tokio::spawn(async move {
+            let request = match request.await {
+                Ok(request) => request,
+                Err(message) => {
+                    let _ = tx.send(Loaded::Message(format!("cannot start the run: {message}")));
+                    return;
+                }
+            };
+            let repository = request.repository.clone();
+            let root = request.root.display().to_string();
             let handle = match runner::start(store, request).await {
                 Ok(handle) => handle,
                 Err(e) => {
@@ -312,6 +357,7 @@ impl Runtime {
             let _ = tx.send(Loaded::RunStarted {
                 run_id,
                 repository,
+                root,
                 progress: std::sync::Arc::clone(&handle.progress),
                 cancel: handle.canceller(),
             });
@@ -345,6 +391,33 @@ impl Runtime {
             }
             let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
         }
+    }
+}
+
+/// How long `:repro` may reduce an example.
+const REPRO_BUDGET: Duration = Duration::from_secs(10);
+
+/// A reduced example, to show.
+fn repro_text(group: &GroupRecord, reduced: &repro::Reduced) -> Loaded {
+    let found = &reduced.reproduction;
+    let mut text = format!(
+        "{}\n{} bytes cut to {} in {} parses, {:.1} s; construct: {}{}\n\n",
+        reduced.shown_path,
+        found.original_bytes,
+        found.text.len(),
+        found.tests,
+        found.elapsed.as_secs_f64(),
+        found.construct,
+        if found.complete {
+            ""
+        } else {
+            " (time ran out: a smaller text may exist)"
+        }
+    );
+    text.push_str(&found.text);
+    Loaded::Text {
+        title: format!("repro: {}", group.title),
+        text,
     }
 }
 

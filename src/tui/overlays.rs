@@ -7,9 +7,18 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::command::{Command, GroupSet, NewRun, Triage};
+use super::prompt::Prompt;
 
 pub enum Overlay {
-    Help(HelpView),
+    Help(ScrollView),
+    /// The `:` command line.
+    Prompt(Prompt),
+    /// Text to read, scrolled: a reduced example.
+    Text {
+        title: String,
+        lines: Vec<String>,
+        view: ScrollView,
+    },
     ConfirmQuit,
     NewRun(Box<NewRunForm>),
     Note {
@@ -67,6 +76,15 @@ impl Overlay {
                 help.on_key(key);
                 (Some(Overlay::Help(help)), none())
             }
+            Overlay::Text { title, lines, view } => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter) {
+                    return (None, none());
+                }
+                view.on_key(key);
+                (Some(Overlay::Text { title, lines, view }), none())
+            }
+            // Keys of the command line are the app's: it knows the themes.
+            Overlay::Prompt(prompt) => (Some(Overlay::Prompt(prompt)), none()),
             Overlay::ConfirmQuit => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => (None, Reply::Quit),
                 _ => (None, none()),
@@ -108,16 +126,17 @@ impl Overlay {
     }
 }
 
-/// The key list, scrolled; the draw says how far it can scroll.
+/// Text in a box, scrolled (the key list, a reduced example); the draw
+/// says how far it can scroll.
 #[derive(Debug, Default)]
-pub struct HelpView {
+pub struct ScrollView {
     pub scroll: Cell<usize>,
     /// The last scroll position and the rows shown, at the last draw.
     pub last: Cell<usize>,
     pub rows: Cell<usize>,
 }
 
-impl HelpView {
+impl ScrollView {
     fn on_key(&self, key: KeyEvent) {
         let page = self.rows.get().saturating_sub(1).max(1) as i64;
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -177,6 +196,11 @@ impl NewRunForm {
             KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % 4,
             KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + 3) % 4,
             KeyCode::Char(' ') if self.focus == 3 => self.include_tests = !self.include_tests,
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if let Some(field) = self.fields.get_mut(self.focus) {
+                    *field = TextArea::default();
+                }
+            }
             KeyCode::Enter => match self.submit() {
                 Ok(run) => return (None, Reply::Commands(vec![Command::StartRun(run)])),
                 Err(error) => self.error = Some(error),

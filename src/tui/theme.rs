@@ -77,6 +77,22 @@ impl Theme {
         }
     }
 
+    /// The built-in themes' names and those of `config_dir/themes/*.toml`.
+    pub fn names(config_dir: Option<&std::path::Path>) -> Vec<String> {
+        let mut names: Vec<String> = BUILT_IN.iter().map(|(n, _)| (*n).to_owned()).collect();
+        let own = config_dir.and_then(|dir| std::fs::read_dir(dir.join("themes")).ok());
+        for entry in own.into_iter().flatten().filter_map(Result::ok) {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml")
+                && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+                && !names.iter().any(|n| n == stem)
+            {
+                names.push(stem.to_owned());
+            }
+        }
+        names
+    }
+
     pub fn parse(name: &str, text: &str) -> Result<Theme, ThemeError> {
         let invalid = |message: String| ThemeError::Invalid {
             name: name.to_owned(),

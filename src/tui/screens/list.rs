@@ -331,6 +331,10 @@ impl ListState {
                 self.search_mut().pop();
                 return self.reload(requests);
             }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.search_mut().clear();
+                return self.reload(requests);
+            }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 self.search_mut().push(c);
                 return self.reload(requests);

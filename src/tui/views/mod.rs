@@ -65,14 +65,17 @@ fn hints(screen: Screen) -> &'static [Action] {
         Screen::Runs => &[
             Action::Open,
             Action::NewRun,
+            Action::Rerun,
             Action::ShowErrors,
             Action::CancelRun,
+            Action::CommandLine,
             Action::Help,
             Action::Quit,
         ],
         Screen::Dashboard => &[
             Action::ShowErrors,
             Action::ShowGroups,
+            Action::Rerun,
             Action::CancelRun,
             Action::Back,
             Action::Help,
@@ -123,6 +126,8 @@ fn short_label(action: Action) -> &'static str {
         Action::CopyLocation => "copy",
         Action::MarkIgnored => "ignore",
         Action::EditNote => "note",
+        Action::Rerun => "re-run",
+        Action::CommandLine => "command",
         _ => "",
     }
 }
@@ -131,11 +136,19 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     let mut spans = Vec::new();
     if let Some(status) = &app.status {
         spans.push(Span::styled(
-            format!("{} ", sanitize::line(status)),
+            sanitize::line(status).into_owned(),
             app.theme.warning,
         ));
+        spans.push(Span::styled("  │  ", app.theme.border));
     }
+    // Cancel is offered only for a run going on here.
+    let live = app
+        .current_run_id()
+        .is_some_and(|id| app.live.contains_key(&id));
     for action in hints(app.screen) {
+        if *action == Action::CancelRun && !live {
+            continue;
+        }
         let Some(key) = app
             .keymap
             .keys_for(app.screen.context(), *action)

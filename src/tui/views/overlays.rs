@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::app::App;
-use crate::tui::overlays::{HelpView, NewRunForm, Overlay};
+use crate::tui::overlays::{NewRunForm, Overlay, ScrollView};
+use crate::tui::prompt::{COMMANDS, Prompt};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
@@ -68,7 +69,82 @@ pub fn draw(frame: &mut Frame, app: &App) {
             frame.render_widget(&**editor, inner);
         }
         Some(Overlay::NewRun(form)) => draw_form(frame, app, form),
+        Some(Overlay::Prompt(prompt)) => draw_prompt(frame, app, prompt),
+        Some(Overlay::Text { title, lines, view }) => {
+            let lines: Vec<Line> = lines
+                .iter()
+                .map(|l| Line::from(Span::styled(l.clone(), app.theme.text)))
+                .collect();
+            draw_scrolled(frame, app, &crate::sanitize::line(title), lines, view, 100);
+        }
     }
+}
+
+/// The `:` line over the footer, its completions above it.
+fn draw_prompt(frame: &mut Frame, app: &App, prompt: &Prompt) {
+    let full = frame.area();
+    let line_area = Rect {
+        y: full.bottom().saturating_sub(1),
+        height: full.height.min(1),
+        ..full
+    };
+    let mut spans = vec![
+        Span::styled(":", app.theme.accent),
+        Span::styled(
+            crate::sanitize::line(&prompt.input).into_owned(),
+            app.theme.text,
+        ),
+        Span::styled("▏", app.theme.accent),
+    ];
+    if let Some(error) = &prompt.error {
+        spans.push(Span::styled(
+            format!("   {}", crate::sanitize::line(error)),
+            app.theme.warning,
+        ));
+    }
+    frame.render_widget(Clear, line_area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), line_area);
+    // What Tab offers, or every command while nothing is typed.
+    let offers: Vec<Line> = if prompt.candidates.is_empty() && prompt.input.is_empty() {
+        COMMANDS
+            .iter()
+            .filter(|(name, _)| *name != "q")
+            .map(|(name, help)| {
+                Line::from(vec![
+                    Span::styled(format!(" {name:<7}"), app.theme.accent),
+                    Span::styled(*help, app.theme.muted),
+                ])
+            })
+            .collect()
+    } else {
+        prompt
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let style = if prompt.chosen() == Some(i) {
+                    app.theme.selection
+                } else {
+                    app.theme.text
+                };
+                Line::from(Span::styled(
+                    format!(" {}", crate::sanitize::line(c)),
+                    style,
+                ))
+            })
+            .collect()
+    };
+    if offers.is_empty() {
+        return;
+    }
+    let height = (offers.len() as u16).min(full.height.saturating_sub(2) / 2);
+    let area = Rect {
+        y: line_area.y.saturating_sub(height),
+        height,
+        ..full
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(offers), area);
 }
 
 fn bordered<'a>(app: &App, title: &'a str) -> Block<'a> {
@@ -89,7 +165,7 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
-fn draw_help(frame: &mut Frame, app: &App, help: &HelpView) {
+fn draw_help(frame: &mut Frame, app: &App, help: &ScrollView) {
     let mut lines = Vec::new();
     for (context, actions) in app.keymap.all() {
         if actions.is_empty() {
@@ -109,22 +185,34 @@ fn draw_help(frame: &mut Frame, app: &App, help: &HelpView) {
         "Keys can be changed in the config file's [keys] table (see README).",
         app.theme.muted,
     )));
-    let area = popup(frame.area(), 72, 200);
+    draw_scrolled(frame, app, "keys", lines, help, 72);
+}
+
+/// Lines in a centred box that scrolls, its title saying where it is.
+fn draw_scrolled(
+    frame: &mut Frame,
+    app: &App,
+    name: &str,
+    lines: Vec<Line<'_>>,
+    view: &ScrollView,
+    width: u16,
+) {
+    let area = popup(frame.area(), width, 200);
     let rows = usize::from(area.height.saturating_sub(2));
     let last = lines.len().saturating_sub(rows);
-    let scroll = help.scroll.get().min(last);
-    help.scroll.set(scroll);
-    help.last.set(last);
-    help.rows.set(rows);
+    let scroll = view.scroll.get().min(last);
+    view.scroll.set(scroll);
+    view.last.set(last);
+    view.rows.set(rows);
     let title = if last > 0 {
         format!(
-            " keys {}–{}/{} — j/k scroll, ? or esc closes ",
+            " {name} {}–{}/{} — j/k scroll, esc closes ",
             scroll + 1,
             (scroll + rows).min(lines.len()),
             lines.len()
         )
     } else {
-        " keys — ? or esc closes ".to_owned()
+        format!(" {name} — esc closes ")
     };
     frame.render_widget(Clear, area);
     frame.render_widget(

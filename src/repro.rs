@@ -1,0 +1,68 @@
+//! A grammar-gap group's example cut down to the snippet a maintainer
+//! pastes into a grammar bug report: found in the store, read from the
+//! run's tree, reduced by the verdict's oracle. `snag repro` prints it; the
+//! triage UI shows it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+
+use crate::index::decode::{Source, read_source};
+use crate::index::language::Language;
+use crate::index::outcome::ErrorType;
+use crate::index::verdict::repro::{Reproduction, minimize};
+use crate::sanitize;
+use crate::store::Store;
+use crate::store::groups::GroupRecord;
+
+/// A group's example, reduced.
+#[derive(Debug, Clone)]
+pub struct Reduced {
+    /// The example file, absolute, as it can be shown.
+    pub shown_path: String,
+    pub run_id: i64,
+    pub reproduction: Reproduction,
+}
+
+/// Reduces the stored example of a syntax-error group within `budget`.
+pub async fn reduce_group(
+    store: &Store,
+    group: &GroupRecord,
+    budget: Duration,
+) -> anyhow::Result<Reduced> {
+    if group.error_type != ErrorType::ParsingError {
+        bail!(
+            "group {} is a {} group: only syntax errors can be reproduced",
+            group.group_id,
+            group.error_type
+        );
+    }
+    let example = store.group_example(group).await?.ok_or_else(|| {
+        anyhow!(
+            "group {} has no stored example any more: index {} again",
+            group.group_id,
+            sanitize::line(&group.repository)
+        )
+    })?;
+    let path = crate::stored_path::to_path(Path::new(&example.root), &example.file_path);
+    let shown = sanitize::line(&path.display().to_string()).into_owned();
+    let language =
+        Language::for_path(&path).ok_or_else(|| anyhow!("{shown} is not a file snag parses"))?;
+    let text = match read_source(&path, u64::MAX).1 {
+        Source::Text(text) => text,
+        Source::Skipped(reason) => bail!("{shown} cannot be read as source: {}", reason.as_str()),
+        Source::Failed(error) => bail!("{shown}: {}", sanitize::line(&error.message)),
+    };
+    let rel_path = example.file_path.clone();
+    let reproduction =
+        tokio::task::spawn_blocking(move || minimize(&text, &rel_path, language, budget))
+            .await
+            .context("the reduction stopped unexpectedly")?
+            .map_err(|e| anyhow!("{shown}: {e}"))?;
+    Ok(Reduced {
+        shown_path: shown,
+        run_id: example.run_id,
+        reproduction,
+    })
+}
