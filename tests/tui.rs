@@ -1449,3 +1449,47 @@ fn repro_and_copy_issue_work_on_the_open_error() {
     press(&mut app, KeyCode::Esc);
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn the_runs_cursor_follows_its_run_and_an_old_runs_empty_list_says_why() {
+    let mut app = app();
+    app.on_loaded(Loaded::Runs(vec![
+        run(7, "web", RunStatus::Completed),
+        run(6, "web", RunStatus::Completed),
+    ]));
+    app.on_key(key('j'));
+    assert_eq!(app.runs.selected_run().unwrap().run_id, 6);
+    // A new run appears on top: the cursor stays on run 6.
+    app.on_loaded(Loaded::Runs(vec![
+        run(8, "web", RunStatus::Running),
+        run(7, "web", RunStatus::Completed),
+        run(6, "web", RunStatus::Completed),
+    ]));
+    assert_eq!(app.runs.selected_run().unwrap().run_id, 6);
+    // Run 6's files were indexed again since: its list says so.
+    let commands = app.on_key(key('l'));
+    let Some(Command::LoadErrors { generation, .. }) = commands.last() else {
+        panic!("{commands:?}");
+    };
+    app.on_loaded(Loaded::Errors {
+        generation: *generation,
+        offset: 0,
+        rows: Vec::new(),
+        total: 0,
+    });
+    let screen = render(&app, 120, 8).backend().to_string();
+    assert!(
+        screen.contains("no errors left in run 6: run 8 indexed its files again"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn long_paths_keep_their_file_name_and_line() {
+    let mut app = app_with_errors();
+    app.list.rows[0].file_path =
+        "packages/very/deeply/nested/folder/structure/of/the/monorepo/src/client.ts".into();
+    let screen = render(&app, 120, 10).backend().to_string();
+    assert!(screen.contains("…"), "{screen}");
+    assert!(screen.contains("src/client.ts:3"), "{screen}");
+}

@@ -18,8 +18,25 @@ impl RunsState {
         self.selected = step(self.selected, delta, self.runs.len());
     }
 
+    /// A new list: the cursor stays on the run it was on (new runs
+    /// appear above it), else on the same row.
     pub fn on_runs(&mut self, runs: Vec<RunRecord>) {
-        self.selected = self.selected.min(runs.len().saturating_sub(1));
+        let current = self.selected_run().map(|r| r.run_id);
+        self.selected = current
+            .and_then(|id| runs.iter().position(|r| r.run_id == id))
+            .unwrap_or(self.selected)
+            .min(runs.len().saturating_sub(1));
         self.runs = runs;
+    }
+
+    /// The newest later run of the same repository: its files replaced
+    /// `run_id`'s errors where they were indexed again.
+    pub fn superseded_by(&self, run_id: i64) -> Option<i64> {
+        let run = self.runs.iter().find(|r| r.run_id == run_id)?;
+        self.runs
+            .iter()
+            .filter(|r| r.repository == run.repository && r.run_id > run_id)
+            .map(|r| r.run_id)
+            .max()
     }
 }

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{clip, draw_list, status_style};
+use super::{clip, draw_list, elide_middle, status_style};
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::sanitize;
 use crate::tui::app::App;
@@ -142,7 +142,7 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
                     Cell::from(e.error_type.as_str().trim_end_matches("_error"))
                         .style(app.theme.error),
                     verdict_cell(app, e.verdict),
-                    Cell::from(clip(&sanitize::line(&location), 36)),
+                    Cell::from(elide_middle(&sanitize::line(&location), 36)),
                     Cell::from(clip(&sanitize::line(&e.error_message), message_width)),
                 ])
             }
@@ -169,10 +169,17 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
         || list.verdict.is_some()
         || list.fingerprint.is_some();
     let title = if list.total == 0 && !list.loading {
-        if filtered {
-            " no errors match the filters (0 shows every type, esc leaves a group) ".to_owned()
-        } else {
-            " no errors in this run ".to_owned()
+        let later = list
+            .run_id
+            .and_then(|id| Some((id, app.runs.superseded_by(id)?)));
+        match later {
+            _ if filtered => {
+                " no errors match the filters (0 shows every type, esc leaves a group) ".to_owned()
+            }
+            Some((run, later)) => format!(
+                " no errors left in run {run}: run {later} indexed its files again, see its errors "
+            ),
+            None => " no errors in this run ".to_owned(),
         }
     } else {
         format!(
