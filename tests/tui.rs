@@ -1493,3 +1493,26 @@ fn long_paths_keep_their_file_name_and_line() {
     assert!(screen.contains("…"), "{screen}");
     assert!(screen.contains("src/client.ts:3"), "{screen}");
 }
+
+#[test]
+fn one_error_type_charts_the_verdicts_instead() {
+    let mut app = app();
+    app.on_loaded(Loaded::Runs(vec![run(7, "web", RunStatus::Completed)]));
+    app.on_action(snag::keymap::Action::Open);
+    app.on_loaded(Loaded::Dashboard(Box::new(RunDashboard {
+        run: run(7, "web", RunStatus::Completed),
+        counts: BTreeMap::from([(ErrorType::ParsingError, 9)]),
+        split: FailureSplit {
+            grammar_gaps: 6,
+            invalid_source: 2,
+            other: 1,
+        },
+        groups: Vec::new(),
+        changes: GroupChanges::default(),
+    })));
+    let terminal = render(&app, 90, 16);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("failing files by verdict"), "{screen}");
+    assert!(!screen.contains("errors by type"), "{screen}");
+    insta::assert_snapshot!(terminal.backend());
+}
