@@ -606,7 +606,11 @@ fn sites_jump_and_triage_keys_act_on_the_group() {
     let commands = app.on_key(key('E'));
     assert!(matches!(
         commands.as_slice(),
-        [Command::OpenInEditor { line: 3, .. }]
+        [Command::OpenInEditor {
+            line: 3,
+            column: 21,
+            ..
+        }]
     ));
     // A note: typed into the editor, saved with ctrl-s.
     app.on_key(key('e'));

@@ -189,10 +189,12 @@ impl App {
             Action::MarkResolved => self.set_status(GroupStatus::Resolved),
             Action::MarkOpen => self.set_status(GroupStatus::Open),
             Action::EditNote => self.edit_note(),
-            Action::OpenInEditor => self.location().map_or_else(Vec::new, |(path, line)| {
-                vec![Command::OpenInEditor { path, line }]
-            }),
-            Action::CopyLocation => self.location().map_or_else(Vec::new, |(path, line)| {
+            Action::OpenInEditor => self
+                .location()
+                .map_or_else(Vec::new, |(path, line, column)| {
+                    vec![Command::OpenInEditor { path, line, column }]
+                }),
+            Action::CopyLocation => self.location().map_or_else(Vec::new, |(path, line, _)| {
                 self.status = Some(format!("copied {}:{line}", path.display()));
                 vec![Command::Copy(format!("{}:{line}", path.display()))]
             }),
@@ -572,8 +574,8 @@ impl App {
         Vec::new()
     }
 
-    /// The absolute path and line of the selected or open error.
-    fn location(&self) -> Option<(PathBuf, u32)> {
+    /// The absolute path, line and column of the selected or open error.
+    fn location(&self) -> Option<(PathBuf, u32, u32)> {
         match self.screen {
             Screen::Detail => {
                 let detail = self.detail.as_ref()?;
@@ -581,13 +583,15 @@ impl App {
                     Some(file) => file.path.clone(),
                     None => crate::stored_path::to_path(Path::new(""), &detail.error.file_path),
                 };
-                Some((path, detail.current_line()))
+                let (line, column) = detail.current_position();
+                Some((path, line, column))
             }
             Screen::List if !self.list.grouped => {
                 let error = self.list.selected_error()?;
                 Some((
                     crate::stored_path::to_path(Path::new(""), &error.file_path),
-                    error.line.map_or(1, |l| l as u32),
+                    error.line.map_or(1, |l| l.max(1) as u32),
+                    error.column.map_or(1, |c| c.max(1) as u32),
                 ))
             }
             _ => None,

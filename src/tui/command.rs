@@ -65,9 +65,11 @@ pub enum Command {
         groups: GroupSet,
         change: Triage,
     },
+    /// `$VISUAL`/`$EDITOR` at a 1-based line and column.
     OpenInEditor {
         path: PathBuf,
         line: u32,
+        column: u32,
     },
     Copy(String),
 }

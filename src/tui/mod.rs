@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod command;
+pub mod editor;
 pub mod highlight;
 pub mod issue;
 pub mod loader;
@@ -116,9 +117,9 @@ async fn event_loop(
         for command in commands {
             match command {
                 // These take the terminal for a moment.
-                Command::OpenInEditor { path, line } => {
+                Command::OpenInEditor { path, line, column } => {
                     drop(events);
-                    let outcome = open_in_editor(terminal, &path, line);
+                    let outcome = open_in_editor(terminal, &path, line, column);
                     events = EventStream::new();
                     app.status = Some(outcome);
                 }
@@ -439,26 +440,28 @@ fn request_for(new_run: &NewRun) -> RunRequest {
     request
 }
 
-/// Suspends the UI, runs `$VISUAL`/`$EDITOR` (vi by default) at the line,
-/// and takes the terminal back.
-fn open_in_editor(terminal: &mut DefaultTerminal, path: &std::path::Path, line: u32) -> String {
+/// Suspends the UI, runs `$VISUAL`/`$EDITOR` (vi by default) at the line
+/// and column, in the form that editor understands, and takes the terminal
+/// back.
+fn open_in_editor(
+    terminal: &mut DefaultTerminal,
+    path: &std::path::Path,
+    line: u32,
+    column: u32,
+) -> String {
     let editor = std::env::var("VISUAL")
         .ok()
         .or_else(|| std::env::var("EDITOR").ok())
         .filter(|e| !e.trim().is_empty())
         .unwrap_or_else(|| "vi".to_owned());
-    let mut words = editor.split_whitespace();
-    let Some(program) = words.next() else {
-        return "no editor configured".to_owned();
+    let Some((program, args)) = editor::editor_command(&editor, path, line, column) else {
+        return format!("cannot run the editor `{}`", crate::sanitize::line(&editor));
     };
     ratatui::restore();
-    let status = std::process::Command::new(program)
-        .args(words)
-        .arg(format!("+{line}"))
-        .arg(path)
-        .status();
+    let status = std::process::Command::new(&program).args(args).status();
     *terminal = ratatui::init();
     let _ = terminal.clear();
+    let program = crate::sanitize::line(&program).into_owned();
     match status {
         Ok(s) if s.success() => format!("back from {program}"),
         Ok(s) => format!("{program} exited with {s}"),

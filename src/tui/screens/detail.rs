@@ -144,13 +144,15 @@ impl DetailState {
         }
     }
 
-    /// The line of the current site, else the error's.
-    pub fn current_line(&self) -> u32 {
-        self.sites()
-            .get(self.site)
-            .map(|s| s.0)
-            .or(self.error.line.map(|l| l as u32))
-            .unwrap_or(1)
+    /// The line and column of the current site, else the error's.
+    pub fn current_position(&self) -> (u32, u32) {
+        match self.sites().get(self.site) {
+            Some(&(line, column, ..)) => (line.max(1), column.max(1)),
+            None => (
+                self.error.line.map_or(1, |l| l.max(1) as u32),
+                self.error.column.map_or(1, |c| c.max(1) as u32),
+            ),
+        }
     }
 
     /// Lines a page key moves by, in the focused pane.
