@@ -1,7 +1,8 @@
 //! The TUI's state and where keys and loaded data go. Each screen owns its
 //! state and handling (`screens/`); this module routes between them, owns
 //! what they share (the requests in flight, runs going on here, the status
-//! line) and the overlays. Nothing here touches the terminal or the
+//! line) and the overlays. Triage keys (`triage.rs`) and `:` commands
+//! (`prompt.rs`) act across screens from their own modules. Nothing here touches the terminal or the
 //! database: see [`super::command`].
 
 use std::collections::BTreeMap;
@@ -11,9 +12,9 @@ use std::sync::Arc;
 use ratatui::crossterm::event::KeyEvent;
 use tokio_util::sync::CancellationToken;
 
-use super::command::{Command, GroupSet, Loaded, NewRun, RequestKind, Requests, Triage};
+use super::command::{Command, Loaded, RequestKind, Requests};
 use super::overlays::{NewRunForm, Overlay, Reply, ScrollView};
-use super::prompt::{Prompt, PromptCommand, PromptStep};
+use super::prompt::{Prompt, PromptStep};
 use super::screens::Screen;
 use super::screens::dashboard::DashboardState;
 use super::screens::detail::DetailState;
@@ -22,7 +23,7 @@ use super::screens::runs::RunsState;
 use super::theme::Theme;
 use crate::index::progress::{RunProgress, RunStatus};
 use crate::keymap::{Action, Keymap};
-use crate::store::groups::{GroupRecord, GroupStatus};
+use crate::store::groups::GroupStatus;
 use crate::store::runs::RunRecord;
 
 /// A run started from this UI.
@@ -203,123 +204,6 @@ impl App {
         }
     }
 
-    /// A command typed on the `:` line.
-    fn on_prompt(&mut self, command: PromptCommand) -> Vec<Command> {
-        match command {
-            PromptCommand::Run(path) => {
-                if !Path::new(&path).is_dir() {
-                    self.status = Some(format!(
-                        "`{}` is not a directory",
-                        crate::sanitize::line(&path)
-                    ));
-                    return Vec::new();
-                }
-                let repository = crate::runner::default_repository_name(Path::new(&path));
-                vec![Command::StartRun(NewRun {
-                    path,
-                    repository,
-                    include_tests: false,
-                    extensions: Vec::new(),
-                })]
-            }
-            PromptCommand::Rerun => self.rerun(),
-            PromptCommand::Repro => self.repro(),
-            PromptCommand::CopyIssue => self.copy_issue(),
-            PromptCommand::CopyLocation => self.on_action(Action::CopyLocation),
-            PromptCommand::Theme(name) => {
-                if Theme::no_color_requested() {
-                    self.status = Some("NO_COLOR is set: the theme stays monochrome".to_owned());
-                    return Vec::new();
-                }
-                match Theme::load(&name, crate::config::config_dir().as_deref()) {
-                    Ok(theme) => {
-                        self.theme = theme;
-                        self.status = Some(format!("theme {}", crate::sanitize::line(&name)));
-                        if let Some(detail) = &mut self.detail {
-                            detail.highlighted = None;
-                        }
-                        return self.highlight_if_needed();
-                    }
-                    Err(e) => self.status = Some(e.to_string()),
-                }
-                Vec::new()
-            }
-            PromptCommand::Quit => self.on_action(Action::Quit),
-        }
-    }
-
-    /// Where a new run starts: the last directory indexed here, else the
-    /// selected run's, else where snag was started.
-    fn new_run_path(&self) -> String {
-        self.last_run_path
-            .clone()
-            .or_else(|| self.current_run().map(|r| r.root.clone()))
-            .unwrap_or_else(|| self.cwd.clone())
-    }
-
-    /// The current run again: its directory, repository and options.
-    fn rerun(&mut self) -> Vec<Command> {
-        match self.current_run_id() {
-            Some(run_id) => {
-                self.status = Some(format!("indexing run {run_id}'s directory again…"));
-                vec![Command::Rerun { run_id }]
-            }
-            None => {
-                self.status = Some("select a run first".to_owned());
-                Vec::new()
-            }
-        }
-    }
-
-    /// The selected or open group's example, reduced.
-    fn repro(&mut self) -> Vec<Command> {
-        match self.triage_targets() {
-            Some((groups, label, false)) => {
-                self.status = Some(format!("reducing the example of {label}…"));
-                vec![Command::Repro { groups }]
-            }
-            Some((_, _, true)) => {
-                self.status = Some("repro works on one group: clear the marks (esc)".to_owned());
-                Vec::new()
-            }
-            None => {
-                self.status = Some("select a group or an error first".to_owned());
-                Vec::new()
-            }
-        }
-    }
-
-    /// The open (or selected) error as a Markdown issue, to the clipboard.
-    fn copy_issue(&mut self) -> Vec<Command> {
-        let issue = match (self.screen, &self.detail) {
-            (Screen::Detail, Some(detail)) => Some(super::issue::markdown(
-                &detail.error,
-                detail.file.as_deref(),
-                detail.group.as_ref(),
-                detail.site,
-            )),
-            (Screen::List, _) if !self.list.grouped => self
-                .list
-                .selected_error()
-                .map(|error| super::issue::markdown(error, None, None, 0)),
-            _ => None,
-        };
-        match issue {
-            Some(text) => {
-                self.status = Some(format!(
-                    "copied the issue as Markdown ({} lines)",
-                    text.lines().count()
-                ));
-                vec![Command::Copy(text)]
-            }
-            None => {
-                self.status =
-                    Some("open an error (or select one in the error list) first".to_owned());
-                Vec::new()
-            }
-        }
-    }
-
     fn page(&self) -> i64 {
         match (self.screen, &self.detail) {
             (Screen::Detail, Some(detail)) => detail.page(),
@@ -430,7 +314,7 @@ impl App {
         }
     }
 
-    fn current_run(&self) -> Option<&RunRecord> {
+    pub(super) fn current_run(&self) -> Option<&RunRecord> {
         let run_id = self.current_run_id()?;
         self.runs.runs.iter().find(|r| r.run_id == run_id).or(self
             .dashboard
@@ -483,95 +367,6 @@ impl App {
             Some(detail) => detail.highlight_if_needed(theme.as_deref(), &mut self.requests),
             None => Vec::new(),
         }
-    }
-
-    /// The groups a triage key acts on: the marked rows of the list, else
-    /// the selected row's group or the open error's; with a label for
-    /// messages, and whether they are marks (which ask first).
-    fn triage_targets(&self) -> Option<(GroupSet, String, bool)> {
-        match self.screen {
-            Screen::List => {
-                if let Some(groups) = self.list.marked() {
-                    let label = match (self.list.grouped, self.list.marks()) {
-                        (true, n) => plural(n, "marked group", "marked groups"),
-                        (false, n) => format!(
-                            "the groups of {}",
-                            plural(n, "marked error", "marked errors")
-                        ),
-                    };
-                    return Some((groups, label, true));
-                }
-                let groups = self.list.selected_groups()?;
-                let label = match (self.list.grouped, self.list.selected_group()) {
-                    (true, Some(group)) => group_label(&group.title),
-                    _ => "the error's group".to_owned(),
-                };
-                Some((groups, label, false))
-            }
-            Screen::Detail => {
-                let detail = self.detail.as_ref()?;
-                let mut groups = GroupSet {
-                    repository: detail.error.repository.clone(),
-                    ..GroupSet::default()
-                };
-                let label = match &detail.group {
-                    Some(group) => {
-                        groups.ids.push(group.group_id);
-                        group_label(&group.title)
-                    }
-                    None => {
-                        groups.fingerprints.push(detail.error.fingerprint.clone()?);
-                        "the error's group".to_owned()
-                    }
-                };
-                Some((groups, label, false))
-            }
-            Screen::Runs | Screen::Dashboard => None,
-        }
-    }
-
-    fn set_status(&mut self, status: GroupStatus) -> Vec<Command> {
-        let Some((groups, label, marked)) = self.triage_targets() else {
-            self.status = Some("select a group or an error first".to_owned());
-            return Vec::new();
-        };
-        let command = Command::Triage {
-            groups,
-            change: Triage::Status(status),
-        };
-        if marked {
-            // Many at once: one line asks first.
-            self.overlay = Some(Overlay::Confirm {
-                question: format!("mark {label} {status}?"),
-                commands: vec![command],
-            });
-            return Vec::new();
-        }
-        vec![command]
-    }
-
-    fn edit_note(&mut self) -> Vec<Command> {
-        let Some((groups, label, marked)) = self.triage_targets() else {
-            self.status = Some("select a group or an error first".to_owned());
-            return Vec::new();
-        };
-        let note = match (marked, self.screen) {
-            (true, _) => None,
-            (false, Screen::Detail) => self
-                .detail
-                .as_ref()
-                .and_then(|d| d.group.as_ref()?.note.clone()),
-            (false, _) if self.list.grouped => {
-                self.list.selected_group().and_then(|g| g.note.clone())
-            }
-            (false, _) => None,
-        };
-        // Notes can come from the API too: nothing raw reaches the terminal.
-        let note = note
-            .map(|n| crate::sanitize::block(&n).into_owned())
-            .unwrap_or_default();
-        self.overlay = Some(Overlay::note(groups, label, &note));
-        Vec::new()
     }
 
     /// The absolute path, line and column of the selected or open error.
@@ -659,7 +454,7 @@ impl App {
                 }
             }
             Loaded::Triaged { groups, change } => {
-                self.status = Some(triaged_message(&groups, &change));
+                self.status = Some(super::triage::triaged_message(&groups, &change));
                 for group in &groups {
                     self.list.on_group(group);
                     if let Some(detail) = &mut self.detail {
@@ -737,41 +532,5 @@ impl App {
         } else {
             run.status
         }
-    }
-}
-
-/// A group named in a message: by its title, cut short.
-fn group_label(title: &str) -> String {
-    let title = crate::sanitize::line(title);
-    let short: String = title.chars().take(48).collect();
-    let ellipsis = if title.chars().count() > 48 {
-        "…"
-    } else {
-        ""
-    };
-    format!("group “{short}{ellipsis}”")
-}
-
-/// `1 group`, `3 groups`.
-fn plural(count: usize, one: &str, many: &str) -> String {
-    if count == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{count} {many}")
-    }
-}
-
-/// The status line after a triage change.
-fn triaged_message(groups: &[GroupRecord], change: &Triage) -> String {
-    let what = match groups {
-        [] => return "no group matched: nothing changed".to_owned(),
-        [group] => group_label(&group.title),
-        many => plural(many.len(), "group", "groups"),
-    };
-    match change {
-        Triage::Status(status) if groups.len() == 1 => format!("{what} is now {status}"),
-        Triage::Status(status) => format!("{what} are now {status}"),
-        Triage::Note(note) if note.trim().is_empty() => format!("note removed from {what}"),
-        Triage::Note(_) => format!("note saved on {what}"),
     }
 }

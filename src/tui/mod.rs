@@ -12,6 +12,7 @@ pub mod overlays;
 pub mod prompt;
 pub mod screens;
 pub mod theme;
+pub mod triage;
 pub mod views;
 
 use std::io::Write;

@@ -1,9 +1,16 @@
 //! The `:` command line, k9s style: a few words for what has no key of its
-//! own, with Tab completing command names, paths and theme names.
+//! own, with Tab completing command names, paths and theme names; what the
+//! line reads, and what each command does to the app.
 
 use std::path::Path;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::app::App;
+use super::command::{Command, NewRun};
+use super::screens::Screen;
+use super::theme::Theme;
+use crate::keymap::Action;
 
 /// What a command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +224,126 @@ fn common_prefix(lines: &[String]) -> String {
         );
     }
     first[..end].to_owned()
+}
+
+/// What the `:` commands do to the app.
+impl App {
+    /// A command typed on the `:` line.
+    pub(super) fn on_prompt(&mut self, command: PromptCommand) -> Vec<Command> {
+        match command {
+            PromptCommand::Run(path) => {
+                if !Path::new(&path).is_dir() {
+                    self.status = Some(format!(
+                        "`{}` is not a directory",
+                        crate::sanitize::line(&path)
+                    ));
+                    return Vec::new();
+                }
+                let repository = crate::runner::default_repository_name(Path::new(&path));
+                vec![Command::StartRun(NewRun {
+                    path,
+                    repository,
+                    include_tests: false,
+                    extensions: Vec::new(),
+                })]
+            }
+            PromptCommand::Rerun => self.rerun(),
+            PromptCommand::Repro => self.repro(),
+            PromptCommand::CopyIssue => self.copy_issue(),
+            PromptCommand::CopyLocation => self.on_action(Action::CopyLocation),
+            PromptCommand::Theme(name) => {
+                if Theme::no_color_requested() {
+                    self.status = Some("NO_COLOR is set: the theme stays monochrome".to_owned());
+                    return Vec::new();
+                }
+                match Theme::load(&name, crate::config::config_dir().as_deref()) {
+                    Ok(theme) => {
+                        self.theme = theme;
+                        self.status = Some(format!("theme {}", crate::sanitize::line(&name)));
+                        if let Some(detail) = &mut self.detail {
+                            detail.highlighted = None;
+                        }
+                        return self.highlight_if_needed();
+                    }
+                    Err(e) => self.status = Some(e.to_string()),
+                }
+                Vec::new()
+            }
+            PromptCommand::Quit => self.on_action(Action::Quit),
+        }
+    }
+
+    /// Where a new run starts: the last directory indexed here, else the
+    /// selected run's, else where snag was started.
+    pub(super) fn new_run_path(&self) -> String {
+        self.last_run_path
+            .clone()
+            .or_else(|| self.current_run().map(|r| r.root.clone()))
+            .unwrap_or_else(|| self.cwd.clone())
+    }
+
+    /// The current run again: its directory, repository and options.
+    pub(super) fn rerun(&mut self) -> Vec<Command> {
+        match self.current_run_id() {
+            Some(run_id) => {
+                self.status = Some(format!("indexing run {run_id}'s directory again…"));
+                vec![Command::Rerun { run_id }]
+            }
+            None => {
+                self.status = Some("select a run first".to_owned());
+                Vec::new()
+            }
+        }
+    }
+
+    /// The selected or open group's example, reduced.
+    pub(super) fn repro(&mut self) -> Vec<Command> {
+        match self.triage_targets() {
+            Some((groups, label, false)) => {
+                self.status = Some(format!("reducing the example of {label}…"));
+                vec![Command::Repro { groups }]
+            }
+            Some((_, _, true)) => {
+                self.status = Some("repro works on one group: clear the marks (esc)".to_owned());
+                Vec::new()
+            }
+            None => {
+                self.status = Some("select a group or an error first".to_owned());
+                Vec::new()
+            }
+        }
+    }
+
+    /// The open (or selected) error as a Markdown issue, to the clipboard.
+    pub(super) fn copy_issue(&mut self) -> Vec<Command> {
+        let issue = match (self.screen, &self.detail) {
+            (Screen::Detail, Some(detail)) => Some(super::issue::markdown(
+                &detail.error,
+                detail.file.as_deref(),
+                detail.group.as_ref(),
+                detail.site,
+            )),
+            (Screen::List, _) if !self.list.grouped => self
+                .list
+                .selected_error()
+                .map(|error| super::issue::markdown(error, None, None, 0)),
+            _ => None,
+        };
+        match issue {
+            Some(text) => {
+                self.status = Some(format!(
+                    "copied the issue as Markdown ({} lines)",
+                    text.lines().count()
+                ));
+                vec![Command::Copy(text)]
+            }
+            None => {
+                self.status =
+                    Some("open an error (or select one in the error list) first".to_owned());
+                Vec::new()
+            }
+        }
+    }
 }
 
 #[cfg(test)]
