@@ -2,8 +2,8 @@
 //! state and handling (`screens/`); this module routes between them, owns
 //! what they share (the requests in flight, runs going on here, the status
 //! line) and the overlays. Triage keys (`triage.rs`) and `:` commands
-//! (`prompt.rs`) act across screens from their own modules. Nothing here touches the terminal or the
-//! database: see [`super::command`].
+//! (`prompt.rs`) act across screens from their own modules. Nothing here
+//! touches the terminal or the database: see [`super::command`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
