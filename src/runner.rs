@@ -255,7 +255,7 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
     let (events, _) = broadcast::channel(1024);
     let cancel = CancellationToken::new();
     let (reports_tx, reports_rx) = mpsc::channel(request.jobs.max(1) * 16);
-    let pipeline = Pipeline::start(
+    let (pipeline, _discovered) = Pipeline::start(
         discovery,
         PipelineContext {
             settings: request.settings,

@@ -2,8 +2,8 @@
 //! without locks, plus the events the views subscribe to.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -52,6 +52,8 @@ vocabulary!(RunStatus, "run status", {
 #[derive(Debug)]
 pub struct RunProgress {
     started: Instant,
+    /// When discovery's walk was over and processing began.
+    processing_started: OnceLock<Instant>,
     discovered: AtomicU64,
     discovery_finished: AtomicBool,
     outcomes: [AtomicU64; 4],
@@ -71,6 +73,7 @@ impl Default for RunProgress {
     fn default() -> Self {
         RunProgress {
             started: Instant::now(),
+            processing_started: OnceLock::new(),
             discovered: AtomicU64::new(0),
             discovery_finished: AtomicBool::new(false),
             outcomes: Default::default(),
@@ -86,8 +89,13 @@ impl Default for RunProgress {
 }
 
 impl RunProgress {
+    /// Discovery has found `total` files so far; `finished` once its walk
+    /// is over, before any file is processed.
     pub fn discovered(&self, total: u64, finished: bool) {
         self.discovered.store(total, Relaxed);
+        if finished {
+            self.processing_started.get_or_init(Instant::now);
+        }
         self.discovery_finished.store(finished, Relaxed);
     }
 
@@ -141,6 +149,10 @@ impl RunProgress {
         };
         ProgressSnapshot {
             elapsed: self.started.elapsed(),
+            processing: self
+                .processing_started
+                .get()
+                .map_or(Duration::ZERO, Instant::elapsed),
             discovered: self.discovered.load(Relaxed),
             discovery_finished: self.discovery_finished.load(Relaxed),
             indexed: outcome(Outcome::Indexed),
@@ -185,7 +197,10 @@ pub fn percent(part: u64, whole: u64) -> f64 {
 /// A consistent-enough copy of the counters for display.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgressSnapshot {
+    /// Since the run started.
     pub elapsed: Duration,
+    /// Since discovery's walk was over (zero before): the time spent on files.
+    pub processing: Duration,
     pub discovered: u64,
     pub discovery_finished: bool,
     pub indexed: u64,
@@ -233,13 +248,55 @@ impl ProgressSnapshot {
         self.bytes as f64 / 1_000_000.0 / self.elapsed.as_secs_f64().max(1e-3)
     }
 
-    /// Time left at the current rate, once the total is known.
+    /// Time left at the rate files have been done since discovery ended:
+    /// known from the first stored file on, since the total is known before
+    /// any file is processed.
     pub fn eta(&self) -> Option<Duration> {
-        let rate = self.files_per_sec();
-        if !self.discovery_finished || rate <= 0.0 || self.done() == 0 {
+        if !self.discovery_finished || self.done() == 0 {
             return None;
         }
+        let rate = self.done() as f64 / self.processing.as_secs_f64().max(1e-3);
         let left = self.discovered.saturating_sub(self.done());
         Some(Duration::from_secs_f64(left as f64 / rate))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_eta_is_known_from_the_first_file_done_at_the_processing_rate() {
+        let progress = RunProgress::default();
+        progress.discovered(300, false);
+        let walking = progress.snapshot();
+        assert_eq!(walking.processing, Duration::ZERO);
+        assert_eq!(walking.eta(), None);
+        progress.discovered(360, true);
+        assert_eq!(
+            progress.snapshot().eta(),
+            None,
+            "no rate before a file is done"
+        );
+        let report = FileReport::unreadable(crate::index::discover::Unreadable {
+            rel_path: "a.ts".into(),
+            message: "gone".into(),
+        });
+        progress.record(&report);
+        std::thread::sleep(Duration::from_millis(2));
+        let p = progress.snapshot();
+        assert!(p.discovery_finished && p.discovered == 360 && p.done() == 1);
+        assert!(p.processing > Duration::ZERO && p.processing <= p.elapsed);
+        assert!(p.eta().is_some_and(|eta| eta > Duration::ZERO));
+        // 2 files in 100 ms after discovery: 98 left at 20 files/s.
+        let two = ProgressSnapshot {
+            discovered: 100,
+            discovery_finished: true,
+            indexed: 2,
+            elapsed: Duration::from_millis(600),
+            processing: Duration::from_millis(100),
+            ..ProgressSnapshot::default()
+        };
+        assert_eq!(two.eta().map(|eta| eta.as_millis()), Some(4900));
     }
 }
