@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -255,7 +255,7 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
     let (events, _) = broadcast::channel(1024);
     let cancel = CancellationToken::new();
     let (reports_tx, reports_rx) = mpsc::channel(request.jobs.max(1) * 16);
-    let (pipeline, _discovered) = Pipeline::start(
+    let (pipeline, discovered) = Pipeline::start(
         discovery,
         PipelineContext {
             settings: request.settings,
@@ -278,7 +278,7 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
     let shared_progress = Arc::clone(&progress);
     let repository = request.repository.clone();
     let task = tokio::spawn(async move {
-        let result = writer.run(reports_rx, connection).await;
+        let result = writer.run(discovered, reports_rx, connection).await;
         lease.release().await;
         // The threads end once the queue is closed or the run is cancelled.
         let _ = tokio::task::spawn_blocking(move || pipeline.join()).await;
@@ -333,10 +333,12 @@ struct Writer {
 }
 
 impl Writer {
-    /// Gathers the next batch while the previous one is being stored, so the
-    /// parsing threads do not wait for the database's turn.
+    /// Records the number of files discovery found, then gathers the next
+    /// batch while the previous one is being stored, so the parsing threads
+    /// do not wait for the database's turn.
     async fn run(
         &self,
+        discovered: oneshot::Receiver<u64>,
         reports: mpsc::Receiver<FileReport>,
         mut connection: WriteConnection,
     ) -> Result<RunStatus, RunError> {
@@ -361,6 +363,17 @@ impl Writer {
         let writing = &mut connection;
         let storing = async move {
             let mut stored = 0u64;
+            // Discovery ends before any file is processed, so every process
+            // that reads the run sees its total before its first batch.
+            if let Ok(total) = discovered.await
+                && let Err(e) = writing.record_discovery(self.run_id, total).await
+            {
+                if e.is_connection_lost() {
+                    self.cancel.cancel();
+                    return Err((stored, WriteStop::DatabaseLost(e)));
+                }
+                tracing::warn!("cannot record the number of files discovered: {e}");
+            }
             while let Some(batch) = batches_rx.recv().await {
                 match self.store_batch(writing, &batch).await {
                     Ok(n) => stored += n,
