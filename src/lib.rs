@@ -16,3 +16,4 @@ pub mod store;
 pub mod stored_path;
 pub mod tui;
 pub mod vocabulary;
+pub mod words;

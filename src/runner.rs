@@ -91,7 +91,8 @@ pub enum RunError {
     #[error("cannot start the indexing threads: {0}")]
     Threads(std::io::Error),
     #[error(
-        "the database went away during run {run_id}; {stored} files were stored before that and are kept: {cause}"
+        "the database went away during run {run_id}; {}: {cause}",
+        stored_and_kept(*stored)
     )]
     DatabaseLost {
         run_id: i64,
@@ -99,8 +100,9 @@ pub enum RunError {
         cause: StoreError,
     },
     #[error(
-        "run {run_id} stopped: the database refuses to store even a failure for {}; {stored} files were stored before that and are kept: {cause}",
-        crate::sanitize::path(path)
+        "run {run_id} stopped: the database refuses to store even a failure for {}; {}: {cause}",
+        crate::sanitize::path(path),
+        stored_and_kept(*stored)
     )]
     Unstorable {
         run_id: i64,
@@ -108,6 +110,20 @@ pub enum RunError {
         stored: u64,
         cause: StoreError,
     },
+}
+
+/// "12 files were stored before that and are kept", in the number
+/// `stored` asks for.
+fn stored_and_kept(stored: u64) -> String {
+    let (were, are) = if stored == 1 {
+        ("was", "is")
+    } else {
+        ("were", "are")
+    };
+    format!(
+        "{} {were} stored before that and {are} kept",
+        crate::words::count(stored, "file")
+    )
 }
 
 /// The end of a run, as `snag index --format json` prints it.
@@ -131,6 +147,43 @@ pub struct RunSummary {
     pub success_rate: f64,
     /// The same, leaving out files whose only failure is a grammar gap.
     pub success_rate_excluding_grammar_gaps: f64,
+}
+
+#[cfg(test)]
+impl RunSummary {
+    /// 100 files: 10 skipped, 80 clean, 10 failing (4 gap-only, 3 invalid,
+    /// 3 other), 12 errors; for unit tests to change what they are about.
+    pub(crate) fn example() -> RunSummary {
+        RunSummary {
+            run_id: 2,
+            repository: "r".into(),
+            root: "/r".into(),
+            status: RunStatus::Completed,
+            files: FileCounts {
+                total: 100,
+                indexed: 80,
+                partial: 6,
+                failed: 4,
+                skipped: 10,
+            },
+            errors_by_type: std::collections::BTreeMap::from([
+                (ErrorType::ParsingError, 10),
+                (ErrorType::EncodingError, 2),
+            ]),
+            chunks: 0,
+            duration_ms: 1,
+            files_per_sec: 0.0,
+            mb_per_sec: 0.0,
+            failures: FailureCounts {
+                grammar_gaps: 4,
+                invalid_source: 3,
+                other: 3,
+            },
+            verdicts: std::collections::BTreeMap::new(),
+            success_rate: 0.0,
+            success_rate_excluding_grammar_gaps: 0.0,
+        }
+    }
 }
 
 /// Failing files by kind: they add up to `partial + failed`.
@@ -509,5 +562,22 @@ impl Writer {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_was_kept_agrees_in_number() {
+        assert_eq!(
+            stored_and_kept(1),
+            "1 file was stored before that and is kept"
+        );
+        assert_eq!(
+            stored_and_kept(12),
+            "12 files were stored before that and are kept"
+        );
     }
 }

@@ -15,6 +15,7 @@ use crate::index::verdict::repro::minimize;
 use crate::sanitize;
 use crate::store::Store;
 use crate::store::groups::GroupRecord;
+use crate::words::{count, duration};
 
 pub async fn run(store: &Store, args: ReproArgs) -> anyhow::Result<ExitCode> {
     let group = resolve(store, &args).await?;
@@ -48,12 +49,12 @@ pub async fn run(store: &Store, args: ReproArgs) -> anyhow::Result<ExitCode> {
         .context("the reduction stopped unexpectedly")?
         .map_err(|e| anyhow!("{shown}: {e}"))?;
     eprintln!(
-        "snag: {shown} (run {}): {} bytes cut to {} in {} parses, {:.1} s; construct: {}",
+        "snag: {shown} (run {}): {} cut to {} in {}, {}; construct: {}",
         example.run_id,
-        found.original_bytes,
+        count(found.original_bytes, "byte"),
         found.text.len(),
-        found.tests,
-        found.elapsed.as_secs_f64(),
+        count(found.tests, "parse"),
+        duration(found.elapsed),
         sanitize::line(&found.construct)
     );
     if !found.complete {
