@@ -241,11 +241,11 @@ impl ProgressSnapshot {
     }
 
     pub fn files_per_sec(&self) -> f64 {
-        self.done() as f64 / self.elapsed.as_secs_f64().max(1e-3)
+        self.figures().files_per_sec()
     }
 
     pub fn mb_per_sec(&self) -> f64 {
-        self.bytes as f64 / 1_000_000.0 / self.elapsed.as_secs_f64().max(1e-3)
+        self.figures().mb_per_sec()
     }
 
     /// Time left at the rate files have been done since discovery ended:
