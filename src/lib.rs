@@ -18,3 +18,4 @@ pub mod store;
 pub mod stored_path;
 pub mod tui;
 pub mod vocabulary;
+pub mod words;

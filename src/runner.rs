@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -121,7 +121,8 @@ pub enum RunError {
     #[error("cannot start the indexing threads: {0}")]
     Threads(std::io::Error),
     #[error(
-        "the database went away during run {run_id}; {stored} files were stored before that and are kept: {cause}"
+        "the database went away during run {run_id}; {}: {cause}",
+        stored_and_kept(*stored)
     )]
     DatabaseLost {
         run_id: i64,
@@ -129,8 +130,9 @@ pub enum RunError {
         cause: StoreError,
     },
     #[error(
-        "run {run_id} stopped: the database refuses to store even a failure for {}; {stored} files were stored before that and are kept: {cause}",
-        crate::sanitize::path(path)
+        "run {run_id} stopped: the database refuses to store even a failure for {}; {}: {cause}",
+        crate::sanitize::path(path),
+        stored_and_kept(*stored)
     )]
     Unstorable {
         run_id: i64,
@@ -138,6 +140,20 @@ pub enum RunError {
         stored: u64,
         cause: StoreError,
     },
+}
+
+/// "12 files were stored before that and are kept", in the number
+/// `stored` asks for.
+fn stored_and_kept(stored: u64) -> String {
+    let (were, are) = if stored == 1 {
+        ("was", "is")
+    } else {
+        ("were", "are")
+    };
+    format!(
+        "{} {were} stored before that and {are} kept",
+        crate::words::count(stored, "file")
+    )
 }
 
 /// The end of a run, as `snag index --format json` prints it.
@@ -161,6 +177,43 @@ pub struct RunSummary {
     pub success_rate: f64,
     /// The same, leaving out files whose only failure is a grammar gap.
     pub success_rate_excluding_grammar_gaps: f64,
+}
+
+#[cfg(test)]
+impl RunSummary {
+    /// 100 files: 10 skipped, 80 clean, 10 failing (4 gap-only, 3 invalid,
+    /// 3 other), 12 errors; for unit tests to change what they are about.
+    pub(crate) fn example() -> RunSummary {
+        RunSummary {
+            run_id: 2,
+            repository: "r".into(),
+            root: "/r".into(),
+            status: RunStatus::Completed,
+            files: FileCounts {
+                total: 100,
+                indexed: 80,
+                partial: 6,
+                failed: 4,
+                skipped: 10,
+            },
+            errors_by_type: std::collections::BTreeMap::from([
+                (ErrorType::ParsingError, 10),
+                (ErrorType::EncodingError, 2),
+            ]),
+            chunks: 0,
+            duration_ms: 1,
+            files_per_sec: 0.0,
+            mb_per_sec: 0.0,
+            failures: FailureCounts {
+                grammar_gaps: 4,
+                invalid_source: 3,
+                other: 3,
+            },
+            verdicts: std::collections::BTreeMap::new(),
+            success_rate: 0.0,
+            success_rate_excluding_grammar_gaps: 0.0,
+        }
+    }
 }
 
 /// Failing files by kind: they add up to `partial + failed`.
@@ -285,7 +338,7 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
     let (events, _) = broadcast::channel(1024);
     let cancel = CancellationToken::new();
     let (reports_tx, reports_rx) = mpsc::channel(request.jobs.max(1) * 16);
-    let pipeline = Pipeline::start(
+    let (pipeline, discovered) = Pipeline::start(
         discovery,
         PipelineContext {
             settings: request.settings,
@@ -308,7 +361,7 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
     let shared_progress = Arc::clone(&progress);
     let repository = request.repository.clone();
     let task = tokio::spawn(async move {
-        let result = writer.run(reports_rx, connection).await;
+        let result = writer.run(discovered, reports_rx, connection).await;
         lease.release().await;
         // The threads end once the queue is closed or the run is cancelled.
         let _ = tokio::task::spawn_blocking(move || pipeline.join()).await;
@@ -363,10 +416,12 @@ struct Writer {
 }
 
 impl Writer {
-    /// Gathers the next batch while the previous one is being stored, so the
-    /// parsing threads do not wait for the database's turn.
+    /// Records the number of files discovery found, then gathers the next
+    /// batch while the previous one is being stored, so the parsing threads
+    /// do not wait for the database's turn.
     async fn run(
         &self,
+        discovered: oneshot::Receiver<u64>,
         reports: mpsc::Receiver<FileReport>,
         mut connection: WriteConnection,
     ) -> Result<RunStatus, RunError> {
@@ -391,6 +446,17 @@ impl Writer {
         let writing = &mut connection;
         let storing = async move {
             let mut stored = 0u64;
+            // Discovery ends before any file is processed, so every process
+            // that reads the run sees its total before its first batch.
+            if let Ok(total) = discovered.await
+                && let Err(e) = writing.record_discovery(self.run_id, total).await
+            {
+                if e.is_connection_lost() {
+                    self.cancel.cancel();
+                    return Err((stored, WriteStop::DatabaseLost(e)));
+                }
+                tracing::warn!("cannot record the number of files discovered: {e}");
+            }
             while let Some(batch) = batches_rx.recv().await {
                 match self.store_batch(writing, &batch).await {
                     Ok(n) => stored += n,
@@ -543,7 +609,8 @@ mod tests {
         first.settings.max_file_size = 1234;
         first.settings.parse_timeout = Duration::from_millis(1500);
         first.settings.verdicts = false;
-        let mut run = crate::store::runs::RunRecord::example(7, "web-app");
+        let mut run = crate::store::runs::RunRecord::example(RunStatus::Completed);
+        run.repository = "web-app".into();
         run.root = "/src/web".into();
         run.options = first.options_json();
         let again = RunRequest::again(&run);
@@ -553,5 +620,17 @@ mod tests {
         assert_eq!(again.settings.max_file_size, 1234);
         assert_eq!(again.settings.parse_timeout, Duration::from_millis(1500));
         assert!(!again.settings.verdicts);
+    }
+
+    #[test]
+    fn what_was_kept_agrees_in_number() {
+        assert_eq!(
+            stored_and_kept(1),
+            "1 file was stored before that and is kept"
+        );
+        assert_eq!(
+            stored_and_kept(12),
+            "12 files were stored before that and are kept"
+        );
     }
 }

@@ -745,6 +745,7 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
     let run = get(&app, &format!("/api/v1/runs/{run_id}")).await;
     assert_eq!(run.body["repository"], "hostile/corpus");
     assert_eq!(run.body["files_total"], total_files);
+    assert_eq!(run.body["files_discovered"], total_files);
     assert_eq!(
         run.body["errors_by_type"], summary.body["summary"],
         "one run: the run's counts are the repository's"
@@ -838,6 +839,45 @@ async fn run_with_files(db: &TestDb, repository: &str, n: i64) -> i64 {
     .await
     .unwrap();
     run_id
+}
+
+#[tokio::test]
+async fn a_run_going_on_in_another_process_shows_its_rows_progress() {
+    let db = TestDb::new().await;
+    let app = app_for(&db);
+    // As another snag's row reads mid-run: discovery is over, 40 of its
+    // 100 files are stored.
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO index_runs (repository, root, status, tool_version, files_discovered, \
+           files_total, files_indexed, files_partial, files_failed) \
+         VALUES ('web', '/srv/web', 'running', '0', 100, 40, 35, 2, 3) RETURNING run_id",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    let status = get(&app, "/api/v1/indexing/batch/status/web").await;
+    assert_eq!(status.body["job_id"], run_id.to_string());
+    assert_eq!(status.body["status"], "processing");
+    assert_eq!(status.body["total_files"], 100);
+    assert_eq!(status.body["processed_files"], 40);
+    assert_eq!(status.body["failed_files"], 5);
+    assert_eq!(status.body["progress"], "40/100");
+    assert_eq!(status.body["progress_percent"], 40.0);
+    let run = get(&app, &format!("/api/v1/runs/{run_id}")).await;
+    assert_eq!(run.body["files_discovered"], 100);
+    assert_eq!(run.body["files_total"], 40);
+
+    // A run whose row has no total yet (an older snag never sets it): the
+    // files stored so far stand in for it, as before.
+    sqlx::query("UPDATE index_runs SET files_discovered = NULL WHERE run_id = $1")
+        .bind(run_id)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let status = get(&app, "/api/v1/indexing/batch/status/web").await;
+    assert_eq!(status.body["progress"], "40/40");
+    let run = get(&app, &format!("/api/v1/runs/{run_id}")).await;
+    assert_eq!(run.body["files_discovered"], Value::Null);
 }
 
 #[tokio::test]

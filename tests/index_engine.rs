@@ -325,6 +325,65 @@ async fn cancelling_keeps_what_was_done_and_marks_the_run() {
 }
 
 #[tokio::test]
+async fn another_process_follows_a_run_from_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    many_files(dir.path(), 300);
+    let db = TestDb::new().await;
+    let observer = db.another_store().await;
+    // Holds the run's first batch back, so the run is seen between the end
+    // of its discovery and its first stored file, however fast it goes.
+    let mut gate = db.store.pool().begin().await.unwrap();
+    sqlx::query("LOCK TABLE indexed_files IN SHARE MODE")
+        .execute(&mut *gate)
+        .await
+        .unwrap();
+    let mut request = RunRequest::new(dir.path());
+    request.jobs = 2;
+    let handle = runner::start(db.store.clone(), request).await.unwrap();
+    let run_id = handle.run_id;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let discovered = loop {
+        let run = observer.get_run(run_id).await.unwrap().unwrap();
+        if run.files_discovered.is_some() {
+            break run;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no total: {run:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(discovered.status, RunStatus::Running);
+    assert_eq!(discovered.files_discovered, Some(300));
+    assert_eq!(discovered.files_total, 0);
+    let figures = discovered.figures(chrono::Utc::now());
+    assert_eq!((figures.done, figures.total), (0, Some(300)));
+    assert_eq!(figures.fraction(), Some(0.0));
+    assert_eq!(figures.eta(), None, "no rate before a file is done");
+    gate.rollback().await.unwrap();
+
+    let summary = handle.wait().await.unwrap();
+    let run = observer.get_run(run_id).await.unwrap().unwrap();
+    assert_eq!(run.files_discovered, Some(300));
+    let figures = run.figures(chrono::Utc::now());
+    assert_eq!(figures.status, RunStatus::Completed);
+    assert_eq!((figures.done, figures.total), (300, Some(300)));
+    let f = &summary.files;
+    assert_eq!(
+        (
+            figures.indexed,
+            figures.partial,
+            figures.failed,
+            figures.skipped
+        ),
+        (f.indexed, f.partial, f.failed, f.skipped)
+    );
+    assert_eq!(figures.chunks, summary.chunks);
+    assert_eq!(figures.errors, summary.errors_by_type.values().sum::<u64>());
+    assert_eq!(figures.fraction(), Some(1.0));
+    assert_eq!(figures.eta(), None);
+    assert!(figures.elapsed > Duration::ZERO);
+    observer.close().await;
+}
+
+#[tokio::test]
 async fn a_database_that_goes_away_stops_the_run_and_keeps_what_was_stored() {
     let dir = tempfile::tempdir().unwrap();
     many_files(dir.path(), 3_000);

@@ -26,6 +26,7 @@ fn run(run_id: i64, started: DateTime<Utc>) -> RunRecord {
         status: RunStatus::Completed,
         status_message: None,
         files_total: 0,
+        files_discovered: None,
         files_indexed: 0,
         files_partial: 0,
         files_failed: 0,

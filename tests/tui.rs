@@ -36,6 +36,7 @@ fn run(run_id: i64, repository: &str, status: RunStatus) -> RunRecord {
         status,
         status_message: None,
         files_total: 245,
+        files_discovered: Some(245),
         files_indexed: 230,
         files_partial: 5,
         files_failed: 3,

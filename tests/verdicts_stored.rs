@@ -285,7 +285,7 @@ async fn ignore_grammar_gaps_keeps_gap_only_files_out_of_the_thresholds() {
     let strict = against(&[]);
     assert_eq!(strict.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&strict.stderr).contains("1 new errors recorded"),
+        String::from_utf8_lossy(&strict.stderr).contains("1 new error recorded"),
         "{}",
         String::from_utf8_lossy(&strict.stderr)
     );

@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use anyhow::bail;
 
 use crate::cli::{Baseline, IndexArgs, IndexFormat};
-use crate::index::progress::{RunProgress, RunStatus};
+use crate::index::progress::{ProgressSnapshot, RunProgress, RunStatus};
 use crate::report::baseline::BaselineJudge;
 use crate::report::baseline::BaselineVerdict;
 use crate::report::ci::{self, CiFormat, CiRun};
@@ -25,6 +25,7 @@ use crate::runner::{self, RunError, RunHandle, RunRequest, RunSummary};
 use crate::sanitize;
 use crate::store::ErrorRecord;
 use crate::store::{Store, StoreError};
+use crate::words::{count, duration};
 
 /// The conventional exit status after SIGINT.
 const INTERRUPTED: u8 = 130;
@@ -211,10 +212,10 @@ async fn baseline_verdict(
 
 fn baseline_line(verdict: &BaselineVerdict) -> String {
     format!(
-        "  baseline run {}: {} new errors in {} files, {} known\n",
+        "  baseline run {}: {} in {}, {} known\n",
         verdict.baseline_run_id,
-        verdict.new_error_count(),
-        verdict.new_failing_files,
+        count(verdict.new_error_count(), "new error"),
+        count(verdict.new_failing_files, "file"),
         verdict.known_errors
     )
 }
@@ -286,41 +287,47 @@ async fn report_progress(progress: Arc<RunProgress>) {
     if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {elapsed:>4} [{bar:30}] {pos}/{len} files  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{spinner} [{bar:30}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         let _clear_on_exit = ClearOnDrop(bar.clone());
         loop {
             let p = progress.snapshot();
             bar.set_length(p.discovered);
             bar.set_position(p.done());
-            let eta = p
-                .eta()
-                .map(|d| format!(", ETA {}s", d.as_secs()))
-                .unwrap_or_default();
-            bar.set_message(format!(
-                "{:.0} files/s, {:.1} MB/s{eta}",
-                p.files_per_sec(),
-                p.mb_per_sec()
-            ));
+            bar.set_message(progress_line(&p));
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     } else {
         loop {
             tokio::time::sleep(PLAIN_PROGRESS_EVERY).await;
-            let p = progress.snapshot();
-            eprintln!(
-                "snag: {}/{} files done ({:.0} files/s, {:.1} MB/s)",
-                p.done(),
-                p.discovered,
-                p.files_per_sec(),
-                p.mb_per_sec()
-            );
+            eprintln!("snag: {}", progress_line(&progress.snapshot()));
         }
     }
+}
+
+/// How far the run is, how fast it goes and how long it has left.
+fn progress_line(p: &ProgressSnapshot) -> String {
+    if !p.discovery_finished {
+        return format!(
+            "discovering files: {} found in {}",
+            p.discovered,
+            duration(p.elapsed)
+        );
+    }
+    let eta = p
+        .eta()
+        .map(|d| format!(", ETA {}", duration(d)))
+        .unwrap_or_default();
+    format!(
+        "{} of {} done in {} ({:.0} files/s, {:.1} MB/s{eta})",
+        p.done(),
+        count(p.discovered, "file"),
+        duration(p.elapsed),
+        p.files_per_sec(),
+        p.mb_per_sec()
+    )
 }
 
 struct ClearOnDrop(ProgressBar);
@@ -328,5 +335,47 @@ struct ClearOnDrop(ProgressBar);
 impl Drop for ClearOnDrop {
     fn drop(&mut self) {
         self.0.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_reads_in_words() {
+        let walking = ProgressSnapshot {
+            discovered: 1200,
+            elapsed: Duration::from_millis(850),
+            ..ProgressSnapshot::default()
+        };
+        assert_eq!(
+            progress_line(&walking),
+            "discovering files: 1200 found in 850 ms"
+        );
+        let going = ProgressSnapshot {
+            discovered: 360,
+            discovery_finished: true,
+            indexed: 119,
+            skipped: 1,
+            bytes: 2_000_000,
+            elapsed: Duration::from_secs(4),
+            processing: Duration::from_secs(3),
+            ..ProgressSnapshot::default()
+        };
+        assert_eq!(
+            progress_line(&going),
+            "120 of 360 files done in 4.0 s (30 files/s, 0.5 MB/s, ETA 6.0 s)"
+        );
+        let one = ProgressSnapshot {
+            discovered: 1,
+            discovery_finished: true,
+            elapsed: Duration::from_secs(1328),
+            ..ProgressSnapshot::default()
+        };
+        assert_eq!(
+            progress_line(&one),
+            "0 of 1 file done in 22 min 8 s (0 files/s, 0.0 MB/s)"
+        );
     }
 }

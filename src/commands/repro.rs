@@ -10,6 +10,7 @@ use crate::cli::ReproArgs;
 use crate::sanitize;
 use crate::store::Store;
 use crate::store::groups::GroupRecord;
+use crate::words::{count, duration};
 
 pub async fn run(store: &Store, args: ReproArgs) -> anyhow::Result<ExitCode> {
     let group = resolve(store, &args).await?;
@@ -17,13 +18,13 @@ pub async fn run(store: &Store, args: ReproArgs) -> anyhow::Result<ExitCode> {
     let reduced = crate::repro::reduce_group(store, &group, budget).await?;
     let found = &reduced.reproduction;
     eprintln!(
-        "snag: {} (run {}): {} bytes cut to {} in {} parses, {:.1} s; construct: {}",
+        "snag: {} (run {}): {} cut to {} in {}, {}; construct: {}",
         reduced.shown_path,
         reduced.run_id,
-        found.original_bytes,
+        count(found.original_bytes, "byte"),
         found.text.len(),
-        found.tests,
-        found.elapsed.as_secs_f64(),
+        count(found.tests, "parse"),
+        duration(found.elapsed),
         sanitize::line(&found.construct)
     );
     if !found.complete {

@@ -148,6 +148,23 @@ impl Discovery {
         }
     }
 
+    /// Walks the whole tree before anything is processed, so the total is
+    /// known from the start. `progress` is told each count found so far and
+    /// stops the walk (`None`) by returning false.
+    pub fn collect(&self, mut progress: impl FnMut(u64) -> bool) -> Option<FoundFiles> {
+        let mut found = FoundFiles {
+            root: self.root.clone(),
+            ..FoundFiles::default()
+        };
+        let mut stopped = false;
+        self.walk(|item| {
+            found.push(item);
+            stopped = !progress(found.len());
+            !stopped
+        });
+        (!stopped).then_some(found)
+    }
+
     fn consider(&self, path: &Path, file_type: Option<std::fs::FileType>) -> Option<SourceFile> {
         // Symlinks are not followed: a link to a file is not a file of ours.
         if !file_type?.is_file() {
@@ -174,6 +191,74 @@ impl Discovery {
 
     fn relative(&self, path: &Path) -> String {
         stored_path::encode(path.strip_prefix(&self.root).unwrap_or(path))
+    }
+}
+
+/// What a walk found, in walk order, held compactly: the stored paths one
+/// after another in one string, so a list of a million files costs about
+/// the length of their paths rather than three allocations each.
+#[derive(Debug, Default)]
+pub struct FoundFiles {
+    root: PathBuf,
+    /// Each file's `rel_path`, one after another.
+    rel_paths: String,
+    /// Where each file's `rel_path` ends in `rel_paths`.
+    ends: Vec<usize>,
+    languages: Vec<Language>,
+    /// Paths the walker could not read, each with how many files came before it.
+    unreadable: Vec<(usize, Unreadable)>,
+}
+
+impl FoundFiles {
+    fn push(&mut self, item: Result<SourceFile, Unreadable>) {
+        match item {
+            Ok(file) => {
+                self.rel_paths.push_str(&file.rel_path);
+                self.ends.push(self.rel_paths.len());
+                self.languages.push(file.language);
+            }
+            Err(unreadable) => self.unreadable.push((self.ends.len(), unreadable)),
+        }
+    }
+
+    /// Files and unreadable paths: each one will have an outcome.
+    pub fn len(&self) -> u64 {
+        (self.ends.len() + self.unreadable.len()) as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Everything found, in walk order, as [`Discovery::walk`] gave it.
+    pub fn into_items(self) -> impl Iterator<Item = Result<SourceFile, Unreadable>> {
+        let FoundFiles {
+            root,
+            rel_paths,
+            ends,
+            languages,
+            unreadable,
+        } = self;
+        let mut unreadable = unreadable.into_iter().peekable();
+        let mut next_file = 0;
+        std::iter::from_fn(move || {
+            if unreadable
+                .peek()
+                .is_some_and(|(before, _)| *before == next_file)
+            {
+                return unreadable.next().map(|(_, item)| Err(item));
+            }
+            let end = *ends.get(next_file)?;
+            let start = next_file.checked_sub(1).map_or(0, |i| ends[i]);
+            let rel_path = rel_paths[start..end].to_owned();
+            let language = languages[next_file];
+            next_file += 1;
+            Some(Ok(SourceFile {
+                path: stored_path::to_path(&root, &rel_path),
+                rel_path,
+                language,
+            }))
+        })
     }
 }
 
@@ -317,6 +402,72 @@ mod tests {
         };
         let err = Discovery::new(dir.path(), &bad).unwrap_err().to_string();
         assert!(err.contains("unsupported extension `.vue`"), "{err}");
+    }
+
+    #[test]
+    fn collected_files_come_back_as_the_walk_gave_them() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tree(&["b/z.ts", "a.ts", "b/100%.tsx", "c/d.mjs"]);
+        let latin1 = std::ffi::OsStr::from_bytes(b"b/caf\xe9.ts");
+        fs::write(dir.path().join(latin1), "x").unwrap();
+        let discovery = Discovery::new(dir.path(), &DiscoveryOptions::default()).unwrap();
+        let mut walked = Vec::new();
+        discovery.walk(|item| {
+            walked.push(item);
+            true
+        });
+        let mut counts = Vec::new();
+        let found = discovery
+            .collect(|n| {
+                counts.push(n);
+                true
+            })
+            .unwrap();
+        assert_eq!(walked.len(), 5);
+        assert_eq!(found.len(), 5);
+        assert_eq!(counts, [1, 2, 3, 4, 5]);
+        assert_eq!(found.into_items().collect::<Vec<_>>(), walked);
+    }
+
+    #[test]
+    fn an_unreadable_path_keeps_its_place() {
+        let mut found = FoundFiles::default();
+        let file = |rel: &str| {
+            Ok(SourceFile {
+                path: PathBuf::from(rel),
+                rel_path: rel.to_owned(),
+                language: Language::TypeScript,
+            })
+        };
+        let locked = Err(Unreadable {
+            rel_path: "locked".into(),
+            message: "permission denied".into(),
+        });
+        let items = vec![
+            locked.clone(),
+            file("a.ts"),
+            locked.clone(),
+            file("b.ts"),
+            locked,
+        ];
+        for item in items.clone() {
+            found.push(item);
+        }
+        assert_eq!(found.len(), 5);
+        assert_eq!(found.into_items().collect::<Vec<_>>(), items);
+    }
+
+    #[test]
+    fn stopping_the_walk_finds_nothing() {
+        let dir = tree(&["a.ts", "b.ts", "c.ts"]);
+        let discovery = Discovery::new(dir.path(), &DiscoveryOptions::default()).unwrap();
+        let mut seen = 0;
+        let found = discovery.collect(|n| {
+            seen = n;
+            n < 2
+        });
+        assert!(found.is_none());
+        assert_eq!(seen, 2);
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! The engine on all cores: a discovery thread fills a bounded queue, worker
-//! threads (parsing is CPU work, kept off the async runtime) process files
-//! and hand their reports to a bounded channel read by the one writer.
-//! Both queues are bounded, so memory does not grow with the repository.
+//! The engine on all cores: a discovery thread walks the whole tree first,
+//! so the run's total is known before its first file is processed, then
+//! fills a bounded queue; worker threads (parsing is CPU work, kept off the
+//! async runtime) process files and hand their reports to a bounded channel
+//! read by the one writer. The walk's list is held compactly (its paths'
+//! text), and both queues are bounded, so memory grows with the paths'
+//! length at most, never with the files' contents or results.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::discover::{Discovery, SourceFile, Unreadable};
@@ -32,14 +35,18 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// Starts the threads. The receiver gets the number of files discovery
+    /// found once its walk is over, before any of them is processed; it is
+    /// closed without a number when the run was cancelled during the walk.
     pub fn start(
         discovery: Discovery,
         context: PipelineContext,
         reports: mpsc::Sender<FileReport>,
-    ) -> std::io::Result<Self> {
+    ) -> std::io::Result<(Self, oneshot::Receiver<u64>)> {
         let jobs = context.jobs.max(1);
         let (work_tx, work_rx) =
             crossbeam_channel::bounded::<Result<SourceFile, Unreadable>>(jobs * 4);
+        let (discovered_tx, discovered_rx) = oneshot::channel();
         let context = Arc::new(context);
         let mut threads = Vec::with_capacity(jobs + 1);
 
@@ -48,12 +55,7 @@ impl Pipeline {
             std::thread::Builder::new()
                 .name("snag-discovery".into())
                 .spawn(move || {
-                    let mut total = 0;
-                    discovery.walk(|item| {
-                        if walker.cancel.is_cancelled() {
-                            return false;
-                        }
-                        total += 1;
+                    let found = discovery.collect(|total| {
                         walker.progress.discovered(total, false);
                         if total % 256 == 0 {
                             let _ = walker.events.send(IndexEvent::Discovered {
@@ -61,13 +63,22 @@ impl Pipeline {
                                 finished: false,
                             });
                         }
-                        work_tx.send(item).is_ok()
+                        !walker.cancel.is_cancelled()
                     });
+                    // Cancelled during the walk: nothing is processed.
+                    let Some(found) = found else { return };
+                    let total = found.len();
                     walker.progress.discovered(total, true);
                     let _ = walker.events.send(IndexEvent::Discovered {
                         total,
                         finished: true,
                     });
+                    let _ = discovered_tx.send(total);
+                    for item in found.into_items() {
+                        if walker.cancel.is_cancelled() || work_tx.send(item).is_err() {
+                            break;
+                        }
+                    }
                 })?,
         );
 
@@ -100,7 +111,7 @@ impl Pipeline {
                 })?;
             threads.push(worker);
         }
-        Ok(Pipeline { threads })
+        Ok((Pipeline { threads }, discovered_rx))
     }
 
     /// Waits for every thread (blocking).
@@ -108,5 +119,71 @@ impl Pipeline {
         for thread in self.threads {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::discover::DiscoveryOptions;
+
+    /// A pipeline over `files` small files, with its reports' receiver.
+    fn start(
+        files: usize,
+        cancel: CancellationToken,
+    ) -> (
+        tempfile::TempDir,
+        Arc<RunProgress>,
+        Pipeline,
+        oneshot::Receiver<u64>,
+        mpsc::Receiver<FileReport>,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..files {
+            std::fs::write(dir.path().join(format!("m{i}.ts")), "let a = 1;\n").unwrap();
+        }
+        let progress = Arc::new(RunProgress::default());
+        let (events, _) = broadcast::channel(16);
+        let (reports_tx, reports_rx) = mpsc::channel(4);
+        let discovery = Discovery::new(dir.path(), &DiscoveryOptions::default()).unwrap();
+        let context = PipelineContext {
+            settings: ProcessSettings::default(),
+            jobs: 2,
+            progress: Arc::clone(&progress),
+            events,
+            cancel,
+        };
+        let (pipeline, discovered) = Pipeline::start(discovery, context, reports_tx).unwrap();
+        (dir, progress, pipeline, discovered, reports_rx)
+    }
+
+    #[test]
+    fn the_total_is_known_before_the_first_file_is_processed() {
+        let (_dir, progress, pipeline, discovered, mut reports) =
+            start(50, CancellationToken::new());
+        assert!(reports.blocking_recv().is_some());
+        let p = progress.snapshot();
+        assert!(p.discovery_finished);
+        assert_eq!(p.discovered, 50);
+        assert_eq!(discovered.blocking_recv(), Ok(50));
+        let mut reported = 1;
+        while reports.blocking_recv().is_some() {
+            reported += 1;
+        }
+        assert_eq!(reported, 50, "one report per discovered file");
+        pipeline.join();
+    }
+
+    #[test]
+    fn a_run_cancelled_during_discovery_processes_nothing() {
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let (_dir, progress, pipeline, discovered, mut reports) = start(50, cancel);
+        pipeline.join();
+        assert!(discovered.blocking_recv().is_err(), "no total was known");
+        assert!(reports.blocking_recv().is_none());
+        let p = progress.snapshot();
+        assert!(!p.discovery_finished);
+        assert_eq!(p.done(), 0);
     }
 }

@@ -2,8 +2,8 @@
 //! without locks, plus the events the views subscribe to.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -52,6 +52,8 @@ vocabulary!(RunStatus, "run status", {
 #[derive(Debug)]
 pub struct RunProgress {
     started: Instant,
+    /// When discovery's walk was over and processing began.
+    processing_started: OnceLock<Instant>,
     discovered: AtomicU64,
     discovery_finished: AtomicBool,
     outcomes: [AtomicU64; 4],
@@ -71,6 +73,7 @@ impl Default for RunProgress {
     fn default() -> Self {
         RunProgress {
             started: Instant::now(),
+            processing_started: OnceLock::new(),
             discovered: AtomicU64::new(0),
             discovery_finished: AtomicBool::new(false),
             outcomes: Default::default(),
@@ -86,8 +89,13 @@ impl Default for RunProgress {
 }
 
 impl RunProgress {
+    /// Discovery has found `total` files so far; `finished` once its walk
+    /// is over, before any file is processed.
     pub fn discovered(&self, total: u64, finished: bool) {
         self.discovered.store(total, Relaxed);
+        if finished {
+            self.processing_started.get_or_init(Instant::now);
+        }
         self.discovery_finished.store(finished, Relaxed);
     }
 
@@ -141,6 +149,10 @@ impl RunProgress {
         };
         ProgressSnapshot {
             elapsed: self.started.elapsed(),
+            processing: self
+                .processing_started
+                .get()
+                .map_or(Duration::ZERO, Instant::elapsed),
             discovered: self.discovered.load(Relaxed),
             discovery_finished: self.discovery_finished.load(Relaxed),
             indexed: outcome(Outcome::Indexed),
@@ -185,7 +197,10 @@ pub fn percent(part: u64, whole: u64) -> f64 {
 /// A consistent-enough copy of the counters for display.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgressSnapshot {
+    /// Since the run started.
     pub elapsed: Duration,
+    /// Since discovery's walk was over (zero before): the time spent on files.
+    pub processing: Duration,
     pub discovered: u64,
     pub discovery_finished: bool,
     pub indexed: u64,
@@ -226,20 +241,161 @@ impl ProgressSnapshot {
     }
 
     pub fn files_per_sec(&self) -> f64 {
-        self.done() as f64 / self.elapsed.as_secs_f64().max(1e-3)
+        self.figures().files_per_sec()
+    }
+
+    pub fn mb_per_sec(&self) -> f64 {
+        self.figures().mb_per_sec()
+    }
+
+    /// Time left at the rate files have been done since discovery ended:
+    /// known from the first stored file on, since the total is known before
+    /// any file is processed.
+    pub fn eta(&self) -> Option<Duration> {
+        self.figures().eta()
+    }
+
+    /// The figures every view of a run shows, for this live run.
+    pub fn figures(&self) -> RunFigures {
+        RunFigures {
+            status: RunStatus::Running,
+            done: self.done(),
+            total: self.discovery_finished.then_some(self.discovered),
+            indexed: self.indexed,
+            partial: self.partial,
+            failed: self.failed,
+            skipped: self.skipped,
+            errors: self.errors_by_type.values().sum(),
+            chunks: self.chunks,
+            bytes: self.bytes,
+            elapsed: self.elapsed,
+            processing: self.processing,
+        }
+    }
+}
+
+/// What a view shows of a run, from either source: the engine's counters of
+/// a run going on in this process ([`ProgressSnapshot::figures`]), or the
+/// run's row, which the writer keeps up to date batch by batch, for a run
+/// going on anywhere ([`crate::store::runs::RunRecord::figures`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunFigures {
+    pub status: RunStatus,
+    /// Files whose results are stored, whatever their outcome.
+    pub done: u64,
+    /// Files discovery found: `None` until its walk is over.
+    pub total: Option<u64>,
+    pub indexed: u64,
+    pub partial: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    /// Errors stored: one per failing file and error type.
+    pub errors: u64,
+    pub chunks: u64,
+    /// Source text that went through the engine (skipped files left out).
+    pub bytes: u64,
+    /// Since the run started; until it ended, for a run that has.
+    pub elapsed: Duration,
+    /// The part of `elapsed` spent on files (after discovery), when known;
+    /// else all of it.
+    pub processing: Duration,
+}
+
+impl RunFigures {
+    /// `done` over `total`, 0 to 1, once the total is known.
+    pub fn fraction(&self) -> Option<f64> {
+        let total = self.total?;
+        Some(if total == 0 {
+            1.0
+        } else {
+            (self.done as f64 / total as f64).min(1.0)
+        })
+    }
+
+    /// Files done per second of the run.
+    pub fn files_per_sec(&self) -> f64 {
+        self.done as f64 / self.elapsed.as_secs_f64().max(1e-3)
     }
 
     pub fn mb_per_sec(&self) -> f64 {
         self.bytes as f64 / 1_000_000.0 / self.elapsed.as_secs_f64().max(1e-3)
     }
 
-    /// Time left at the current rate, once the total is known.
+    /// Time left at the rate files have been done so far, for a running
+    /// run whose total is known and which has done a file.
     pub fn eta(&self) -> Option<Duration> {
-        let rate = self.files_per_sec();
-        if !self.discovery_finished || rate <= 0.0 || self.done() == 0 {
+        let total = self.total?;
+        if self.status != RunStatus::Running || self.done == 0 {
             return None;
         }
-        let left = self.discovered.saturating_sub(self.done());
+        let rate = self.done as f64 / self.processing.as_secs_f64().max(1e-3);
+        let left = total.saturating_sub(self.done);
         Some(Duration::from_secs_f64(left as f64 / rate))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(done: u64, total: Option<u64>, processing_ms: u64) -> RunFigures {
+        RunFigures {
+            status: RunStatus::Running,
+            done,
+            total,
+            indexed: done,
+            partial: 0,
+            failed: 0,
+            skipped: 0,
+            errors: 0,
+            chunks: 0,
+            bytes: 0,
+            elapsed: Duration::from_millis(processing_ms + 500),
+            processing: Duration::from_millis(processing_ms),
+        }
+    }
+
+    #[test]
+    fn the_eta_is_known_from_the_first_file_done_at_the_processing_rate() {
+        assert_eq!(figures(0, Some(100), 1000).eta(), None);
+        assert_eq!(figures(10, None, 1000).eta(), None);
+        // 2 files in 100 ms after discovery: 98 left at 20 files/s.
+        let eta = figures(2, Some(100), 100).eta().unwrap();
+        assert_eq!(eta.as_millis(), 4900);
+        assert_eq!(figures(100, Some(100), 1000).eta(), Some(Duration::ZERO));
+        let ended = RunFigures {
+            status: RunStatus::Completed,
+            ..figures(50, Some(100), 1000)
+        };
+        assert_eq!(ended.eta(), None);
+    }
+
+    #[test]
+    fn the_fraction_needs_the_total() {
+        assert_eq!(figures(5, None, 10).fraction(), None);
+        assert_eq!(figures(5, Some(20), 10).fraction(), Some(0.25));
+        assert_eq!(figures(0, Some(0), 10).fraction(), Some(1.0));
+    }
+
+    #[test]
+    fn a_live_run_knows_its_total_and_eta_once_discovery_is_over() {
+        let progress = RunProgress::default();
+        progress.discovered(300, false);
+        let walking = progress.snapshot();
+        assert_eq!(walking.figures().total, None);
+        assert_eq!(walking.processing, Duration::ZERO);
+        assert_eq!(walking.eta(), None);
+        progress.discovered(360, true);
+        let report = FileReport::unreadable(crate::index::discover::Unreadable {
+            rel_path: "a.ts".into(),
+            message: "gone".into(),
+        });
+        progress.record(&report);
+        std::thread::sleep(Duration::from_millis(2));
+        let p = progress.snapshot();
+        assert_eq!(p.figures().total, Some(360));
+        assert_eq!(p.figures().done, 1);
+        assert!(p.processing > Duration::ZERO && p.processing <= p.elapsed);
+        assert!(p.eta().is_some_and(|eta| eta > Duration::ZERO));
     }
 }

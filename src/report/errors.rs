@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::sanitize;
 use crate::store::{ErrorPage, ErrorRecord, PageRequest};
+use crate::words::count;
 
 /// Body of `GET /api/v1/indexing/batch/errors/{repository}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -139,7 +140,10 @@ impl SummaryBody {
         if self.summary.is_empty() {
             format!("no errors recorded for {repository}")
         } else {
-            format!("{table}\n{} errors in {repository}", self.total_errors)
+            format!(
+                "{table}\n{} in {repository}",
+                count(self.total_errors, "error")
+            )
         }
     }
 }

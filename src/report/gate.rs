@@ -83,8 +83,10 @@ impl Gated {
         }
         match thresholds.max_errors {
             Some(max) if self.errors > max => Some(format!(
-                "{}{qualifier} errors recorded{}, more than --max-errors {max}",
-                self.errors, self.note
+                "{}{qualifier} {} recorded{}, more than --max-errors {max}",
+                self.errors,
+                crate::words::noun(self.errors, "error"),
+                self.note
             )),
             _ => None,
         }
@@ -101,48 +103,13 @@ fn rate(failing: u64, considered: u64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, HashSet};
+    use std::collections::HashSet;
 
     use super::*;
-    use crate::index::outcome::{ErrorType, Verdict};
-    use crate::index::progress::RunStatus;
+    use crate::index::outcome::Verdict;
     use crate::report::baseline::BaselineJudge;
-    use crate::runner::{FailureCounts, FileCounts};
+    use crate::runner::FileCounts;
     use crate::store::ErrorRecord;
-
-    /// 100 files: 10 skipped, 80 clean, 10 failing (4 gap-only, 3 invalid,
-    /// 3 other), 12 errors.
-    fn summary() -> RunSummary {
-        RunSummary {
-            run_id: 2,
-            repository: "r".into(),
-            root: "/r".into(),
-            status: RunStatus::Completed,
-            files: FileCounts {
-                total: 100,
-                indexed: 80,
-                partial: 6,
-                failed: 4,
-                skipped: 10,
-            },
-            errors_by_type: BTreeMap::from([
-                (ErrorType::ParsingError, 10),
-                (ErrorType::EncodingError, 2),
-            ]),
-            chunks: 0,
-            duration_ms: 1,
-            files_per_sec: 0.0,
-            mb_per_sec: 0.0,
-            failures: FailureCounts {
-                grammar_gaps: 4,
-                invalid_source: 3,
-                other: 3,
-            },
-            verdicts: BTreeMap::new(),
-            success_rate: 0.0,
-            success_rate_excluding_grammar_gaps: 0.0,
-        }
-    }
 
     fn limits(rate: Option<f64>, errors: Option<u64>) -> Thresholds {
         Thresholds {
@@ -153,7 +120,7 @@ mod tests {
 
     #[test]
     fn every_failure_counts_without_a_baseline() {
-        let gated = Gated::new(&summary(), None, false);
+        let gated = Gated::new(&RunSummary::example(), None, false);
         assert_eq!(gated.failure_rate, 10.0 / 90.0);
         assert_eq!(gated.errors, 12);
         assert_eq!(gated.crossed(&limits(Some(0.2), Some(12))), None);
@@ -170,7 +137,7 @@ mod tests {
 
     #[test]
     fn gap_only_files_leave_both_sides_of_the_rate() {
-        let gated = Gated::new(&summary(), None, true);
+        let gated = Gated::new(&RunSummary::example(), None, true);
         assert_eq!(gated.failure_rate, 6.0 / 86.0);
         assert_eq!(gated.errors, 8);
         assert_eq!(
@@ -181,7 +148,7 @@ mod tests {
 
     #[test]
     fn an_empty_run_has_no_failure_rate() {
-        let mut empty = summary();
+        let mut empty = RunSummary::example();
         empty.files = FileCounts {
             total: 0,
             indexed: 0,
@@ -223,13 +190,14 @@ mod tests {
             assert_eq!(verdict.new_failing_files, new_files, "{ignore_gaps}");
             assert_eq!(verdict.is_new(1), !ignore_gaps);
             assert!(verdict.is_new(2) && !verdict.is_new(3));
-            let gated = Gated::new(&summary(), Some(&verdict), ignore_gaps);
+            let gated = Gated::new(&RunSummary::example(), Some(&verdict), ignore_gaps);
             assert_eq!(gated.errors, new_files);
             let crossed = gated.crossed(&limits(None, Some(0))).unwrap();
-            assert!(
-                crossed.starts_with(&format!("{new_files} new errors")),
-                "{crossed}"
-            );
+            let expected = match new_files {
+                1 => "1 new error recorded".to_owned(),
+                n => format!("{n} new errors recorded"),
+            };
+            assert!(crossed.starts_with(&expected), "{crossed}");
         }
     }
 }

@@ -8,6 +8,7 @@ use super::markdown::text;
 use crate::sanitize;
 use crate::store::ErrorRecord;
 use crate::store::files::RunGroup;
+use crate::words::count;
 
 /// GitHub shows only so many annotations; more would be noise.
 pub const MAX_ANNOTATIONS: usize = 50;
@@ -167,10 +168,10 @@ pub fn step_summary(run: &CiRun<'_>, groups: &[RunGroup]) -> String {
     if let Some(verdict) = run.baseline {
         let _ = writeln!(
             out,
-            "\nCompared with baseline run {}: **{} new errors** in {} files, {} known.",
+            "\nCompared with baseline run {}: **{}** in {}, {} known.",
             verdict.baseline_run_id,
-            verdict.new_error_count(),
-            verdict.new_failing_files,
+            count(verdict.new_error_count(), "new error"),
+            count(verdict.new_failing_files, "file"),
             verdict.known_errors
         );
     }
@@ -186,8 +187,8 @@ pub fn step_summary(run: &CiRun<'_>, groups: &[RunGroup]) -> String {
             let line = g.example_line.map(|l| format!(":{l}")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "- {} files: {} ({}), e.g. {}{line}",
-                g.files,
+                "- {}: {} ({}), e.g. {}{line}",
+                count(g.files, "file"),
                 text(&g.title),
                 g.error_type,
                 text(&g.example_path)
@@ -200,6 +201,32 @@ pub fn step_summary(run: &CiRun<'_>, groups: &[RunGroup]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_step_summary_agrees_in_number() {
+        let summary = crate::runner::RunSummary::example();
+        let run = CiRun {
+            summary: &summary,
+            baseline: None,
+        };
+        let group = |files, title: &str| RunGroup {
+            fingerprint: "f".into(),
+            error_type: crate::index::outcome::ErrorType::ParsingError,
+            title: title.into(),
+            files,
+            example_path: "src/a.ts".into(),
+            example_line: Some(3),
+        };
+        let markdown = step_summary(&run, &[group(1, "one"), group(2, "two")]);
+        assert!(
+            markdown.contains("- 1 file: one (parsing_error), e.g. src/a.ts:3\n"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("- 2 files: two (parsing_error), e.g. src/a.ts:3\n"),
+            "{markdown}"
+        );
+    }
 
     #[test]
     fn escaping() {

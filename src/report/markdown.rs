@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::analysis::{Comparison, GroupChange, RunAnalysis};
 use crate::sanitize;
+use crate::words::{count, noun};
 
 /// The report as a Markdown document.
 pub fn render(report: &RunAnalysis) -> String {
@@ -80,8 +81,10 @@ fn header(out: &mut String, r: &RunAnalysis) {
     );
     let _ = writeln!(
         out,
-        "- **Success rate:** {:.1}% ({} of {} files that were not skipped indexed cleanly)",
-        r.success_rate, f.indexed, f.considered
+        "- **Success rate:** {:.1}% ({} of {} indexed cleanly, skipped files left out)",
+        r.success_rate,
+        f.indexed,
+        count(f.considered, "file")
     );
     let _ = writeln!(
         out,
@@ -91,9 +94,11 @@ fn header(out: &mut String, r: &RunAnalysis) {
     let x = &r.failures;
     let _ = writeln!(
         out,
-        "- **Failing files by kind:** {} grammar gaps (valid code the grammar cannot parse), \
+        "- **Failing files by kind:** {} (valid code the grammar cannot parse), \
          {} invalid source, {} other",
-        x.grammar_gaps, x.invalid_source, x.other
+        count(x.grammar_gaps, "grammar gap"),
+        x.invalid_source,
+        x.other
     );
     let _ = writeln!(
         out,
@@ -145,13 +150,12 @@ fn patterns(out: &mut String, r: &RunAnalysis) {
     }
     out.push_str("\n## Common error patterns\n");
     for (i, p) in r.patterns.iter().enumerate() {
-        let files = if p.files == 1 { "file" } else { "files" };
         let _ = writeln!(
             out,
-            "\n### {}. {} ({} {files})\n",
+            "\n### {}. {} ({})\n",
             i + 1,
             text(&p.title),
-            p.files
+            count(p.files, "file")
         );
         let construct = p
             .construct
@@ -192,14 +196,18 @@ fn recommendations(out: &mut String, r: &RunAnalysis) {
         "\n## Recommendations\n\nRanked by how many files each fix would make index cleanly.\n\n",
     );
     for rec in &r.recommendations {
+        let affects = count(rec.affects, "file");
+        let unblocks = match (rec.unblocks, rec.affects) {
+            (1, 1) => "the 1 file".to_owned(),
+            (n, m) if n == m => format!("all {affects}"),
+            (n, _) => format!("{n} of the {affects}"),
+        };
         let _ = writeln!(
             out,
-            "{}. **{}** ({}): unblocks {} of the {} files it affects. {}",
+            "{}. **{}** ({}): unblocks {unblocks} it affects. {}",
             rec.rank,
             text(&rec.title),
             rec.error_type,
-            rec.unblocks,
-            rec.affects,
             text(&rec.action)
         );
     }
@@ -249,11 +257,12 @@ fn changes(out: &mut String, heading: &str, list: &[GroupChange]) {
     for g in list {
         let _ = writeln!(
             out,
-            "- {} ({}): {} → {} files",
+            "- {} ({}): {} → {} {}",
             text(&g.title),
             g.error_type,
             g.files_before,
-            g.files_now
+            g.files_now,
+            noun(g.files_now, "file")
         );
     }
 }

@@ -6,17 +6,18 @@ use serde::{Deserialize, Serialize};
 use crate::runner::RunSummary;
 use crate::sanitize;
 use crate::store::files::{FileRecord, RunGroup};
+use crate::words::{count, millis};
 
 /// The summary `snag index` prints at the end of a run.
 pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
     let f = &summary.files;
     let mut out = format!(
-        "run {} of {} ({}) {} in {:.1} s\n",
+        "run {} of {} ({}) {} in {}\n",
         summary.run_id,
         sanitize::line(&summary.repository),
         sanitize::line(&summary.root),
         summary.status.as_str(),
-        summary.duration_ms as f64 / 1000.0
+        millis(summary.duration_ms)
     );
     out.push_str(&format!(
         "  files    {} total: {} indexed, {} partial, {} failed, {} skipped\n",
@@ -26,15 +27,20 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
     if failing > 0 {
         let x = &summary.failures;
         out.push_str(&format!(
-            "  failing  {failing} files: {} grammar gaps (valid code), {} invalid source, {} other\n",
-            x.grammar_gaps, x.invalid_source, x.other
+            "  failing  {}: {} (valid code), {} invalid source, {} other\n",
+            count(failing, "file"),
+            count(x.grammar_gaps, "grammar gap"),
+            x.invalid_source,
+            x.other
         ));
     }
     let considered = f.total - f.skipped;
     if considered > 0 {
         out.push_str(&format!(
-            "  success  {:.1}% of {considered} files indexed cleanly; {:.1}% excluding grammar gaps\n",
-            summary.success_rate, summary.success_rate_excluding_grammar_gaps
+            "  success  {:.1}% of {} indexed cleanly; {:.1}% excluding grammar gaps\n",
+            summary.success_rate,
+            count(considered, "file"),
+            summary.success_rate_excluding_grammar_gaps
         ));
     }
     if summary.errors_by_type.is_empty() {
@@ -124,8 +130,59 @@ impl FileListBody {
         }
         let repository = sanitize::line(&self.repository);
         format!(
-            "{table}\n{} files in run {} of {repository}",
-            self.total, self.run_id
+            "{table}\n{} in run {} of {repository}",
+            count(self.total, "file"),
+            self.run_id
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{FailureCounts, FileCounts};
+
+    #[test]
+    fn the_summary_reads_in_words() {
+        let mut summary = RunSummary::example();
+        summary.duration_ms = 1_328_200;
+        let text = summary_text(&summary, &[]);
+        assert!(
+            text.starts_with("run 2 of r (/r) completed in 22 min 8 s\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  failing  10 files: 4 grammar gaps (valid code), 3 invalid source, 3 other\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("of 90 files indexed cleanly"), "{text}");
+
+        summary.duration_ms = 850;
+        summary.files = FileCounts {
+            total: 2,
+            indexed: 0,
+            partial: 1,
+            failed: 0,
+            skipped: 1,
+        };
+        summary.failures = FailureCounts {
+            grammar_gaps: 1,
+            invalid_source: 0,
+            other: 0,
+        };
+        let text = summary_text(&summary, &[]);
+        assert!(
+            text.starts_with("run 2 of r (/r) completed in 850 ms\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  failing  1 file: 1 grammar gap (valid code), 0 invalid source, 0 other\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("of 1 file indexed cleanly"), "{text}");
     }
 }

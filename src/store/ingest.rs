@@ -90,6 +90,10 @@ pub const COUNT_BATCH: &str = "UPDATE index_runs SET files_total = files_total +
        chunks_total = chunks_total + $8, bytes_total = bytes_total + $9 \
      WHERE run_id = $1";
 
+/// The number of files discovery found, once its walk is over: with the
+/// counts, what another process needs to show the run's progress.
+pub const RECORD_DISCOVERY: &str = "UPDATE index_runs SET files_discovered = $2 WHERE run_id = $1";
+
 /// The run's groups folded into the repository's. A resolved group seen
 /// again is `regressed`.
 pub const FOLD_GROUPS: &str = "INSERT INTO error_groups (repository, fingerprint, error_type, title, first_seen_run, \
@@ -128,6 +132,7 @@ pub const WRITE_PATH: &[&str] = &[
     TRACK_FILES,
     ADD_RUN_GROUPS,
     COUNT_BATCH,
+    RECORD_DISCOVERY,
     FOLD_GROUPS,
     QUIET_GROUPS,
     VANISHED_FILES,
@@ -157,6 +162,16 @@ impl WriteConnection {
         let mut tx = self.connection.begin().await?;
         write_reports_in(&mut tx, run_id, repository, reports).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records how many files the run's discovery found.
+    pub async fn record_discovery(&mut self, run_id: i64, files: u64) -> Result<(), StoreError> {
+        planned_now(RECORD_DISCOVERY)
+            .bind(run_id)
+            .bind(i32::try_from(files).unwrap_or(i32::MAX))
+            .execute(&mut self.connection)
+            .await?;
         Ok(())
     }
 

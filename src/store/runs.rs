@@ -12,7 +12,7 @@ use sqlx::{Connection, PgConnection};
 use super::text::storable;
 use super::{Store, StoreError};
 use crate::index::outcome::{ErrorType, Verdict};
-use crate::index::progress::RunStatus;
+use crate::index::progress::{RunFigures, RunStatus};
 
 /// A run as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -23,7 +23,12 @@ pub struct RunRecord {
     #[sqlx(try_from = "String")]
     pub status: RunStatus,
     pub status_message: Option<String>,
+    /// Files whose results are stored so far, whatever their outcome (all
+    /// of them once the run has ended).
     pub files_total: i32,
+    /// Files discovery found: null until its walk is over (before any file
+    /// is processed), for runs cancelled during it and for older runs.
+    pub files_discovered: Option<i32>,
     pub files_indexed: i32,
     pub files_partial: i32,
     pub files_failed: i32,
@@ -40,17 +45,47 @@ pub struct RunRecord {
     pub grammar_versions: serde_json::Value,
 }
 
+impl RunRecord {
+    /// The run's progress as its row tells it, at `now`: live for a run
+    /// going on in any process (the row's counts grow batch by batch), final
+    /// for one that has ended. Poll [`Store::get_run`] to follow it.
+    pub fn figures(&self, now: DateTime<Utc>) -> RunFigures {
+        let count = |n: i32| u64::try_from(n).unwrap_or(0);
+        let end = match (self.status, self.finished_at) {
+            (RunStatus::Running, _) | (_, None) => now,
+            (_, Some(finished)) => finished,
+        };
+        let elapsed = (end - self.started_at).to_std().unwrap_or_default();
+        RunFigures {
+            status: self.status,
+            done: count(self.files_total),
+            total: self.files_discovered.map(count),
+            indexed: count(self.files_indexed),
+            partial: count(self.files_partial),
+            failed: count(self.files_failed),
+            skipped: count(self.files_skipped),
+            errors: count(self.errors_total),
+            chunks: u64::try_from(self.chunks_total).unwrap_or(0),
+            bytes: u64::try_from(self.bytes_total).unwrap_or(0),
+            elapsed,
+            processing: elapsed,
+        }
+    }
+}
+
 #[cfg(test)]
 impl RunRecord {
-    /// A completed run of `repository`, for unit tests to change.
-    pub(crate) fn example(run_id: i64, repository: &str) -> RunRecord {
+    /// A run of `web` with nothing stored yet, started at the epoch, for
+    /// unit tests to change what they are about.
+    pub(crate) fn example(status: RunStatus) -> RunRecord {
         RunRecord {
-            run_id,
-            repository: repository.to_owned(),
-            root: format!("/src/{repository}"),
-            status: RunStatus::Completed,
+            run_id: 3,
+            repository: "web".into(),
+            root: "/srv/web".into(),
+            status,
             status_message: None,
             files_total: 0,
+            files_discovered: None,
             files_indexed: 0,
             files_partial: 0,
             files_failed: 0,
@@ -59,15 +94,15 @@ impl RunRecord {
             chunks_total: 0,
             bytes_total: 0,
             options: serde_json::json!({}),
-            started_at: DateTime::<Utc>::UNIX_EPOCH,
+            started_at: DateTime::UNIX_EPOCH,
             finished_at: None,
-            tool_version: String::new(),
+            tool_version: "0".into(),
             grammar_versions: serde_json::json!({}),
         }
     }
 }
 
-const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, files_total, files_indexed, \
+const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, files_total, files_discovered, files_indexed, \
      files_partial, files_failed, files_skipped, errors_total, chunks_total, bytes_total, options, started_at, \
      finished_at, tool_version, grammar_versions";
 
@@ -322,4 +357,61 @@ fn host_name() -> Option<String> {
     }
     let end = buffer.iter().position(|b| *b == 0).unwrap_or(buffer.len());
     Some(String::from_utf8_lossy(&buffer[..end]).into_owned()).filter(|h| !h.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(status: RunStatus, started_at: DateTime<Utc>) -> RunRecord {
+        RunRecord {
+            files_total: 40,
+            files_discovered: Some(100),
+            files_indexed: 35,
+            files_partial: 2,
+            files_failed: 2,
+            files_skipped: 1,
+            errors_total: 4,
+            chunks_total: 400,
+            bytes_total: 2_000_000,
+            started_at,
+            ..RunRecord::example(status)
+        }
+    }
+
+    #[test]
+    fn a_running_runs_row_gives_its_progress_and_eta() {
+        let now = DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_000);
+        let f = run(RunStatus::Running, now - chrono::Duration::seconds(10)).figures(now);
+        assert_eq!((f.done, f.total), (40, Some(100)));
+        assert_eq!((f.indexed, f.partial, f.failed, f.skipped), (35, 2, 2, 1));
+        assert_eq!((f.errors, f.chunks, f.bytes), (4, 400, 2_000_000));
+        assert_eq!(f.elapsed, Duration::from_secs(10));
+        assert_eq!(f.fraction(), Some(0.4));
+        // 40 files in 10 s: 60 left at 4 files/s.
+        assert_eq!(f.eta(), Some(Duration::from_secs(15)));
+        let walking = RunRecord {
+            files_discovered: None,
+            files_total: 0,
+            ..run(RunStatus::Running, now)
+        };
+        assert_eq!(walking.figures(now).total, None);
+        assert_eq!(walking.figures(now).eta(), None);
+    }
+
+    #[test]
+    fn an_ended_runs_row_gives_its_final_figures() {
+        let started = DateTime::UNIX_EPOCH;
+        let ended = RunRecord {
+            finished_at: Some(started + chrono::Duration::milliseconds(3_200)),
+            ..run(RunStatus::Cancelled, started)
+        };
+        let f = ended.figures(started + chrono::Duration::days(1));
+        assert_eq!(f.status, RunStatus::Cancelled);
+        assert_eq!(f.elapsed, Duration::from_millis(3_200));
+        assert_eq!(f.eta(), None);
+        // A clock behind the database's never makes time negative.
+        let running = run(RunStatus::Running, started + chrono::Duration::seconds(5));
+        assert_eq!(running.figures(started).elapsed, Duration::ZERO);
+    }
 }

@@ -110,6 +110,14 @@ impl TestDb {
         TestDb { store, name }
     }
 
+    /// Another store on this database, with its own connections: what a
+    /// second snag process sees.
+    pub async fn another_store(&self) -> Store {
+        Store::open_with(server().options(&self.name), &self.name)
+            .await
+            .expect("open the test database again")
+    }
+
     /// A URL for this database, to hand to the snag binary.
     pub fn url(&self) -> String {
         server().url(&self.name)

@@ -264,13 +264,13 @@ pub async fn status(
             }
         }
         None if run.status == RunStatus::Running => {
-            // Running elsewhere (another snag): what it has stored so far.
-            let c = state.store.run_outcome_counts(run.run_id).await?;
-            let processed = c.total().max(0) as u64;
+            // Running elsewhere (another snag): what its row says so far,
+            // the total as soon as its discovery is over.
+            let f = run.figures(Utc::now());
             Counts {
-                total: processed,
-                processed,
-                failed: (c.failed + c.partial).max(0) as u64,
+                total: f.total.unwrap_or(f.done).max(f.done),
+                processed: f.done,
+                failed: f.failed + f.partial,
             }
         }
         None => stored_counts(&run),
@@ -342,31 +342,9 @@ fn not_found(repository: String) -> StatusResponse {
 mod tests {
     use super::*;
 
-    fn run(status: RunStatus) -> RunRecord {
-        RunRecord {
-            run_id: 3,
-            repository: "web".into(),
-            root: "/srv/web".into(),
-            status,
-            status_message: None,
-            files_total: 0,
-            files_indexed: 0,
-            files_partial: 0,
-            files_failed: 0,
-            files_skipped: 0,
-            errors_total: 0,
-            chunks_total: 0,
-            bytes_total: 0,
-            options: serde_json::json!({}),
-            started_at: DateTime::UNIX_EPOCH,
-            finished_at: None,
-            tool_version: "0".into(),
-            grammar_versions: serde_json::json!({}),
-        }
-    }
-
     #[test]
     fn progress_counts_every_finished_file() {
+        let run = RunRecord::example;
         let counts = |total, processed, failed| Counts {
             total,
             processed,
