@@ -295,7 +295,7 @@ fn dashboard_during_a_run() {
     });
     assert!(app.is_animating());
     let terminal = render(&app, 90, 14);
-    insta::with_settings!({filters => vec![(r"\d+ files/s, \d+\.\d MB/s(, ETA \d+ s)?", "[rate]")]}, {
+    insta::with_settings!({filters => vec![(r"\d+ files/s, \d+\.\d MB/s(, ETA [\d.]+ \w+( \d+ \w+)?)?", "[rate]")]}, {
         insta::assert_snapshot!(terminal.backend());
     });
 }
@@ -1519,5 +1519,72 @@ fn one_error_type_charts_the_verdicts_instead() {
     let screen = terminal.backend().to_string();
     assert!(screen.contains("failing files by verdict"), "{screen}");
     assert!(!screen.contains("errors by type"), "{screen}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn a_run_going_on_in_another_process_is_followed_from_its_row() {
+    let mut app = app();
+    let mut elsewhere = run(9, "web", RunStatus::Running);
+    elsewhere.files_total = 120;
+    elsewhere.files_indexed = 110;
+    elsewhere.files_partial = 4;
+    elsewhere.files_failed = 3;
+    elsewhere.files_skipped = 3;
+    elsewhere.files_discovered = Some(360);
+    app.on_loaded(Loaded::Runs(vec![elsewhere.clone()]));
+    let screen = render(&app, 100, 6).backend().to_string();
+    assert!(screen.contains("● 1 running (0 here)"), "{screen}");
+    assert!(screen.contains("120/360"), "{screen}");
+    assert!(app.is_animating(), "its figures change by themselves");
+    assert!(matches!(app.on_frame(10).as_slice(), [Command::LoadRuns]));
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    app.on_loaded(Loaded::Dashboard(Box::new(RunDashboard {
+        run: elsewhere,
+        counts: BTreeMap::new(),
+        split: FailureSplit::default(),
+        groups: Vec::new(),
+        changes: GroupChanges::default(),
+    })));
+    let screen = render(&app, 100, 16).backend().to_string();
+    assert!(screen.contains("120/360 files"), "{screen}");
+    assert!(app.is_animating());
+    assert!(app.on_frame(3).is_empty(), "once a second, not every frame");
+    assert!(matches!(
+        app.on_frame(20).as_slice(),
+        [Command::LoadDashboard { run_id: 9 }]
+    ));
+}
+
+#[test]
+fn a_cancelled_runs_bar_shows_how_far_it_got_in_words() {
+    let mut app = app();
+    let mut cancelled = run(5, "web", RunStatus::Cancelled);
+    cancelled.files_total = 120;
+    cancelled.files_indexed = 100;
+    cancelled.files_partial = 10;
+    cancelled.files_failed = 6;
+    cancelled.files_skipped = 4;
+    cancelled.files_discovered = Some(360);
+    cancelled.finished_at = Some(cancelled.started_at + chrono::Duration::milliseconds(1_328_200));
+    app.on_loaded(Loaded::Runs(vec![cancelled.clone()]));
+    let screen = render(&app, 100, 6).backend().to_string();
+    assert!(screen.contains("120/360"), "{screen}");
+    assert!(screen.contains("22 min 8 s"), "{screen}");
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    app.on_loaded(Loaded::Dashboard(Box::new(RunDashboard {
+        run: cancelled,
+        counts: BTreeMap::new(),
+        split: FailureSplit::default(),
+        groups: Vec::new(),
+        changes: GroupChanges::default(),
+    })));
+    let terminal = render(&app, 100, 16);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("120 of 360 files before it cancelled after 22 min 8 s"),
+        "{screen}"
+    );
+    assert!(!app.is_animating());
     insta::assert_snapshot!(terminal.backend());
 }

@@ -21,10 +21,14 @@ use super::screens::detail::DetailState;
 use super::screens::list::ListState;
 use super::screens::runs::RunsState;
 use super::theme::Theme;
-use crate::index::progress::{RunProgress, RunStatus};
+use crate::index::progress::{RunFigures, RunProgress, RunStatus};
 use crate::keymap::{Action, Keymap};
 use crate::store::groups::GroupStatus;
 use crate::store::runs::RunRecord;
+
+/// Frames between reloads of figures from the database (a frame is
+/// 100 ms).
+const FRAMES_PER_RELOAD: u32 = 10;
 
 /// A run started from this UI.
 #[derive(Debug, Clone)]
@@ -75,9 +79,23 @@ impl App {
         }
     }
 
-    /// Whether the screen changes by itself (a run is going on it).
+    /// Whether the screen changes by itself: a run is going on it, here
+    /// or in another process.
     pub fn is_animating(&self) -> bool {
-        !self.live.is_empty() && matches!(self.screen, Screen::Runs | Screen::Dashboard)
+        match self.screen {
+            Screen::Runs => self.running() > 0,
+            Screen::Dashboard => {
+                self.dashboard
+                    .run_id
+                    .is_some_and(|id| self.live.contains_key(&id))
+                    || self
+                        .dashboard
+                        .run
+                        .as_ref()
+                        .is_some_and(|r| r.status == RunStatus::Running)
+            }
+            Screen::List | Screen::Detail => false,
+        }
     }
 
     /// A key press: editors get it first, then the keymap decides.
@@ -523,6 +541,44 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// The run's figures: the engine's while it runs here, else its row's
+    /// (live for a run going on in another process).
+    pub fn run_figures(&self, run: &RunRecord) -> RunFigures {
+        match self.live.get(&run.run_id) {
+            Some(live) => live.progress.snapshot().figures(),
+            None => run.figures(chrono::Utc::now()),
+        }
+    }
+
+    /// Runs going on, here or in another process, as last loaded.
+    pub fn running(&self) -> usize {
+        let elsewhere = self
+            .runs
+            .runs
+            .iter()
+            .filter(|r| r.status == RunStatus::Running && !self.live.contains_key(&r.run_id))
+            .count();
+        self.live.len() + elsewhere
+    }
+
+    /// Every frame while the screen changes by itself: the figures that
+    /// come from the database are read again once a second.
+    pub fn on_frame(&mut self, frame: u32) -> Vec<Command> {
+        if !frame.is_multiple_of(FRAMES_PER_RELOAD) {
+            return Vec::new();
+        }
+        match self.screen {
+            Screen::Dashboard => self
+                .dashboard
+                .run_id
+                .map(|run_id| Command::LoadDashboard { run_id })
+                .into_iter()
+                .collect(),
+            Screen::Runs if self.running() > self.live.len() => vec![Command::LoadRuns],
+            _ => Vec::new(),
+        }
     }
 
     /// The run's status, live when it runs here.

@@ -40,8 +40,6 @@ use crate::store::{Store, StoreError};
 
 /// How often the screen refreshes while a run is going on it.
 const FRAME: Duration = Duration::from_millis(100);
-/// A live dashboard reloads its database figures (top groups) this often.
-const DASHBOARD_RELOAD_FRAMES: u32 = 10;
 /// Groups listed at most; groups are few even when errors are many.
 const MAX_GROUPS: i64 = 1000;
 
@@ -109,10 +107,7 @@ async fn event_loop(
             Some(result) = loaded.recv() => app.on_loaded(result),
             _ = tokio::time::sleep(FRAME), if app.is_animating() => {
                 frames += 1;
-                match app.dashboard.run_id {
-                    Some(run_id) if frames.is_multiple_of(DASHBOARD_RELOAD_FRAMES) => vec![Command::LoadDashboard { run_id }],
-                    _ => Vec::new(),
-                }
+                app.on_frame(frames)
             }
         };
         for command in commands {
@@ -371,9 +366,9 @@ impl Runtime {
             }
             let message = match ended {
                 Ok(summary) => format!(
-                    "run {run_id} {}: {} files, {} failed, {} partial",
+                    "run {run_id} {}: {}, {} failed, {} partial",
                     summary.status.as_str(),
-                    summary.files.total,
+                    crate::words::count(summary.files.total, "file"),
                     summary.files.failed,
                     summary.files.partial
                 ),

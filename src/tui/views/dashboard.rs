@@ -11,23 +11,19 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, List, Lis
 
 use super::{clip, status_style};
 use crate::index::outcome::ErrorType;
-use crate::index::progress::percent;
+use crate::index::progress::{RunFigures, RunStatus, percent};
 use crate::sanitize;
 use crate::tui::app::App;
+use crate::words::{count, duration, noun};
 
-/// What the dashboard shows, whichever source it came from.
+/// What the dashboard shows, whichever source it came from: the engine's
+/// counters for a run going on here, the run's row for one going on in
+/// another process (it grows batch by batch) or one that has ended.
 struct Figures {
-    status: String,
-    done: u64,
-    total: Option<u64>,
-    indexed: u64,
-    partial: u64,
-    failed: u64,
-    skipped: u64,
+    run: RunFigures,
     /// Failing files: grammar gaps, invalid source, other.
     split: (u64, u64, u64),
     errors: BTreeMap<ErrorType, u64>,
-    rate: String,
     current: String,
 }
 
@@ -35,63 +31,64 @@ fn figures(app: &App) -> Option<Figures> {
     let run_id = app.dashboard.run_id?;
     if let Some(live) = app.live.get(&run_id) {
         let p = live.progress.snapshot();
-        let eta = p
-            .eta()
-            .map(|d| format!(", ETA {} s", d.as_secs()))
-            .unwrap_or_default();
         return Some(Figures {
-            status: "running".to_owned(),
-            done: p.done(),
-            total: p
-                .discovery_finished
-                .then_some(p.discovered)
-                .or(Some(p.discovered)),
-            indexed: p.indexed,
-            partial: p.partial,
-            failed: p.failed,
-            skipped: p.skipped,
+            run: p.figures(),
             split: (p.grammar_gaps, p.invalid_source, p.other_failures),
-            rate: format!(
-                "{:.0} files/s, {:.1} MB/s{eta}",
-                p.files_per_sec(),
-                p.mb_per_sec()
-            ),
             current: p.current_file.clone(),
             errors: p.errors_by_type,
         });
     }
     let run = app.dashboard.run.as_ref()?;
-    let seconds = run
-        .finished_at
-        .map(|end| (end - run.started_at).num_milliseconds() as f64 / 1000.0)
-        .unwrap_or(0.0);
-    let total = run.files_total.max(0) as u64;
+    let s = &app.dashboard.split;
+    let n = |x: i64| x.max(0) as u64;
     Some(Figures {
-        status: run.status.as_str().to_owned(),
-        done: total,
-        total: Some(total),
-        indexed: run.files_indexed.max(0) as u64,
-        partial: run.files_partial.max(0) as u64,
-        failed: run.files_failed.max(0) as u64,
-        skipped: run.files_skipped.max(0) as u64,
-        split: {
-            let s = &app.dashboard.split;
-            let n = |x: i64| x.max(0) as u64;
-            (n(s.grammar_gaps), n(s.invalid_source), n(s.other))
-        },
+        run: run.figures(chrono::Utc::now()),
+        split: (n(s.grammar_gaps), n(s.invalid_source), n(s.other)),
         errors: app
             .dashboard
             .counts
             .iter()
             .map(|(t, n)| (*t, (*n).max(0) as u64))
             .collect(),
-        rate: if seconds > 0.0 {
-            format!("{:.0} files/s over {seconds:.1} s", total as f64 / seconds)
-        } else {
-            String::new()
-        },
         current: String::new(),
     })
+}
+
+/// The progress bar's words: how far, how fast, how long.
+fn gauge_label(f: &RunFigures) -> String {
+    let rate = format!("{:.0} files/s", f.files_per_sec());
+    match (f.status, f.total) {
+        (RunStatus::Running, None) => format!("discovering files… {rate}"),
+        (RunStatus::Running, Some(total)) => {
+            let eta = f
+                .eta()
+                .map(|d| format!(", ETA {}", duration(d)))
+                .unwrap_or_default();
+            format!(
+                "{}/{} · {rate}, {:.1} MB/s{eta}",
+                f.done,
+                count(total, "file"),
+                f.mb_per_sec()
+            )
+        }
+        (RunStatus::Completed, _) => format!(
+            "{} in {} · {rate}",
+            count(f.done, "file"),
+            duration(f.elapsed)
+        ),
+        // Cancelled or failed: what it got to before it stopped.
+        (status, Some(total)) => format!(
+            "{} of {} before it {status} after {}",
+            f.done,
+            count(total, "file"),
+            duration(f.elapsed)
+        ),
+        (status, None) => format!(
+            "{} before it {status} after {}",
+            count(f.done, "file"),
+            duration(f.elapsed)
+        ),
+    }
 }
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -119,7 +116,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ),
                 app.theme.title,
             ),
-            Span::styled(format!("{} ", f.status), status_style(app, &f.status)),
+            Span::styled(
+                format!("{} ", f.run.status),
+                status_style(app, f.run.status.as_str()),
+            ),
         ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -133,35 +133,35 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     ])
     .areas(inner);
 
-    let total = f.total.unwrap_or(0).max(f.done);
-    let ratio = if total == 0 {
-        0.0
-    } else {
-        f.done as f64 / total as f64
+    // A run that stopped early shows how far it got, not a full bar.
+    let ratio = match (f.run.status, f.run.fraction()) {
+        (RunStatus::Completed, _) => 1.0,
+        (_, Some(fraction)) => fraction,
+        (_, None) => 0.0,
     };
     frame.render_widget(
         Gauge::default()
             .gauge_style(app.theme.accent)
             .ratio(ratio.clamp(0.0, 1.0))
-            .label(format!("{}/{} files  {}", f.done, total, f.rate)),
+            .label(gauge_label(&f.run)),
         gauge,
     );
 
-    let considered = f.done.saturating_sub(f.skipped);
+    let considered = f.run.done.saturating_sub(f.run.skipped);
     let (gaps, invalid, other) = f.split;
-    let success = percent(f.indexed, considered);
-    let success_without_gaps = percent(f.indexed, considered.saturating_sub(gaps));
-    let count = |label: &str, n: u64, style| {
+    let success = percent(f.run.indexed, considered);
+    let success_without_gaps = percent(f.run.indexed, considered.saturating_sub(gaps));
+    let counted = |label: &str, n: u64, style| {
         vec![
             Span::styled(format!("{n} "), style),
             Span::styled(format!("{label}   "), app.theme.muted),
         ]
     };
     let mut spans = Vec::new();
-    spans.extend(count("indexed", f.indexed, app.theme.success));
-    spans.extend(count("partial", f.partial, app.theme.warning));
-    spans.extend(count("failed", f.failed, app.theme.error));
-    spans.extend(count("skipped", f.skipped, app.theme.skipped));
+    spans.extend(counted("indexed", f.run.indexed, app.theme.success));
+    spans.extend(counted("partial", f.run.partial, app.theme.warning));
+    spans.extend(counted("failed", f.run.failed, app.theme.error));
+    spans.extend(counted("skipped", f.run.skipped, app.theme.skipped));
     spans.push(Span::styled(
         format!("success {success:.1}%"),
         app.theme.text,
@@ -170,9 +170,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 
     // Grammar gaps are valid code: never to be confused with broken source.
     let mut failing = vec![Span::styled("failing: ", app.theme.muted)];
-    failing.extend(count("grammar gaps", gaps, app.theme.warning));
-    failing.extend(count("invalid source", invalid, app.theme.error));
-    failing.extend(count("other", other, app.theme.error));
+    failing.extend(counted(&noun(gaps, "grammar gap"), gaps, app.theme.warning));
+    failing.extend(counted("invalid source", invalid, app.theme.error));
+    failing.extend(counted("other", other, app.theme.error));
     failing.push(Span::styled(
         format!("success {success_without_gaps:.1}% without gaps"),
         app.theme.text,

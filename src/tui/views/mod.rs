@@ -46,10 +46,10 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         }
         Screen::Detail => "error".to_owned(),
     };
-    let live = if app.live.is_empty() {
-        String::new()
-    } else {
-        format!("  ● {} running", app.live.len())
+    let live = match (app.running(), app.live.len()) {
+        (0, _) => String::new(),
+        (all, here) if all == here => format!("  ● {all} running"),
+        (all, here) => format!("  ● {all} running ({here} here)"),
     };
     let line = Line::from(vec![
         Span::styled(" snag ", app.theme.selection),

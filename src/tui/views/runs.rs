@@ -5,8 +5,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Row, Table};
 
 use super::{clip, draw_list, status_style};
+use crate::index::progress::RunStatus;
 use crate::sanitize;
 use crate::tui::app::App;
+use crate::words;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let header = Row::new([
@@ -21,29 +23,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     .style(app.theme.title);
     let rows = app.runs.runs.iter().map(|run| {
         let status = app.run_status(run);
-        let (files, success) = match app.live.get(&run.run_id) {
-            Some(live) => {
-                let p = live.progress.snapshot();
-                let considered = p.done().saturating_sub(p.skipped);
-                (
-                    format!("{}/{}", p.done(), p.discovered),
-                    percent(p.indexed, considered),
-                )
-            }
-            None => {
-                let considered = (run.files_total - run.files_skipped).max(0) as u64;
-                (
-                    run.files_total.to_string(),
-                    percent(run.files_indexed as u64, considered),
-                )
-            }
+        let f = app.run_figures(run);
+        let considered = f.done.saturating_sub(f.skipped);
+        // A run short of its total (going on, or stopped early) says how far.
+        let files = match f.total {
+            Some(total) if f.done < total => format!("{}/{total}", f.done),
+            None if status == RunStatus::Running => format!("{}/…", f.done),
+            _ => f.done.to_string(),
         };
-        let duration = match run.finished_at {
-            Some(end) => format!(
-                "{:.1} s",
-                (end - run.started_at).num_milliseconds() as f64 / 1000.0
-            ),
-            None => "…".to_owned(),
+        let success = percent(f.indexed, considered);
+        let duration = match status {
+            RunStatus::Running => format!("{}…", words::duration(f.elapsed)),
+            _ => words::duration(f.elapsed),
         };
         Row::new(vec![
             Cell::from(run.run_id.to_string()),
@@ -62,7 +53,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(9),
         Constraint::Length(11),
         Constraint::Length(7),
-        Constraint::Length(9),
+        Constraint::Length(11),
     ];
     let title = if app.runs.runs.is_empty() {
         " runs — none yet: press n to index a repository ".to_owned()
