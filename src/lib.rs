@@ -1,8 +1,9 @@
 //! snag: index TypeScript/JavaScript repositories into PostgreSQL and triage
 //! every file that fails.
 //!
-//! Data flows one way: `index` produces outcomes and events, `store`
-//! persists and queries them, and the CLI and reports only read the store.
+//! Data flows one way: `index` produces outcomes and progress, `store`
+//! persists and queries them, and the CLI, the UI, the API and reports only
+//! read the store (and a run's live counters).
 
 pub mod api;
 pub mod cli;

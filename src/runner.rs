@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -16,7 +16,7 @@ use crate::index::language::Language;
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::pipeline::{Pipeline, PipelineContext};
 use crate::index::process::{FileReport, ProcessSettings};
-use crate::index::progress::{IndexEvent, ProgressSnapshot, RunProgress, RunStatus};
+use crate::index::progress::{ProgressSnapshot, RunProgress, RunStatus};
 use crate::store::ingest::WriteConnection;
 use crate::store::runs::NewRun;
 use crate::store::{Store, StoreError};
@@ -280,7 +280,6 @@ pub struct RunHandle {
     pub run_id: i64,
     pub repository: String,
     pub progress: Arc<RunProgress>,
-    events: broadcast::Sender<IndexEvent>,
     cancel: CancellationToken,
     task: JoinHandle<Result<RunSummary, RunError>>,
 }
@@ -294,10 +293,6 @@ impl RunHandle {
     /// A token that cancels this run, usable after `wait` took the handle.
     pub fn canceller(&self) -> CancellationToken {
         self.cancel.clone()
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<IndexEvent> {
-        self.events.subscribe()
     }
 
     pub fn is_finished(&self) -> bool {
@@ -335,7 +330,6 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
         .await?;
     let run_id = lease.run_id;
     let progress = Arc::new(RunProgress::default());
-    let (events, _) = broadcast::channel(1024);
     let cancel = CancellationToken::new();
     let (reports_tx, reports_rx) = mpsc::channel(request.jobs.max(1) * 16);
     let (pipeline, discovered) = Pipeline::start(
@@ -344,7 +338,6 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
             settings: request.settings,
             jobs: request.jobs,
             progress: Arc::clone(&progress),
-            events: events.clone(),
             cancel: cancel.clone(),
         },
         reports_tx,
@@ -355,7 +348,6 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
         run_id,
         repository: request.repository.clone(),
         progress: Arc::clone(&progress),
-        events: events.clone(),
         cancel: cancel.clone(),
     };
     let shared_progress = Arc::clone(&progress);
@@ -372,7 +364,6 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
         run_id,
         repository,
         progress: shared_progress,
-        events,
         cancel,
         task,
     })
@@ -411,7 +402,6 @@ struct Writer {
     run_id: i64,
     repository: String,
     progress: Arc<RunProgress>,
-    events: broadcast::Sender<IndexEvent>,
     cancel: CancellationToken,
 }
 
@@ -514,7 +504,6 @@ impl Writer {
                 stored,
                 cause,
             })?;
-        let _ = self.events.send(IndexEvent::Finished { status });
         Ok(status)
     }
 
@@ -566,11 +555,6 @@ impl Writer {
 
     fn stored(&self, report: &FileReport) {
         self.progress.record(report);
-        let _ = self.events.send(IndexEvent::FileDone {
-            path: report.rel_path.clone(),
-            outcome: report.outcome,
-            error_types: report.errors.iter().map(|e| e.error_type).collect(),
-        });
     }
 
     /// Best effort: mark the run as ended even though writing just failed;
@@ -588,7 +572,6 @@ impl Writer {
             )
             .await;
             if matches!(finished, Ok(Ok(()))) {
-                let _ = self.events.send(IndexEvent::Finished { status });
                 return;
             }
         }

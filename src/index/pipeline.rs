@@ -9,12 +9,12 @@
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::discover::{Discovery, SourceFile, Unreadable};
 use super::process::{FileProcessor, FileReport, ProcessSettings};
-use super::progress::{IndexEvent, RunProgress};
+use super::progress::RunProgress;
 
 /// Deep trees are walked iteratively, but tree-sitter and the chunker still
 /// get room to breathe.
@@ -25,7 +25,6 @@ pub struct PipelineContext {
     pub settings: ProcessSettings,
     pub jobs: usize,
     pub progress: Arc<RunProgress>,
-    pub events: broadcast::Sender<IndexEvent>,
     pub cancel: CancellationToken,
 }
 
@@ -57,22 +56,12 @@ impl Pipeline {
                 .spawn(move || {
                     let found = discovery.collect(|total| {
                         walker.progress.discovered(total, false);
-                        if total % 256 == 0 {
-                            let _ = walker.events.send(IndexEvent::Discovered {
-                                total,
-                                finished: false,
-                            });
-                        }
                         !walker.cancel.is_cancelled()
                     });
                     // Cancelled during the walk: nothing is processed.
                     let Some(found) = found else { return };
                     let total = found.len();
                     walker.progress.discovered(total, true);
-                    let _ = walker.events.send(IndexEvent::Discovered {
-                        total,
-                        finished: true,
-                    });
                     let _ = discovered_tx.send(total);
                     for item in found.into_items() {
                         if walker.cancel.is_cancelled() || work_tx.send(item).is_err() {
@@ -143,14 +132,12 @@ mod tests {
             std::fs::write(dir.path().join(format!("m{i}.ts")), "let a = 1;\n").unwrap();
         }
         let progress = Arc::new(RunProgress::default());
-        let (events, _) = broadcast::channel(16);
         let (reports_tx, reports_rx) = mpsc::channel(4);
         let discovery = Discovery::new(dir.path(), &DiscoveryOptions::default()).unwrap();
         let context = PipelineContext {
             settings: ProcessSettings::default(),
             jobs: 2,
             progress: Arc::clone(&progress),
-            events,
             cancel,
         };
         let (pipeline, discovered) = Pipeline::start(discovery, context, reports_tx).unwrap();

@@ -1,5 +1,6 @@
 //! A run's progress: counters any thread can bump and any view can read
-//! without locks, plus the events the views subscribe to.
+//! without locks; views poll them (and the run's row, for a run going on
+//! in another process).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -11,23 +12,6 @@ use serde::Serialize;
 use super::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use super::process::FileReport;
 use crate::vocabulary::vocabulary;
-
-/// Something that happened in a run. Views refresh on these; the counts
-/// themselves are read from [`RunProgress`], so a receiver that lags behind
-/// and misses events still shows exact numbers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum IndexEvent {
-    /// Discovery found more files (`finished` once the walk is over).
-    Discovered { total: u64, finished: bool },
-    /// A file went through the engine and its results were stored.
-    FileDone {
-        path: String,
-        outcome: Outcome,
-        error_types: Vec<ErrorType>,
-    },
-    /// The run ended with this status (`completed`, `cancelled`, `failed`).
-    Finished { status: RunStatus },
-}
 
 /// How a run ended, or that it has not yet.
 #[derive(
