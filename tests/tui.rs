@@ -1188,6 +1188,7 @@ fn marked_rows_are_triaged_together_after_one_question() {
         "{}",
         terminal.backend()
     );
+    insta::assert_snapshot!("note_on_marked_groups", terminal.backend());
     for c in "upstream".chars() {
         app.on_key(key(c));
     }
