@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod generate;
+pub mod seed;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
