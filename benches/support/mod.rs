@@ -46,6 +46,17 @@ pub async fn create(name: &'static str) -> anyhow::Result<PgConnectOptions> {
     Ok(scratch)
 }
 
+/// Connection options for `name` if the server has that database.
+pub async fn existing(name: &'static str) -> anyhow::Result<Option<PgConnectOptions>> {
+    let (mut conn, scratch) = admin(name).await?;
+    let found: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+    Ok(found.then_some(scratch))
+}
+
 pub async fn drop(name: &'static str) -> anyhow::Result<()> {
     let (mut conn, _) = admin(name).await?;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
