@@ -452,6 +452,13 @@ impl Store {
     /// and types filter; the page's ids are found in an index alone (rows
     /// skipped by the offset are never read) and, past the middle of the
     /// list, from its other end, so no query skips more than half of it.
+    ///
+    /// Both statements are planned with their values each time, never from
+    /// a plan cached on the connection: a cached plan cannot tell a text
+    /// filter that every row matches (one or two letters, read by a scan)
+    /// from a rare one (found through the trigram indexes), and after a few
+    /// keystrokes took the trigram indexes for both, seconds for `/sr` over
+    /// a million errors.
     pub async fn list_errors(
         &self,
         query: &ErrorQuery,
@@ -484,6 +491,7 @@ impl Store {
             .push(format!(")) ORDER BY {}", query.sort.order_by()));
         let errors = page
             .build_query_as::<ErrorRecord>()
+            .persistent(false)
             .fetch_all(self.pool())
             .await?;
         Ok(ErrorPage { errors, total })
@@ -511,6 +519,7 @@ impl Store {
         };
         Ok(count
             .build_query_scalar::<i64>()
+            .persistent(false)
             .fetch_one(self.pool())
             .await?)
     }
