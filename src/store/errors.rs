@@ -448,10 +448,10 @@ pub struct ErrorQuery {
 impl Store {
     /// A page of errors matching `query`, and how many match in all.
     ///
-    /// The total comes from the kept counts when only the repository, run
-    /// and types filter; the page's ids are found in an index alone (rows
-    /// skipped by the offset are never read) and, past the middle of the
-    /// list, from its other end, so no query skips more than half of it.
+    /// The total comes from the kept counts when only the repository, run,
+    /// types and verdict filter; the page's ids are found in an index alone
+    /// (rows skipped by the offset are never read) and, past the middle of
+    /// the list, from its other end, so no query skips more than half of it.
     ///
     /// Both statements are planned with their values each time, never from
     /// a plan cached on the connection: a cached plan cannot tell a text
@@ -499,9 +499,7 @@ impl Store {
 
     /// How many errors match `query`.
     async fn count_errors(&self, query: &ErrorQuery) -> Result<i64, StoreError> {
-        let counted = query.fingerprint.is_none()
-            && query.verdict.is_none()
-            && query.text.as_deref().is_none_or(str::is_empty);
+        let counted = query.fingerprint.is_none() && !has_text(query);
         let mut count = if counted {
             let mut sql = QueryBuilder::new(
                 "SELECT COALESCE(sum(errors), 0)::bigint FROM error_counts WHERE ",
@@ -511,6 +509,9 @@ impl Store {
                 sql.push(" AND run_id = ").push_bind(run_id);
             }
             push_types(&mut sql, &query.error_types);
+            if let Some(verdict) = query.verdict {
+                sql.push(" AND verdict = ").push_bind(verdict.as_str());
+            }
             sql
         } else {
             let mut sql = QueryBuilder::new("SELECT count(*) FROM indexing_errors WHERE ");
@@ -523,6 +524,10 @@ impl Store {
             .fetch_one(self.pool())
             .await?)
     }
+}
+
+fn has_text(query: &ErrorQuery) -> bool {
+    query.text.as_deref().is_some_and(|t| !t.is_empty())
 }
 
 /// `AND error_type = …` for one type (so an index on the type serves the
@@ -549,7 +554,16 @@ fn push_filter<'q>(sql: &mut QueryBuilder<'q, Postgres>, query: &'q ErrorQuery) 
     if let Some(run_id) = query.run_id {
         sql.push(" AND run_id = ").push_bind(run_id);
     }
-    push_types(sql, &query.error_types);
+    // Only syntax errors have a verdict (a CHECK constraint says so): with
+    // one, the type is said too, so the run's type indexes serve the sorts.
+    let syntax_only = [ErrorType::ParsingError];
+    let types = match query.verdict {
+        Some(_) if query.error_types.is_empty() || query.error_types.contains(&syntax_only[0]) => {
+            &syntax_only[..]
+        }
+        _ => &query.error_types[..],
+    };
+    push_types(sql, types);
     // A group's errors: every error one of whose problems is in it.
     if let Some(fingerprint) = &query.fingerprint {
         sql.push(" AND problem_groups @> ARRAY[")
