@@ -507,6 +507,65 @@ async fn every_page_and_total_matches_a_plain_count_and_offset() {
     }
 }
 
+/// A text filter matching more errors than a page is sorted from is
+/// answered by walking the list's order instead: the same pages.
+#[tokio::test]
+async fn a_text_filter_matching_many_errors_pages_as_a_plain_offset() {
+    use snag::store::{ErrorQuery, ErrorSort};
+    let db = TestDb::new().await;
+    let base = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+    let errors: Vec<NewError> = (0..20_600)
+        .map(|i| NewError {
+            occurred_at: Some(base + chrono::Duration::seconds((i / 3) as i64)),
+            line: (i % 9 != 0).then_some((i % 40) as i32),
+            ..NewError::new(
+                "repo",
+                format!(
+                    "src/{}/m{}.ts",
+                    if i % 50 == 0 { "few" } else { "many" },
+                    i % 700
+                ),
+                ErrorType::ALL[i % 3],
+                format!("problem {i}"),
+            )
+        })
+        .collect();
+    for batch in errors.chunks(5_000) {
+        db.store.log_errors(batch).await.unwrap();
+    }
+    let filter =
+        "repository = 'repo' AND (file_path ILIKE '%many%' OR error_message ILIKE '%many%')";
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM indexing_errors WHERE {filter}"
+    ))
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert!(total > 20_000, "{total}");
+    for (sort, order) in [
+        (ErrorSort::Newest, "occurred_at DESC, error_id DESC"),
+        (ErrorSort::Path, "file_path, line NULLS FIRST, error_id"),
+        (ErrorSort::Type, "error_type, file_path, error_id"),
+    ] {
+        let query = ErrorQuery {
+            repository: "repo".into(),
+            text: Some("MANY".into()),
+            sort,
+            ..Default::default()
+        };
+        for offset in [0, 7, total / 2 - 3, total / 2 + 3, total - 40, total - 1] {
+            let page = db.store.list_errors(&query, 40, offset).await.unwrap();
+            assert_eq!(page.total, total);
+            let ids: Vec<i64> = page.errors.iter().map(|e| e.error_id).collect();
+            assert_eq!(
+                ids,
+                reference_page(&db, filter, order, offset).await,
+                "{order}, offset {offset} of {total}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn kept_counts_follow_every_change_to_the_errors() {
     let db = TestDb::new().await;

@@ -445,6 +445,15 @@ pub struct ErrorQuery {
     pub sort: ErrorSort,
 }
 
+/// A text or group filter matching at most this many errors has its page
+/// sorted from all of them, found through the filter's inverted index
+/// (trigrams, problem groups): a bounded cost. Walking the list's order and
+/// testing each row finds more matches sooner, but no bound holds for it:
+/// matches need not be spread evenly (a path typed into `/` matches files
+/// that were indexed one after another), so the walk can pass most of the
+/// list before the first match.
+const SORT_MATCHES_AT_MOST: i64 = 20_000;
+
 impl Store {
     /// A page of errors matching `query`, and how many match in all.
     ///
@@ -479,11 +488,21 @@ impl Store {
         } else {
             (query.sort.order_by(), offset)
         };
+        let searched = query.fingerprint.is_some() || has_text(query);
         let mut page = QueryBuilder::new(format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE error_id = ANY(ARRAY(\
-             SELECT error_id FROM indexing_errors WHERE "
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE error_id = ANY(ARRAY("
         ));
-        push_filter(&mut page, query);
+        if searched && total <= SORT_MATCHES_AT_MOST {
+            page.push(
+                "WITH matching AS MATERIALIZED (\
+                 SELECT error_id, occurred_at, file_path, line, error_type FROM indexing_errors WHERE ",
+            );
+            push_filter(&mut page, query);
+            page.push(") SELECT error_id FROM matching");
+        } else {
+            page.push("SELECT error_id FROM indexing_errors WHERE ");
+            push_filter(&mut page, query);
+        }
         page.push(format!(" ORDER BY {order} LIMIT "))
             .push_bind(end - offset)
             .push(" OFFSET ")
