@@ -21,9 +21,10 @@
 //! and no row of `…` placeholders, and stays unchanged for the settle
 //! window (30 ms, `--settle MS`), which is not counted. Keys: j, k,
 //! PageDown, G and g (alternating), a type toggle (1, on and off), the
-//! verdict toggle (v), the sort (o), and keystrokes typed into the `/`
-//! filter. It prints each key's median and 90th percentile and each median
-//! against the 50 ms target.
+//! verdict toggle (v), the sort (o), keystrokes typed into the `/` filter,
+//! and PageDown, G and g under a `/` filter that every error matches. It
+//! prints each key's median and 90th percentile and each median against
+//! the 50 ms target.
 //!
 //! Then a burst: two seconds of PageDown at 30 keys a second from the top,
 //! and how long after the last key the list shows loaded rows (it fails
@@ -55,6 +56,8 @@ const PAGE_DOWN: &str = "\x1b[6~";
 const ESC: &str = "\x1b";
 /// Typed into the `/` filter one character at a time.
 const SEARCH_TEXT: &str = "src/module77";
+/// The `/` filter the list is paged under: every error matches it.
+const FILTERED_BY: &str = "src";
 
 struct Options {
     errors: i64,
@@ -172,33 +175,13 @@ fn measure(url: &str, options: &Options) -> anyhow::Result<()> {
 
     let repeat = options.repeat;
     let mut keys: Vec<KeyTimes> = Vec::new();
-    // `key` pressed `n` times, each press described by `state`.
-    let mut time = |ui: &mut Terminal,
-                    label: &str,
-                    key: &str,
-                    n: usize,
-                    state: &dyn Fn(&str) -> String|
-     -> anyhow::Result<()> {
-        let at = match keys.iter().position(|k| k.label == label) {
-            Some(at) => at,
-            None => {
-                keys.push(KeyTimes::new(label));
-                keys.len() - 1
-            }
-        };
-        for _ in 0..n {
-            let took = ui.press(key)?;
-            keys[at].presses.push((state(&ui.text()), took));
-        }
-        Ok(())
-    };
     let nothing = |_: &str| String::new();
-    time(&mut ui, "j (down)", "j", repeat, &nothing)?;
-    time(&mut ui, "k (up)", "k", repeat, &nothing)?;
-    time(&mut ui, "PageDown", PAGE_DOWN, repeat, &nothing)?;
+    time(&mut keys, &mut ui, "j (down)", "j", repeat, &nothing)?;
+    time(&mut keys, &mut ui, "k (up)", "k", repeat, &nothing)?;
+    time(&mut keys, &mut ui, "PageDown", PAGE_DOWN, repeat, &nothing)?;
     for _ in 0..repeat {
-        time(&mut ui, "G (last error)", "G", 1, &nothing)?;
-        time(&mut ui, "g (first error)", "g", 1, &nothing)?;
+        time(&mut keys, &mut ui, "G (last error)", "G", 1, &nothing)?;
+        time(&mut keys, &mut ui, "g (first error)", "g", 1, &nothing)?;
     }
     // A toggle is pressed at least five times into each of its states and
     // a whole number of cycles, so it ends as it began.
@@ -211,17 +194,31 @@ fn measure(url: &str, options: &Options) -> anyhow::Result<()> {
         }
         .to_owned()
     };
-    time(&mut ui, "1 (type toggle)", "1", cycles(2), &parsing)?;
+    time(
+        &mut keys,
+        &mut ui,
+        "1 (type toggle)",
+        "1",
+        cycles(2),
+        &parsing,
+    )?;
     let verdict = |text: &str| match text.split("verdict ").nth(1) {
         Some(rest) => format!("-> {}", rest.split_whitespace().next().unwrap_or("?")),
         None => "?".to_owned(),
     };
-    time(&mut ui, "v (verdict toggle)", "v", cycles(4), &verdict)?;
+    time(
+        &mut keys,
+        &mut ui,
+        "v (verdict toggle)",
+        "v",
+        cycles(4),
+        &verdict,
+    )?;
     let sort = |text: &str| match text.split("sort: ").nth(1) {
         Some(rest) => format!("-> {}", rest.split_whitespace().next().unwrap_or("?")),
         None => "?".to_owned(),
     };
-    time(&mut ui, "o (sort)", "o", cycles(3), &sort)?;
+    time(&mut keys, &mut ui, "o (sort)", "o", cycles(3), &sort)?;
 
     let matches = |text: &str| match total(text) {
         Some(n) => format!("{n} match"),
@@ -239,6 +236,43 @@ fn measure(url: &str, options: &Options) -> anyhow::Result<()> {
     }
     keys.push(typed);
     keys.push(cleared);
+
+    // Paging a list that a `/` filter holds: each page the list loads
+    // counts the filter's matches again.
+    ui.press("/")?;
+    for c in FILTERED_BY.chars() {
+        ui.press(&c.to_string())?;
+    }
+    ui.press("\r")?;
+    let filtered = format!("/{FILTERED_BY} active");
+    time(
+        &mut keys,
+        &mut ui,
+        &format!("PageDown, {filtered}"),
+        PAGE_DOWN,
+        repeat,
+        &nothing,
+    )?;
+    for _ in 0..repeat {
+        time(
+            &mut keys,
+            &mut ui,
+            &format!("G, {filtered}"),
+            "G",
+            1,
+            &nothing,
+        )?;
+        time(
+            &mut keys,
+            &mut ui,
+            &format!("g, {filtered}"),
+            "g",
+            1,
+            &nothing,
+        )?;
+    }
+    ui.press("/")?;
+    ui.press(ESC)?;
 
     println!(
         "\nkey to settled screen, {} errors in the list, {repeat} presses or more per key \
@@ -285,6 +319,30 @@ fn measure(url: &str, options: &Options) -> anyhow::Result<()> {
 
     burst(&mut ui, options)?;
     ui.quit()
+}
+
+/// `key` pressed `n` times, each press described by `state`, added to the
+/// presses of `label`.
+fn time(
+    keys: &mut Vec<KeyTimes>,
+    ui: &mut Terminal,
+    label: &str,
+    key: &str,
+    n: usize,
+    state: &dyn Fn(&str) -> String,
+) -> anyhow::Result<()> {
+    let at = match keys.iter().position(|k| k.label == label) {
+        Some(at) => at,
+        None => {
+            keys.push(KeyTimes::new(label));
+            keys.len() - 1
+        }
+    };
+    for _ in 0..n {
+        let took = ui.press(key)?;
+        keys[at].presses.push((state(&ui.text()), took));
+    }
+    Ok(())
 }
 
 /// Prints one row of the table and returns the median.
