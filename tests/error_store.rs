@@ -493,6 +493,7 @@ async fn every_page_and_total_matches_a_plain_count_and_offset() {
                 total - 40,
                 total - 1,
             ]);
+            assert_eq!(db.store.count_errors(&query).await.unwrap(), total);
             for offset in offsets.into_iter().filter(|o| *o >= 0) {
                 let page = db.store.list_errors(&query, 40, offset).await.unwrap();
                 assert_eq!(page.total, total, "{filter}");
@@ -502,6 +503,13 @@ async fn every_page_and_total_matches_a_plain_count_and_offset() {
                     reference_page(&db, filter, order, offset).await,
                     "{filter}, {order}, offset {offset} of {total}"
                 );
+                // The same page when the total is known already.
+                let known = db
+                    .store
+                    .error_page(&query, 40, offset, total)
+                    .await
+                    .unwrap();
+                assert_eq!(known, page.errors, "{filter}, {order}, offset {offset}");
             }
         }
     }

@@ -475,12 +475,24 @@ impl Store {
         offset: i64,
     ) -> Result<ErrorPage, StoreError> {
         let total = self.count_errors(query).await?;
+        let errors = self.error_page(query, limit, offset, total).await?;
+        Ok(ErrorPage { errors, total })
+    }
+
+    /// The page [`Store::list_errors`] gives, for a caller that knows the
+    /// total already ([`Store::count_errors`] of the same query): a list
+    /// paged under one filter need not count its matches for every page,
+    /// which for a text filter reads every error it matches.
+    pub async fn error_page(
+        &self,
+        query: &ErrorQuery,
+        limit: i64,
+        offset: i64,
+        total: i64,
+    ) -> Result<Vec<ErrorRecord>, StoreError> {
         let end = offset.saturating_add(limit).min(total);
         if offset >= end {
-            return Ok(ErrorPage {
-                errors: Vec::new(),
-                total,
-            });
+            return Ok(Vec::new());
         }
         let from_the_end = offset > total / 2;
         let (order, skip) = if from_the_end {
@@ -508,16 +520,15 @@ impl Store {
             .push(" OFFSET ")
             .push_bind(skip)
             .push(format!(")) ORDER BY {}", query.sort.order_by()));
-        let errors = page
+        Ok(page
             .build_query_as::<ErrorRecord>()
             .persistent(false)
             .fetch_all(self.pool())
-            .await?;
-        Ok(ErrorPage { errors, total })
+            .await?)
     }
 
-    /// How many errors match `query`.
-    async fn count_errors(&self, query: &ErrorQuery) -> Result<i64, StoreError> {
+    /// How many errors match `query`: the total of [`Store::list_errors`].
+    pub async fn count_errors(&self, query: &ErrorQuery) -> Result<i64, StoreError> {
         let counted = query.fingerprint.is_none() && !has_text(query);
         let mut count = if counted {
             let mut sql = QueryBuilder::new(
