@@ -27,6 +27,7 @@ use snag::store::groups::GroupQuery;
 use snag::store::{ErrorQuery, ErrorSort, Store};
 use snag::tui::screens::list::PAGE_ROWS;
 use support::generate::{self, Content};
+use support::seed;
 
 const DATABASE: &str = "snag_bench_triage";
 /// Files of the real run, each with one error.
@@ -60,8 +61,8 @@ async fn bench(total: i64) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let synthetic = (total - RUN_FILES as i64).max(0);
-    fill(&store, "neighbour", 200_000, 1).await?;
-    fill(&store, "big", synthetic, 9).await?;
+    seed::errors(&store, "neighbour", 200_000, 1).await?;
+    seed::errors(&store, "big", synthetic, 9).await?;
     // As autovacuum leaves a store at rest: statistics and visibility known.
     sqlx::query("VACUUM ANALYZE").execute(store.pool()).await?;
     let filled = started.elapsed();
@@ -197,47 +198,6 @@ async fn bench(total: i64) -> anyhow::Result<()> {
 
 fn report(label: &str, median: Duration) {
     println!("{label:<40} {:>7.1} ms", median.as_secs_f64() * 1000.0);
-}
-
-/// `n` errors of `repository` spread over `runs` completed runs, as the
-/// engine would store them: mostly syntax errors, a few other types, 40
-/// groups, numbered paths over 97 packages, newest last.
-async fn fill(store: &Store, repository: &str, n: i64, runs: i64) -> anyhow::Result<()> {
-    let run_ids: Vec<i64> = sqlx::query_scalar(
-        "INSERT INTO index_runs (repository, root, tool_version, status) \
-         SELECT $1, '/bench', 'bench', 'completed' FROM generate_series(1, $2) RETURNING run_id",
-    )
-    .bind(repository)
-    .bind(runs)
-    .fetch_all(store.pool())
-    .await?;
-    sqlx::query(
-        "INSERT INTO indexing_errors (repository, file_path, error_type, error_message, run_id, line, \
-           \"column\", fingerprint, problem_groups, details, occurred_at) \
-         SELECT $1, 'packages/p' || (i % 97) || '/src/module' || i || '.ts', \
-           (ARRAY['parsing_error', 'parsing_error', 'parsing_error', 'encoding_error', 'timeout_error'])[i % 5 + 1], \
-           (i % 500 + 1) || ':' || (i % 80 + 1) || ' unexpected `{` in formal_parameters', \
-           ($2::bigint[])[i % cardinality($2::bigint[]) + 1], i % 500 + 1, i % 80 + 1, 'group' || (i % 40), \
-           CASE WHEN i % 3 = 0 THEN ARRAY['group' || (i % 40), 'gap' || (i % 7)] \
-             ELSE ARRAY['group' || (i % 40)] END, \
-           jsonb_build_object('title', 'problem ' || (i % 40)), \
-           now() - interval '1 day' + i * interval '1 millisecond' \
-         FROM generate_series(1, $3) i",
-    )
-    .bind(repository)
-    .bind(&run_ids)
-    .bind(n)
-    .execute(store.pool())
-    .await?;
-    sqlx::query(
-        "INSERT INTO error_groups (repository, fingerprint, error_type, title, occurrences, last_run_files) \
-         SELECT $1, fingerprint, min(error_type), min(details->>'title'), count(*), count(*) \
-         FROM indexing_errors WHERE repository = $1 GROUP BY fingerprint",
-    )
-    .bind(repository)
-    .execute(store.pool())
-    .await?;
-    Ok(())
 }
 
 async fn median_of<F, Fut>(work: F) -> anyhow::Result<Duration>

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use chrono::{TimeZone, Utc};
 use snag::index::details::ErrorDetails;
-use snag::index::outcome::ErrorType;
+use snag::index::outcome::{ErrorType, Verdict};
 use snag::store::{NewError, PageRequest, StoreError};
 use support::TestDb;
 
@@ -349,7 +349,8 @@ async fn page_limits_are_validated() {
 
 /// Errors of two repositories over two runs and outside any run: several
 /// types, repeated timestamps (the order breaks ties by id), some paths
-/// and lines missing.
+/// and lines missing, syntax errors with each verdict and some without one
+/// (stored before verdicts existed).
 async fn varied(db: &TestDb) -> (i64, i64) {
     let run = |repository: &'static str| {
         let store = db.store.clone();
@@ -371,6 +372,7 @@ async fn varied(db: &TestDb) -> (i64, i64) {
             run_id: [Some(first), Some(second), None][i % 3],
             occurred_at: Some(base + chrono::Duration::seconds((i / 4) as i64)),
             line: (i % 7 != 0).then_some((i % 50) as i32),
+            verdict: (i % 4 == 0 && i % 13 != 0).then_some(Verdict::ALL[i / 8 % 3]),
             ..NewError::new(
                 if i % 11 == 0 { "other" } else { "repo" },
                 format!("src/dir{}/file{}.ts", i % 5, i % 37),
@@ -437,6 +439,32 @@ async fn every_page_and_total_matches_a_plain_count_and_offset() {
             "repository = 'repo' AND (file_path ILIKE '%dir3%' OR error_message ILIKE '%dir3%')"
                 .to_owned(),
         ),
+        (
+            ErrorQuery {
+                verdict: Some(Verdict::GrammarGap),
+                ..repo.clone()
+            },
+            "repository = 'repo' AND verdict = 'grammar_gap'".to_owned(),
+        ),
+        (
+            ErrorQuery {
+                run_id: Some(first),
+                verdict: Some(Verdict::InvalidSource),
+                error_types: vec![ErrorType::ParsingError, ErrorType::ChunkingError],
+                ..repo.clone()
+            },
+            format!("repository = 'repo' AND run_id = {first} AND verdict = 'invalid_source'"),
+        ),
+        (
+            ErrorQuery {
+                verdict: Some(Verdict::Unknown),
+                text: Some("file1".into()),
+                ..repo.clone()
+            },
+            "repository = 'repo' AND verdict = 'unknown' \
+             AND (file_path ILIKE '%file1%' OR error_message ILIKE '%file1%')"
+                .to_owned(),
+        ),
     ];
     let orders = [
         (ErrorSort::Newest, "occurred_at DESC, error_id DESC"),
@@ -450,7 +478,7 @@ async fn every_page_and_total_matches_a_plain_count_and_offset() {
         .fetch_one(db.store.pool())
         .await
         .unwrap();
-        assert!(total > 20, "{filter}: {total}");
+        assert!(total > 5, "{filter}: {total}");
         for (sort, order) in orders {
             let query = ErrorQuery {
                 sort,
@@ -465,6 +493,7 @@ async fn every_page_and_total_matches_a_plain_count_and_offset() {
                 total - 40,
                 total - 1,
             ]);
+            assert_eq!(db.store.count_errors(&query).await.unwrap(), total);
             for offset in offsets.into_iter().filter(|o| *o >= 0) {
                 let page = db.store.list_errors(&query, 40, offset).await.unwrap();
                 assert_eq!(page.total, total, "{filter}");
@@ -474,7 +503,73 @@ async fn every_page_and_total_matches_a_plain_count_and_offset() {
                     reference_page(&db, filter, order, offset).await,
                     "{filter}, {order}, offset {offset} of {total}"
                 );
+                // The same page when the total is known already.
+                let known = db
+                    .store
+                    .error_page(&query, 40, offset, total)
+                    .await
+                    .unwrap();
+                assert_eq!(known, page.errors, "{filter}, {order}, offset {offset}");
             }
+        }
+    }
+}
+
+/// A text filter matching more errors than a page is sorted from is
+/// answered by walking the list's order instead: the same pages.
+#[tokio::test]
+async fn a_text_filter_matching_many_errors_pages_as_a_plain_offset() {
+    use snag::store::{ErrorQuery, ErrorSort};
+    let db = TestDb::new().await;
+    let base = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+    let errors: Vec<NewError> = (0..20_600)
+        .map(|i| NewError {
+            occurred_at: Some(base + chrono::Duration::seconds((i / 3) as i64)),
+            line: (i % 9 != 0).then_some((i % 40) as i32),
+            ..NewError::new(
+                "repo",
+                format!(
+                    "src/{}/m{}.ts",
+                    if i % 50 == 0 { "few" } else { "many" },
+                    i % 700
+                ),
+                ErrorType::ALL[i % 3],
+                format!("problem {i}"),
+            )
+        })
+        .collect();
+    for batch in errors.chunks(5_000) {
+        db.store.log_errors(batch).await.unwrap();
+    }
+    let filter =
+        "repository = 'repo' AND (file_path ILIKE '%many%' OR error_message ILIKE '%many%')";
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM indexing_errors WHERE {filter}"
+    ))
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert!(total > 20_000, "{total}");
+    for (sort, order) in [
+        (ErrorSort::Newest, "occurred_at DESC, error_id DESC"),
+        (ErrorSort::Path, "file_path, line NULLS FIRST, error_id"),
+        (ErrorSort::Type, "error_type, file_path, error_id"),
+    ] {
+        let query = ErrorQuery {
+            repository: "repo".into(),
+            text: Some("MANY".into()),
+            sort,
+            ..Default::default()
+        };
+        for offset in [0, 7, total / 2 - 3, total / 2 + 3, total - 40, total - 1] {
+            let page = db.store.list_errors(&query, 40, offset).await.unwrap();
+            assert_eq!(page.total, total);
+            let ids: Vec<i64> = page.errors.iter().map(|e| e.error_id).collect();
+            assert_eq!(
+                ids,
+                reference_page(&db, filter, order, offset).await,
+                "{order}, offset {offset} of {total}"
+            );
         }
     }
 }
@@ -488,10 +583,11 @@ async fn kept_counts_follow_every_change_to_the_errors() {
         async move {
             let drift: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM (\
-                   SELECT repository, COALESCE(run_id, 0) AS run_id, error_type, count(*) AS n \
-                   FROM indexing_errors GROUP BY 1, 2, 3) actual \
+                   SELECT repository, COALESCE(run_id, 0) AS run_id, error_type, \
+                     COALESCE(verdict, '') AS verdict, count(*) AS n \
+                   FROM indexing_errors GROUP BY 1, 2, 3, 4) actual \
                  FULL JOIN (SELECT * FROM error_counts WHERE errors <> 0) kept \
-                   USING (repository, run_id, error_type) \
+                   USING (repository, run_id, error_type, verdict) \
                  WHERE actual.n IS DISTINCT FROM kept.errors",
             )
             .fetch_one(&pool)
@@ -507,13 +603,22 @@ async fn kept_counts_follow_every_change_to_the_errors() {
         .unwrap();
     check("deleting").await;
     sqlx::query(
-        "UPDATE indexing_errors SET error_type = 'io_error', repository = 'moved' \
+        "UPDATE indexing_errors SET error_type = 'io_error', verdict = NULL, repository = 'moved' \
          WHERE file_path LIKE '%dir2%'",
     )
     .execute(db.store.pool())
     .await
     .unwrap();
     check("updating").await;
+    let judged = sqlx::query(
+        "UPDATE indexing_errors SET verdict = 'unknown' \
+         WHERE error_type = 'parsing_error' AND file_path LIKE '%dir3%'",
+    )
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+    assert!(judged.rows_affected() > 0);
+    check("judging again").await;
     let summary = db.store.get_error_summary("moved").await.unwrap();
     assert!(summary[&ErrorType::IoError] > 0, "{summary:?}");
     sqlx::query("TRUNCATE indexing_errors")

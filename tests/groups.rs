@@ -226,21 +226,33 @@ async fn a_runs_changes_status_filters_and_verdict_counts() {
     assert_eq!(changes.new.len(), all.len());
     assert_eq!(changes.regressed_total, 0);
 
-    // Errors by verdict, from the groups, as the error list counts them.
-    let verdicts = db.store.run_verdict_counts(first).await.unwrap();
-    assert!(!verdicts.is_empty());
-    for verdict in Verdict::ALL {
+    // The filter bar's counts: what the run's list finds under each type
+    // and verdict filter.
+    let facets = db.store.run_error_facets("h", first).await.unwrap();
+    assert!(!facets.verdicts.is_empty());
+    let listed = |error_types: Vec<ErrorType>, verdict: Option<Verdict>| {
         let query = ErrorQuery {
             repository: "h".into(),
             run_id: Some(first),
-            verdict: Some(verdict),
+            error_types,
+            verdict,
             ..ErrorQuery::default()
         };
-        let listed = db.store.list_errors(&query, 1, 0).await.unwrap().total;
+        let store = db.store.clone();
+        async move { store.list_errors(&query, 1, 0).await.unwrap().total }
+    };
+    for verdict in Verdict::ALL {
         assert_eq!(
-            verdicts.get(&verdict).copied().unwrap_or(0),
-            listed,
+            facets.verdicts.get(&verdict).copied().unwrap_or(0),
+            listed(Vec::new(), Some(verdict)).await,
             "{verdict}"
+        );
+    }
+    for error_type in ErrorType::ALL {
+        assert_eq!(
+            facets.types.get(&error_type).copied().unwrap_or(0),
+            listed(vec![error_type], None).await,
+            "{error_type}"
         );
     }
 

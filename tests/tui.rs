@@ -17,7 +17,7 @@ use snag::keymap::Keymap;
 use snag::store::files::{FailureSplit, RunDashboard, RunGroup};
 use snag::store::groups::{GroupChanges, GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
-use snag::store::{ErrorRecord, ErrorSort};
+use snag::store::{ErrorFacets, ErrorRecord, ErrorSort};
 use snag::tui::app::App;
 use snag::tui::command::{Command, FileText, Loaded, RequestKind, Triage};
 use snag::tui::highlight::highlight_window;
@@ -1254,11 +1254,13 @@ fn groups_hide_resolved_and_ignored_by_default_and_the_bar_counts() {
     let mut app = app_with_errors();
     app.on_loaded(Loaded::Facets {
         run_id: 7,
-        types: BTreeMap::from([
-            (ErrorType::ParsingError, 412),
-            (ErrorType::EncodingError, 3),
-        ]),
-        verdicts: BTreeMap::from([(Verdict::GrammarGap, 300), (Verdict::InvalidSource, 112)]),
+        facets: ErrorFacets {
+            types: BTreeMap::from([
+                (ErrorType::ParsingError, 412),
+                (ErrorType::EncodingError, 3),
+            ]),
+            verdicts: BTreeMap::from([(Verdict::GrammarGap, 300), (Verdict::InvalidSource, 112)]),
+        },
     });
     let screen = render(&app, 120, 10).backend().to_string();
     assert!(
@@ -1588,4 +1590,40 @@ fn a_cancelled_runs_bar_shows_how_far_it_got_in_words() {
     );
     assert!(!app.is_animating());
     insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn pages_under_the_same_filters_are_not_counted_again() {
+    let mut app = app_with_a_long_list();
+    let mut asked = None;
+    for _ in 0..20 {
+        for command in press(&mut app, KeyCode::PageDown) {
+            if let Command::LoadErrors { total, offset, .. } = command {
+                asked = Some((total, offset));
+            }
+        }
+        if asked.is_some() {
+            break;
+        }
+    }
+    let (total, offset) = asked.expect("paging down asks for a page");
+    assert!(offset > 0);
+    assert_eq!(
+        total,
+        Some(100_000),
+        "the known total travels with the page"
+    );
+    // A new filter counts again.
+    let commands = app.on_key(key('1'));
+    assert!(
+        matches!(
+            commands.as_slice(),
+            [Command::LoadErrors {
+                total: None,
+                offset: 0,
+                ..
+            }]
+        ),
+        "{commands:?}"
+    );
 }

@@ -144,7 +144,6 @@ fn arguments(sql: &str) -> Vec<String> {
             path_array(),
             array(n, "1", "int"),
             array(n, "true", "bool"),
-            strings("grammar_gap"),
         ],
         s if s == ingest::COUNT_BATCH => {
             let counts = ["512", "256", "256", "0", "0", "256", "1024", "1000000"];

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod generate;
+pub mod seed;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -43,6 +44,17 @@ pub async fn create(name: &'static str) -> anyhow::Result<PgConnectOptions> {
         .execute(&mut conn)
         .await?;
     Ok(scratch)
+}
+
+/// Connection options for `name` if the server has that database.
+pub async fn existing(name: &'static str) -> anyhow::Result<Option<PgConnectOptions>> {
+    let (mut conn, scratch) = admin(name).await?;
+    let found: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+    Ok(found.then_some(scratch))
 }
 
 pub async fn drop(name: &'static str) -> anyhow::Result<()> {

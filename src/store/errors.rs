@@ -325,6 +325,34 @@ impl Store {
             .boxed()
     }
 
+    /// The errors a run has now (those its files still hold), by type and
+    /// by verdict, from the kept counts: what an error list of the run
+    /// finds under each type and verdict filter.
+    pub async fn run_error_facets(
+        &self,
+        repository: &str,
+        run_id: i64,
+    ) -> Result<ErrorFacets, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT error_type, verdict, sum(errors)::bigint FROM error_counts \
+             WHERE repository = $1 AND run_id = $2 GROUP BY 1, 2 HAVING sum(errors) > 0",
+        )
+        .bind(repository)
+        .bind(run_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut facets = ErrorFacets::default();
+        for (error_type, verdict, n) in rows {
+            if let Ok(error_type) = error_type.parse::<ErrorType>() {
+                *facets.types.entry(error_type).or_default() += n;
+            }
+            if let Ok(verdict) = verdict.parse::<Verdict>() {
+                *facets.verdicts.entry(verdict).or_default() += n;
+            }
+        }
+        Ok(facets)
+    }
+
     /// How many errors a repository has, by type (types with none are absent).
     pub async fn get_error_summary(
         &self,
@@ -430,6 +458,13 @@ impl ErrorSort {
     }
 }
 
+/// A run's errors by type and by verdict.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErrorFacets {
+    pub types: BTreeMap<ErrorType, i64>,
+    pub verdicts: BTreeMap<Verdict, i64>,
+}
+
 /// The filters of the triage list: any of several types, a run, a group, and
 /// text found in the path or the message.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -445,13 +480,29 @@ pub struct ErrorQuery {
     pub sort: ErrorSort,
 }
 
+/// A text or group filter matching at most this many errors has its page
+/// sorted from all of them, found through the filter's inverted index
+/// (trigrams, problem groups): a bounded cost. Walking the list's order and
+/// testing each row finds more matches sooner, but no bound holds for it:
+/// matches need not be spread evenly (a path typed into `/` matches files
+/// that were indexed one after another), so the walk can pass most of the
+/// list before the first match.
+const SORT_MATCHES_AT_MOST: i64 = 20_000;
+
 impl Store {
     /// A page of errors matching `query`, and how many match in all.
     ///
-    /// The total comes from the kept counts when only the repository, run
-    /// and types filter; the page's ids are found in an index alone (rows
-    /// skipped by the offset are never read) and, past the middle of the
-    /// list, from its other end, so no query skips more than half of it.
+    /// The total comes from the kept counts when only the repository, run,
+    /// types and verdict filter; the page's ids are found in an index alone
+    /// (rows skipped by the offset are never read) and, past the middle of
+    /// the list, from its other end, so no query skips more than half of it.
+    ///
+    /// Both statements are planned with their values each time, never from
+    /// a plan cached on the connection: a cached plan cannot tell a text
+    /// filter that every row matches (one or two letters, read by a scan)
+    /// from a rare one (found through the trigram indexes), and after a few
+    /// keystrokes took the trigram indexes for both, seconds for `/sr` over
+    /// a million errors.
     pub async fn list_errors(
         &self,
         query: &ErrorQuery,
@@ -459,12 +510,24 @@ impl Store {
         offset: i64,
     ) -> Result<ErrorPage, StoreError> {
         let total = self.count_errors(query).await?;
+        let errors = self.error_page(query, limit, offset, total).await?;
+        Ok(ErrorPage { errors, total })
+    }
+
+    /// The page [`Store::list_errors`] gives, for a caller that knows the
+    /// total already ([`Store::count_errors`] of the same query): a list
+    /// paged under one filter need not count its matches for every page,
+    /// which for a text filter reads every error it matches.
+    pub async fn error_page(
+        &self,
+        query: &ErrorQuery,
+        limit: i64,
+        offset: i64,
+        total: i64,
+    ) -> Result<Vec<ErrorRecord>, StoreError> {
         let end = offset.saturating_add(limit).min(total);
         if offset >= end {
-            return Ok(ErrorPage {
-                errors: Vec::new(),
-                total,
-            });
+            return Ok(Vec::new());
         }
         let from_the_end = offset > total / 2;
         let (order, skip) = if from_the_end {
@@ -472,28 +535,36 @@ impl Store {
         } else {
             (query.sort.order_by(), offset)
         };
+        let searched = query.fingerprint.is_some() || has_text(query);
         let mut page = QueryBuilder::new(format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE error_id = ANY(ARRAY(\
-             SELECT error_id FROM indexing_errors WHERE "
+            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE error_id = ANY(ARRAY("
         ));
-        push_filter(&mut page, query);
+        if searched && total <= SORT_MATCHES_AT_MOST {
+            page.push(
+                "WITH matching AS MATERIALIZED (\
+                 SELECT error_id, occurred_at, file_path, line, error_type FROM indexing_errors WHERE ",
+            );
+            push_filter(&mut page, query);
+            page.push(") SELECT error_id FROM matching");
+        } else {
+            page.push("SELECT error_id FROM indexing_errors WHERE ");
+            push_filter(&mut page, query);
+        }
         page.push(format!(" ORDER BY {order} LIMIT "))
             .push_bind(end - offset)
             .push(" OFFSET ")
             .push_bind(skip)
             .push(format!(")) ORDER BY {}", query.sort.order_by()));
-        let errors = page
+        Ok(page
             .build_query_as::<ErrorRecord>()
+            .persistent(false)
             .fetch_all(self.pool())
-            .await?;
-        Ok(ErrorPage { errors, total })
+            .await?)
     }
 
-    /// How many errors match `query`.
-    async fn count_errors(&self, query: &ErrorQuery) -> Result<i64, StoreError> {
-        let counted = query.fingerprint.is_none()
-            && query.verdict.is_none()
-            && query.text.as_deref().is_none_or(str::is_empty);
+    /// How many errors match `query`: the total of [`Store::list_errors`].
+    pub async fn count_errors(&self, query: &ErrorQuery) -> Result<i64, StoreError> {
+        let counted = query.fingerprint.is_none() && !has_text(query);
         let mut count = if counted {
             let mut sql = QueryBuilder::new(
                 "SELECT COALESCE(sum(errors), 0)::bigint FROM error_counts WHERE ",
@@ -503,6 +574,9 @@ impl Store {
                 sql.push(" AND run_id = ").push_bind(run_id);
             }
             push_types(&mut sql, &query.error_types);
+            if let Some(verdict) = query.verdict {
+                sql.push(" AND verdict = ").push_bind(verdict.as_str());
+            }
             sql
         } else {
             let mut sql = QueryBuilder::new("SELECT count(*) FROM indexing_errors WHERE ");
@@ -511,9 +585,14 @@ impl Store {
         };
         Ok(count
             .build_query_scalar::<i64>()
+            .persistent(false)
             .fetch_one(self.pool())
             .await?)
     }
+}
+
+fn has_text(query: &ErrorQuery) -> bool {
+    query.text.as_deref().is_some_and(|t| !t.is_empty())
 }
 
 /// `AND error_type = …` for one type (so an index on the type serves the
@@ -540,7 +619,16 @@ fn push_filter<'q>(sql: &mut QueryBuilder<'q, Postgres>, query: &'q ErrorQuery) 
     if let Some(run_id) = query.run_id {
         sql.push(" AND run_id = ").push_bind(run_id);
     }
-    push_types(sql, &query.error_types);
+    // Only syntax errors have a verdict (a CHECK constraint says so): with
+    // one, the type is said too, so the run's type indexes serve the sorts.
+    let syntax_only = [ErrorType::ParsingError];
+    let types = match query.verdict {
+        Some(_) if query.error_types.is_empty() || query.error_types.contains(&syntax_only[0]) => {
+            &syntax_only[..]
+        }
+        _ => &query.error_types[..],
+    };
+    push_types(sql, types);
     // A group's errors: every error one of whose problems is in it.
     if let Some(fingerprint) = &query.fingerprint {
         sql.push(" AND problem_groups @> ARRAY[")

@@ -70,11 +70,11 @@ pub const TRACK_FILES: &str = "INSERT INTO repository_files (repository, file_pa
 /// The batch's errors added to the run's groups: files per problem group,
 /// and errors per group they are known by.
 pub const ADD_RUN_GROUPS: &str = "INSERT INTO run_groups AS g (run_id, fingerprint, error_type, title, files, errors, \
-       example_path, example_line, verdict) \
+       example_path, example_line) \
      SELECT $1, fingerprint, min(error_type), min(title), count(*), count(*) FILTER (WHERE is_primary), \
-       min(file_path), (array_agg(line ORDER BY file_path))[1], min(verdict) \
-     FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bool[], $8::text[]) \
-       AS e(fingerprint, error_type, title, file_path, line, is_primary, verdict) \
+       min(file_path), (array_agg(line ORDER BY file_path))[1] \
+     FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bool[]) \
+       AS e(fingerprint, error_type, title, file_path, line, is_primary) \
      GROUP BY fingerprint \
      ON CONFLICT (run_id, fingerprint) DO UPDATE SET files = g.files + EXCLUDED.files, \
        errors = g.errors + EXCLUDED.errors, last_at = now(), \
@@ -437,7 +437,6 @@ async fn write_reports_in(
             .bind(&groups.file_path)
             .bind(&groups.line)
             .bind(&groups.primary)
-            .bind(&groups.verdict)
             .execute(&mut **tx)
             .await?;
     }
@@ -568,7 +567,6 @@ struct GroupColumns {
     file_path: Vec<String>,
     line: Vec<Option<i32>>,
     primary: Vec<bool>,
-    verdict: Vec<Option<&'static str>>,
 }
 
 impl GroupColumns {
@@ -584,7 +582,6 @@ impl GroupColumns {
                 e.line,
                 true,
             );
-            columns.verdict.push(e.verdict.map(|v| v.as_str()));
             let mut seen = vec![own];
             for problem in &e.details.problems {
                 if seen.contains(&problem.fingerprint) {
@@ -593,7 +590,6 @@ impl GroupColumns {
                 seen.push(problem.fingerprint.clone());
                 let line = Some(problem.span.line as i32);
                 columns.push(e, problem.fingerprint.clone(), &problem.title, line, false);
-                columns.verdict.push(Some(problem.verdict.as_str()));
             }
         }
         columns

@@ -20,7 +20,9 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use cluster::{ClusterError, LocalCluster};
 
-pub use errors::{ErrorPage, ErrorQuery, ErrorRecord, ErrorSort, NewError, PageRequest};
+pub use errors::{
+    ErrorFacets, ErrorPage, ErrorQuery, ErrorRecord, ErrorSort, NewError, PageRequest,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection};
 
 use super::text::storable;
 use super::{Store, StoreError};
-use crate::index::outcome::{ErrorType, Verdict};
+use crate::index::outcome::ErrorType;
 use crate::index::progress::{RunFigures, RunStatus};
 
 /// A run as stored.
@@ -305,26 +305,6 @@ impl Store {
         .bind(run_id)
         .fetch_optional(self.pool())
         .await?)
-    }
-
-    /// Syntax errors of one run by verdict, summed over its groups (each
-    /// error counted by its own group).
-    pub async fn run_verdict_counts(
-        &self,
-        run_id: i64,
-    ) -> Result<BTreeMap<Verdict, i64>, StoreError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT verdict, sum(errors)::bigint FROM run_groups \
-             WHERE run_id = $1 AND verdict IS NOT NULL GROUP BY verdict",
-        )
-        .bind(run_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(name, n)| Some((name.parse().ok()?, n)))
-            .filter(|(_, n)| *n > 0)
-            .collect())
     }
 
     /// Error counts of one run by type, as the run stored them (from its

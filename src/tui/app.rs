@@ -306,11 +306,7 @@ impl App {
                 .into_iter()
                 .collect(),
             Screen::List => {
-                let facets = self
-                    .list
-                    .run_id
-                    .map(|run_id| Command::LoadFacets { run_id });
-                let mut commands: Vec<Command> = facets.into_iter().collect();
+                let mut commands: Vec<Command> = self.list.load_facets().into_iter().collect();
                 commands.extend(self.list.reload(&mut self.requests));
                 commands
             }
@@ -368,7 +364,9 @@ impl App {
         let mut commands = Vec::new();
         if self.list.repository != run.repository || self.list.run_id != Some(run.run_id) {
             self.list = ListState::of_run(&run.repository, run.run_id);
-            commands.push(Command::LoadFacets { run_id: run.run_id });
+            self.list.growing =
+                self.live.contains_key(&run.run_id) || run.status == RunStatus::Running;
+            commands.extend(self.list.load_facets());
         }
         self.list.grouped = grouped;
         self.list.fingerprint = None;
@@ -418,14 +416,9 @@ impl App {
         match loaded {
             Loaded::Runs(runs) => self.runs.on_runs(runs),
             Loaded::Dashboard(dashboard) => self.dashboard.on_loaded(*dashboard),
-            Loaded::Facets {
-                run_id,
-                types,
-                verdicts,
-            } => {
+            Loaded::Facets { run_id, facets } => {
                 if self.list.run_id == Some(run_id) {
-                    self.list.type_counts = types;
-                    self.list.verdict_counts = verdicts;
+                    self.list.facets = facets;
                 }
             }
             Loaded::Errors {
@@ -503,6 +496,9 @@ impl App {
             }
             Loaded::RunEnded { run_id } => {
                 self.live.remove(&run_id);
+                if self.list.run_id == Some(run_id) {
+                    self.list.growing = false;
+                }
                 let mut commands = vec![Command::LoadRuns];
                 if self.dashboard.run_id == Some(run_id) {
                     commands.push(Command::LoadDashboard { run_id });

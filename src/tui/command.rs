@@ -2,19 +2,17 @@
 //! the state as [`Command`]s and their results come back as [`Loaded`]
 //! values, so every key can be tested without a terminal or a database.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
 use super::highlight::HighlightedWindow;
-use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::progress::RunProgress;
 use crate::store::files::RunDashboard;
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
 use crate::store::runs::RunRecord;
-use crate::store::{ErrorQuery, ErrorRecord};
+use crate::store::{ErrorFacets, ErrorQuery, ErrorRecord};
 
 /// Side effects the runtime carries out.
 #[derive(Debug, Clone)]
@@ -25,12 +23,16 @@ pub enum Command {
     },
     /// A run's errors by type and by verdict, for the lists' filter bar.
     LoadFacets {
+        repository: String,
         run_id: i64,
     },
     LoadErrors {
         generation: u64,
         query: ErrorQuery,
         offset: i64,
+        /// The query's total when it is known and cannot change (paging
+        /// under the same filters of a finished run): not counted again.
+        total: Option<i64>,
     },
     LoadGroups {
         generation: u64,
@@ -126,8 +128,7 @@ pub enum Loaded {
     Dashboard(Box<RunDashboard>),
     Facets {
         run_id: i64,
-        types: BTreeMap<ErrorType, i64>,
-        verdicts: BTreeMap<Verdict, i64>,
+        facets: ErrorFacets,
     },
     Errors {
         generation: u64,

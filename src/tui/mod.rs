@@ -177,28 +177,26 @@ impl Runtime {
             Command::LoadDashboard { run_id } => {
                 self.spawn(async move { load_dashboard(&store, run_id).await })
             }
-            Command::LoadFacets { run_id } => self.spawn(async move {
-                let (types, verdicts) = tokio::try_join!(
-                    store.run_error_counts(run_id),
-                    store.run_verdict_counts(run_id)
-                )?;
-                Ok(Loaded::Facets {
-                    run_id,
-                    types,
-                    verdicts,
-                })
+            Command::LoadFacets { repository, run_id } => self.spawn(async move {
+                let facets = store.run_error_facets(&repository, run_id).await?;
+                Ok(Loaded::Facets { run_id, facets })
             }),
             Command::LoadErrors {
                 generation,
                 query,
                 offset,
+                total,
             } => self.spawn_request(RequestKind::List, generation, async move {
-                let page = store.list_errors(&query, PAGE_ROWS, offset).await?;
+                let total = match total {
+                    Some(total) => total,
+                    None => store.count_errors(&query).await?,
+                };
+                let rows = store.error_page(&query, PAGE_ROWS, offset, total).await?;
                 Ok(Loaded::Errors {
                     generation,
                     offset,
-                    rows: page.errors,
-                    total: page.total,
+                    rows,
+                    total,
                 })
             }),
             Command::LoadGroups {

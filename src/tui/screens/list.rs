@@ -10,7 +10,7 @@ use super::step;
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::keymap::Action;
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
-use crate::store::{ErrorQuery, ErrorRecord, ErrorSort};
+use crate::store::{ErrorFacets, ErrorQuery, ErrorRecord, ErrorSort};
 use crate::tui::command::{Command, GroupSet, RequestKind, Requests};
 
 /// Rows fetched around the selection; the list never loads everything.
@@ -87,8 +87,7 @@ pub struct ListState {
     pub status_filter: StatusFilter,
     pub new_only: bool,
     /// The run's errors by type and by verdict, for the filter bar.
-    pub type_counts: BTreeMap<ErrorType, i64>,
-    pub verdict_counts: BTreeMap<Verdict, i64>,
+    pub facets: ErrorFacets,
     pub grouped: bool,
     pub total: i64,
     /// Absolute index of `rows[0]`.
@@ -99,6 +98,8 @@ pub struct ListState {
     pub group_total: i64,
     pub group_selected: usize,
     pub loading: bool,
+    /// The run is still writing errors: every page counts them again.
+    pub growing: bool,
     /// Rows marked for bulk triage, per view: groups by id (with their
     /// title), errors by id (with their group's fingerprint).
     pub marked_groups: BTreeMap<i64, String>,
@@ -115,6 +116,14 @@ impl ListState {
             run_id: Some(run_id),
             ..Default::default()
         }
+    }
+
+    /// The request for the filter bar's counts (a run's lists have them).
+    pub fn load_facets(&self) -> Option<Command> {
+        Some(Command::LoadFacets {
+            repository: self.repository.clone(),
+            run_id: self.run_id?,
+        })
     }
 
     pub fn selected_error(&self) -> Option<&ErrorRecord> {
@@ -361,6 +370,7 @@ impl ListState {
                 generation,
                 query: self.error_query(),
                 offset: 0,
+                total: None,
             }]
         }
     }
@@ -385,10 +395,13 @@ impl ListState {
         }
         let offset = (self.selected - PAGE_ROWS / 2).max(0);
         self.loading = true;
+        // Same filters, same total: counting a text filter's matches again
+        // would read every error it matches, for each page.
         vec![Command::LoadErrors {
             generation: requests.next(RequestKind::List),
             query: self.error_query(),
             offset,
+            total: (!self.growing).then_some(self.total),
         }]
     }
 

@@ -29,7 +29,7 @@ fn draw_filters(frame: &mut Frame, app: &App, area: Rect) {
     for (n, t) in ErrorType::ALL.iter().enumerate() {
         let name = t.as_str().trim_end_matches("_error");
         // The run's count beside each type; types without errors are dim.
-        let count = list.type_counts.get(t).copied().unwrap_or(0);
+        let count = list.facets.types.get(t).copied().unwrap_or(0);
         let label = if count > 0 {
             format!("{}:{name} {count}", n + 1)
         } else {
@@ -90,7 +90,7 @@ fn draw_filters(frame: &mut Frame, app: &App, area: Rect) {
             None => second.push(Span::styled("(all)", app.theme.muted)),
         }
         for verdict in Verdict::ALL {
-            if let Some(n) = list.verdict_counts.get(&verdict) {
+            if let Some(n) = list.facets.verdicts.get(&verdict) {
                 let style = match verdict {
                     Verdict::GrammarGap => app.theme.warning,
                     Verdict::InvalidSource => app.theme.error,
