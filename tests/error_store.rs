@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use chrono::{TimeZone, Utc};
 use snag::index::details::ErrorDetails;
 use snag::index::outcome::{ErrorType, Verdict};
-use snag::store::{NewError, PageRequest, StoreError};
+use snag::store::errors::COUNT_UP_TO;
+use snag::store::{Count, ErrorQuery, NewError, PageRequest, StoreError};
 use support::TestDb;
 
 fn sample(repository: &str, error_type: ErrorType) -> NewError {
@@ -506,7 +507,7 @@ async fn every_page_and_total_matches_a_plain_count_and_offset() {
                 // The same page when the total is known already.
                 let known = db
                     .store
-                    .error_page(&query, 40, offset, total)
+                    .error_page(&query, 40, offset, Count::exact(total))
                     .await
                     .unwrap();
                 assert_eq!(known, page.errors, "{filter}, {order}, offset {offset}");
@@ -627,4 +628,63 @@ async fn kept_counts_follow_every_change_to_the_errors() {
         .unwrap();
     check("truncating").await;
     assert!(db.store.get_error_summary("repo").await.unwrap().is_empty());
+}
+
+/// A text filter's count stops at `COUNT_UP_TO`, saying so; its pages then
+/// come from the start of the list, the same as with the exact total.
+#[tokio::test]
+async fn counting_a_text_filter_can_stop_early() {
+    let db = TestDb::new().await;
+    let batch: Vec<NewError> = (0..COUNT_UP_TO + 50)
+        .map(|i| {
+            NewError::new(
+                "many",
+                format!("src/f{i:06}.ts"),
+                ErrorType::ParsingError,
+                "1:1 x",
+            )
+        })
+        .collect();
+    for chunk in batch.chunks(5000) {
+        db.store.log_errors(chunk).await.unwrap();
+    }
+    let everything = ErrorQuery {
+        repository: "many".into(),
+        text: Some("src/".into()),
+        ..ErrorQuery::default()
+    };
+    let counted = db.store.count_errors_up_to(&everything).await.unwrap();
+    assert_eq!(
+        counted,
+        Count {
+            n: COUNT_UP_TO,
+            exact: false
+        }
+    );
+    for offset in [0, 200, COUNT_UP_TO - 10] {
+        let exact = db.store.list_errors(&everything, 40, offset).await.unwrap();
+        let early = db
+            .store
+            .error_page(&everything, 40, offset, counted)
+            .await
+            .unwrap();
+        assert_eq!(early, exact.errors, "offset {offset}");
+    }
+    let few = ErrorQuery {
+        text: Some("f000012".into()),
+        ..everything.clone()
+    };
+    assert_eq!(
+        db.store.count_errors_up_to(&few).await.unwrap(),
+        Count::exact(1)
+    );
+    // Filters the kept counts answer are exact however many match.
+    let all = ErrorQuery {
+        repository: "many".into(),
+        ..ErrorQuery::default()
+    };
+    assert_eq!(
+        db.store.count_errors_up_to(&all).await.unwrap(),
+        Count::exact(COUNT_UP_TO + 50)
+    );
 }

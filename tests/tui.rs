@@ -17,9 +17,9 @@ use snag::keymap::Keymap;
 use snag::store::files::{FailureSplit, RunDashboard, RunGroup};
 use snag::store::groups::{GroupChanges, GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
-use snag::store::{ErrorFacets, ErrorRecord, ErrorSort};
+use snag::store::{Count, ErrorFacets, ErrorRecord, ErrorSort};
 use snag::tui::app::App;
-use snag::tui::command::{Command, FileText, Loaded, RequestKind, Triage};
+use snag::tui::command::{Command, Counting, FileText, Loaded, RequestKind, Triage};
 use snag::tui::highlight::highlight_window;
 use snag::tui::overlays::Overlay;
 use snag::tui::screens::Screen;
@@ -185,7 +185,7 @@ fn app_with_errors() -> App {
         generation,
         offset: 0,
         rows,
-        total: 3,
+        total: Count::exact(3),
     });
     app
 }
@@ -334,7 +334,7 @@ fn list_with_a_type_filter_active() {
         generation: *generation,
         offset: 0,
         rows,
-        total: 2,
+        total: Count::exact(2),
     });
     insta::assert_snapshot!(render(&app, 100, 10).backend());
 }
@@ -538,13 +538,13 @@ fn stale_results_are_dropped() {
         generation: new,
         offset: 0,
         rows: Vec::new(),
-        total: 0,
+        total: Count::exact(0),
     });
     app.on_loaded(Loaded::Errors {
         generation: old,
         offset: 0,
         rows: vec![error(1, ErrorType::ParsingError, "a.ts", 1, "m")],
-        total: 1,
+        total: Count::exact(1),
     });
     assert_eq!(app.list.total, 0, "the older answer arrived last but lost");
 }
@@ -799,7 +799,7 @@ fn app_with_a_long_list() -> App {
         generation,
         offset: 0,
         rows,
-        total: 100_000,
+        total: Count::exact(100_000),
     });
     app.list.visible_rows.set(30);
     app
@@ -851,7 +851,7 @@ fn an_error_opened_while_a_page_loads_does_not_lose_the_page() {
         generation,
         offset,
         rows: rows_from(offset),
-        total: 100_000,
+        total: Count::exact(100_000),
     });
     assert!(!app.list.loading, "the page's answer still counts");
     assert_eq!(app.list.window_offset, offset);
@@ -889,7 +889,7 @@ fn a_burst_of_page_downs_ends_on_the_selections_page() {
         generation,
         offset,
         rows: rows_from(offset),
-        total: 100_000,
+        total: Count::exact(100_000),
     });
     let [
         Command::LoadErrors {
@@ -909,7 +909,7 @@ fn a_burst_of_page_downs_ends_on_the_selections_page() {
         generation: *next,
         offset: *next_offset,
         rows: rows_from(*next_offset),
-        total: 100_000,
+        total: Count::exact(100_000),
     });
     assert!(commands.is_empty());
     assert!(!app.list.loading);
@@ -1332,7 +1332,7 @@ fn an_empty_list_says_whether_filters_hide_rows() {
         generation: *generation,
         offset: 0,
         rows: Vec::new(),
-        total: 0,
+        total: Count::exact(0),
     });
     let screen = render(&app, 120, 10).backend().to_string();
     assert!(screen.contains("no errors in this run"), "{screen}");
@@ -1343,7 +1343,7 @@ fn an_empty_list_says_whether_filters_hide_rows() {
         generation,
         offset: 0,
         rows: Vec::new(),
-        total: 0,
+        total: Count::exact(0),
     });
     let screen = render(&app, 120, 10).backend().to_string();
     assert!(screen.contains("no errors match the filters"), "{screen}");
@@ -1483,7 +1483,7 @@ fn the_runs_cursor_follows_its_run_and_an_old_runs_empty_list_says_why() {
         generation: *generation,
         offset: 0,
         rows: Vec::new(),
-        total: 0,
+        total: Count::exact(0),
     });
     let screen = render(&app, 120, 8).backend().to_string();
     assert!(
@@ -1610,7 +1610,7 @@ fn pages_under_the_same_filters_are_not_counted_again() {
     assert!(offset > 0);
     assert_eq!(
         total,
-        Some(100_000),
+        Counting::Known(Count::exact(100_000)),
         "the known total travels with the page"
     );
     // A new filter counts again.
@@ -1619,11 +1619,54 @@ fn pages_under_the_same_filters_are_not_counted_again() {
         matches!(
             commands.as_slice(),
             [Command::LoadErrors {
-                total: None,
+                total: Counting::UpTo,
                 offset: 0,
                 ..
             }]
         ),
         "{commands:?}"
     );
+}
+
+#[test]
+fn a_count_that_stopped_short_says_so_and_the_end_counts_in_full() {
+    let mut app = app_with_errors();
+    app.on_key(key('/'));
+    let Some(Command::LoadErrors { generation, .. }) = app.on_key(key('s')).pop() else {
+        panic!("typing a filter reloads");
+    };
+    let rows: Vec<ErrorRecord> = (0..200)
+        .map(|i| error(5000 - i, ErrorType::ParsingError, "src/a.ts", 1, "m"))
+        .collect();
+    app.on_loaded(Loaded::Errors {
+        generation,
+        offset: 0,
+        rows,
+        total: Count {
+            n: 20_001,
+            exact: false,
+        },
+    });
+    press(&mut app, KeyCode::Enter);
+    let screen = render(&app, 120, 12).backend().to_string();
+    assert!(screen.contains("errors 1/20001+"), "{screen}");
+    // G: every match counted first, then the end shown.
+    let commands = app.on_key(key('G'));
+    let [
+        Command::LoadErrors {
+            generation, total, ..
+        },
+    ] = commands.as_slice()
+    else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(*total, Counting::Exact);
+    app.on_loaded(Loaded::Errors {
+        generation: *generation,
+        offset: 19_901,
+        rows: Vec::new(),
+        total: Count::exact(1_000_000),
+    });
+    assert_eq!(app.list.selected, 999_999, "at the end once it is known");
+    assert!(app.list.total_exact);
 }

@@ -489,6 +489,26 @@ pub struct ErrorQuery {
 /// list before the first match.
 const SORT_MATCHES_AT_MOST: i64 = 20_000;
 
+/// How many errors match a query, as far as they were counted: counting
+/// every match of a text filter reads every error it matches, so a caller
+/// that only shows the first pages can stop at [`COUNT_UP_TO`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub n: i64,
+    /// False when counting stopped at `n`: at least that many match.
+    pub exact: bool,
+}
+
+impl Count {
+    pub fn exact(n: i64) -> Count {
+        Count { n, exact: true }
+    }
+}
+
+/// Where [`Store::count_errors_up_to`] stops: one past the number of
+/// matches a page is sorted from, so a count under it is exact and small.
+pub const COUNT_UP_TO: i64 = SORT_MATCHES_AT_MOST + 1;
+
 impl Store {
     /// A page of errors matching `query`, and how many match in all.
     ///
@@ -510,28 +530,35 @@ impl Store {
         offset: i64,
     ) -> Result<ErrorPage, StoreError> {
         let total = self.count_errors(query).await?;
-        let errors = self.error_page(query, limit, offset, total).await?;
+        let errors = self
+            .error_page(query, limit, offset, Count::exact(total))
+            .await?;
         Ok(ErrorPage { errors, total })
     }
 
     /// The page [`Store::list_errors`] gives, for a caller that knows the
-    /// total already ([`Store::count_errors`] of the same query): a list
-    /// paged under one filter need not count its matches for every page,
-    /// which for a text filter reads every error it matches.
+    /// total already ([`Store::count_errors`] or
+    /// [`Store::count_errors_up_to`] of the same query): a list paged under
+    /// one filter need not count its matches for every page, which for a
+    /// text filter reads every error it matches. With a count that stopped
+    /// short, pages come from the start of the list.
     pub async fn error_page(
         &self,
         query: &ErrorQuery,
         limit: i64,
         offset: i64,
-        total: i64,
+        total: Count,
     ) -> Result<Vec<ErrorRecord>, StoreError> {
-        let end = offset.saturating_add(limit).min(total);
+        let end = match total.exact {
+            true => offset.saturating_add(limit).min(total.n),
+            false => offset.saturating_add(limit),
+        };
         if offset >= end {
             return Ok(Vec::new());
         }
-        let from_the_end = offset > total / 2;
+        let from_the_end = total.exact && offset > total.n / 2;
         let (order, skip) = if from_the_end {
-            (query.sort.reversed(), total - end)
+            (query.sort.reversed(), total.n - end)
         } else {
             (query.sort.order_by(), offset)
         };
@@ -539,7 +566,7 @@ impl Store {
         let mut page = QueryBuilder::new(format!(
             "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE error_id = ANY(ARRAY("
         ));
-        if searched && total <= SORT_MATCHES_AT_MOST {
+        if searched && total.exact && total.n <= SORT_MATCHES_AT_MOST {
             page.push(
                 "WITH matching AS MATERIALIZED (\
                  SELECT error_id, occurred_at, file_path, line, error_type FROM indexing_errors WHERE ",
@@ -560,6 +587,30 @@ impl Store {
             .persistent(false)
             .fetch_all(self.pool())
             .await?)
+    }
+
+    /// How many errors match `query`, counting at most [`COUNT_UP_TO`]
+    /// of a text or group filter's matches (the kept counts answer the
+    /// other filters exactly at once).
+    pub async fn count_errors_up_to(&self, query: &ErrorQuery) -> Result<Count, StoreError> {
+        if query.fingerprint.is_none() && !has_text(query) {
+            return Ok(Count::exact(self.count_errors(query).await?));
+        }
+        let mut sql =
+            QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM indexing_errors WHERE ");
+        push_filter(&mut sql, query);
+        sql.push(" LIMIT ")
+            .push_bind(COUNT_UP_TO)
+            .push(") AS counted");
+        let n: i64 = sql
+            .build_query_scalar()
+            .persistent(false)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(Count {
+            n,
+            exact: n < COUNT_UP_TO,
+        })
     }
 
     /// How many errors match `query`: the total of [`Store::list_errors`].

@@ -21,7 +21,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use cluster::{ClusterError, LocalCluster};
 
 pub use errors::{
-    ErrorFacets, ErrorPage, ErrorQuery, ErrorRecord, ErrorSort, NewError, PageRequest,
+    Count, ErrorFacets, ErrorPage, ErrorQuery, ErrorRecord, ErrorSort, NewError, PageRequest,
 };
 
 #[derive(Debug, thiserror::Error)]

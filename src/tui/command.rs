@@ -12,7 +12,7 @@ use crate::index::progress::RunProgress;
 use crate::store::files::RunDashboard;
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
 use crate::store::runs::RunRecord;
-use crate::store::{ErrorFacets, ErrorQuery, ErrorRecord};
+use crate::store::{Count, ErrorFacets, ErrorQuery, ErrorRecord};
 
 /// Side effects the runtime carries out.
 #[derive(Debug, Clone)]
@@ -30,9 +30,7 @@ pub enum Command {
         generation: u64,
         query: ErrorQuery,
         offset: i64,
-        /// The query's total when it is known and cannot change (paging
-        /// under the same filters of a finished run): not counted again.
-        total: Option<i64>,
+        total: Counting,
     },
     LoadGroups {
         generation: u64,
@@ -74,6 +72,19 @@ pub enum Command {
         column: u32,
     },
     Copy(String),
+}
+
+/// How a page of errors gets its total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Known and unchanged (paging under the same filters of a finished
+    /// run): not counted again.
+    Known(Count),
+    /// Counted, but a text or group filter's matches only up to where the
+    /// first pages need.
+    UpTo,
+    /// Every match counted (the end of the list was asked for).
+    Exact,
 }
 
 /// The groups a triage key acts on: named by id (the group list, a
@@ -134,7 +145,7 @@ pub enum Loaded {
         generation: u64,
         offset: i64,
         rows: Vec<ErrorRecord>,
-        total: i64,
+        total: Count,
     },
     Groups {
         generation: u64,

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use app::App;
-use command::{Command, Loaded, NewRun, RequestKind, Triage};
+use command::{Command, Counting, Loaded, NewRun, RequestKind, Triage};
 use screens::list::PAGE_ROWS;
 use theme::Theme;
 
@@ -36,7 +36,7 @@ use crate::config::Config;
 use crate::repro;
 use crate::runner::{self, RunRequest};
 use crate::store::groups::GroupRecord;
-use crate::store::{Store, StoreError};
+use crate::store::{Count, Store, StoreError};
 
 /// How often the screen refreshes while a run is going on it.
 const FRAME: Duration = Duration::from_millis(100);
@@ -188,8 +188,9 @@ impl Runtime {
                 total,
             } => self.spawn_request(RequestKind::List, generation, async move {
                 let total = match total {
-                    Some(total) => total,
-                    None => store.count_errors(&query).await?,
+                    Counting::Known(total) => total,
+                    Counting::UpTo => store.count_errors_up_to(&query).await?,
+                    Counting::Exact => Count::exact(store.count_errors(&query).await?),
                 };
                 let rows = store.error_page(&query, PAGE_ROWS, offset, total).await?;
                 Ok(Loaded::Errors {

@@ -10,8 +10,8 @@ use super::step;
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::keymap::Action;
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
-use crate::store::{ErrorFacets, ErrorQuery, ErrorRecord, ErrorSort};
-use crate::tui::command::{Command, GroupSet, RequestKind, Requests};
+use crate::store::{Count, ErrorFacets, ErrorQuery, ErrorRecord, ErrorSort};
+use crate::tui::command::{Command, Counting, GroupSet, RequestKind, Requests};
 
 /// Rows fetched around the selection; the list never loads everything.
 pub const PAGE_ROWS: i64 = 200;
@@ -90,6 +90,11 @@ pub struct ListState {
     pub facets: ErrorFacets,
     pub grouped: bool,
     pub total: i64,
+    /// False when counting stopped at `total`: at least that many match.
+    pub total_exact: bool,
+    /// G was pressed before every match was counted: the end is shown once
+    /// the count is in.
+    bottom_pending: bool,
     /// Absolute index of `rows[0]`.
     pub window_offset: i64,
     pub rows: Vec<ErrorRecord>,
@@ -114,6 +119,7 @@ impl ListState {
         ListState {
             repository: repository.to_owned(),
             run_id: Some(run_id),
+            total_exact: true,
             ..Default::default()
         }
     }
@@ -366,11 +372,12 @@ impl ListState {
             }]
         } else {
             self.selected = 0;
+            self.bottom_pending = false;
             vec![Command::LoadErrors {
                 generation,
                 query: self.error_query(),
                 offset: 0,
-                total: None,
+                total: Counting::UpTo,
             }]
         }
     }
@@ -380,28 +387,46 @@ impl ListState {
             self.group_selected = step(self.group_selected, delta, self.groups.len());
             return Vec::new();
         }
+        if delta >= i64::MAX / 4 && !self.total_exact {
+            self.bottom_pending = true;
+        }
         let last = (self.total - 1).max(0);
         self.selected = self.selected.saturating_add(delta).clamp(0, last);
         self.page_if_needed(requests)
     }
 
-    /// Loads the rows around the selection when it nears what is loaded.
+    /// Loads the rows around the selection when it nears what is loaded,
+    /// or the end of what was counted.
     fn page_if_needed(&mut self, requests: &mut Requests) -> Vec<Command> {
         let loaded_end = self.window_offset + self.rows.len() as i64;
         let near_start = self.selected < self.window_offset + PAGE_MARGIN && self.window_offset > 0;
-        let near_end = self.selected >= loaded_end - PAGE_MARGIN && loaded_end < self.total;
-        if !(near_start || near_end) || self.loading {
+        let near_end = self.selected >= loaded_end - PAGE_MARGIN
+            && (loaded_end < self.total || !self.total_exact);
+        let near_counted_end = !self.total_exact && self.selected >= self.total - PAGE_MARGIN;
+        if !(near_start || near_end || self.bottom_pending) || self.loading {
             return Vec::new();
         }
         let offset = (self.selected - PAGE_ROWS / 2).max(0);
-        self.loading = true;
         // Same filters, same total: counting a text filter's matches again
-        // would read every error it matches, for each page.
+        // would read every error it matches, for each page. A run still
+        // writing errors is counted again; the end of a count that stopped
+        // short is counted in full.
+        let total = if near_counted_end || self.bottom_pending {
+            Counting::Exact
+        } else if self.growing {
+            Counting::UpTo
+        } else {
+            Counting::Known(Count {
+                n: self.total,
+                exact: self.total_exact,
+            })
+        };
+        self.loading = true;
         vec![Command::LoadErrors {
             generation: requests.next(RequestKind::List),
             query: self.error_query(),
             offset,
-            total: (!self.growing).then_some(self.total),
+            total,
         }]
     }
 
@@ -439,14 +464,19 @@ impl ListState {
         &mut self,
         offset: i64,
         rows: Vec<ErrorRecord>,
-        total: i64,
+        total: Count,
         requests: &mut Requests,
     ) -> Vec<Command> {
         self.loading = false;
         self.window_offset = offset;
         self.rows = rows;
-        self.total = total;
-        self.selected = self.selected.clamp(0, (total - 1).max(0));
+        self.total = total.n;
+        self.total_exact = total.exact;
+        if self.bottom_pending && total.exact {
+            self.bottom_pending = false;
+            self.selected = total.n - 1;
+        }
+        self.selected = self.selected.clamp(0, (total.n - 1).max(0));
         self.page_if_needed(requests)
     }
 

@@ -183,9 +183,10 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
         }
     } else {
         format!(
-            " errors {}/{}{} ",
+            " errors {}/{}{}{} ",
             (list.selected + 1).min(list.total),
             list.total,
+            if list.total_exact { "" } else { "+" },
             marked_note(list.marked_errors.len())
         )
     };
