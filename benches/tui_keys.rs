@@ -221,6 +221,7 @@ fn measure(url: &str, options: &Options) -> anyhow::Result<()> {
     time(&mut keys, &mut ui, "o (sort)", "o", cycles(3), &sort)?;
 
     let matches = |text: &str| match total(text) {
+        Some(n) if counted_short(text) => format!("{n}+ match (counted up to there)"),
         Some(n) => format!("{n} match"),
         None => "none match".to_owned(),
     };
@@ -402,11 +403,20 @@ fn burst(ui: &mut Terminal, options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The list's title, `errors N/TOTAL`, as (N, TOTAL).
+/// The list's title, `errors N/TOTAL` (`TOTAL+` when counting stopped
+/// there), as (N, TOTAL).
 fn title(text: &str) -> Option<(i64, i64)> {
     let rest = text.lines().find_map(|l| l.split(" errors ").nth(1))?;
     let (n, total) = rest.split_whitespace().next()?.split_once('/')?;
-    Some((n.parse().ok()?, total.parse().ok()?))
+    Some((n.parse().ok()?, total.trim_end_matches('+').parse().ok()?))
+}
+
+/// Whether the list's count stopped short (`errors N/TOTAL+`).
+fn counted_short(text: &str) -> bool {
+    text.lines()
+        .find_map(|l| l.split(" errors ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .is_some_and(|n| n.ends_with('+'))
 }
 
 /// The selected error's number.
