@@ -104,11 +104,52 @@ impl ErrorListBody {
     }
 }
 
+/// Counts by error type, the most first (ties in the types' order): a JSON
+/// object whose keys come in that order, as the original service's `ORDER
+/// BY count DESC` gives them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MostFirst(pub Vec<(ErrorType, i64)>);
+
+impl MostFirst {
+    pub fn new(counts: BTreeMap<ErrorType, i64>) -> Self {
+        let mut counts: Vec<(ErrorType, i64)> = counts.into_iter().collect();
+        // Stable: equal counts keep the types' order.
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        MostFirst(counts)
+    }
+
+    pub fn get(&self, error_type: ErrorType) -> Option<i64> {
+        self.0
+            .iter()
+            .find(|(t, _)| *t == error_type)
+            .map(|(_, n)| *n)
+    }
+}
+
+impl Serialize for MostFirst {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (error_type, n) in &self.0 {
+            map.serialize_entry(error_type, n)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for MostFirst {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        BTreeMap::<ErrorType, i64>::deserialize(deserializer).map(MostFirst::new)
+    }
+}
+
 /// Body of `GET /api/v1/indexing/batch/errors/{repository}/summary`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SummaryBody {
     pub repository: String,
-    pub summary: BTreeMap<ErrorType, i64>,
+    /// Error type to count, the most first.
+    #[schema(value_type = Object)]
+    pub summary: MostFirst,
     pub total_errors: i64,
 }
 
@@ -117,7 +158,7 @@ impl SummaryBody {
         SummaryBody {
             repository: repository.to_owned(),
             total_errors: summary.values().sum(),
-            summary,
+            summary: MostFirst::new(summary),
         }
     }
 
@@ -128,7 +169,7 @@ impl SummaryBody {
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(width)
             .set_header(["ERROR TYPE", "FILES", "SHARE"]);
-        for (error_type, count) in &self.summary {
+        for (error_type, count) in &self.summary.0 {
             let share = 100.0 * *count as f64 / self.total_errors.max(1) as f64;
             table.add_row([
                 error_type.to_string(),
@@ -137,7 +178,7 @@ impl SummaryBody {
             ]);
         }
         let repository = sanitize::line(&self.repository);
-        if self.summary.is_empty() {
+        if self.summary.0.is_empty() {
             format!("no errors recorded for {repository}")
         } else {
             format!(
@@ -145,5 +186,30 @@ impl SummaryBody {
                 count(self.total_errors, "error")
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_lists_the_most_common_type_first() {
+        let body = SummaryBody::new(
+            "web",
+            BTreeMap::from([
+                (ErrorType::ParsingError, 2),
+                (ErrorType::EncodingError, 7),
+                (ErrorType::IoError, 2),
+            ]),
+        );
+        let json = serde_json::to_string(&body).unwrap();
+        assert_eq!(
+            json,
+            r#"{"repository":"web","summary":{"encoding_error":7,"parsing_error":2,"io_error":2},"total_errors":11}"#
+        );
+        let back: SummaryBody = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, body);
+        assert_eq!(body.summary.get(ErrorType::IoError), Some(2));
     }
 }
