@@ -683,6 +683,14 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
     let total_files = started.body["total_files"].as_u64().unwrap();
     assert!(total_files >= 25, "{}", started.body);
     assert_eq!(started.body["repository"], "hostile/corpus");
+    assert_eq!(
+        started.body["message"],
+        format!(
+            "Batch indexing started. Found {total_files} files. \
+             Use GET /status/hostile/corpus to monitor progress."
+        ),
+        "the original service's message"
+    );
 
     let status_uri = "/api/v1/indexing/batch/status/hostile%2Fcorpus";
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);

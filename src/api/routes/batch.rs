@@ -182,9 +182,9 @@ pub async fn start(
     if body.include_tests {
         message.push_str(" (including test files)");
     }
+    // The original service's words, the name as given.
     message.push_str(&format!(
-        " Use GET /api/v1/indexing/batch/status/{} to monitor progress.",
-        percent_encoding::utf8_percent_encode(&repository, percent_encoding::NON_ALPHANUMERIC)
+        " Use GET /status/{repository} to monitor progress."
     ));
     Ok((
         StatusCode::CREATED,
