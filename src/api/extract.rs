@@ -288,6 +288,11 @@ impl QueryParams {
             .filter(|v| !v.is_empty())
     }
 
+    /// The raw text of a parameter, empty if it was given empty.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
     /// An integer within `range`, `default` when absent.
     pub fn integer(&mut self, name: &str, default: i64, min: i64, max: Option<i64>) -> i64 {
         let Some(raw) = self.text(name).map(str::to_owned) else {

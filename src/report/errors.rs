@@ -20,9 +20,11 @@ pub struct ErrorListBody {
     pub filters: ErrorFilters,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorFilters {
-    pub error_type: Option<ErrorType>,
+    /// The type asked for, as given (the API echoes an unknown or empty one,
+    /// as the original service does).
+    pub error_type: Option<String>,
     pub limit: i64,
     pub offset: i64,
     /// Present only when the page is filtered by verdict.
@@ -42,12 +44,18 @@ impl ErrorListBody {
             total: found.total,
             repository: repository.to_owned(),
             filters: ErrorFilters {
-                error_type,
+                error_type: error_type.map(|t| t.as_str().to_owned()),
                 limit: page.limit,
                 offset: page.offset,
                 verdict: None,
             },
         }
+    }
+
+    /// The body with the type filter echoed as it was asked for.
+    pub fn with_error_type_as_given(mut self, error_type: Option<&str>) -> Self {
+        self.filters.error_type = error_type.map(str::to_owned);
+        self
     }
 
     /// The body of a page filtered by verdict too.
@@ -82,7 +90,9 @@ impl ErrorListBody {
         let mut filter = self
             .filters
             .error_type
-            .map(|t| format!(" of type {t}"))
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|t| format!(" of type {}", sanitize::line(t)))
             .unwrap_or_default();
         if let Some(verdict) = self.filters.verdict {
             filter.push_str(&format!(" with verdict {verdict}"));

@@ -182,7 +182,7 @@ impl Default for PageRequest {
 }
 
 /// One page of errors and how many match in all.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ErrorPage {
     pub errors: Vec<ErrorRecord>,
     pub total: i64,
