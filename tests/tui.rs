@@ -1422,7 +1422,10 @@ fn repro_and_copy_issue_work_on_the_open_error() {
         panic!("{commands:?}");
     };
     assert!(issue.starts_with("### "), "{issue}");
-    assert!(issue.contains("`src/api/client.ts:3:21`"), "{issue}");
+    assert!(
+        issue.contains("- **Where:** src/api/client.ts:3:21"),
+        "{issue}"
+    );
     assert!(
         issue.contains(">    3 | export function fetchUser(id: string {"),
         "{issue}"

@@ -104,8 +104,8 @@ impl App {
             return self.list.on_search_key(key, &mut self.requests);
         }
         if let Some(Overlay::Prompt(prompt)) = &mut self.overlay {
-            let themes = Theme::names(crate::config::config_dir().as_deref());
-            return match prompt.on_key(key, &themes) {
+            let themes = || Theme::names(crate::config::config_dir().as_deref());
+            return match prompt.on_key(key, themes) {
                 PromptStep::Editing => Vec::new(),
                 PromptStep::Closed => {
                     self.overlay = None;
@@ -299,12 +299,7 @@ impl App {
     fn refresh(&mut self) -> Vec<Command> {
         match self.screen {
             Screen::Runs => vec![Command::LoadRuns],
-            Screen::Dashboard => self
-                .dashboard
-                .run_id
-                .map(|run_id| Command::LoadDashboard { run_id })
-                .into_iter()
-                .collect(),
+            Screen::Dashboard => self.dashboard.load().into_iter().collect(),
             Screen::List => {
                 let mut commands: Vec<Command> = self.list.load_facets().into_iter().collect();
                 commands.extend(self.list.reload(&mut self.requests));
@@ -566,12 +561,7 @@ impl App {
             return Vec::new();
         }
         match self.screen {
-            Screen::Dashboard => self
-                .dashboard
-                .run_id
-                .map(|run_id| Command::LoadDashboard { run_id })
-                .into_iter()
-                .collect(),
+            Screen::Dashboard => self.dashboard.load().into_iter().collect(),
             Screen::Runs if self.running() > self.live.len() => vec![Command::LoadRuns],
             _ => Vec::new(),
         }

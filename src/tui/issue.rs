@@ -40,7 +40,7 @@ pub fn markdown(
         (Some(l), None) => format!("{}:{l}", error.file_path),
         _ => error.file_path.clone(),
     };
-    let _ = writeln!(out, "- **Where:** `{}`", inline(&place));
+    let _ = writeln!(out, "- **Where:** {}", inline(&place));
     let _ = writeln!(out, "- **Error type:** `{}`", error.error_type);
     if let Some(verdict) = verdict {
         let _ = writeln!(out, "- **Verdict:** {}", verdict_words(verdict));
@@ -62,10 +62,10 @@ pub fn markdown(
     if let Some(group) = group {
         let _ = writeln!(
             out,
-            "- **Group:** {} ({}, {} files, fingerprint `{}`)",
+            "- **Group:** {} ({}, {}, fingerprint `{}`)",
             inline(&group.title),
             group.status,
-            group.last_run_files,
+            crate::words::count(group.last_run_files, "file"),
             group.fingerprint
         );
     }
@@ -107,9 +107,10 @@ fn verdict_words(verdict: Verdict) -> &'static str {
     }
 }
 
-/// Text on one Markdown line: control characters and line breaks out.
+/// Attacker text on one Markdown line: sanitized, and every character
+/// Markdown would read as syntax escaped (the report's own rule).
 fn inline(text: &str) -> String {
-    sanitize::line(text).replace('\n', " ")
+    crate::report::markdown::text(text)
 }
 
 /// A code fence longer than any run of backticks in the snippet.
@@ -149,7 +150,7 @@ mod tests {
             notice: None,
         };
         let text = markdown(&error, Some(&file), None, 0);
-        assert!(text.contains("- **Where:** `src/a.ts:3:21`"), "{text}");
+        assert!(text.contains("- **Where:** src/a.ts:3:21"), "{text}");
         assert!(text.contains("- **Verdict:** invalid source"), "{text}");
         assert!(
             text.contains(">    3 | export function f(id: string {"),
@@ -159,6 +160,9 @@ mod tests {
             text.contains("\n````ts\n"),
             "a fence longer than the snippet's:\n{text}"
         );
-        assert!(text.contains("> 3:21 unexpected `{`"), "{text}");
+        assert!(
+            text.contains("> 3:21 unexpected \\`{\\`"),
+            "Markdown in the message is inert:\n{text}"
+        );
     }
 }

@@ -59,8 +59,9 @@ pub enum PromptStep {
 }
 
 impl Prompt {
-    /// `themes`: the theme names Tab offers after `theme `.
-    pub fn on_key(&mut self, key: KeyEvent, themes: &[String]) -> PromptStep {
+    /// `themes`: the theme names Tab offers after `theme ` (read only when
+    /// Tab is pressed).
+    pub fn on_key(&mut self, key: KeyEvent, themes: impl FnOnce() -> Vec<String>) -> PromptStep {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => return PromptStep::Closed,
@@ -68,7 +69,7 @@ impl Prompt {
                 Ok(command) => return PromptStep::Run(command),
                 Err(error) => self.error = Some(error),
             },
-            KeyCode::Tab => self.complete(themes),
+            KeyCode::Tab => self.complete(&themes()),
             KeyCode::Backspace if self.input.is_empty() => return PromptStep::Closed,
             KeyCode::Backspace => self.edit(|input| {
                 input.pop();
@@ -406,16 +407,16 @@ mod tests {
             input: "re".into(),
             ..Prompt::default()
         };
-        prompt.on_key(key(KeyCode::Tab), &themes);
+        prompt.on_key(key(KeyCode::Tab), || themes.clone());
         assert_eq!(prompt.input, "re");
         assert_eq!(prompt.candidates, ["rerun", "repro"]);
-        prompt.on_key(key(KeyCode::Tab), &themes);
+        prompt.on_key(key(KeyCode::Tab), || themes.clone());
         assert_eq!(prompt.input, "rerun");
-        prompt.on_key(key(KeyCode::Tab), &themes);
+        prompt.on_key(key(KeyCode::Tab), || themes.clone());
         assert_eq!(prompt.input, "repro");
         prompt.on_key(
             KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
-            &themes,
+            Vec::new,
         );
         assert_eq!(prompt.input, "");
         assert!(prompt.candidates.is_empty());

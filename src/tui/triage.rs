@@ -7,6 +7,7 @@ use super::command::{Command, GroupSet, Triage};
 use super::overlays::Overlay;
 use super::screens::Screen;
 use crate::store::groups::{GroupRecord, GroupStatus};
+use crate::words::count;
 
 impl App {
     /// The groups a triage key acts on: the marked rows of the list, else
@@ -17,11 +18,8 @@ impl App {
             Screen::List => {
                 if let Some(groups) = self.list.marked() {
                     let label = match (self.list.grouped, self.list.marks()) {
-                        (true, n) => plural(n, "marked group", "marked groups"),
-                        (false, n) => format!(
-                            "the groups of {}",
-                            plural(n, "marked error", "marked errors")
-                        ),
+                        (true, n) => count(n, "marked group"),
+                        (false, n) => format!("the groups of {}", count(n, "marked error")),
                     };
                     return Some((groups, label, true));
                 }
@@ -111,21 +109,12 @@ fn group_label(title: &str) -> String {
     format!("group “{short}{ellipsis}”")
 }
 
-/// `1 group`, `3 groups`.
-fn plural(count: usize, one: &str, many: &str) -> String {
-    if count == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{count} {many}")
-    }
-}
-
 /// The status line after a triage change.
 pub(super) fn triaged_message(groups: &[GroupRecord], change: &Triage) -> String {
     let what = match groups {
         [] => return "no group matched: nothing changed".to_owned(),
         [group] => group_label(&group.title),
-        many => plural(many.len(), "group", "groups"),
+        many => count(many.len(), "group"),
     };
     match change {
         Triage::Status(status) if groups.len() == 1 => format!("{what} is now {status}"),

@@ -6,6 +6,7 @@ use crate::index::outcome::ErrorType;
 use crate::store::files::{FailureSplit, RunDashboard, RunGroup};
 use crate::store::groups::GroupChanges;
 use crate::store::runs::RunRecord;
+use crate::tui::command::Command;
 
 #[derive(Debug, Default)]
 pub struct DashboardState {
@@ -29,6 +30,11 @@ impl DashboardState {
                 ..Default::default()
             };
         }
+    }
+
+    /// The request for the shown run's figures.
+    pub fn load(&self) -> Option<Command> {
+        self.run_id.map(|run_id| Command::LoadDashboard { run_id })
     }
 
     /// Figures loaded for a run; dropped when another run is shown now.

@@ -256,12 +256,17 @@ fn draw_split_chart(frame: &mut Frame, app: &App, split: (u64, u64, u64), area: 
             .value_style(app.theme.selection)
     })
     .collect();
+    draw_bars(frame, block, &bars, area);
+}
+
+/// Labelled bars, one row each, in a block.
+fn draw_bars(frame: &mut Frame, block: Block<'_>, bars: &[Bar<'_>], area: Rect) {
     let chart = BarChart::default()
         .block(block)
         .direction(ratatui::layout::Direction::Horizontal)
         .bar_width(1)
         .bar_gap(0)
-        .data(BarGroup::default().bars(&bars));
+        .data(BarGroup::default().bars(bars));
     frame.render_widget(chart, area);
 }
 
@@ -290,13 +295,7 @@ fn draw_chart(frame: &mut Frame, app: &App, errors: &BTreeMap<ErrorType, u64>, a
                 .value_style(app.theme.selection)
         })
         .collect();
-    let chart = BarChart::default()
-        .block(block)
-        .direction(ratatui::layout::Direction::Horizontal)
-        .bar_width(1)
-        .bar_gap(0)
-        .data(BarGroup::default().bars(&bars));
-    frame.render_widget(chart, area);
+    draw_bars(frame, block, &bars, area);
 }
 
 fn draw_groups(frame: &mut Frame, app: &App, area: Rect) {
