@@ -1528,6 +1528,17 @@ fn one_error_type_charts_the_verdicts_instead() {
     insta::assert_snapshot!(terminal.backend());
 }
 
+/// A run's dashboard with nothing but its row.
+fn bare_dashboard(run: RunRecord) -> Loaded {
+    Loaded::Dashboard(Box::new(RunDashboard {
+        run,
+        counts: BTreeMap::new(),
+        split: FailureSplit::default(),
+        groups: Vec::new(),
+        changes: GroupChanges::default(),
+    }))
+}
+
 #[test]
 fn a_run_going_on_in_another_process_is_followed_from_its_row() {
     let mut app = app();
@@ -1545,13 +1556,7 @@ fn a_run_going_on_in_another_process_is_followed_from_its_row() {
     assert!(app.is_animating(), "its figures change by themselves");
     assert!(matches!(app.on_frame(10).as_slice(), [Command::LoadRuns]));
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    app.on_loaded(Loaded::Dashboard(Box::new(RunDashboard {
-        run: elsewhere,
-        counts: BTreeMap::new(),
-        split: FailureSplit::default(),
-        groups: Vec::new(),
-        changes: GroupChanges::default(),
-    })));
+    app.on_loaded(bare_dashboard(elsewhere));
     let screen = render(&app, 100, 16).backend().to_string();
     assert!(screen.contains("120/360 files"), "{screen}");
     assert!(app.is_animating());
@@ -1578,13 +1583,7 @@ fn a_cancelled_runs_bar_shows_how_far_it_got_in_words() {
     assert!(screen.contains("120/360"), "{screen}");
     assert!(screen.contains("22 min 8 s"), "{screen}");
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    app.on_loaded(Loaded::Dashboard(Box::new(RunDashboard {
-        run: cancelled,
-        counts: BTreeMap::new(),
-        split: FailureSplit::default(),
-        groups: Vec::new(),
-        changes: GroupChanges::default(),
-    })));
+    app.on_loaded(bare_dashboard(cancelled));
     let terminal = render(&app, 100, 16);
     let screen = terminal.backend().to_string();
     assert!(
