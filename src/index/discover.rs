@@ -11,10 +11,14 @@ use crate::stored_path;
 /// Extensions indexed when `--ext` is not given.
 pub const DEFAULT_EXTENSIONS: [&str; 8] = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
 
-/// Folders that hold dependencies, build output or VCS data, never sources.
-pub const ALWAYS_EXCLUDED: [&str; 7] = [
+/// Folders that hold dependencies, build output, VCS data or caches, never
+/// sources: skipped wherever they are below the root.
+pub const ALWAYS_EXCLUDED: [&str; 10] = [
     "node_modules",
     ".git",
+    ".svn",
+    ".hg",
+    "__pycache__",
     "dist",
     "build",
     "out",
@@ -333,6 +337,10 @@ mod tests {
             "src/__tests__/t.ts",
             "src/testing.ts",
             "node_modules/dep/index.js",
+            ".git/hooks/x.js",
+            ".svn/pristine/x.ts",
+            ".hg/store/x.ts",
+            "src/__pycache__/x.ts",
             "dist/bundle.js",
             "build/x.js",
             "out/x.js",
