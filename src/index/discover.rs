@@ -1,6 +1,9 @@
-//! Finding the files to index: the `ignore` crate's walker (so .gitignore is
-//! respected), the always-excluded folders, test files, `--exclude` globs.
+//! Finding the files to index: the `ignore` crate's walker, the excluded
+//! folders, test files, `--exclude` globs, under one of two rule sets: snag's
+//! own (.gitignore respected) or the original service's (see
+//! [`DiscoveryRules`]).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -12,7 +15,7 @@ use crate::stored_path;
 pub const DEFAULT_EXTENSIONS: [&str; 8] = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
 
 /// Folders that hold dependencies, build output, VCS data or caches, never
-/// sources: skipped wherever they are below the root.
+/// sources: skipped wherever they are below the root, under snag's rules.
 pub const ALWAYS_EXCLUDED: [&str; 10] = [
     "node_modules",
     ".git",
@@ -25,6 +28,108 @@ pub const ALWAYS_EXCLUDED: [&str; 10] = [
     "coverage",
     ".next",
 ];
+
+/// The folders the original service skips wherever they are below the root
+/// (`out` and `coverage` are not among them).
+pub const ORIGINAL_SERVICE_EXCLUDED: [&str; 8] = [
+    "node_modules",
+    ".git",
+    ".svn",
+    ".hg",
+    "__pycache__",
+    "dist",
+    "build",
+    ".next",
+];
+
+/// What makes a test file for the original service: any of these anywhere in
+/// its path relative to the root.
+pub const ORIGINAL_SERVICE_TEST_MARKERS: [&str; 5] = [
+    "__tests__",
+    ".spec.",
+    ".test.",
+    "vitest.config",
+    "vitest.setup",
+];
+
+/// Which files a walk picks up. Under both, symlinks are neither followed
+/// nor listed, only regular files are, `--exclude` globs apply, each file
+/// is listed once, and files come sorted by path, component by component.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DiscoveryRules {
+    /// snag's own, for the command line and the TUI:
+    ///
+    /// - `.gitignore`, `.ignore` and git's excludes are respected; hidden
+    ///   files and folders are walked;
+    /// - the [`ALWAYS_EXCLUDED`] folders are skipped;
+    /// - test files are `*.test.*`, `*.spec.*` and anything under
+    ///   `__tests__/`;
+    /// - an extension is a file's last one, compared case-insensitively
+    ///   (`ts` picks `A.TS` and `x.d.ts`).
+    #[default]
+    Snag,
+    /// The original service's (its batch indexing producer), so that
+    /// `POST /api/v1/indexing/batch/start` finds what it would:
+    ///
+    /// - no ignore file is consulted (`.gitignore`, `.ignore`, git's
+    ///   excludes); hidden files and folders are walked;
+    /// - the [`ORIGINAL_SERVICE_EXCLUDED`] folders are skipped;
+    /// - test files are those whose path relative to the root contains any
+    ///   of [`ORIGINAL_SERVICE_TEST_MARKERS`] (`x.spec.d/y.ts`,
+    ///   `my.test.helper.ts`, `vitest.setup.ts`; not `jest.setup.ts`). The
+    ///   original looks at the absolute path, so a root inside a folder named
+    ///   `a.test.b` would lose every file; snag looks at the relative path on
+    ///   purpose;
+    /// - an extension picks the names that end with it, case-sensitively
+    ///   (`.ts` picks `x.d.ts`, not `A.TS`; `.TS` picks `A.TS`). One given
+    ///   without its dot is taken with it: the original's glob `*ts` would
+    ///   also pick `fonts` or `x.mts`.
+    ///
+    /// Unlike the original, a file is listed once even when several of the
+    /// extensions pick it (the same one given twice, or `.ts` and `.d.ts`),
+    /// and symlinks (or a folder named `x.ts`) are not listed.
+    OriginalService,
+}
+
+impl DiscoveryRules {
+    /// The name a run records them by.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiscoveryRules::Snag => "snag",
+            DiscoveryRules::OriginalService => "original_service",
+        }
+    }
+
+    /// The rules [`DiscoveryRules::name`] gave `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [DiscoveryRules::Snag, DiscoveryRules::OriginalService]
+            .into_iter()
+            .find(|rules| rules.name() == name)
+    }
+
+    fn respects_ignore_files(self) -> bool {
+        self == DiscoveryRules::Snag
+    }
+
+    fn excluded_dirs(self) -> &'static [&'static str] {
+        match self {
+            DiscoveryRules::Snag => &ALWAYS_EXCLUDED,
+            DiscoveryRules::OriginalService => &ORIGINAL_SERVICE_EXCLUDED,
+        }
+    }
+
+    fn is_test_path(self, rel_path: &str) -> bool {
+        match self {
+            DiscoveryRules::Snag => is_test_path(rel_path),
+            // The stored form writes `%` and bytes that are not UTF-8 as
+            // `%XX` in upper-case hex; no marker holds a `%`, a digit or an
+            // upper-case letter, so this finds what the raw path would.
+            DiscoveryRules::OriginalService => ORIGINAL_SERVICE_TEST_MARKERS
+                .iter()
+                .any(|marker| rel_path.contains(marker)),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
@@ -42,11 +147,14 @@ pub enum DiscoveryError {
 /// What to pick up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiscoveryOptions {
-    /// Lower-case extensions without the dot.
+    /// Extensions, with or without the dot, each one snag parses (see
+    /// [`DiscoveryRules`] for how they match).
     pub extensions: Vec<String>,
     /// Glob patterns matched against paths relative to the root.
     pub excludes: Vec<String>,
     pub include_tests: bool,
+    /// Which folders and test files are skipped, and how extensions match.
+    pub rules: DiscoveryRules,
 }
 
 impl Default for DiscoveryOptions {
@@ -55,6 +163,7 @@ impl Default for DiscoveryOptions {
             extensions: DEFAULT_EXTENSIONS.map(String::from).to_vec(),
             excludes: Vec::new(),
             include_tests: false,
+            rules: DiscoveryRules::default(),
         }
     }
 }
@@ -80,9 +189,19 @@ pub struct Unreadable {
 #[derive(Debug, Clone)]
 pub struct Discovery {
     root: PathBuf,
-    extensions: Vec<String>,
+    extensions: Vec<Extension>,
     excludes: GlobSet,
     include_tests: bool,
+    rules: DiscoveryRules,
+}
+
+/// A validated extension.
+#[derive(Debug, Clone)]
+struct Extension {
+    /// With its dot: lower-case under snag's rules, as given under the
+    /// original service's.
+    dotted: String,
+    language: Language,
 }
 
 impl Discovery {
@@ -90,13 +209,19 @@ impl Discovery {
         if !root.is_dir() {
             return Err(DiscoveryError::NotADirectory(root.to_path_buf()));
         }
-        let mut extensions = Vec::new();
+        let mut extensions: Vec<Extension> = Vec::new();
         for ext in &options.extensions {
-            let ext = ext.trim().trim_start_matches('.').to_ascii_lowercase();
-            if Language::for_path(Path::new(&format!("f.{ext}"))).is_none() {
-                return Err(DiscoveryError::UnsupportedExtension { extension: ext });
+            let mut ext = ext.trim().trim_start_matches('.').to_owned();
+            if options.rules == DiscoveryRules::Snag {
+                ext.make_ascii_lowercase();
             }
-            extensions.push(ext);
+            let dotted = format!(".{ext}");
+            let Some(language) = Language::for_path(Path::new(&format!("f{dotted}"))) else {
+                return Err(DiscoveryError::UnsupportedExtension { extension: ext });
+            };
+            if !extensions.iter().any(|e| e.dotted == dotted) {
+                extensions.push(Extension { dotted, language });
+            }
         }
         let mut excludes = GlobSetBuilder::new();
         for pattern in &options.excludes {
@@ -117,20 +242,28 @@ impl Discovery {
             extensions,
             excludes,
             include_tests: options.include_tests,
+            rules: options.rules,
         })
     }
 
     /// Walks the tree, calling `found` for each file in walk order (sorted by
     /// name, so runs are reproducible). Stops early when `found` returns false.
     pub fn walk(&self, mut found: impl FnMut(Result<SourceFile, Unreadable>) -> bool) {
+        let ignore_files = self.rules.respects_ignore_files();
+        let excluded = self.rules.excluded_dirs();
         let walker = ignore::WalkBuilder::new(&self.root)
             .hidden(false)
+            .parents(ignore_files)
+            .ignore(ignore_files)
+            .git_ignore(ignore_files)
+            .git_global(ignore_files)
+            .git_exclude(ignore_files)
             .follow_links(false)
             .require_git(false)
             .sort_by_file_name(|a, b| a.cmp(b))
-            .filter_entry(|entry| {
+            .filter_entry(move |entry| {
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                !(is_dir && entry.depth() > 0 && is_excluded_dir(entry.file_name()))
+                !(is_dir && entry.depth() > 0 && excluded.iter().any(|d| entry.file_name() == *d))
             })
             .build();
         for entry in walker {
@@ -174,13 +307,9 @@ impl Discovery {
         if !file_type?.is_file() {
             return None;
         }
+        let language = self.language_of(path.file_name()?)?;
         let rel_path = self.relative(path);
-        let name = path.file_name()?;
-        let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
-        if !self.extensions.contains(&ext) {
-            return None;
-        }
-        if !self.include_tests && is_test_path(&rel_path) {
+        if !self.include_tests && self.rules.is_test_path(&rel_path) {
             return None;
         }
         if self.excludes.is_match(&rel_path) {
@@ -188,9 +317,27 @@ impl Discovery {
         }
         Some(SourceFile {
             path: path.to_path_buf(),
-            language: Language::for_path(path)?,
+            language,
             rel_path,
         })
+    }
+
+    /// The language of a file with this name, if one of the extensions
+    /// picks it.
+    fn language_of(&self, name: &OsStr) -> Option<Language> {
+        let picked = match self.rules {
+            DiscoveryRules::Snag => {
+                let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
+                self.extensions.iter().find(|e| e.dotted[1..] == ext)
+            }
+            DiscoveryRules::OriginalService => {
+                let name = name.as_encoded_bytes();
+                self.extensions
+                    .iter()
+                    .find(|e| name.ends_with(e.dotted.as_bytes()))
+            }
+        };
+        picked.map(|e| e.language)
     }
 
     fn relative(&self, path: &Path) -> String {
@@ -266,11 +413,7 @@ impl FoundFiles {
     }
 }
 
-fn is_excluded_dir(name: &std::ffi::OsStr) -> bool {
-    ALWAYS_EXCLUDED.iter().any(|excluded| name == *excluded)
-}
-
-/// `*.test.*`, `*.spec.*`, anything under `__tests__/`.
+/// snag's test files: `*.test.*`, `*.spec.*`, anything under `__tests__/`.
 fn is_test_path(rel_path: &str) -> bool {
     let mut parts = rel_path.split('/').peekable();
     while let Some(part) = parts.next() {
@@ -476,6 +619,184 @@ mod tests {
         });
         assert!(found.is_none());
         assert_eq!(seen, 2);
+    }
+
+    /// The original service's rules with its endpoint's default extensions.
+    fn original(include_tests: bool) -> DiscoveryOptions {
+        DiscoveryOptions {
+            extensions: vec![".ts".into(), ".js".into()],
+            include_tests,
+            rules: DiscoveryRules::OriginalService,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn original_service_skips_build_output() {
+        let dir = tree(&[
+            "src/app.ts",
+            "dist/app.js",
+            "dist/app.d.ts",
+            "packages/core/dist/x.js",
+        ]);
+        assert_eq!(found(dir.path(), &original(false)), ["src/app.ts"]);
+    }
+
+    #[test]
+    fn original_service_skips_tests_unless_asked() {
+        let dir = tree(&["src/app.ts", "__tests__/app.spec.ts"]);
+        assert_eq!(found(dir.path(), &original(false)), ["src/app.ts"]);
+        assert_eq!(
+            found(dir.path(), &original(true)),
+            ["__tests__/app.spec.ts", "src/app.ts"]
+        );
+    }
+
+    #[test]
+    fn original_service_test_patterns() {
+        let dir = tree(&["app.spec.ts", "app.test.ts", "__tests__/unit.ts"]);
+        assert_eq!(found(dir.path(), &original(true)).len(), 3);
+        assert!(found(dir.path(), &original(false)).is_empty());
+    }
+
+    #[test]
+    fn original_service_filters_by_extension() {
+        let dir = tree(&["app.ts", "util.js", "script.py", "README.md"]);
+        assert_eq!(found(dir.path(), &original(false)), ["app.ts", "util.js"]);
+    }
+
+    #[test]
+    fn original_service_sorts_by_path_component_by_component() {
+        let dir = tree(&["zebra.ts", "alpha.ts", "beta.ts"]);
+        assert_eq!(
+            found(dir.path(), &original(false)),
+            ["alpha.ts", "beta.ts", "zebra.ts"]
+        );
+        // As Python sorts paths: `a` before `a-b.ts`, though `-` sorts
+        // before `/` in a string.
+        let dir = tree(&["a.ts", "a-b.ts", "a/x.ts"]);
+        assert_eq!(
+            found(dir.path(), &original(false)),
+            ["a/x.ts", "a-b.ts", "a.ts"]
+        );
+    }
+
+    #[test]
+    fn original_service_skips_its_own_folders_only() {
+        let dir = tree(&[
+            "out/x.ts",
+            "coverage/x.ts",
+            "src/.hg/x.ts",
+            ".svn/x.ts",
+            "lib/__pycache__/x.ts",
+            ".git/x.ts",
+            ".next/x.ts",
+            "build/x.ts",
+            "node_modules/x.ts",
+            "lib/dist.ts",
+        ]);
+        assert_eq!(
+            found(dir.path(), &original(false)),
+            ["coverage/x.ts", "lib/dist.ts", "out/x.ts"]
+        );
+    }
+
+    #[test]
+    fn original_service_reads_no_ignore_file_and_walks_hidden_folders() {
+        let dir = tree(&["ignored.ts", "generated/g.ts", ".hidden/h.ts", "local.ts"]);
+        fs::write(dir.path().join(".gitignore"), "ignored.ts\ngenerated/\n").unwrap();
+        fs::write(dir.path().join(".ignore"), "local.ts\n").unwrap();
+        assert_eq!(
+            found(dir.path(), &original(false)),
+            [".hidden/h.ts", "generated/g.ts", "ignored.ts", "local.ts"]
+        );
+        assert_eq!(
+            found(dir.path(), &DiscoveryOptions::default()),
+            [".hidden/h.ts"]
+        );
+    }
+
+    #[test]
+    fn original_service_test_markers_are_substrings_of_the_relative_path() {
+        let dir = tree(&[
+            "x.spec.d/y.ts",
+            "my.test.helper.ts",
+            "vitest.config.ts",
+            "vitest.setup.ts",
+            "src/__tests__.ts",
+            "jest.setup.ts",
+            "setupTests.ts",
+            "spec/a.ts",
+        ]);
+        assert_eq!(
+            found(dir.path(), &original(false)),
+            ["jest.setup.ts", "setupTests.ts", "spec/a.ts"]
+        );
+        // The root's own path is not looked at.
+        let dir = tree(&["a.test.b/src/app.ts"]);
+        let root = dir.path().join("a.test.b");
+        assert_eq!(found(&root, &original(false)), ["src/app.ts"]);
+    }
+
+    #[test]
+    fn original_service_extensions_are_case_sensitive_suffixes() {
+        let dir = tree(&[
+            "a.ts",
+            "A.TS",
+            "b.d.ts",
+            "c.mts",
+            "fonts",
+            "vitest.config.mts",
+        ]);
+        let with = |extensions: &[&str]| {
+            let options = DiscoveryOptions {
+                extensions: extensions.iter().map(|e| e.to_string()).collect(),
+                ..original(false)
+            };
+            found(dir.path(), &options)
+        };
+        assert_eq!(with(&[".ts"]), ["a.ts", "b.d.ts"]);
+        assert_eq!(with(&["ts", ".ts", "ts"]), ["a.ts", "b.d.ts"]);
+        assert_eq!(with(&[".TS"]), ["A.TS"]);
+        assert_eq!(with(&[".mts"]), ["c.mts"]);
+        assert_eq!(with(&[".ts", ".d.ts"]), ["a.ts", "b.d.ts"]);
+        let bad = DiscoveryOptions {
+            extensions: vec![".Vue".into()],
+            ..original(false)
+        };
+        let err = Discovery::new(dir.path(), &bad).unwrap_err().to_string();
+        assert!(err.contains("unsupported extension `.Vue`"), "{err}");
+    }
+
+    #[test]
+    fn original_service_lists_regular_files_only() {
+        let dir = tree(&["src/keep.ts", "d.ts/inner.js"]);
+        std::os::unix::fs::symlink("keep.ts", dir.path().join("src/link.ts")).unwrap();
+        std::os::unix::fs::symlink("..", dir.path().join("src/loop.ts")).unwrap();
+        assert_eq!(
+            found(dir.path(), &original(false)),
+            ["d.ts/inner.js", "src/keep.ts"]
+        );
+    }
+
+    #[test]
+    fn original_service_applies_exclude_globs() {
+        let dir = tree(&["src/gen/x.ts", "src/y.ts"]);
+        let options = DiscoveryOptions {
+            excludes: vec!["src/gen/**".into()],
+            ..original(false)
+        };
+        assert_eq!(found(dir.path(), &options), ["src/y.ts"]);
+    }
+
+    #[test]
+    fn rules_are_named_and_found_by_name() {
+        for rules in [DiscoveryRules::Snag, DiscoveryRules::OriginalService] {
+            assert_eq!(DiscoveryRules::from_name(rules.name()), Some(rules));
+        }
+        assert_eq!(DiscoveryRules::OriginalService.name(), "original_service");
+        assert_eq!(DiscoveryRules::from_name("mnemo"), None);
+        assert_eq!(DiscoveryOptions::default().rules, DiscoveryRules::Snag);
     }
 
     #[test]
