@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions};
+use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions, DiscoveryRules};
 use crate::index::language::Language;
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::pipeline::{Pipeline, PipelineContext};
@@ -78,6 +78,13 @@ impl RunRequest {
         if let Some(include) = options.get("include_tests").and_then(|v| v.as_bool()) {
             request.discovery.include_tests = include;
         }
+        if let Some(rules) = options
+            .get("discovery_rules")
+            .and_then(|v| v.as_str())
+            .and_then(DiscoveryRules::from_name)
+        {
+            request.discovery.rules = rules;
+        }
         if let Some(size) = options.get("max_file_size").and_then(|v| v.as_u64()) {
             request.settings.max_file_size = size;
         }
@@ -95,6 +102,7 @@ impl RunRequest {
             "extensions": self.discovery.extensions,
             "excludes": self.discovery.excludes,
             "include_tests": self.discovery.include_tests,
+            "discovery_rules": self.discovery.rules.name(),
             "max_file_size": self.settings.max_file_size,
             "parse_timeout_ms": self.settings.parse_timeout.as_millis() as u64,
             "verdicts": self.settings.verdicts,
@@ -603,6 +611,30 @@ mod tests {
         assert_eq!(again.settings.max_file_size, 1234);
         assert_eq!(again.settings.parse_timeout, Duration::from_millis(1500));
         assert!(!again.settings.verdicts);
+    }
+
+    #[test]
+    fn a_run_is_requested_again_with_its_discovery_rules() {
+        let mut first = RunRequest::new("/src/web");
+        first.discovery.extensions = vec![".ts".into(), ".js".into()];
+        first.discovery.rules = DiscoveryRules::OriginalService;
+        let mut run = crate::store::runs::RunRecord::example(RunStatus::Completed);
+        run.root = "/src/web".into();
+        run.options = first.options_json();
+        assert_eq!(run.options["discovery_rules"], "original_service");
+        assert_eq!(RunRequest::again(&run).discovery, first.discovery);
+
+        // A run recorded before there were two rule sets used snag's.
+        run.options
+            .as_object_mut()
+            .unwrap()
+            .remove("discovery_rules");
+        assert_eq!(
+            RunRequest::again(&run).discovery.rules,
+            DiscoveryRules::Snag
+        );
+        first.discovery.rules = DiscoveryRules::Snag;
+        assert_eq!(first.options_json()["discovery_rules"], "snag");
     }
 
     #[test]
