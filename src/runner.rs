@@ -45,6 +45,9 @@ pub struct RunRequest {
     pub discovery: DiscoveryOptions,
     pub settings: ProcessSettings,
     pub jobs: usize,
+    /// The directory as a client named it, when that is not `root`: the
+    /// original service's start endpoint gives file paths under it.
+    pub directory_as_given: Option<String>,
 }
 
 impl RunRequest {
@@ -57,6 +60,7 @@ impl RunRequest {
             discovery: DiscoveryOptions::default(),
             settings: ProcessSettings::default(),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            directory_as_given: None,
         }
     }
 
@@ -94,11 +98,15 @@ impl RunRequest {
         if let Some(verdicts) = options.get("verdicts").and_then(|v| v.as_bool()) {
             request.settings.verdicts = verdicts;
         }
+        request.directory_as_given = options
+            .get("directory")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
         request
     }
 
     fn options_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut options = serde_json::json!({
             "extensions": self.discovery.extensions,
             "excludes": self.discovery.excludes,
             "include_tests": self.discovery.include_tests,
@@ -107,7 +115,11 @@ impl RunRequest {
             "parse_timeout_ms": self.settings.parse_timeout.as_millis() as u64,
             "verdicts": self.settings.verdicts,
             "jobs": self.jobs,
-        })
+        });
+        if let Some(directory) = &self.directory_as_given {
+            options["directory"] = serde_json::Value::from(directory.as_str());
+        }
+        options
     }
 }
 
@@ -600,6 +612,7 @@ mod tests {
         first.settings.max_file_size = 1234;
         first.settings.parse_timeout = Duration::from_millis(1500);
         first.settings.verdicts = false;
+        first.directory_as_given = Some("/srv/../src/web".into());
         let mut run = crate::store::runs::RunRecord::example(RunStatus::Completed);
         run.repository = "web-app".into();
         run.root = "/src/web".into();
@@ -611,6 +624,7 @@ mod tests {
         assert_eq!(again.settings.max_file_size, 1234);
         assert_eq!(again.settings.parse_timeout, Duration::from_millis(1500));
         assert!(!again.settings.verdicts);
+        assert_eq!(again.directory_as_given, first.directory_as_given);
     }
 
     #[test]

@@ -80,6 +80,20 @@ async fn post_json(app: &Router, method: &str, uri: &str, body: &Value) -> Answe
     send(app, request).await
 }
 
+/// The body's text as sent, for checks of key order.
+async fn get_text(app: &Router, uri: &str) -> (StatusCode, String) {
+    let response = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
 fn keys(value: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = value
         .as_object()
@@ -152,13 +166,27 @@ async fn errors_filter_and_pagination() {
     seed(&db, "web").await;
     let app = app_for(&db);
 
-    let all = get(&app, &format!("{ERRORS}/web")).await;
+    // The original service's body: nine fields per error, in its order.
+    let (status, text) = get_text(&app, &format!("{ERRORS}/web?limit=1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        text,
+        "{\"errors\":[{\"error_id\":12,\"repository\":\"web\",\"file_path\":\"src/file11.ts\",\
+         \"error_type\":\"encoding_error\",\"error_message\":\"boom\",\"error_traceback\":null,\
+         \"chunk_type\":null,\"language\":null,\"occurred_at\":\"2026-01-01T00:00:11\"}],\
+         \"total\":12,\"repository\":\"web\",\"filters\":{\"error_type\":null,\"limit\":1,\"offset\":0}}"
+    );
+
+    // snag's own record of each error, on both of its routes.
+    let all = get(&app, &format!("{ERRORS}/web?fields=all")).await;
     assert_eq!(all.status, StatusCode::OK);
     assert_eq!(
         keys(&all.body),
         ["errors", "filters", "repository", "total"]
     );
     assert_eq!(all.body["total"], 12);
+    let own = get(&app, "/api/v1/repositories/web/errors").await;
+    assert_eq!(own.body, all.body);
     // Exactly the body `snag errors --format json` prints.
     let expected = ErrorListBody::new(
         "web",
@@ -205,7 +233,11 @@ async fn errors_filter_and_pagination() {
         "no verdict filter, no key"
     );
 
-    let gaps = get(&app, &format!("{ERRORS}/web?verdict=grammar_gap")).await;
+    let gaps = get(
+        &app,
+        &format!("{ERRORS}/web?verdict=grammar_gap&fields=all"),
+    )
+    .await;
     assert_eq!(gaps.status, StatusCode::OK);
     assert_eq!(gaps.body["total"], 6);
     assert_eq!(gaps.body["filters"]["verdict"], "grammar_gap");
@@ -311,10 +343,38 @@ async fn invalid_parameters_are_422_naming_the_parameter() {
     assert_eq!(empty.body["filters"]["error_type"], "");
     let none = get(&app, &format!("{ERRORS}/web")).await;
     assert_eq!(none.body["filters"]["error_type"], Value::Null);
-    let both = get(&app, &format!("{ERRORS}/web?limit=5000&offset=-3")).await;
-    assert_eq!(both.body["detail"].as_array().unwrap().len(), 2);
-    // The limits themselves are fine.
-    for query in ["limit=1", "limit=1000&offset=0", "error_type=&limit="] {
+    // Every problem at once, in FastAPI's words and shape.
+    let both = get(&app, &format!("{ERRORS}/web?limit=abc&offset=-1")).await;
+    assert_eq!(
+        both.body,
+        json!({"detail": [
+            {"type": "int_parsing", "loc": ["query", "limit"],
+             "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "abc"},
+            {"type": "greater_than_equal", "loc": ["query", "offset"],
+             "msg": "Input should be greater than or equal to 0", "input": "-1", "ctx": {"ge": 0}}
+        ]})
+    );
+    let zero = get(&app, &format!("{ERRORS}/web?limit=0")).await;
+    assert_eq!(
+        zero.body,
+        json!({"detail": [{"type": "greater_than_equal", "loc": ["query", "limit"],
+            "msg": "Input should be greater than or equal to 1", "input": "0", "ctx": {"ge": 1}}]})
+    );
+    let huge = get(&app, &format!("{ERRORS}/web?limit=99999999999999999999999")).await;
+    assert_eq!(huge.body["detail"][0]["type"], "less_than_equal");
+    assert_eq!(huge.body["detail"][0]["ctx"], json!({"le": 1000}));
+    let empty_limit = get(&app, &format!("{ERRORS}/web?limit=")).await;
+    assert_eq!(empty_limit.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty_limit.body["detail"][0]["input"], "");
+    // The limits themselves are fine, and written as Python reads integers.
+    for query in [
+        "limit=1",
+        "limit=1000&offset=0",
+        "error_type=&limit=5.0",
+        "limit=+5",
+        "limit=1_0",
+        "offset=99999999999999999999",
+    ] {
         assert_eq!(
             get(&app, &format!("{ERRORS}/web?{query}")).await.status,
             StatusCode::OK,
@@ -330,26 +390,116 @@ async fn invalid_parameters_are_422_naming_the_parameter() {
     assert_eq!(missing.body["detail"], "there is no run 999999");
 }
 
+/// The original service's routes match the decoded path, as its router
+/// did: a repository with a `/` cannot be named there, and `a%2Fsummary`
+/// is the summary of `a`. snag's own routes take it as `%2F`.
 #[tokio::test]
-async fn repository_names_with_a_slash_work_url_encoded() {
+async fn a_slash_in_a_repository_name_follows_each_routers_rules() {
     let db = TestDb::new().await;
     seed(&db, "org/web").await;
+    seed(&db, "org").await;
     let app = app_for(&db);
-    let list = get(&app, &format!("{ERRORS}/org%2Fweb?limit=3")).await;
-    assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(list.body["repository"], "org/web");
-    assert_eq!(list.body["total"], 12);
-    let summary = get(&app, &format!("{ERRORS}/org%2Fweb/summary")).await;
+    for uri in [
+        format!("{ERRORS}/org%2Fweb?limit=3"),
+        format!("{ERRORS}/org%2Fweb/summary"),
+        "/api/v1/indexing/batch/status/org%2Fweb".to_owned(),
+        format!("{ERRORS}/org/web"),
+        format!("{ERRORS}/org//summary"),
+    ] {
+        let answer = get(&app, &uri).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(answer.body, json!({"detail": "Not Found"}), "{uri}");
+    }
+    let summary = get(&app, &format!("{ERRORS}/org%2Fsummary")).await;
+    assert_eq!(summary.status, StatusCode::OK);
+    assert_eq!(summary.body["repository"], "org");
     assert_eq!(summary.body["total_errors"], 12);
-    assert_eq!(summary.body["repository"], "org/web");
-    let status = get(&app, "/api/v1/indexing/batch/status/org%2Fweb").await;
-    assert_eq!(status.body["repository"], "org/web");
+    let accent = get(&app, &format!("{ERRORS}/caf%C3%A9")).await;
+    assert_eq!(accent.body["repository"], "café");
+
+    let errors = get(&app, "/api/v1/repositories/org%2Fweb/errors?limit=3").await;
+    assert_eq!(errors.status, StatusCode::OK);
+    assert_eq!(errors.body["repository"], "org/web");
+    assert_eq!(errors.body["total"], 12);
     let groups = get(&app, "/api/v1/repositories/org%2Fweb/groups").await;
     assert_eq!(groups.status, StatusCode::OK);
     assert_eq!(groups.body["repository"], "org/web");
-    // Unencoded, the slash is a path separator: no such route.
-    let unencoded = get(&app, &format!("{ERRORS}/org/web")).await;
-    assert_eq!(unencoded.status, StatusCode::NOT_FOUND);
+}
+
+/// A trailing slash is redirected to the route without it (307, the query
+/// kept), and HEAD is not a method of the original's GET routes.
+#[tokio::test]
+async fn trailing_slashes_redirect_and_head_is_not_allowed() {
+    let db = TestDb::new().await;
+    let app = app_for(&db);
+    for (uri, location) in [
+        (
+            format!("{ERRORS}/web/?limit=5"),
+            format!("http://localhost{ERRORS}/web?limit=5"),
+        ),
+        (
+            format!("{ERRORS}/web/summary/"),
+            format!("http://localhost{ERRORS}/web/summary"),
+        ),
+        (
+            "/api/v1/indexing/batch/status/web/".to_owned(),
+            "http://localhost/api/v1/indexing/batch/status/web".to_owned(),
+        ),
+        (
+            "/api/v1/runs/".to_owned(),
+            "http://localhost/api/v1/runs".to_owned(),
+        ),
+    ] {
+        let request = Request::get(&uri)
+            .header(header::HOST, "localhost")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT, "{uri}");
+        assert_eq!(response.headers()[header::LOCATION], location.as_str());
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        assert!(body.is_empty());
+    }
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post("/api/v1/indexing/batch/start/")
+                .header(header::HOST, "localhost")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
+    for uri in [
+        ERRORS.to_owned(),
+        format!("{ERRORS}/"),
+        "/api/v1/indexing/batch/status/".to_owned(),
+    ] {
+        assert_eq!(get(&app, &uri).await.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+
+    let head = send(
+        &app,
+        Request::head(format!("{ERRORS}/web"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(head.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(head.headers[header::ALLOW], "GET");
+    let wrong = send(
+        &app,
+        Request::get("/api/v1/indexing/batch/start")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.headers[header::ALLOW], "POST");
+    assert_eq!(wrong.body, json!({"detail": "Method Not Allowed"}));
 }
 
 #[tokio::test]
@@ -402,33 +552,76 @@ async fn bad_bodies_get_clean_4xx_answers() {
             .body(Body::from(body))
             .unwrap()
     };
-    let broken = send(&app, raw("{\"directory\": ", "application/json")).await;
+    // Each answer is the original service's (FastAPI on Pydantic 2), byte for byte.
+    let broken = send(&app, raw("{bad", "application/json")).await;
     assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(broken.body["detail"][0]["type"], "json_invalid");
-
-    let missing = post_json(&app, "POST", start, &json!({"repository": "web"})).await;
-    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        missing.body["detail"][0]["loc"],
-        json!(["body", "directory"])
+        broken.body,
+        json!({"detail": [{"type": "json_invalid", "loc": ["body", 1], "msg": "JSON decode error",
+            "input": {}, "ctx": {"error": "Expecting property name enclosed in double quotes"}}]})
+    );
+    let cut = send(&app, raw("{\"directory\": ", "application/json")).await;
+    assert_eq!(cut.body["detail"][0]["loc"], json!(["body", 14]));
+    assert_eq!(cut.body["detail"][0]["ctx"]["error"], "Expecting value");
+
+    let nothing = post_json(&app, "POST", start, &json!({})).await;
+    assert_eq!(
+        nothing.body,
+        json!({"detail": [
+            {"type": "missing", "loc": ["body", "directory"], "msg": "Field required", "input": {}},
+            {"type": "missing", "loc": ["body", "repository"], "msg": "Field required", "input": {}}
+        ]})
+    );
+    let missing = post_json(&app, "POST", start, &json!({"repository": "r"})).await;
+    assert_eq!(
+        missing.body,
+        json!({"detail": [{"type": "missing", "loc": ["body", "directory"], "msg": "Field required",
+            "input": {"repository": "r"}}]})
+    );
+    let empty = send(&app, raw("", "application/json")).await;
+    assert_eq!(
+        empty.body,
+        json!({"detail": [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": null}]})
     );
 
-    let wrong_type = post_json(
+    let wrong_types = post_json(
         &app,
         "POST",
         start,
-        &json!({"directory": "/srv/code", "repository": "web", "include_tests": "yes"}),
+        &json!({"directory": 5, "repository": null, "extensions": "ts", "include_tests": "maybe"}),
     )
     .await;
-    assert_eq!(wrong_type.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong_types.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let kinds: Vec<&str> = wrong_types.body["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["type"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        wrong_type.body["detail"][0]["loc"],
-        json!(["body", "include_tests"])
+        kinds,
+        ["string_type", "string_type", "list_type", "bool_parsing"]
     );
+    assert_eq!(wrong_types.body["detail"][0]["input"], 5);
 
+    for (body, content_type) in [
+        ("directory=/srv/code", "text/plain"),
+        ("[1]", "application/json"),
+    ] {
+        let answer = send(&app, raw(body, content_type)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{content_type}"
+        );
+        assert_eq!(answer.body["detail"][0]["type"], "model_attributes_type");
+        assert_eq!(
+            answer.body["detail"][0]["msg"],
+            "Input should be a valid dictionary or object to extract fields from"
+        );
+    }
     let plain = send(&app, raw("directory=/srv/code", "text/plain")).await;
-    assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert!(plain.body["detail"].as_str().is_some());
+    assert_eq!(plain.body["detail"][0]["input"], "directory=/srv/code");
 
     let huge = json!({"directory": "x".repeat(100 * 1024), "repository": "web"});
     let too_large = post_json(&app, "POST", start, &huge).await;
@@ -651,10 +844,12 @@ async fn start_refuses_what_it_must_not_index() {
     );
     let empty = start(allowed.join("python"), ts.clone()).await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-    assert!(
-        empty.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.starts_with("No files found"))
+    assert_eq!(
+        empty.body["detail"],
+        format!(
+            "No files found in {} with extensions ['.ts', '.js']",
+            allowed.join("python").display()
+        )
     );
     let unsupported = start(allowed.join("python"), json!([".py"])).await;
     assert_eq!(unsupported.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -683,29 +878,37 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
         &app,
         "POST",
         "/api/v1/indexing/batch/start",
-        &json!({"directory": dir, "repository": "hostile/corpus", "extensions": all_extensions}),
+        &json!({"directory": dir, "repository": "hostile-corpus", "extensions": all_extensions}),
     )
     .await;
     assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     assert_eq!(
         keys(&started.body),
-        ["job_id", "message", "repository", "status", "total_files"]
+        [
+            "job_id",
+            "message",
+            "repository",
+            "status",
+            "total_batches",
+            "total_files"
+        ]
     );
     let job_id = started.body["job_id"].as_str().unwrap().to_owned();
     let run_id: i64 = job_id.parse().unwrap();
     let total_files = started.body["total_files"].as_u64().unwrap();
     assert!(total_files >= 25, "{}", started.body);
-    assert_eq!(started.body["repository"], "hostile/corpus");
+    assert_eq!(started.body["total_batches"], total_files.div_ceil(40));
+    assert_eq!(started.body["repository"], "hostile-corpus");
     assert_eq!(
         started.body["message"],
         format!(
             "Batch indexing started. Found {total_files} files. \
-             Use GET /status/hostile/corpus to monitor progress."
+             Use GET /status/hostile-corpus to monitor progress."
         ),
         "the original service's message"
     );
 
-    let status_uri = "/api/v1/indexing/batch/status/hostile%2Fcorpus";
+    let status_uri = "/api/v1/indexing/batch/status/hostile-corpus";
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let status = loop {
         let status = get(&app, status_uri).await;
@@ -714,6 +917,7 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
             keys(&status.body),
             [
                 "completed_at",
+                "current_batch",
                 "failed_files",
                 "job_id",
                 "processed_files",
@@ -722,30 +926,62 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
                 "repository",
                 "started_at",
                 "status",
+                "total_batches",
                 "total_files"
             ]
         );
         assert_eq!(status.body["job_id"], job_id.as_str());
         let percent = status.body["progress_percent"].as_f64().unwrap();
         assert!((0.0..=100.0).contains(&percent));
+        let done = status.body["processed_files"].as_u64().unwrap()
+            + status.body["failed_files"].as_u64().unwrap();
         match status.body["status"].as_str().unwrap() {
-            "processing" => {}
+            "pending" => {
+                assert_eq!(done, 0);
+                assert_eq!(status.body["current_batch"], 0);
+                assert_eq!(status.body["completed_at"], "");
+            }
+            "processing" => {
+                assert!(done > 0);
+                assert!(status.body["current_batch"].as_u64().unwrap() >= 1);
+                assert_eq!(status.body["completed_at"], "");
+            }
             "completed" => break status.body,
             other => panic!("run ended {other}: {}", status.body),
         }
         assert!(tokio::time::Instant::now() < deadline, "run did not finish");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    // As the original counts: failed files are not processed ones.
+    let processed = status["processed_files"].as_u64().unwrap();
+    let failed = status["failed_files"].as_u64().unwrap();
     assert_eq!(status["total_files"], total_files);
-    assert_eq!(status["processed_files"], total_files);
-    assert_eq!(status["progress"], format!("{total_files}/{total_files}"));
-    assert_eq!(status["progress_percent"], 100.0);
-    assert!(status["failed_files"].as_u64().unwrap() > 0);
-    assert!(status["completed_at"].is_string() && status["started_at"].is_string());
+    assert!(failed > 0);
+    assert_eq!(processed + failed, total_files);
+    assert_eq!(status["progress"], format!("{processed}/{total_files}"));
+    let percent = (processed as f64 / total_files as f64 * 100.0 * 100.0).round() / 100.0;
+    assert!((status["progress_percent"].as_f64().unwrap() - percent).abs() < 0.011);
+    assert_eq!(status["current_batch"], status["total_batches"]);
+    let started_at = status["started_at"].as_str().unwrap();
+    assert!(started_at.ends_with("+00:00"), "{started_at}");
+    let completed_at = status["completed_at"].as_str().unwrap();
+    assert!(
+        completed_at.len() >= 19 && !completed_at.contains('+') && !completed_at.ends_with('Z'),
+        "{completed_at}"
+    );
 
+    // The original's paths: under the directory as it was given.
+    let listed = get(&app, &format!("{ERRORS}/hostile-corpus?limit=1000")).await;
+    let directory = format!("{}/", dir.display());
+    for error in listed.body["errors"].as_array().unwrap() {
+        let path = error["file_path"].as_str().unwrap();
+        assert!(path.starts_with(&directory), "{path}");
+        let at = error["occurred_at"].as_str().unwrap();
+        assert!(!at.ends_with('Z') && !at.contains('+'), "{at}");
+    }
     let errors = get(
         &app,
-        &format!("{ERRORS}/hostile%2Fcorpus?error_type=parsing_error&limit=1000"),
+        &format!("{ERRORS}/hostile-corpus?error_type=parsing_error&limit=1000&fields=all"),
     )
     .await;
     assert!(errors.body["total"].as_u64().unwrap() > 0);
@@ -756,15 +992,15 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
             .as_array()
             .is_some_and(|s| !s.is_empty())
     );
-    let summary = get(&app, &format!("{ERRORS}/hostile%2Fcorpus/summary")).await;
+    let summary = get(&app, &format!("{ERRORS}/hostile-corpus/summary")).await;
     assert!(summary.body["summary"]["encoding_error"].as_u64().unwrap() >= 1);
 
     // Runs.
-    let runs = get(&app, "/api/v1/runs?repository=hostile/corpus&limit=5").await;
+    let runs = get(&app, "/api/v1/runs?repository=hostile-corpus&limit=5").await;
     assert_eq!(runs.body["runs"][0]["run_id"], run_id);
     assert_eq!(runs.body["runs"][0]["status"], "completed");
     let run = get(&app, &format!("/api/v1/runs/{run_id}")).await;
-    assert_eq!(run.body["repository"], "hostile/corpus");
+    assert_eq!(run.body["repository"], "hostile-corpus");
     assert_eq!(run.body["files_total"], total_files);
     assert_eq!(run.body["files_discovered"], total_files);
     assert_eq!(
@@ -785,13 +1021,13 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
     assert_eq!(bad_outcome.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Groups: list, filter, triage.
-    let groups = get(&app, "/api/v1/repositories/hostile%2Fcorpus/groups").await;
+    let groups = get(&app, "/api/v1/repositories/hostile-corpus/groups").await;
     let total_groups = groups.body["total"].as_i64().unwrap();
     assert!(total_groups >= 3);
     let group_id = groups.body["groups"][0]["group_id"].as_i64().unwrap();
     let encoding = get(
         &app,
-        "/api/v1/repositories/hostile%2Fcorpus/groups?error_type=encoding_error,io_error",
+        "/api/v1/repositories/hostile-corpus/groups?error_type=encoding_error,io_error",
     )
     .await;
     assert!(
@@ -818,7 +1054,7 @@ async fn start_status_errors_groups_and_runs_on_the_hostile_corpus() {
     assert_eq!(fetched.body, noted.body);
     let only_ignored = get(
         &app,
-        "/api/v1/repositories/hostile%2Fcorpus/groups?status=ignored",
+        "/api/v1/repositories/hostile-corpus/groups?status=ignored",
     )
     .await;
     assert_eq!(only_ignored.body["total"], 1);
@@ -880,10 +1116,13 @@ async fn a_run_going_on_in_another_process_shows_its_rows_progress() {
     assert_eq!(status.body["job_id"], run_id.to_string());
     assert_eq!(status.body["status"], "processing");
     assert_eq!(status.body["total_files"], 100);
-    assert_eq!(status.body["processed_files"], 40);
+    // Done without errors, and with them, as the original counts.
+    assert_eq!(status.body["processed_files"], 35);
     assert_eq!(status.body["failed_files"], 5);
-    assert_eq!(status.body["progress"], "40/100");
-    assert_eq!(status.body["progress_percent"], 40.0);
+    assert_eq!(status.body["progress"], "35/100");
+    assert_eq!(status.body["progress_percent"], 35.0);
+    assert_eq!(status.body["current_batch"], 2);
+    assert_eq!(status.body["total_batches"], 3);
     let run = get(&app, &format!("/api/v1/runs/{run_id}")).await;
     assert_eq!(run.body["files_discovered"], 100);
     assert_eq!(run.body["files_total"], 40);
@@ -896,7 +1135,7 @@ async fn a_run_going_on_in_another_process_shows_its_rows_progress() {
         .await
         .unwrap();
     let status = get(&app, "/api/v1/indexing/batch/status/web").await;
-    assert_eq!(status.body["progress"], "40/40");
+    assert_eq!(status.body["progress"], "35/40");
     let run = get(&app, &format!("/api/v1/runs/{run_id}")).await;
     assert_eq!(run.body["files_discovered"], Value::Null);
 }
@@ -1023,6 +1262,7 @@ async fn openapi_document_lists_every_route() {
         ("get", "/api/v1/runs/{run_id}"),
         ("get", "/api/v1/runs/{run_id}/files"),
         ("get", "/api/v1/repositories/{repository}/groups"),
+        ("get", "/api/v1/repositories/{repository}/errors"),
         ("get", "/api/v1/groups/{group_id}"),
         ("patch", "/api/v1/groups/{group_id}"),
         ("post", "/api/v1/groups/{group_id}"),
@@ -1496,8 +1736,15 @@ async fn shutdown_cancels_runs_in_progress_and_keeps_their_rows() {
         "{}",
         status.body
     );
+    let stored = get(
+        &app,
+        &format!("/api/v1/runs/{}", started.body["job_id"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(
-        status.body["processed_files"], status.body["total_files"],
+        status.body["processed_files"].as_u64().unwrap()
+            + status.body["failed_files"].as_u64().unwrap(),
+        stored.body["files_total"].as_u64().unwrap(),
         "a finished run's counts are what it stored"
     );
 }

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::store::StoreError;
@@ -16,28 +17,59 @@ pub struct ErrorBody {
     pub detail: String,
 }
 
-/// One invalid input, as FastAPI reports it.
+/// One invalid input, as FastAPI (Pydantic 2) reports it: `type`, `loc`,
+/// `msg`, `input`, and `ctx` when the rule has parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct FieldError {
-    /// What kind of problem: `int_parsing`, `greater_than_equal`, `enum`, `json_invalid`, ...
+    /// What kind of problem: `missing`, `int_parsing`, `greater_than_equal`,
+    /// `string_type`, `json_invalid`, ...
     #[serde(rename = "type")]
     pub kind: String,
-    /// Where: `["query", "limit"]`, `["body", "directory"]`, `["path", "run_id"]`.
-    pub loc: Vec<String>,
+    /// Where: `["query", "limit"]`, `["body", "directory"]`,
+    /// `["body", "extensions", 0]`, `["body", 1]` (a JSON syntax error's
+    /// character position).
+    #[schema(value_type = Vec<Object>)]
+    pub loc: Vec<Value>,
     pub msg: String,
-    /// The value that was given, when there was one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input: Option<String>,
+    /// The value that was given: the parameter's text, the body's field, or
+    /// the whole body for a missing field; null when there was none.
+    #[schema(value_type = Object)]
+    pub input: Value,
+    /// The rule's parameters, e.g. `{"ge": 1}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub ctx: Option<Value>,
 }
 
 impl FieldError {
-    pub fn new(kind: &str, loc: [&str; 2], msg: impl Into<String>, input: Option<&str>) -> Self {
+    pub fn new<'a>(
+        kind: &str,
+        loc: impl IntoIterator<Item = &'a str>,
+        msg: impl Into<String>,
+        input: Option<&str>,
+    ) -> Self {
+        FieldError::at(
+            kind,
+            loc.into_iter().map(Value::from).collect(),
+            msg,
+            input.map_or(Value::Null, Value::from),
+        )
+    }
+
+    /// An error anywhere, with any input.
+    pub fn at(kind: &str, loc: Vec<Value>, msg: impl Into<String>, input: Value) -> Self {
         FieldError {
             kind: kind.to_owned(),
-            loc: loc.iter().map(|s| (*s).to_owned()).collect(),
+            loc,
             msg: msg.into(),
-            input: input.map(str::to_owned),
+            input,
+            ctx: None,
         }
+    }
+
+    pub fn with_ctx(mut self, ctx: Value) -> Self {
+        self.ctx = Some(ctx);
+        self
     }
 }
 
@@ -82,9 +114,9 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn invalid(
+    pub fn invalid<'a>(
         kind: &str,
-        loc: [&str; 2],
+        loc: impl IntoIterator<Item = &'a str>,
         msg: impl Into<String>,
         input: Option<&str>,
     ) -> Self {

@@ -6,12 +6,16 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::error::{ApiError, FieldError};
+use super::pydantic::{self, Field};
 use crate::sanitize;
 
 /// Where a name is expected (a repository, a directory, an extension, a
@@ -39,93 +43,77 @@ pub fn free_text_error(loc: [&str; 2], value: &str) -> Option<FieldError> {
     })
 }
 
-/// A request body whose text is checked before it is used.
-pub trait RequestText {
+/// A JSON body model: its fields as the original service's Pydantic model
+/// declares them, and the text checks snag adds.
+pub trait BodyModel: DeserializeOwned {
+    /// The fields in the model's order (errors are reported in it).
+    const FIELDS: &'static [Field];
+
     /// Every field whose text is not acceptable (see [`name_error`] and
     /// [`free_text_error`]).
     fn text_errors(&self) -> Vec<FieldError>;
 }
 
-/// A JSON body; malformed JSON, a wrong content type, an oversized or slow
-/// body, text that cannot be stored each get their own clean answer.
+/// A JSON body read as FastAPI reads one: a body that is not JSON (by its
+/// `Content-Type`), not valid JSON, not an object, or whose fields are
+/// missing or of the wrong shape is a 422 listing every problem, worded as
+/// Pydantic words it. An oversized or slow body gets its own answer.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    T: DeserializeOwned + RequestText,
+    T: BodyModel,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => {
-                let errors = value.text_errors();
-                if errors.is_empty() {
-                    Ok(ApiJson(value))
-                } else {
-                    Err(ApiError::Validation(errors))
-                }
-            }
-            Err(rejection) => Err(json_rejection(rejection)),
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(is_json_type);
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| body_read_error(&e))?;
+        let invalid = |error: FieldError| ApiError::Validation(vec![error]);
+        if bytes.is_empty() {
+            return Err(invalid(FieldError::at(
+                "missing",
+                vec!["body".into()],
+                "Field required",
+                Value::Null,
+            )));
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let body = if is_json {
+            serde_json::from_str::<Value>(&text)
+                .map_err(|_| invalid(pydantic::json_invalid(&text)))?
+        } else {
+            // FastAPI hands a body of another type to the model as text.
+            Value::String(text.into_owned())
+        };
+        let strict = pydantic::validate_body(body, T::FIELDS).map_err(ApiError::Validation)?;
+        let value: T = serde_json::from_value(strict).map_err(|e| {
+            ApiError::Internal(format!("a validated body did not deserialize: {e}"))
+        })?;
+        let errors = value.text_errors();
+        if errors.is_empty() {
+            Ok(ApiJson(value))
+        } else {
+            Err(ApiError::Validation(errors))
         }
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    match rejection {
-        JsonRejection::JsonDataError(e) => {
-            // "directory: missing field `directory` at line 1 column 2"
-            let text = e.body_text();
-            let (field, msg) = data_error_parts(&text);
-            ApiError::Validation(vec![FieldError::new(
-                "value_error",
-                ["body", field],
-                msg,
-                None,
-            )])
-        }
-        JsonRejection::JsonSyntaxError(e) => ApiError::Validation(vec![FieldError::new(
-            "json_invalid",
-            ["body", "$"],
-            format!("JSON decode error: {}", source_text(&e)),
-            None,
-        )]),
-        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
-            "expected a JSON body with `Content-Type: application/json`".to_owned(),
-        ),
-        JsonRejection::BytesRejection(e) => body_read_error(&e),
-        other => ApiError::BadRequest(other.body_text()),
-    }
-}
-
-/// Splits axum's "Failed to deserialize the JSON body into the target type:
-/// field: message" into the field and the message.
-fn data_error_parts(text: &str) -> (&str, String) {
-    let detail = text
-        .split_once("target type: ")
-        .map_or(text, |(_, rest)| rest);
-    if let Some(field) = detail
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split_once('`'))
-        .map(|(field, _)| field)
-    {
-        return (field, format!("Field required: {detail}"));
-    }
-    match detail.split_once(": ") {
-        Some((path, message)) if !path.contains(' ') => (path, message.to_owned()),
-        _ => ("$", detail.to_owned()),
-    }
-}
-
-fn source_text(error: &dyn std::error::Error) -> String {
-    let mut deepest = error.to_string();
-    let mut current = error.source();
-    while let Some(e) = current {
-        deepest = e.to_string();
-        current = e.source();
-    }
-    deepest
+/// `application/json` or any `application/*+json`, parameters aside.
+fn is_json_type(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    let Some((kind, subtype)) = media.split_once('/') else {
+        return false;
+    };
+    let subtype = subtype.to_ascii_lowercase();
+    kind.eq_ignore_ascii_case("application") && (subtype == "json" || subtype.ends_with("+json"))
 }
 
 /// The body could not be read: too large, too slow, or the connection broke.
@@ -293,32 +281,42 @@ impl QueryParams {
         self.values.get(name).map(String::as_str)
     }
 
-    /// An integer within `range`, `default` when absent.
+    /// An integer from `min` up to `max`, `default` when absent; read and
+    /// refused as Pydantic does (an empty value is not an integer).
     pub fn integer(&mut self, name: &str, default: i64, min: i64, max: Option<i64>) -> i64 {
-        let Some(raw) = self.text(name).map(str::to_owned) else {
+        let Some(raw) = self.raw(name).map(str::to_owned) else {
             return default;
         };
         let loc = ["query", name];
-        match raw.trim().parse::<i64>() {
-            Err(_) => self.errors.push(FieldError::new(
+        match pydantic::lax_int(&raw) {
+            None => self.errors.push(FieldError::new(
                 "int_parsing",
                 loc,
                 "Input should be a valid integer, unable to parse string as an integer",
                 Some(&raw),
             )),
-            Ok(n) if n < min => self.errors.push(FieldError::new(
-                "greater_than_equal",
-                loc,
-                format!("Input should be greater than or equal to {min}"),
-                Some(&raw),
-            )),
-            Ok(n) if max.is_some_and(|max| n > max) => self.errors.push(FieldError::new(
-                "less_than_equal",
-                loc,
-                format!("Input should be less than or equal to {}", max.unwrap_or(n)),
-                Some(&raw),
-            )),
-            Ok(n) => return n,
+            Some(n) if n < min => self.errors.push(
+                FieldError::new(
+                    "greater_than_equal",
+                    loc,
+                    format!("Input should be greater than or equal to {min}"),
+                    Some(&raw),
+                )
+                .with_ctx(serde_json::json!({ "ge": min })),
+            ),
+            Some(n) if max.is_some_and(|max| n > max) => {
+                let max = max.unwrap_or(n);
+                self.errors.push(
+                    FieldError::new(
+                        "less_than_equal",
+                        loc,
+                        format!("Input should be less than or equal to {max}"),
+                        Some(&raw),
+                    )
+                    .with_ctx(serde_json::json!({ "le": max })),
+                )
+            }
+            Some(n) => return n,
         }
         default
     }
@@ -355,29 +353,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn data_errors_name_the_field() {
-        let (field, msg) = data_error_parts(
-            "Failed to deserialize the JSON body into the target type: directory: missing field `directory` at line 1 column 2",
-        );
-        assert_eq!(field, "directory");
-        assert!(msg.starts_with("missing field"), "{msg}");
-        let (field, msg) = data_error_parts(
-            "Failed to deserialize the JSON body into the target type: missing field `x` at line 1",
-        );
-        assert_eq!(field, "x");
-        assert!(msg.starts_with("Field required"), "{msg}");
-        let (field, _) = data_error_parts("Failed to deserialize: something odd");
-        assert_eq!(field, "$");
-    }
-
-    #[test]
     fn names_refuse_control_characters_and_notes_only_nul() {
         let loc = ["body", "repository"];
         assert!(name_error(loc, "acme/web-ü").is_none());
         for bad in ["a\0b", "a\nb", "a\tb", "\x1b]0;x\x07", "a\u{9b}b"] {
             let error = name_error(loc, bad).expect(bad);
             assert_eq!(error.loc, ["body", "repository"]);
-            let input = error.input.unwrap();
+            let input = error.input.as_str().unwrap();
             assert!(!input.chars().any(char::is_control), "{input:?}");
         }
         assert!(free_text_error(loc, "line one\n\tline two\r\n").is_none());
@@ -410,5 +392,21 @@ mod tests {
             ["less_than_equal", "greater_than_equal", "int_parsing"]
         );
         assert_eq!(errors[0].loc, ["query", "limit"]);
+        assert_eq!(errors[0].ctx, Some(serde_json::json!({"le": 1000})));
+        assert_eq!(errors[1].ctx, Some(serde_json::json!({"ge": 0})));
+    }
+
+    #[test]
+    fn an_empty_integer_is_not_the_default() {
+        let mut params = QueryParams::default();
+        params.values.insert("limit".into(), String::new());
+        params.values.insert("offset".into(), "1_0".into());
+        assert_eq!(params.integer("offset", 0, 0, None), 10);
+        params.integer("limit", 100, 1, Some(1000));
+        let Err(ApiError::Validation(errors)) = params.finish() else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(errors[0].kind, "int_parsing");
+        assert_eq!(errors[0].input, "");
     }
 }

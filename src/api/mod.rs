@@ -10,6 +10,9 @@ pub mod hosts;
 pub mod jobs;
 pub mod limits;
 pub mod openapi;
+pub mod original;
+pub mod paths;
+pub mod pydantic;
 pub mod roots;
 pub mod routes;
 pub mod server;
@@ -60,6 +63,7 @@ fn documented_routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::with_openapi(openapi::base_document())
         .routes(routes!(errors::list_errors))
         .routes(routes!(errors::error_summary))
+        .routes(routes!(errors::list_repository_errors))
         .routes(routes!(batch::start))
         .routes(routes!(batch::status))
         .routes(routes!(runs::list_runs))
@@ -83,6 +87,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 /// token, the Host and Origin checks) and limits.
 pub fn router(store: Store, jobs: Jobs, config: ApiConfig) -> Router {
     let (routes, document) = documented_routes().split_for_parts();
+    let table = paths::RouteTable::new(&document);
     let state = ApiState {
         store,
         jobs,
@@ -93,6 +98,7 @@ pub fn router(store: Store, jobs: Jobs, config: ApiConfig) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state);
+    let routes = paths::apply(routes, table);
     let routes = health::apply(routes, config.health);
     let routes = match config.token {
         Some(token) => auth::apply(routes, token),

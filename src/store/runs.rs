@@ -291,6 +291,23 @@ impl Store {
             .next())
     }
 
+    /// The directory each run's files lie under, as a client of the
+    /// original service named it: the directory given to the start
+    /// endpoint, or the run's root for runs started otherwise.
+    pub async fn run_directories(
+        &self,
+        run_ids: &[i64],
+    ) -> Result<BTreeMap<i64, String>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT run_id, COALESCE(options->>'directory', root) FROM index_runs \
+             WHERE run_id = ANY($1)",
+        )
+        .bind(run_ids)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// The run of the same repository that started just before `run_id`.
     pub async fn previous_run(
         &self,

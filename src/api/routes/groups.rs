@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use crate::api::ApiState;
 use crate::api::error::{ApiError, ErrorBody, FieldError, ValidationBody};
-use crate::api::extract::{ApiJson, ApiPath, QueryParams, RequestText, free_text_error};
+use crate::api::extract::{ApiJson, ApiPath, BodyModel, QueryParams, free_text_error};
+use crate::api::pydantic::{Field, Shape};
 use crate::index::outcome::ErrorType;
 use crate::store::groups::{GroupQuery, GroupRecord, GroupStatus};
 
@@ -43,7 +44,15 @@ pub struct GroupUpdate {
     pub note: Option<String>,
 }
 
-impl RequestText for GroupUpdate {
+/// The words of [`GroupStatus`], for the body's validation.
+const STATUS_WORDS: &[&str] = &["open", "ignored", "resolved", "regressed"];
+
+impl BodyModel for GroupUpdate {
+    const FIELDS: &'static [Field] = &[
+        Field::optional("status", Shape::Choice(STATUS_WORDS)),
+        Field::optional("note", Shape::Text),
+    ];
+
     fn text_errors(&self) -> Vec<FieldError> {
         self.note
             .as_deref()
@@ -203,7 +212,7 @@ async fn update_group(
     if update.status.is_none() && update.note.is_none() {
         return Err(ApiError::invalid(
             "missing",
-            ["body", "$"],
+            ["body"],
             "give `status`, `note` or both",
             None,
         ));
@@ -223,4 +232,14 @@ async fn update_group(
 
 fn no_group(group_id: i64) -> ApiError {
     ApiError::NotFound(format!("there is no group {group_id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_knows_every_status() {
+        assert_eq!(STATUS_WORDS, GroupStatus::ALL.map(GroupStatus::as_str));
+    }
 }
