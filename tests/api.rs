@@ -152,12 +152,21 @@ async fn empty_repository_has_no_errors() {
         summary.body,
         json!({"repository": "nobody", "summary": {}, "total_errors": 0})
     );
-    // No runs: the original service's "not_found" status, not an error.
-    let status = get(&app, "/api/v1/indexing/batch/status/nobody").await;
-    assert_eq!(status.status, StatusCode::OK);
-    assert_eq!(status.body["status"], "not_found");
-    assert_eq!(status.body["job_id"], Value::Null);
-    assert_eq!(status.body["progress"], "0/0");
+    // No runs: the original service's "not_found" status, byte for byte.
+    let (code, status) = get_text(&app, "/api/v1/indexing/batch/status/nobody").await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(
+        status,
+        "{\"job_id\":null,\"repository\":\"nobody\",\"total_files\":0,\"processed_files\":0,\
+         \"failed_files\":0,\"current_batch\":0,\"total_batches\":0,\"status\":\"not_found\",\
+         \"progress\":\"0/0\",\"progress_percent\":0.0,\"started_at\":null,\"completed_at\":null}"
+    );
+    let (_, list) = get_text(&app, &format!("{ERRORS}/nobody")).await;
+    assert_eq!(
+        list,
+        "{\"errors\":[],\"total\":0,\"repository\":\"nobody\",\
+         \"filters\":{\"error_type\":null,\"limit\":100,\"offset\":0}}"
+    );
 }
 
 #[tokio::test]

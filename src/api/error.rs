@@ -105,8 +105,6 @@ pub enum ApiError {
     Timeout(String),
     #[error("{0}")]
     PayloadTooLarge(String),
-    #[error("{0}")]
-    UnsupportedMediaType(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -133,7 +131,6 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Store(StoreError::BadRequest(_)) => StatusCode::BAD_REQUEST,
             ApiError::Store(StoreError::RepositoryBusy { .. }) => StatusCode::CONFLICT,
             ApiError::Store(e) if e.is_connection_lost() => StatusCode::SERVICE_UNAVAILABLE,

@@ -139,8 +139,7 @@ fn batches(files: u64) -> u64 {
         (status = 403, description = "The directory is outside the allowed roots", body = ErrorBody),
         (status = 409, description = "A run of this repository is already going", body = ErrorBody),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
-        (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 422, description = "The body is not valid JSON, lacks a field, or has control characters in a name", body = ValidationBody),
+        (status = 422, description = "Every problem with the body at once, as Pydantic words it: not JSON (by its Content-Type) or not valid JSON, not an object, a missing field or one of the wrong shape, a blank repository name, an extension snag cannot parse, or control characters in a name", body = ValidationBody),
     ),
     security((), ("bearer" = []))
 )]
