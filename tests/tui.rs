@@ -718,6 +718,53 @@ fn highlighting_is_applied_to_the_visible_window() {
     assert!(styled > 20, "{styled} highlighted cells");
 }
 
+/// Highlighting asked for one file that arrives after another file was
+/// opened must not stand in for the new file's (a late answer under load).
+#[test]
+fn a_late_highlight_of_the_previous_file_is_not_shown() {
+    let mut app = app_with_errors();
+    open_detail(&mut app);
+    let first = app.highlight_if_needed();
+    let [Command::Highlight { generation, .. }] = first.as_slice() else {
+        panic!("the first file is highlighted")
+    };
+    let stale = *generation;
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Down);
+    let commands = press(&mut app, KeyCode::Enter);
+    let Some(Command::LoadDetail { generation, error }) = commands.first() else {
+        panic!("enter opens the second error: {commands:?}");
+    };
+    let (generation, path) = (*generation, error.file_path.clone());
+    // The first file's highlighting arrives now, before the second file.
+    let window = snag::tui::highlight::HighlightedWindow {
+        first: 0,
+        lines: vec![ratatui::text::Line::from("STALE LINE"); 60],
+    };
+    app.on_loaded(Loaded::Highlighted {
+        generation: stale,
+        window,
+    });
+    app.on_loaded(Loaded::Detail {
+        generation,
+        file: FileText {
+            path: format!("/src/web/{path}").into(),
+            extension: "ts".into(),
+            lines: (1..=50).map(|n| format!("second file line {n}")).collect(),
+            notice: None,
+        },
+        group: None,
+        root: None,
+    });
+    let screen = render(&app, 110, 12).backend().to_string();
+    assert!(!screen.contains("STALE LINE"), "{screen}");
+    assert!(screen.contains("second file line 40"), "{screen}");
+    assert!(
+        !app.highlight_if_needed().is_empty(),
+        "the second file is highlighted in its turn"
+    );
+}
+
 #[test]
 fn the_drill_down_lists_a_files_problems_and_jumps_between_them() {
     let mut app = app_with_errors();

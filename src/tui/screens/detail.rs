@@ -66,6 +66,8 @@ impl DetailState {
             generation: requests.next(RequestKind::Detail),
             error: Box::new(error.clone()),
         };
+        // Highlighting still on its way is the error shown before's.
+        requests.next(RequestKind::Highlight);
         let detail = DetailState {
             error,
             file: None,
@@ -314,6 +316,9 @@ impl DetailState {
         requests: &mut Requests,
     ) -> Vec<Command> {
         self.file = Some(Arc::new(file));
+        // Lines highlighted before this file arrived are another file's (a
+        // late answer for the error shown before): never this one's.
+        self.highlighted = None;
         self.group = group;
         if let Some((line, column, ..)) = self.sites().get(self.site).copied() {
             self.reveal_column(line, column);
