@@ -57,6 +57,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Cut a grammar-gap group's example file down to a minimal reproduction and print it
     Repro(ReproArgs),
+    /// What changed between two runs: files newly failing, fixed, gone, or failing with another problem or verdict
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -247,6 +249,44 @@ pub struct TuiArgs {
         requires = "path"
     )]
     pub extensions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Lines for the terminal, grouped by problem group
+    #[default]
+    Text,
+    /// The JSON body of `GET /api/v1/runs/{a}/diff/{b}`
+    Json,
+    /// Markdown, for a pull request comment or a CI summary
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  snag diff --repo web     the repository's previous run against its latest\n  \
+    snag diff 13             run 13 against the run of its repository before it\n  \
+    snag diff 12 15          run 12 against run 15\n\n\
+    Files are compared by their outcome in each run: newly failing (+), fixed or gone (-), failing \
+    with another problem group or another verdict (~). \
+    Exit status: 0, 1 with --fail-on-new when a file fails that did not or fails with another problem, \
+    2 usage or database trouble."
+)]
+pub struct DiffArgs {
+    /// The earlier run [default: the run of the same repository before the later one]
+    #[arg(value_name = "RUN_A")]
+    pub from: Option<i64>,
+    /// The later run [default: the repository's latest]
+    #[arg(value_name = "RUN_B")]
+    pub to: Option<i64>,
+    /// The repository, as given to `snag index --repo` (required when no run is given)
+    #[arg(long = "repo", value_name = "NAME")]
+    pub repository: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: DiffFormat,
+    /// Exit 1 when a file fails that did not, or fails with another problem
+    #[arg(long)]
+    pub fail_on_new: bool,
 }
 
 #[derive(Debug, Args)]

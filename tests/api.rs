@@ -1270,6 +1270,7 @@ async fn openapi_document_lists_every_route() {
         ("get", "/api/v1/runs"),
         ("get", "/api/v1/runs/{run_id}"),
         ("get", "/api/v1/runs/{run_id}/files"),
+        ("get", "/api/v1/runs/{a}/diff/{b}"),
         ("get", "/api/v1/repositories/{repository}/groups"),
         ("get", "/api/v1/repositories/{repository}/errors"),
         ("get", "/api/v1/groups/{group_id}"),

@@ -69,6 +69,7 @@ fn documented_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::run_files))
+        .routes(routes!(runs::run_diff))
         .routes(routes!(groups::list_groups))
         .routes(routes!(
             groups::get_group,

@@ -1,6 +1,7 @@
 //! What each command does, between the parsed command line and the library.
 
 mod db;
+mod diff;
 mod errors;
 mod files;
 mod index;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(&target, args).await,
         Command::Report(args) => report::run(&open(&target).await?, args).await,
         Command::Repro(args) => repro::run(&open(&target).await?, args).await,
+        Command::Diff(args) => diff::run(&open(&target).await?, args).await,
     }
 }
 

@@ -36,6 +36,10 @@ pub enum ReportError {
     },
     #[error("repository `{0}` has no runs yet: index it with `snag index PATH --repo {0}`")]
     NoRuns(String),
+    #[error("run {0} is its repository's first: there is no earlier run to compare it with")]
+    NothingBefore(i64),
+    #[error("say which runs to compare (`snag diff RUN_A RUN_B`) or whose (`--repo NAME`)")]
+    NoRepository,
 }
 
 /// Everything the report is built from.

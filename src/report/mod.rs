@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod baseline;
 pub mod ci;
+pub mod diff;
 pub mod errors;
 pub mod gate;
 pub mod github;

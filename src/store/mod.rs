@@ -4,6 +4,7 @@
 
 mod chunk_rows;
 pub mod cluster;
+pub mod diff;
 pub mod errors;
 pub mod files;
 pub mod groups;

@@ -11,6 +11,8 @@ use crate::api::ApiState;
 use crate::api::error::{ApiError, ErrorBody, ValidationBody};
 use crate::api::extract::{ApiPath, QueryParams};
 use crate::index::outcome::{ErrorType, Outcome};
+use crate::report::analysis::ReportError;
+use crate::report::diff::{self, RunDiff};
 use crate::report::run::{FileFilters, FileListBody};
 use crate::store::PageRequest;
 use crate::store::runs::RunRecord;
@@ -62,6 +64,48 @@ pub async fn list_runs(
         repository,
         limit,
     }))
+}
+
+/// What changed from run `a` to run `b`
+///
+/// Files failing in either run, grouped by problem group: newly failing,
+/// fixed, gone (not in run `b`), failing with another problem or another
+/// verdict; with counts of each and of files still failing alike. Both runs
+/// must be of one repository. `snag diff A B --format json` prints the same.
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{a}/diff/{b}",
+    tag = "runs",
+    params(
+        ("a" = i64, Path, description = "The earlier run's id"),
+        ("b" = i64, Path, description = "The later run's id"),
+    ),
+    responses(
+        (status = 200, description = "The changes", body = RunDiff),
+        (status = 400, description = "The runs are of different repositories", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 422, description = "An id is not a number", body = ValidationBody),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn run_diff(
+    State(state): State<ApiState>,
+    ApiPath((a, b)): ApiPath<(i64, i64)>,
+) -> Result<Json<RunDiff>, ApiError> {
+    let (from, to) = diff::resolve(&state.store, None, Some(a), Some(b))
+        .await
+        .map_err(|e| match e {
+            ReportError::Store(e) => ApiError::Store(e),
+            ReportError::NoSuchRun(id) => no_run(id),
+            other => ApiError::BadRequest(other.to_string()),
+        })?;
+    let changes = diff::load(&state.store, &from, &to)
+        .await
+        .map_err(|e| match e {
+            ReportError::Store(e) => ApiError::Store(e),
+            other => ApiError::Internal(other.to_string()),
+        })?;
+    Ok(Json(changes))
 }
 
 /// One run, with its error counts by type

@@ -1,0 +1,536 @@
+//! `snag diff` and `GET /api/v1/runs/{a}/diff/{b}`: what changed between
+//! two runs of a repository, grouped by problem group. A file is
+//! - **newly failing**: it fails in the later run and did not in the earlier
+//!   one (it was fine, or is new);
+//! - **fixed**: it failed and is now fine;
+//! - **gone**: it failed and the later run does not have it (deleted, or
+//!   not reached by a run that did not complete);
+//! - **another problem**: it fails in both runs, in different groups;
+//! - **another verdict**: same group, but its kind of failure changed
+//!   (a grammar gap now judged broken source, say).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::analysis::ReportError;
+use crate::index::outcome::{ErrorType, FailureKind};
+use crate::index::progress::RunStatus;
+use crate::sanitize;
+use crate::store::Store;
+use crate::store::diff::{FileProblem, FileSides};
+use crate::store::runs::RunRecord;
+use crate::words::count;
+
+/// The two runs compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DiffRun {
+    pub run_id: i64,
+    pub status: RunStatus,
+    pub started_at: DateTime<Utc>,
+}
+
+impl From<&RunRecord> for DiffRun {
+    fn from(run: &RunRecord) -> Self {
+        DiffRun {
+            run_id: run.run_id,
+            status: run.status,
+            started_at: run.started_at,
+        }
+    }
+}
+
+/// How many files changed, by kind of change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DiffCounts {
+    pub newly_failing: u64,
+    pub fixed: u64,
+    pub gone: u64,
+    pub another_problem: u64,
+    pub another_verdict: u64,
+    /// Failing in both runs with the same problem and verdict.
+    pub still_failing: u64,
+}
+
+/// A file failing now in another group than before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProblemChange {
+    pub file_path: String,
+    pub was: FileProblem,
+}
+
+/// A file whose kind of failure changed within one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VerdictChange {
+    pub file_path: String,
+    pub was: Option<FailureKind>,
+    pub now: Option<FailureKind>,
+}
+
+/// One problem group's changes. A file counts in the group it fails in
+/// now (newly failing, another problem or verdict) or failed in before
+/// (fixed, gone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GroupDiff {
+    pub fingerprint: Option<String>,
+    pub error_type: ErrorType,
+    pub title: String,
+    pub newly_failing: Vec<String>,
+    pub fixed: Vec<String>,
+    pub gone: Vec<String>,
+    pub another_problem: Vec<ProblemChange>,
+    pub another_verdict: Vec<VerdictChange>,
+}
+
+impl GroupDiff {
+    fn new(problem: &FileProblem) -> Self {
+        GroupDiff {
+            fingerprint: problem.fingerprint.clone(),
+            error_type: problem.error_type,
+            title: problem
+                .title
+                .clone()
+                .unwrap_or_else(|| problem.error_type.to_string()),
+            newly_failing: Vec::new(),
+            fixed: Vec::new(),
+            gone: Vec::new(),
+            another_problem: Vec::new(),
+            another_verdict: Vec::new(),
+        }
+    }
+
+    fn files(&self) -> usize {
+        self.newly_failing.len()
+            + self.fixed.len()
+            + self.gone.len()
+            + self.another_problem.len()
+            + self.another_verdict.len()
+    }
+}
+
+/// What changed from one run to another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RunDiff {
+    pub repository: String,
+    pub from: DiffRun,
+    pub to: DiffRun,
+    pub counts: DiffCounts,
+    /// The groups with changes, those with the most changed files first.
+    pub groups: Vec<GroupDiff>,
+}
+
+/// The two runs to compare: given, or found from the repository.
+pub async fn resolve(
+    store: &Store,
+    repository: Option<&str>,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<(RunRecord, RunRecord), ReportError> {
+    let run = |id: i64| async move {
+        let run = store.get_run(id).await?.ok_or(ReportError::NoSuchRun(id))?;
+        match repository {
+            Some(name) if name != run.repository => Err(ReportError::OtherRepository {
+                run_id: id,
+                actual: run.repository,
+                requested: name.to_owned(),
+            }),
+            _ => Ok(run),
+        }
+    };
+    match (from, to) {
+        (Some(a), Some(b)) => {
+            let (a, b) = (run(a).await?, run(b).await?);
+            if a.repository != b.repository {
+                return Err(ReportError::OtherRepository {
+                    run_id: b.run_id,
+                    actual: b.repository,
+                    requested: a.repository,
+                });
+            }
+            Ok((a, b))
+        }
+        (Some(b), None) | (None, Some(b)) => {
+            let b = run(b).await?;
+            let a = store
+                .previous_run(&b.repository, b.run_id)
+                .await?
+                .ok_or(ReportError::NothingBefore(b.run_id))?;
+            Ok((a, b))
+        }
+        (None, None) => {
+            let name = repository.ok_or(ReportError::NoRepository)?;
+            let b = store
+                .latest_run(name)
+                .await?
+                .ok_or_else(|| ReportError::NoRuns(name.to_owned()))?;
+            let a = store
+                .previous_run(name, b.run_id)
+                .await?
+                .ok_or(ReportError::NothingBefore(b.run_id))?;
+            Ok((a, b))
+        }
+    }
+}
+
+/// The diff of two runs of one repository.
+pub async fn load(store: &Store, from: &RunRecord, to: &RunRecord) -> Result<RunDiff, ReportError> {
+    let files = store
+        .failing_in_either(&from.repository, from.run_id, to.run_id)
+        .await?;
+    Ok(RunDiff::new(
+        &from.repository,
+        from.into(),
+        to.into(),
+        files,
+    ))
+}
+
+type Groups = BTreeMap<(Option<String>, ErrorType), GroupDiff>;
+
+/// The changes of `problem`'s group.
+fn group_of<'a>(groups: &'a mut Groups, problem: &FileProblem) -> &'a mut GroupDiff {
+    groups
+        .entry((problem.fingerprint.clone(), problem.error_type))
+        .or_insert_with(|| GroupDiff::new(problem))
+}
+
+impl RunDiff {
+    pub fn new(repository: &str, from: DiffRun, to: DiffRun, files: Vec<FileSides>) -> Self {
+        let mut counts = DiffCounts::default();
+        let mut groups = Groups::new();
+        for file in files {
+            let path = file.file_path;
+            match (file.before, file.after) {
+                (None, Some(now)) => {
+                    counts.newly_failing += 1;
+                    group_of(&mut groups, &now).newly_failing.push(path);
+                }
+                (Some(was), None) if file.in_after => {
+                    counts.fixed += 1;
+                    group_of(&mut groups, &was).fixed.push(path);
+                }
+                (Some(was), None) => {
+                    counts.gone += 1;
+                    group_of(&mut groups, &was).gone.push(path);
+                }
+                (Some(was), Some(now))
+                    if was.fingerprint != now.fingerprint || was.error_type != now.error_type =>
+                {
+                    counts.another_problem += 1;
+                    group_of(&mut groups, &now)
+                        .another_problem
+                        .push(ProblemChange {
+                            file_path: path,
+                            was,
+                        });
+                }
+                (Some(was), Some(now)) if was.failure_kind != now.failure_kind => {
+                    counts.another_verdict += 1;
+                    group_of(&mut groups, &now)
+                        .another_verdict
+                        .push(VerdictChange {
+                            file_path: path,
+                            was: was.failure_kind,
+                            now: now.failure_kind,
+                        });
+                }
+                (Some(_), Some(_)) => counts.still_failing += 1,
+                (None, None) => {}
+            }
+        }
+        let mut groups: Vec<GroupDiff> = groups.into_values().collect();
+        groups.sort_by(|a, b| {
+            b.files()
+                .cmp(&a.files())
+                .then_with(|| a.title.cmp(&b.title))
+        });
+        RunDiff {
+            repository: repository.to_owned(),
+            from,
+            to,
+            counts,
+            groups,
+        }
+    }
+
+    /// Files that fail now and did not, or fail with another problem: what
+    /// `--fail-on-new` gates on.
+    pub fn new_failures(&self) -> u64 {
+        self.counts.newly_failing + self.counts.another_problem
+    }
+
+    /// One line of counts: `run 12 → run 13 of web: 3 newly failing, ...`.
+    pub fn headline(&self) -> String {
+        let c = &self.counts;
+        format!(
+            "run {} → run {} of {}: {} newly failing, {} fixed, {} gone, {} with another problem, \
+             {} with another verdict, {} still failing",
+            self.from.run_id,
+            self.to.run_id,
+            sanitize::line(&self.repository),
+            c.newly_failing,
+            c.fixed,
+            c.gone,
+            c.another_problem,
+            c.another_verdict,
+            c.still_failing
+        )
+    }
+
+    /// For the terminal: the headline, then each group with a line per file
+    /// (`+` newly failing, `-` fixed or gone, `~` another problem or verdict).
+    pub fn to_text(&self) -> String {
+        let mut out = self.headline();
+        out.push('\n');
+        if let Some(note) = self.incomplete_note() {
+            out.push_str(&note);
+            out.push('\n');
+        }
+        for group in &self.groups {
+            let _ = write!(
+                out,
+                "\n{} ({}, {})\n",
+                sanitize::line(&group.title),
+                group.error_type,
+                count(group.files() as u64, "file")
+            );
+            for line in group_lines(group) {
+                let _ = writeln!(
+                    out,
+                    "  {} {}  {}",
+                    line.mark,
+                    sanitize::path(&line.path),
+                    line.said
+                );
+            }
+        }
+        out
+    }
+
+    /// For a pull request comment or a CI summary.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "## {}\n\n| newly failing | fixed | gone | another problem | another verdict | still failing |\n\
+             |---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} |\n",
+            md(&format!(
+                "{}: run {} → run {}",
+                self.repository, self.from.run_id, self.to.run_id
+            )),
+            self.counts.newly_failing,
+            self.counts.fixed,
+            self.counts.gone,
+            self.counts.another_problem,
+            self.counts.another_verdict,
+            self.counts.still_failing
+        );
+        if let Some(note) = self.incomplete_note() {
+            let _ = write!(out, "\n> {}\n", md(&note));
+        }
+        for group in &self.groups {
+            let _ = write!(
+                out,
+                "\n### {} (`{}`, {})\n\n",
+                md(&group.title),
+                group.error_type,
+                count(group.files() as u64, "file")
+            );
+            for line in group_lines(group) {
+                let path = crate::stored_path::display(&line.path);
+                let _ = writeln!(out, "- {} — {}", md(&path), md(&line.said));
+            }
+        }
+        out
+    }
+
+    /// Said when the later run did not complete: its missing files may only
+    /// not have been reached.
+    fn incomplete_note(&self) -> Option<String> {
+        (self.to.status != RunStatus::Completed).then(|| {
+            format!(
+                "run {} is {}: files it did not reach count as gone",
+                self.to.run_id,
+                self.to.status.as_str()
+            )
+        })
+    }
+}
+
+struct Line {
+    mark: char,
+    path: String,
+    said: String,
+}
+
+fn group_lines(group: &GroupDiff) -> Vec<Line> {
+    let line = |mark, path: &str, said: String| Line {
+        mark,
+        path: path.to_owned(),
+        said,
+    };
+    let mut lines = Vec::new();
+    for path in &group.newly_failing {
+        lines.push(line('+', path, "newly failing".into()));
+    }
+    for change in &group.another_problem {
+        let was = change
+            .was
+            .title
+            .as_deref()
+            .unwrap_or(change.was.error_type.as_str());
+        lines.push(line(
+            '~',
+            &change.file_path,
+            format!("another problem (was: {})", sanitize::line(was)),
+        ));
+    }
+    for change in &group.another_verdict {
+        let kind = |k: Option<FailureKind>| k.map_or("no verdict", FailureKind::as_str);
+        lines.push(line(
+            '~',
+            &change.file_path,
+            format!("{} → {}", kind(change.was), kind(change.now)),
+        ));
+    }
+    for path in &group.fixed {
+        lines.push(line('-', path, "fixed".into()));
+    }
+    for path in &group.gone {
+        lines.push(line('-', path, "gone".into()));
+    }
+    lines
+}
+
+/// Attacker text (titles, paths) for Markdown: it cannot add markup.
+fn md(text: &str) -> String {
+    super::markdown::text(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::outcome::Outcome;
+
+    fn problem(fingerprint: &str, kind: FailureKind) -> FileProblem {
+        FileProblem {
+            outcome: Outcome::Partial,
+            error_type: ErrorType::ParsingError,
+            fingerprint: Some(fingerprint.into()),
+            title: Some(format!("title <{fingerprint}>")),
+            failure_kind: Some(kind),
+        }
+    }
+
+    fn file(path: &str, before: Option<FileProblem>, after: Option<FileProblem>) -> FileSides {
+        FileSides {
+            file_path: path.into(),
+            in_before: true,
+            in_after: true,
+            before,
+            after,
+        }
+    }
+
+    fn run(run_id: i64, status: RunStatus) -> DiffRun {
+        DiffRun {
+            run_id,
+            status,
+            started_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn each_file_counts_once_in_the_group_it_fails_in() {
+        use FailureKind::{GrammarGap, InvalidSource};
+        let files = vec![
+            file(
+                "gap-now-broken.ts",
+                Some(problem("g", GrammarGap)),
+                Some(problem("g", InvalidSource)),
+            ),
+            file(
+                "same.ts",
+                Some(problem("g", GrammarGap)),
+                Some(problem("g", GrammarGap)),
+            ),
+            file(
+                "moved.ts",
+                Some(problem("g", GrammarGap)),
+                Some(problem("h", GrammarGap)),
+            ),
+            file("new.ts", None, Some(problem("h", GrammarGap))),
+            file("fixed.ts", Some(problem("g", GrammarGap)), None),
+            FileSides {
+                in_after: false,
+                ..file("gone.ts", Some(problem("h", InvalidSource)), None)
+            },
+        ];
+        let diff = RunDiff::new(
+            "web",
+            run(1, RunStatus::Completed),
+            run(2, RunStatus::Completed),
+            files,
+        );
+        assert_eq!(
+            diff.counts,
+            DiffCounts {
+                newly_failing: 1,
+                fixed: 1,
+                gone: 1,
+                another_problem: 1,
+                another_verdict: 1,
+                still_failing: 1,
+            }
+        );
+        assert_eq!(diff.new_failures(), 2);
+        let g = diff
+            .groups
+            .iter()
+            .find(|g| g.fingerprint.as_deref() == Some("g"))
+            .unwrap();
+        assert_eq!(g.fixed, ["fixed.ts"]);
+        assert_eq!(g.another_verdict[0].now, Some(InvalidSource));
+        let h = diff
+            .groups
+            .iter()
+            .find(|g| g.fingerprint.as_deref() == Some("h"))
+            .unwrap();
+        assert_eq!(
+            (h.newly_failing.len(), h.another_problem.len(), h.gone.len()),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            diff.groups[0].fingerprint.as_deref(),
+            Some("h"),
+            "most files first"
+        );
+
+        let text = diff.to_text();
+        assert!(
+            text.contains("  ~ gap-now-broken.ts  grammar_gap → invalid_source"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  ~ moved.ts  another problem (was: title <g>)"),
+            "{text}"
+        );
+        let markdown = diff.to_markdown();
+        assert!(markdown.contains("### title \\<h\\>"), "{markdown}");
+    }
+
+    #[test]
+    fn a_later_run_that_did_not_complete_is_said() {
+        let diff = RunDiff::new(
+            "web",
+            run(1, RunStatus::Completed),
+            run(2, RunStatus::Cancelled),
+            Vec::new(),
+        );
+        assert!(
+            diff.to_text()
+                .contains("run 2 is cancelled: files it did not reach count as gone")
+        );
+        assert_eq!(diff.new_failures(), 0);
+    }
+}

@@ -1,0 +1,138 @@
+//! What changed between two runs, file by file: every file that fails in
+//! either run, with its problem in each. The problem is the file's first
+//! error's type and group, and its kind of failure. It is read from each
+//! run's own outcome rows (`indexed_files`), which stay as they were however
+//! many runs follow, so any two runs still compare alike.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError};
+use crate::index::outcome::{ErrorType, FailureKind, Outcome};
+use crate::vocabulary::NullableWord;
+
+/// A file's problem in one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FileProblem {
+    /// `failed` or `partial`.
+    pub outcome: Outcome,
+    pub error_type: ErrorType,
+    /// The problem group of the file's first error.
+    pub fingerprint: Option<String>,
+    pub title: Option<String>,
+    /// `grammar_gap`, `invalid_source` or `other` (`None` for runs stored
+    /// before verdicts).
+    pub failure_kind: Option<FailureKind>,
+}
+
+/// A file failing in at least one of two runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSides {
+    pub file_path: String,
+    /// Its problem in the first run, if it failed there.
+    pub before: Option<FileProblem>,
+    pub after: Option<FileProblem>,
+    /// Whether each run has the file at all (failing or not).
+    pub in_before: bool,
+    pub in_after: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    file_path: String,
+    a_outcome: NullableWord,
+    a_type: NullableWord,
+    a_fingerprint: Option<String>,
+    a_title: Option<String>,
+    a_kind: NullableWord,
+    in_a: bool,
+    b_outcome: NullableWord,
+    b_type: NullableWord,
+    b_fingerprint: Option<String>,
+    b_title: Option<String>,
+    b_kind: NullableWord,
+    in_b: bool,
+}
+
+/// Both runs' failing files side by side (a full join of the two runs'
+/// failing rows), with whether the other run had the file at all.
+const FAILING_IN_EITHER: &str = "WITH a AS (SELECT file_path, outcome, error_type, fingerprint, failure_kind \
+       FROM indexed_files WHERE run_id = $1 AND error_type IS NOT NULL), \
+     b AS (SELECT file_path, outcome, error_type, fingerprint, failure_kind \
+       FROM indexed_files WHERE run_id = $2 AND error_type IS NOT NULL) \
+     SELECT COALESCE(a.file_path, b.file_path) AS file_path, \
+       a.outcome AS a_outcome, a.error_type AS a_type, a.fingerprint AS a_fingerprint, \
+       ga.title AS a_title, a.failure_kind AS a_kind, \
+       (a.file_path IS NOT NULL OR EXISTS \
+         (SELECT 1 FROM indexed_files x WHERE x.run_id = $1 AND x.file_path = b.file_path)) AS in_a, \
+       b.outcome AS b_outcome, b.error_type AS b_type, b.fingerprint AS b_fingerprint, \
+       gb.title AS b_title, b.failure_kind AS b_kind, \
+       (b.file_path IS NOT NULL OR EXISTS \
+         (SELECT 1 FROM indexed_files x WHERE x.run_id = $2 AND x.file_path = a.file_path)) AS in_b \
+     FROM a FULL JOIN b ON a.file_path = b.file_path \
+     LEFT JOIN error_groups ga ON ga.repository = $3 AND ga.fingerprint = a.fingerprint \
+     LEFT JOIN error_groups gb ON gb.repository = $3 AND gb.fingerprint = b.fingerprint \
+     ORDER BY 1";
+
+impl Store {
+    /// Every file failing in run `before` or run `after` (both of
+    /// `repository`), in path order.
+    pub async fn failing_in_either(
+        &self,
+        repository: &str,
+        before: i64,
+        after: i64,
+    ) -> Result<Vec<FileSides>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(FAILING_IN_EITHER)
+            .bind(before)
+            .bind(after)
+            .bind(super::text::storable(repository).as_ref())
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter().map(sides).collect()
+    }
+}
+
+fn sides(row: Row) -> Result<FileSides, StoreError> {
+    let corrupt = |e: crate::vocabulary::UnknownWord| {
+        StoreError::Corrupt(format!("an indexed_files row of {}: {e}", row.file_path))
+    };
+    let problem = |outcome: NullableWord,
+                   error_type: NullableWord,
+                   fingerprint: Option<String>,
+                   title: Option<String>,
+                   kind: NullableWord|
+     -> Result<Option<FileProblem>, StoreError> {
+        let (Some(outcome), Some(error_type)) = (
+            Option::<Outcome>::try_from(outcome).map_err(corrupt)?,
+            Option::<ErrorType>::try_from(error_type).map_err(corrupt)?,
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(FileProblem {
+            outcome,
+            error_type,
+            fingerprint,
+            title,
+            failure_kind: Option::<FailureKind>::try_from(kind).map_err(corrupt)?,
+        }))
+    };
+    Ok(FileSides {
+        before: problem(
+            row.a_outcome,
+            row.a_type,
+            row.a_fingerprint,
+            row.a_title,
+            row.a_kind,
+        )?,
+        after: problem(
+            row.b_outcome,
+            row.b_type,
+            row.b_fingerprint,
+            row.b_title,
+            row.b_kind,
+        )?,
+        in_before: row.in_a,
+        in_after: row.in_b,
+        file_path: row.file_path,
+    })
+}
