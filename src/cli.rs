@@ -103,6 +103,11 @@ pub struct IndexArgs {
     /// Index test files (*.test.*, *.spec.*, __tests__/) like any other file
     #[arg(long)]
     pub include_tests: bool,
+    /// Parse every file. By default a file whose text, snag version, grammars and
+    /// settings are those of its last stored result keeps that result (its outcome,
+    /// errors and chunks carry over), and only changed files are parsed
+    #[arg(long)]
+    pub full: bool,
     /// Extensions to index, comma-separated [default: ts,tsx,mts,cts,js,jsx,mjs,cjs]
     #[arg(long = "ext", value_name = "EXT", value_delimiter = ',')]
     pub extensions: Vec<String>,

@@ -17,6 +17,7 @@ use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::pipeline::{Pipeline, PipelineContext};
 use crate::index::process::{FileReport, ProcessSettings};
 use crate::index::progress::{ProgressSnapshot, RunProgress, RunStatus};
+use crate::index::reuse::StoredResults;
 use crate::store::ingest::WriteConnection;
 use crate::store::runs::NewRun;
 use crate::store::{Store, StoreError};
@@ -48,6 +49,9 @@ pub struct RunRequest {
     /// The directory as a client named it, when that is not `root`: the
     /// original service's start endpoint gives file paths under it.
     pub directory_as_given: Option<String>,
+    /// Parse every file. Otherwise a file whose text, snag and settings
+    /// are those of its last stored result keeps that result.
+    pub full: bool,
 }
 
 impl RunRequest {
@@ -61,6 +65,7 @@ impl RunRequest {
             settings: ProcessSettings::default(),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             directory_as_given: None,
+            full: false,
         }
     }
 
@@ -115,6 +120,7 @@ impl RunRequest {
             "parse_timeout_ms": self.settings.parse_timeout.as_millis() as u64,
             "verdicts": self.settings.verdicts,
             "jobs": self.jobs,
+            "full": self.full,
         });
         if let Some(directory) = &self.directory_as_given {
             options["directory"] = serde_json::Value::from(directory.as_str());
@@ -215,6 +221,7 @@ impl RunSummary {
                 partial: 6,
                 failed: 4,
                 skipped: 10,
+                reused: 0,
             },
             errors_by_type: std::collections::BTreeMap::from([
                 (ErrorType::ParsingError, 10),
@@ -254,6 +261,9 @@ pub struct FileCounts {
     pub partial: u64,
     pub failed: u64,
     pub skipped: u64,
+    /// Carried over from an earlier run (unchanged), not parsed again; each
+    /// is also counted by its outcome above.
+    pub reused: u64,
 }
 
 impl RunSummary {
@@ -277,6 +287,7 @@ impl RunSummary {
                 partial: p.partial,
                 failed: p.failed,
                 skipped: p.skipped,
+                reused: p.reused,
             },
             errors_by_type: p.errors_by_type.clone(),
             chunks: p.chunks,
@@ -349,6 +360,14 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
         })
         .await?;
     let run_id = lease.run_id;
+    // Read once the run holds the repository: no other run changes them.
+    let stored = if request.full {
+        None
+    } else {
+        Some(Arc::new(StoredResults::new(
+            store.stored_results(&request.repository).await?,
+        )))
+    };
     let progress = Arc::new(RunProgress::default());
     let cancel = CancellationToken::new();
     let (reports_tx, reports_rx) = mpsc::channel(request.jobs.max(1) * 16);
@@ -359,6 +378,7 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
             jobs: request.jobs,
             progress: Arc::clone(&progress),
             cancel: cancel.clone(),
+            stored,
         },
         reports_tx,
     )
@@ -541,8 +561,8 @@ impl Writer {
             .write_reports(self.run_id, &self.repository, &all)
             .await
         {
-            Ok(()) => {
-                batch.iter().for_each(|report| self.stored(report));
+            Ok(tallies) => {
+                tallies.iter().for_each(|tally| self.progress.tally(tally));
                 return Ok(batch.len() as u64);
             }
             Err(e) if e.is_connection_lost() => return Err(WriteStop::DatabaseLost(e)),
@@ -553,7 +573,7 @@ impl Writer {
                 .write_reports(self.run_id, &self.repository, &[report])
                 .await
             {
-                Ok(()) => self.stored(report),
+                Ok(tallies) => tallies.iter().for_each(|tally| self.progress.tally(tally)),
                 Err(e) if e.is_connection_lost() => return Err(WriteStop::DatabaseLost(e)),
                 Err(cause) => {
                     let failed = connection
@@ -566,15 +586,11 @@ impl Writer {
                                 cause,
                             },
                         })?;
-                    self.stored(&failed);
+                    self.progress.record(&failed);
                 }
             }
         }
         Ok(batch.len() as u64)
-    }
-
-    fn stored(&self, report: &FileReport) {
-        self.progress.record(report);
     }
 
     /// Best effort: mark the run as ended even though writing just failed;

@@ -114,6 +114,7 @@ fn fixture() -> Fixture {
             partial: count(Outcome::Partial),
             failed: count(Outcome::Failed),
             skipped: count(Outcome::Skipped),
+            reused: 0,
         },
         errors_by_type,
         chunks: 0,

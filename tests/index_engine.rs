@@ -641,6 +641,8 @@ async fn nul_in_chunk_text_and_metadata_is_stored_visibly() {
         bytes: text.len() as u64,
         chunks,
         source_key: None,
+        result_key: None,
+        reused: false,
         errors: Vec::new(),
         duration: Duration::ZERO,
     };

@@ -31,6 +31,7 @@ fn run(run_id: i64, started: DateTime<Utc>) -> RunRecord {
         files_partial: 0,
         files_failed: 0,
         files_skipped: 0,
+        files_reused: 0,
         errors_total: 0,
         chunks_total: 0,
         bytes_total: 0,

@@ -41,6 +41,7 @@ fn run(run_id: i64, repository: &str, status: RunStatus) -> RunRecord {
         files_partial: 5,
         files_failed: 3,
         files_skipped: 7,
+        files_reused: 0,
         errors_total: 9,
         chunks_total: 1234,
         bytes_total: 1_000_000,
@@ -273,6 +274,8 @@ fn dashboard_during_a_run() {
             bytes: 100,
             chunks: Vec::new(),
             source_key: None,
+            result_key: None,
+            reused: false,
             errors: Vec::new(),
             duration: Duration::ZERO,
         };

@@ -115,6 +115,7 @@ fn arguments(sql: &str) -> Vec<String> {
             strings("parsing_error"),
             strings("fp1"),
             strings("invalid_source"),
+            array(n, "7", "bigint"),
         ],
         s if s == snag::store::errors::INSERT_ERRORS => vec![
             strings("same"),
@@ -136,6 +137,9 @@ fn arguments(sql: &str) -> Vec<String> {
             strings("fp1 fp2"),
         ],
         s if s == ingest::TRACK_FILES => vec![same, path_array(), run],
+        s if s == ingest::STORED_RESULTS => vec![same],
+        s if s == ingest::CARRY_FILES => vec![run, same, path_array(), array(n, "5", "bigint")],
+        s if s == ingest::CARRY_ERRORS => vec![run, same, path_array()],
         s if s == ingest::ADD_RUN_GROUPS => vec![
             run,
             path_array(),
@@ -146,7 +150,7 @@ fn arguments(sql: &str) -> Vec<String> {
             array(n, "true", "bool"),
         ],
         s if s == ingest::COUNT_BATCH => {
-            let counts = ["512", "256", "256", "0", "0", "256", "1024", "1000000"];
+            let counts = ["512", "256", "256", "0", "0", "256", "1024", "1000000", "0"];
             std::iter::once(run)
                 .chain(counts.iter().map(|c| (*c).to_owned()))
                 .collect()

@@ -153,6 +153,7 @@ fn request_from(args: &IndexArgs) -> RunRequest {
     }
     request.discovery.excludes = args.exclude.clone();
     request.discovery.include_tests = args.include_tests;
+    request.full = args.full;
     if let Some(jobs) = args.jobs {
         request.jobs = usize::from(jobs);
     }

@@ -14,5 +14,6 @@ pub mod pipeline;
 pub mod problems;
 pub mod process;
 pub mod progress;
+pub mod reuse;
 pub mod syntax;
 pub mod verdict;

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::discover::{Discovery, SourceFile, Unreadable};
 use super::process::{FileProcessor, FileReport, ProcessSettings};
 use super::progress::RunProgress;
+use super::reuse::StoredResults;
 
 /// Deep trees are walked iteratively, but tree-sitter and the chunker still
 /// get room to breathe.
@@ -26,6 +27,9 @@ pub struct PipelineContext {
     pub jobs: usize,
     pub progress: Arc<RunProgress>,
     pub cancel: CancellationToken,
+    /// Stored results files may keep (an incremental run); None to parse
+    /// every file.
+    pub stored: Option<Arc<StoredResults>>,
 }
 
 /// The engine's threads; dropping the report receiver or cancelling stops them.
@@ -79,7 +83,8 @@ impl Pipeline {
                 .name(format!("snag-worker-{n}"))
                 .stack_size(WORKER_STACK)
                 .spawn(move || {
-                    let mut processor = FileProcessor::new(context.settings);
+                    let mut processor =
+                        FileProcessor::new(context.settings).reusing(context.stored.clone());
                     while let Ok(item) = work.recv() {
                         if context.cancel.is_cancelled() {
                             break;
@@ -139,6 +144,7 @@ mod tests {
             jobs: 2,
             progress: Arc::clone(&progress),
             cancel,
+            stored: None,
         };
         let (pipeline, discovered) = Pipeline::start(discovery, context, reports_tx).unwrap();
         (dir, progress, pipeline, discovered, reports_rx)

@@ -3,6 +3,7 @@
 //! `unexpected_error` instead of the run's end.
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -16,6 +17,7 @@ use super::language::Language;
 use super::outcome::{ErrorType, FileError, Outcome, SkipReason};
 use super::panics::capture;
 use super::problems::{SiteInput, problems};
+use super::reuse::{StoredResults, result_key};
 use super::syntax::{parsing_error, site_inputs, tree_depth_beyond};
 use super::verdict::reference::INLINE_NESTING;
 use super::verdict::{
@@ -60,6 +62,15 @@ pub struct FileReport {
     /// Identifies the decoded text and the snag that cut `chunks` from it:
     /// equal keys, equal chunks. None when the file was not decoded.
     pub source_key: Option<i64>,
+    /// Identifies this result (see [`super::reuse::result_key`]); None when
+    /// the file was not decoded.
+    #[serde(skip)]
+    pub result_key: Option<i64>,
+    /// The stored result under the same key holds: nothing was parsed, and
+    /// the outcome, errors and chunks are those stored (the fields above
+    /// other than the path, sizes and keys are left empty).
+    #[serde(skip)]
+    pub reused: bool,
     /// At most one per error type.
     pub errors: Vec<FileError>,
     pub duration: Duration,
@@ -75,6 +86,8 @@ impl FileReport {
             bytes: 0,
             chunks: Vec::new(),
             source_key: None,
+            result_key: None,
+            reused: false,
             errors: Vec::new(),
             duration: Duration::ZERO,
         }
@@ -121,6 +134,8 @@ impl FileReport {
 pub struct FileProcessor {
     settings: ProcessSettings,
     parsers: Vec<(Language, Parser)>,
+    /// Results a file may keep instead of being parsed again.
+    stored: Option<Arc<StoredResults>>,
 }
 
 impl FileProcessor {
@@ -128,7 +143,15 @@ impl FileProcessor {
         FileProcessor {
             settings,
             parsers: Vec::new(),
+            stored: None,
         }
+    }
+
+    /// A processor that gives files whose stored result still holds a
+    /// [`FileReport::reused`] report instead of parsing them.
+    pub fn reusing(mut self, stored: Option<Arc<StoredResults>>) -> Self {
+        self.stored = stored;
+        self
     }
 
     pub fn process(&mut self, file: &SourceFile) -> FileReport {
@@ -162,7 +185,18 @@ impl FileProcessor {
             }
             Source::Failed(error) => return report.failed(*error),
         };
-        report.source_key = Some(source_key(&text));
+        let key = source_key(&text);
+        let result = result_key(key, &self.settings);
+        report.source_key = Some(key);
+        report.result_key = Some(result);
+        if self
+            .stored
+            .as_ref()
+            .is_some_and(|stored| stored.holds(&file.rel_path, result))
+        {
+            report.reused = true;
+            return report;
+        }
         let tree = match self.parse(file.language, &text) {
             Ok(tree) => tree,
             Err(error) => return report.failed(*error),

@@ -50,6 +50,7 @@ pub struct RunProgress {
     verdict_micros: AtomicU64,
     bytes: AtomicU64,
     chunks: AtomicU64,
+    reused: AtomicU64,
     current_file: Mutex<String>,
 }
 
@@ -67,6 +68,7 @@ impl Default for RunProgress {
             verdict_micros: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             chunks: AtomicU64::new(0),
+            reused: AtomicU64::new(0),
             current_file: Mutex::new(String::new()),
         }
     }
@@ -92,28 +94,26 @@ impl RunProgress {
 
     /// Counts a file whose results are stored.
     pub fn record(&self, report: &FileReport) {
-        let outcome = Outcome::ALL
-            .iter()
-            .position(|o| *o == report.outcome)
-            .unwrap_or(0);
-        self.outcomes[outcome].fetch_add(1, Relaxed);
-        for error in &report.errors {
+        self.tally(&FileTally::of(report));
+    }
+
+    /// Counts a stored file, parsed or carried over.
+    pub fn tally(&self, file: &FileTally) {
+        let position = |o: Outcome| Outcome::ALL.iter().position(|x| *x == o).unwrap_or(0);
+        self.outcomes[position(file.outcome)].fetch_add(1, Relaxed);
+        for (error_type, verdict) in &file.errors {
             let index = ErrorType::ALL
                 .iter()
-                .position(|t| *t == error.error_type)
+                .position(|t| t == error_type)
                 .unwrap_or(0);
             self.errors_by_type[index].fetch_add(1, Relaxed);
-            if let Some(verdict) = &error.verdict {
-                let index = Verdict::ALL
-                    .iter()
-                    .position(|v| *v == verdict.verdict)
-                    .unwrap_or(0);
+            if let Some(verdict) = verdict {
+                let index = Verdict::ALL.iter().position(|v| v == verdict).unwrap_or(0);
                 self.verdicts[index].fetch_add(1, Relaxed);
-                self.verdict_micros
-                    .fetch_add(verdict.reference.duration_us, Relaxed);
             }
         }
-        if let Some(kind) = FailureKind::of(&report.errors) {
+        self.verdict_micros.fetch_add(file.verdict_micros, Relaxed);
+        if let Some(kind) = file.failure_kind {
             let index = FailureKind::ALL
                 .iter()
                 .position(|k| *k == kind)
@@ -121,10 +121,13 @@ impl RunProgress {
             self.failure_kinds[index].fetch_add(1, Relaxed);
         }
         // Throughput counts the text that went through the engine.
-        if report.outcome != Outcome::Skipped {
-            self.bytes.fetch_add(report.bytes, Relaxed);
+        if file.outcome != Outcome::Skipped {
+            self.bytes.fetch_add(file.bytes, Relaxed);
         }
-        self.chunks.fetch_add(report.chunks.len() as u64, Relaxed);
+        self.chunks.fetch_add(file.chunks, Relaxed);
+        if file.reused {
+            self.reused.fetch_add(1, Relaxed);
+        }
     }
 
     pub fn snapshot(&self) -> ProgressSnapshot {
@@ -161,11 +164,51 @@ impl RunProgress {
             verdict_time: Duration::from_micros(self.verdict_micros.load(Relaxed)),
             bytes: self.bytes.load(Relaxed),
             chunks: self.chunks.load(Relaxed),
+            reused: self.reused.load(Relaxed),
             current_file: self
                 .current_file
                 .lock()
                 .map(|c| c.clone())
                 .unwrap_or_default(),
+        }
+    }
+}
+
+/// What one stored file adds to a run's progress: from its report, or for
+/// a file carried over from an earlier run, from what that run stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileTally {
+    pub outcome: Outcome,
+    pub bytes: u64,
+    pub chunks: u64,
+    /// Each error's type and, for syntax errors, its verdict.
+    pub errors: Vec<(ErrorType, Option<Verdict>)>,
+    pub failure_kind: Option<FailureKind>,
+    /// Time the reference parser took on the file's verdicts.
+    pub verdict_micros: u64,
+    /// Carried over from an earlier run.
+    pub reused: bool,
+}
+
+impl FileTally {
+    pub fn of(report: &FileReport) -> Self {
+        FileTally {
+            outcome: report.outcome,
+            bytes: report.bytes,
+            chunks: report.chunks.len() as u64,
+            errors: report
+                .errors
+                .iter()
+                .map(|e| (e.error_type, e.verdict.as_ref().map(|v| v.verdict)))
+                .collect(),
+            failure_kind: FailureKind::of(&report.errors),
+            verdict_micros: report
+                .errors
+                .iter()
+                .filter_map(|e| e.verdict.as_ref())
+                .map(|v| v.reference.duration_us)
+                .sum(),
+            reused: false,
         }
     }
 }
@@ -204,6 +247,8 @@ pub struct ProgressSnapshot {
     pub verdict_time: Duration,
     pub bytes: u64,
     pub chunks: u64,
+    /// Files carried over from an earlier run, not parsed again.
+    pub reused: u64,
     pub current_file: String,
 }
 

@@ -155,6 +155,7 @@ mod tests {
             partial: 0,
             failed: 0,
             skipped: 0,
+            reused: 0,
         };
         empty.errors_by_type.clear();
         empty.failures.grammar_gaps = 0;

@@ -23,6 +23,12 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
         "  files    {} total: {} indexed, {} partial, {} failed, {} skipped\n",
         f.total, f.indexed, f.partial, f.failed, f.skipped
     ));
+    if f.reused > 0 {
+        out.push_str(&format!(
+            "  reused   {} unchanged since an earlier run, not parsed again (--full parses every file)\n",
+            count(f.reused, "file")
+        ));
+    }
     let failing = f.failed + f.partial;
     if failing > 0 {
         let x = &summary.failures;
@@ -166,6 +172,7 @@ mod tests {
             partial: 1,
             failed: 0,
             skipped: 1,
+            reused: 0,
         };
         summary.failures = FailureCounts {
             grammar_gaps: 1,

@@ -40,6 +40,30 @@ pub struct NewError {
     pub verdict: Option<Verdict>,
 }
 
+/// A stored error as it would be stored again: the same row but its id.
+impl From<ErrorRecord> for NewError {
+    fn from(e: ErrorRecord) -> Self {
+        NewError {
+            repository: e.repository,
+            file_path: e.file_path,
+            error_type: e.error_type,
+            error_message: e.error_message,
+            error_traceback: e.error_traceback,
+            chunk_type: e.chunk_type,
+            language: e.language,
+            occurred_at: Some(e.occurred_at),
+            run_id: e.run_id,
+            line: e.line,
+            column: e.column,
+            end_line: e.end_line,
+            end_column: e.end_column,
+            fingerprint: e.fingerprint,
+            details: e.details,
+            verdict: e.verdict,
+        }
+    }
+}
+
 impl NewError {
     /// The groups the error belongs to: its own first, then those of its
     /// other problems, each once.

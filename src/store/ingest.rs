@@ -21,7 +21,7 @@ use super::text::storable;
 use super::{Store, StoreError};
 use crate::index::outcome::{ErrorType, FailureKind, FileError, Outcome};
 use crate::index::process::FileReport;
-use crate::index::progress::RunStatus;
+use crate::index::progress::{FileTally, RunStatus};
 
 /// The files of a batch whose stored chunks all carry the key the file has
 /// now, in the same number: rewriting them would store identical rows.
@@ -58,9 +58,44 @@ pub const DELETE_ERRORS: &str = delete_by_path!("indexing_errors");
 
 /// One outcome row per file and run.
 pub const INSERT_FILES: &str = "INSERT INTO indexed_files (run_id, file_path, outcome, skip_reason, language, bytes, chunks, \
-       duration_us, error_type, fingerprint, failure_kind) \
+       duration_us, error_type, fingerprint, failure_kind, result_key) \
      SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
-       $8::bigint[], $9::text[], $10::text[], $11::text[])";
+       $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])";
+
+/// The result key of every file of a repository, from the run that stored
+/// its last result (null for results never to be reused): what an
+/// incremental run compares files with.
+///
+/// Each file's row is looked up on its own (a lateral subquery the planner
+/// may not flatten), so the repository's files are read through the index
+/// and never joined against every run's rows.
+pub const STORED_RESULTS: &str = "SELECT r.file_path, f.result_key FROM repository_files r, \
+     LATERAL (SELECT result_key FROM indexed_files \
+       WHERE run_id = r.last_seen_run AND file_path = r.file_path OFFSET 0) AS f \
+     WHERE r.repository = $1";
+
+/// Files carried over: each one's last outcome row, copied into this run
+/// (with the time this run spent reading it).
+pub const CARRY_FILES: &str = "INSERT INTO indexed_files (run_id, file_path, outcome, skip_reason, language, bytes, chunks, \
+       duration_us, error_type, fingerprint, failure_kind, result_key) \
+     SELECT $1, f.file_path, f.outcome, f.skip_reason, f.language, f.bytes, f.chunks, p.duration_us, \
+       f.error_type, f.fingerprint, f.failure_kind, f.result_key \
+     FROM UNNEST($3::text[], $4::bigint[]) AS p(path, duration_us), \
+     LATERAL (SELECT last_seen_run FROM repository_files \
+       WHERE repository = $2 AND file_path = p.path OFFSET 0) AS r, \
+     LATERAL (SELECT * FROM indexed_files \
+       WHERE run_id = r.last_seen_run AND file_path = p.path OFFSET 0) AS f \
+     RETURNING file_path, outcome, bytes, chunks, failure_kind";
+
+/// The errors of files carried over now belong to this run, as a parse
+/// would have written them again (it replaces every error of the file).
+pub const CARRY_ERRORS: &str = concat!(
+    "UPDATE indexing_errors SET run_id = $1 WHERE ctid = ANY(ARRAY(SELECT e.ctid \
+     FROM UNNEST($3::text[]) AS p(path), LATERAL (SELECT ctid FROM indexing_errors \
+     WHERE repository = $2 AND file_path = p.path OFFSET 0) AS e)) RETURNING ",
+    "error_id, repository, file_path, error_type, error_message, error_traceback, chunk_type, language, \
+     occurred_at, run_id, line, \"column\", end_line, end_column, fingerprint, details, verdict"
+);
 
 /// The files the repository has now, stamped with the run that saw them.
 pub const TRACK_FILES: &str = "INSERT INTO repository_files (repository, file_path, last_seen_run) \
@@ -87,7 +122,8 @@ pub const ADD_RUN_GROUPS: &str = "INSERT INTO run_groups AS g (run_id, fingerpri
 pub const COUNT_BATCH: &str = "UPDATE index_runs SET files_total = files_total + $2, files_indexed = files_indexed + $3, \
        files_partial = files_partial + $4, files_failed = files_failed + $5, \
        files_skipped = files_skipped + $6, errors_total = errors_total + $7, \
-       chunks_total = chunks_total + $8, bytes_total = bytes_total + $9 \
+       chunks_total = chunks_total + $8, bytes_total = bytes_total + $9, \
+       files_reused = files_reused + $10 \
      WHERE run_id = $1";
 
 /// The number of files discovery found, once its walk is over: with the
@@ -125,6 +161,9 @@ pub const END_RUN: &str = "UPDATE index_runs SET status = $2, status_message = $
 /// COPY of chunks, which only adds rows.
 pub const WRITE_PATH: &[&str] = &[
     UNCHANGED_FILES,
+    STORED_RESULTS,
+    CARRY_FILES,
+    CARRY_ERRORS,
     DELETE_CHUNKS,
     DELETE_ERRORS,
     INSERT_FILES,
@@ -158,11 +197,11 @@ impl WriteConnection {
         run_id: i64,
         repository: &str,
         reports: &[&FileReport],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<FileTally>, StoreError> {
         let mut tx = self.connection.begin().await?;
-        write_reports_in(&mut tx, run_id, repository, reports).await?;
+        let tallies = write_reports_in(&mut tx, run_id, repository, reports).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(tallies)
     }
 
     /// Records how many files the run's discovery found.
@@ -204,17 +243,38 @@ impl Store {
     /// Stores a batch of file reports in one transaction: their outcome rows,
     /// their chunks (replacing the file's previous ones), their errors
     /// (replacing the file's previous ones in this repository), the run's
-    /// groups and counts.
+    /// groups and counts; files whose stored result holds are carried over.
+    /// Gives what each file adds to the run's progress.
     pub async fn write_reports(
         &self,
         run_id: i64,
         repository: &str,
         reports: &[&FileReport],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<FileTally>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        write_reports_in(&mut tx, run_id, repository, reports).await?;
+        let tallies = write_reports_in(&mut tx, run_id, repository, reports).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(tallies)
+    }
+
+    /// The result key of every file of `repository` as its last stored
+    /// result recorded it: what an incremental run compares files with.
+    pub async fn stored_results(
+        &self,
+        repository: &str,
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        prefer_index_lookups(&mut tx).await?;
+        let rows: Vec<(String, Option<i64>)> = sqlx::query_as(STORED_RESULTS)
+            .persistent(false)
+            .bind(storable(repository).as_ref())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(path, key)| Some((path, key?)))
+            .collect())
     }
 
     /// Records that a file's results could not be stored: the file is
@@ -371,7 +431,166 @@ async fn unchanged_files(
     Ok(unchanged.into_iter().collect())
 }
 
+/// Stores a batch: the files carried over from an earlier run, then those
+/// parsed. Gives what each file adds to the run's progress, in the batch's
+/// order.
 async fn write_reports_in(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    repository: &str,
+    reports: &[&FileReport],
+) -> Result<Vec<FileTally>, StoreError> {
+    prefer_index_lookups(tx).await?;
+    let (reused, mut parsed): (Vec<&FileReport>, Vec<&FileReport>) =
+        reports.iter().partition(|r| r.reused);
+    let mut carried = carry_over(tx, run_id, repository, &reused).await?;
+    // A stored result that is gone (deleted since the run began) cannot be
+    // carried: the file still gets its one outcome.
+    let lost: Vec<FileReport> = reused
+        .iter()
+        .filter(|r| !carried.contains_key(storable(&r.rel_path).as_ref()))
+        .map(|r| {
+            r.persistence_failure("its stored result is gone from the database; index it again")
+        })
+        .collect();
+    parsed.extend(&lost);
+    if !parsed.is_empty() {
+        write_parsed_in(tx, run_id, repository, &parsed).await?;
+    }
+    let mut lost = lost.iter();
+    Ok(reports
+        .iter()
+        .map(
+            |report| match carried.remove(storable(&report.rel_path).as_ref()) {
+                Some(tally) => tally,
+                None if report.reused => lost
+                    .next()
+                    .map_or_else(|| FileTally::of(report), FileTally::of),
+                None => FileTally::of(report),
+            },
+        )
+        .collect())
+}
+
+/// A carried file's outcome row, as `CARRY_FILES` returns it.
+#[derive(sqlx::FromRow)]
+struct CarriedFile {
+    file_path: String,
+    outcome: String,
+    bytes: i64,
+    chunks: i32,
+    failure_kind: Option<String>,
+}
+
+/// Carries the files whose stored results still hold into the run: their
+/// outcome rows copied, their errors moved to it, counted in its groups and
+/// counts. Gives each carried file's tally by stored path.
+async fn carry_over(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    repository: &str,
+    reports: &[&FileReport],
+) -> Result<std::collections::HashMap<String, FileTally>, StoreError> {
+    let mut tallies = std::collections::HashMap::new();
+    if reports.is_empty() {
+        return Ok(tallies);
+    }
+    let paths: Vec<String> = reports
+        .iter()
+        .map(|r| storable(&r.rel_path).into_owned())
+        .collect();
+    let durations: Vec<i64> = reports
+        .iter()
+        .map(|r| r.duration.as_micros() as i64)
+        .collect();
+    let files: Vec<CarriedFile> = sqlx::query_as(CARRY_FILES)
+        .persistent(false)
+        .bind(run_id)
+        .bind(repository)
+        .bind(&paths)
+        .bind(&durations)
+        .fetch_all(&mut **tx)
+        .await?;
+    if files.is_empty() {
+        return Ok(tallies);
+    }
+    let carried: Vec<String> = files.iter().map(|f| f.file_path.clone()).collect();
+    let errors: Vec<super::ErrorRecord> = sqlx::query_as(CARRY_ERRORS)
+        .persistent(false)
+        .bind(run_id)
+        .bind(repository)
+        .bind(&carried)
+        .fetch_all(&mut **tx)
+        .await?;
+    planned_now(TRACK_FILES)
+        .bind(repository)
+        .bind(&carried)
+        .bind(run_id)
+        .execute(&mut **tx)
+        .await?;
+    let errors: Vec<NewError> = errors.into_iter().map(NewError::from).collect();
+    if !errors.is_empty() {
+        let groups = GroupColumns::of(&errors);
+        planned_now(ADD_RUN_GROUPS)
+            .bind(run_id)
+            .bind(&groups.fingerprint)
+            .bind(&groups.error_type)
+            .bind(&groups.title)
+            .bind(&groups.file_path)
+            .bind(&groups.line)
+            .bind(&groups.primary)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut counts = BatchCounts::default();
+    for file in files {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of {}", file.file_path));
+        let outcome: Outcome = file.outcome.parse().map_err(|_| corrupt("an outcome"))?;
+        let failure_kind = file
+            .failure_kind
+            .as_deref()
+            .map(str::parse::<FailureKind>)
+            .transpose()
+            .map_err(|_| corrupt("a failure kind"))?;
+        counts.add(outcome, i64::from(file.chunks), file.bytes);
+        let file_errors = errors
+            .iter()
+            .filter(|e| e.file_path == file.file_path)
+            .map(|e| (e.error_type, e.verdict))
+            .collect();
+        tallies.insert(
+            file.file_path,
+            FileTally {
+                outcome,
+                bytes: file.bytes.max(0) as u64,
+                chunks: file.chunks.max(0) as u64,
+                errors: file_errors,
+                failure_kind,
+                verdict_micros: 0,
+                reused: true,
+            },
+        );
+    }
+    planned_now(COUNT_BATCH)
+        .bind(run_id)
+        .bind(tallies.len() as i32)
+        .bind(counts.outcomes[0])
+        .bind(counts.outcomes[1])
+        .bind(counts.outcomes[2])
+        .bind(counts.outcomes[3])
+        .bind(errors.len() as i32)
+        .bind(counts.chunks)
+        .bind(counts.bytes)
+        .bind(tallies.len() as i32)
+        .execute(&mut **tx)
+        .await?;
+    Ok(tallies)
+}
+
+/// Stores files that were parsed: their outcome rows, chunks (replacing
+/// the file's previous ones unless identical), errors (replacing the
+/// file's previous ones), the run's groups and counts.
+async fn write_parsed_in(
     tx: &mut Transaction<'_, Postgres>,
     run_id: i64,
     repository: &str,
@@ -381,7 +600,6 @@ async fn write_reports_in(
         .iter()
         .map(|r| storable(&r.rel_path).into_owned())
         .collect();
-    prefer_index_lookups(tx).await?;
     let unchanged = unchanged_files(tx, repository, reports, &paths).await?;
     let changed: Vec<&String> = paths.iter().filter(|p| !unchanged.contains(*p)).collect();
     for (statement, paths) in [
@@ -413,6 +631,7 @@ async fn write_reports_in(
         .bind(&batch.files.error_type)
         .bind(&batch.files.fingerprint)
         .bind(&batch.files.failure_kind)
+        .bind(&batch.files.result_key)
         .execute(&mut **tx)
         .await?;
     if !batch.chunks.is_empty() {
@@ -451,6 +670,7 @@ async fn write_reports_in(
         .bind(batch.errors.len() as i32)
         .bind(counts.chunks)
         .bind(counts.bytes)
+        .bind(0i32)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -495,10 +715,20 @@ impl BatchRows {
                 .iter()
                 .map(|error| new_error(run_id, repository, report, error)),
         );
-        let outcome = Outcome::ALL.iter().position(|o| *o == report.outcome);
-        self.counts.outcomes[outcome.unwrap_or(0)] += 1;
-        self.counts.chunks += report.chunks.len() as i64;
-        self.counts.bytes += report.bytes as i64;
+        self.counts.add(
+            report.outcome,
+            report.chunks.len() as i64,
+            report.bytes as i64,
+        );
+    }
+}
+
+impl BatchCounts {
+    fn add(&mut self, outcome: Outcome, chunks: i64, bytes: i64) {
+        let index = Outcome::ALL.iter().position(|o| *o == outcome);
+        self.outcomes[index.unwrap_or(0)] += 1;
+        self.chunks += chunks;
+        self.bytes += bytes;
     }
 }
 
@@ -535,6 +765,7 @@ struct FileColumns {
     error_type: Vec<Option<&'static str>>,
     fingerprint: Vec<Option<String>>,
     failure_kind: Vec<Option<&'static str>>,
+    result_key: Vec<Option<i64>>,
 }
 
 impl FileColumns {
@@ -553,6 +784,7 @@ impl FileColumns {
         self.fingerprint.push(first.map(|e| e.group().id));
         self.failure_kind
             .push(FailureKind::of(&report.errors).map(FailureKind::as_str));
+        self.result_key.push(report.result_key);
     }
 }
 

@@ -33,6 +33,9 @@ pub struct RunRecord {
     pub files_partial: i32,
     pub files_failed: i32,
     pub files_skipped: i32,
+    /// Files whose stored results were carried over from an earlier run
+    /// (unchanged since), not parsed again.
+    pub files_reused: i32,
     pub errors_total: i32,
     pub chunks_total: i64,
     pub bytes_total: i64,
@@ -90,6 +93,7 @@ impl RunRecord {
             files_partial: 0,
             files_failed: 0,
             files_skipped: 0,
+            files_reused: 0,
             errors_total: 0,
             chunks_total: 0,
             bytes_total: 0,
@@ -103,7 +107,7 @@ impl RunRecord {
 }
 
 const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, files_total, files_discovered, files_indexed, \
-     files_partial, files_failed, files_skipped, errors_total, chunks_total, bytes_total, options, started_at, \
+     files_partial, files_failed, files_skipped, files_reused, errors_total, chunks_total, bytes_total, options, started_at, \
      finished_at, tool_version, grammar_versions";
 
 /// The arguments of a run lease's advisory lock for the run id expression
@@ -368,6 +372,7 @@ mod tests {
             files_partial: 2,
             files_failed: 2,
             files_skipped: 1,
+            files_reused: 0,
             errors_total: 4,
             chunks_total: 400,
             bytes_total: 2_000_000,

@@ -1,0 +1,83 @@
+//! Incremental runs: a file whose result would be what is stored already is
+//! not parsed again. A result is identified by its key: the file's decoded
+//! text as this snag's chunker and grammars see it (its source key), snag's
+//! version and the settings that shape a result. A file whose key equals
+//! the one stored with its last result keeps that result.
+
+use std::collections::HashMap;
+
+use super::process::ProcessSettings;
+
+/// The result key of each file of a repository, as its last stored result
+/// recorded it.
+#[derive(Debug, Default)]
+pub struct StoredResults {
+    keys: HashMap<String, i64>,
+}
+
+impl StoredResults {
+    pub fn new(keys: HashMap<String, i64>) -> Self {
+        StoredResults { keys }
+    }
+
+    /// Whether `rel_path`'s stored result has this key.
+    pub fn holds(&self, rel_path: &str, key: i64) -> bool {
+        self.keys.get(rel_path) == Some(&key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// The key of the result a file with this source key gets under `settings`
+/// from this build of snag.
+pub fn result_key(source_key: i64, settings: &ProcessSettings) -> i64 {
+    let shape = format!(
+        "{source_key} {} {} {} {}",
+        env!("CARGO_PKG_VERSION"),
+        settings.verdicts,
+        settings.max_file_size,
+        settings.parse_timeout.as_millis(),
+    );
+    // The bits as they are: PostgreSQL's BIGINT is signed.
+    xxhash_rust::xxh3::xxh3_64(shape.as_bytes()) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_changes_with_the_text_and_every_setting() {
+        let settings = ProcessSettings::default();
+        let key = result_key(42, &settings);
+        assert_eq!(key, result_key(42, &settings));
+        assert_ne!(key, result_key(43, &settings));
+        let changed = [
+            ProcessSettings {
+                verdicts: false,
+                ..settings
+            },
+            ProcessSettings {
+                max_file_size: 1,
+                ..settings
+            },
+            ProcessSettings {
+                parse_timeout: std::time::Duration::from_millis(1),
+                ..settings
+            },
+        ];
+        for other in changed {
+            assert_ne!(key, result_key(42, &other));
+        }
+        let stored = StoredResults::new([("a.ts".to_owned(), key)].into());
+        assert!(stored.holds("a.ts", key));
+        assert!(!stored.holds("a.ts", key ^ 1));
+        assert!(!stored.holds("b.ts", key));
+    }
+}

@@ -1,0 +1,222 @@
+//! Incremental runs: a file unchanged since its last stored result is not
+//! parsed again, and what is stored is exactly what a full run of the same
+//! tree stores. Files are edited, fixed, broken, added, deleted and renamed
+//! between runs; every row of the incremental repository is compared with
+//! a repository indexed from scratch.
+
+mod support;
+
+use std::path::Path;
+
+use support::{TestDb, hostile_corpus, snag};
+
+const FINE: &str = "export function fine(a: number): number {\n  return a + 1;\n}\n";
+const FINE_TOO: &str = "export const values = [1, 2, 3].map((x) => x * 2);\n";
+const BAD_PARAMS: &str = "export function bad(a: number {\n  return a;\n}\n";
+const BAD_CLASS: &str = "export class Broken {\n  method() {\n    return 1;\n  \n";
+
+fn write(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// `snag index` of `root` as `repository`; its summary's text.
+fn index(db: &TestDb, root: &Path, repository: &str, extra: &[&str]) -> String {
+    let output = snag()
+        .args(["--database-url", &db.url(), "index"])
+        .arg(root)
+        .args(["--repo", repository])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Every row a repository's latest run left, without what differs by
+/// nature between two runs (ids, run ids, times, durations), sorted.
+async fn rows(db: &TestDb, repository: &str) -> Vec<(String, Vec<String>)> {
+    let run: i64 = sqlx::query_scalar("SELECT max(run_id) FROM index_runs WHERE repository = $1")
+        .bind(repository)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    let queries = [
+        (
+            "indexed_files",
+            "SELECT (to_jsonb(f) - 'run_id' - 'duration_us')::text FROM indexed_files f WHERE run_id = $2",
+        ),
+        (
+            "indexing_errors",
+            // How long the reference parser took is the one detail of its own.
+            "SELECT ((to_jsonb(e) - 'error_id' - 'repository' - 'occurred_at' - 'run_id') \
+               #- '{details,reference,duration_us}')::text \
+             FROM indexing_errors e WHERE repository = $1 AND run_id = $2",
+        ),
+        (
+            "code_chunks",
+            "SELECT (to_jsonb(c) - 'chunk_id' - 'repository' - 'run_id' - 'indexed_at')::text \
+             FROM code_chunks c WHERE repository = $1",
+        ),
+        (
+            "run_groups",
+            "SELECT (to_jsonb(g) - 'run_id' - 'first_at' - 'last_at')::text FROM run_groups g WHERE run_id = $2",
+        ),
+        (
+            "error_groups",
+            "SELECT jsonb_build_object('fingerprint', fingerprint, 'error_type', error_type, \
+               'title', title, 'status', status, 'last_run_files', last_run_files)::text \
+             FROM error_groups WHERE repository = $1 AND last_run_files > 0",
+        ),
+        (
+            "index_runs",
+            "SELECT jsonb_build_object('files_total', files_total, 'files_indexed', files_indexed, \
+               'files_partial', files_partial, 'files_failed', files_failed, \
+               'files_skipped', files_skipped, 'errors_total', errors_total, \
+               'chunks_total', chunks_total, 'bytes_total', bytes_total, 'status', status)::text \
+             FROM index_runs WHERE run_id = $2",
+        ),
+        (
+            "error_counts",
+            "SELECT jsonb_build_object('error_type', error_type, 'verdict', verdict, 'errors', errors)::text \
+             FROM error_counts WHERE repository = $1 AND run_id = $2 AND errors > 0",
+        ),
+    ];
+    let mut all = Vec::new();
+    for (table, sql) in queries {
+        let mut found: Vec<String> = sqlx::query_scalar(sql)
+            .bind(repository)
+            .bind(run)
+            .fetch_all(db.store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        found.sort();
+        all.push((table.to_owned(), found));
+    }
+    all
+}
+
+async fn reused(db: &TestDb, repository: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT files_reused::bigint FROM index_runs WHERE repository = $1 ORDER BY run_id DESC LIMIT 1",
+    )
+    .bind(repository)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap()
+}
+
+fn assert_same(incremental: &[(String, Vec<String>)], full: &[(String, Vec<String>)]) {
+    for ((table, a), (_, b)) in incremental.iter().zip(full) {
+        assert!(!b.is_empty() || table == "error_counts", "{table} has rows");
+        assert_eq!(a, b, "{table} differs from a full run's");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edited_tree_stores_what_a_full_run_stores() {
+    let db = TestDb::new().await;
+    let tree = tempfile::tempdir().unwrap();
+    let root = tree.path();
+    let mut files: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("src/pkg{}/m{i}.ts", i % 4),
+                format!("export const v{i} = {i};\n"),
+            )
+        })
+        .collect();
+    files.extend([
+        ("src/a.ts".to_owned(), FINE.to_owned()),
+        ("src/b.ts".to_owned(), BAD_PARAMS.to_owned()),
+        ("src/c.ts".to_owned(), BAD_CLASS.to_owned()),
+        ("src/d.ts".to_owned(), FINE_TOO.to_owned()),
+        ("src/e.js".to_owned(), "export const e = 1;\n".to_owned()),
+        ("src/broken-too.ts".to_owned(), BAD_PARAMS.to_owned()),
+    ]);
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write(root, &refs);
+    // Another repository shares the store.
+    let other = tempfile::tempdir().unwrap();
+    write(other.path(), &[("x.ts", BAD_PARAMS), ("y.ts", FINE)]);
+    index(&db, other.path(), "other", &[]);
+
+    index(&db, root, "inc", &[]);
+    assert_eq!(
+        reused(&db, "inc").await,
+        0,
+        "nothing to reuse in a first run"
+    );
+    let first = rows(&db, "inc").await;
+
+    // Nothing changed: every file is carried over, and the run stores what
+    // the first one did.
+    let said = index(&db, root, "inc", &[]);
+    assert_eq!(reused(&db, "inc").await, files.len() as i64);
+    assert!(
+        said.contains(&format!("reused   {} files unchanged", files.len())),
+        "{said}"
+    );
+    assert_same(&rows(&db, "inc").await, &first);
+
+    // a breaks, b is fixed, c fails another way, d is deleted, e is renamed,
+    // f is new and broken.
+    write(
+        root,
+        &[
+            ("src/a.ts", BAD_PARAMS),
+            ("src/b.ts", FINE),
+            ("src/c.ts", BAD_PARAMS),
+            ("src/f.ts", BAD_CLASS),
+        ],
+    );
+    std::fs::remove_file(root.join("src/d.ts")).unwrap();
+    std::fs::rename(root.join("src/e.js"), root.join("src/e2.js")).unwrap();
+    index(&db, root, "inc", &[]);
+    // 40 + broken-too unchanged; a, b, c, e2 and f parsed.
+    assert_eq!(reused(&db, "inc").await, 41);
+    index(&db, root, "full", &["--full"]);
+    assert_eq!(reused(&db, "full").await, 0);
+    assert_same(&rows(&db, "inc").await, &rows(&db, "full").await);
+
+    // --full parses every file again, and stores the same.
+    index(&db, root, "inc", &["--full"]);
+    assert_eq!(reused(&db, "inc").await, 0);
+    assert_same(&rows(&db, "inc").await, &rows(&db, "full").await);
+    // Other settings shape other results: nothing is reused across them.
+    index(&db, root, "inc", &["--parse-timeout", "9"]);
+    assert_eq!(reused(&db, "inc").await, 0);
+    index(&db, root, "inc", &["--parse-timeout", "9"]);
+    assert_eq!(reused(&db, "inc").await, 46);
+
+    // The other repository is untouched by all of it.
+    index(&db, other.path(), "other", &[]);
+    assert_eq!(reused(&db, "other").await, 2);
+}
+
+/// The hostile corpus (invalid bytes, odd names, deep nesting, huge files)
+/// indexed again without change keeps every outcome.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hostile_corpus_is_carried_over_as_it_was_stored() {
+    let db = TestDb::new().await;
+    let tree = tempfile::tempdir().unwrap();
+    let corpus = tree.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    hostile_corpus(&corpus);
+    index(&db, &corpus, "hostile", &[]);
+    index(&db, &corpus, "hostile", &[]);
+    assert!(reused(&db, "hostile").await > 10);
+    let again = rows(&db, "hostile").await;
+    index(&db, &corpus, "fresh", &["--full"]);
+    assert_same(&again, &rows(&db, "fresh").await);
+}
