@@ -252,7 +252,7 @@ async fn rerunning_an_unchanged_repository_duplicates_nothing() {
         "{:?}",
         second.files
     );
-    let mut carried = second.files.clone();
+    let mut carried = second.files;
     carried.reused = 0;
     assert_eq!(first.files, carried);
     // Groups saw both runs.
