@@ -59,6 +59,8 @@ pub enum Command {
     Repro(ReproArgs),
     /// What changed between two runs: files newly failing, fixed, gone, or failing with another problem or verdict
     Diff(DiffArgs),
+    /// Delete old runs and the rows only they reference (--keep-runs N, --older-than AGE)
+    Gc(GcArgs),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -295,6 +297,30 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "A run goes when no option keeps it: it is beyond its repository's --keep-runs newest \
+    and started more than --older-than ago. Never deleted: a run going on, a repository's latest run, \
+    a run that still holds errors (the current errors of files no later run reached) and a run that \
+    holds a file's last stored result (what incremental runs carry over). Runs are deleted a few \
+    thousand rows at a time, so runs going on are not held up.\n\n\
+    Examples:\n  snag gc --keep-runs 20\n  snag gc --repo web --older-than 30d --dry-run"
+)]
+pub struct GcArgs {
+    /// Keep each repository's N newest runs
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_runs: Option<u32>,
+    /// Keep runs started less than this long ago: 30d, 12h, 2w
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub older_than: Option<chrono::Duration>,
+    /// Only this repository's runs
+    #[arg(long = "repo", value_name = "NAME")]
+    pub repository: Option<String>,
+    /// Say which runs would go, and delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct FilesArgs {
     /// Repository name, as given to `snag index --repo`
     pub repository: String,
@@ -411,6 +437,25 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// "30d", "12h", "2w", "90m": an age.
+fn parse_age(text: &str) -> Result<chrono::Duration, String> {
+    let wrong = || format!("`{text}` is not an age like 30d, 12h, 2w or 90m");
+    let text = text.trim();
+    let unit = text.chars().last().ok_or_else(wrong)?;
+    let number: i64 = text[..text.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| wrong())?;
+    let age = match unit {
+        'm' => chrono::Duration::try_minutes(number),
+        'h' => chrono::Duration::try_hours(number),
+        'd' => chrono::Duration::try_days(number),
+        'w' => chrono::Duration::try_weeks(number),
+        _ => None,
+    };
+    age.filter(|a| *a >= chrono::Duration::zero())
+        .ok_or_else(wrong)
+}
+
 /// "0.05" or "5%".
 fn parse_rate(text: &str) -> Result<f64, String> {
     let (number, scale) = match text.strip_suffix('%') {
@@ -441,6 +486,17 @@ fn parse_baseline(text: &str) -> Result<Baseline, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn ages_read_with_their_unit() {
+        assert_eq!(parse_age("30d"), Ok(chrono::Duration::days(30)));
+        assert_eq!(parse_age("12h"), Ok(chrono::Duration::hours(12)));
+        assert_eq!(parse_age("2w"), Ok(chrono::Duration::weeks(2)));
+        assert_eq!(parse_age("90m"), Ok(chrono::Duration::minutes(90)));
+        for bad in ["", "d", "30", "30y", "-1d", "1.5d"] {
+            assert!(parse_age(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn definitions_are_consistent() {

@@ -4,6 +4,7 @@ mod db;
 mod diff;
 mod errors;
 mod files;
+mod gc;
 mod index;
 mod report;
 mod repro;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&open(&target).await?, args).await,
         Command::Repro(args) => repro::run(&open(&target).await?, args).await,
         Command::Diff(args) => diff::run(&open(&target).await?, args).await,
+        Command::Gc(args) => gc::run(&open(&target).await?, args).await,
     }
 }
 

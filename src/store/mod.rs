@@ -9,6 +9,7 @@ pub mod errors;
 pub mod files;
 pub mod groups;
 pub mod ingest;
+pub mod retention;
 pub mod runs;
 pub mod text;
 

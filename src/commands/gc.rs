@@ -1,0 +1,64 @@
+//! `snag gc`.
+
+use std::process::ExitCode;
+
+use super::stdout::print;
+use crate::cli::GcArgs;
+use crate::sanitize;
+use crate::store::Store;
+use crate::store::retention::{Removed, Retention};
+use crate::words::count;
+
+pub async fn run(store: &Store, args: GcArgs) -> anyhow::Result<ExitCode> {
+    let retention = Retention {
+        repository: args.repository,
+        keep_runs: args.keep_runs,
+        older_than: args.older_than.map(|age| chrono::Utc::now() - age),
+    };
+    let doomed = store.runs_to_delete(&retention).await?;
+    let mut text = String::new();
+    if args.dry_run {
+        text.push_str(&format!(
+            "would delete {}\n",
+            count(doomed.len() as u64, "run")
+        ));
+        for run in &doomed {
+            text.push_str(&format!(
+                "  run {} of {}, started {}, {}\n",
+                run.run_id,
+                sanitize::line(&run.repository),
+                run.started_at.format("%Y-%m-%d %H:%M UTC"),
+                count(run.files.max(0) as u64, "file row")
+            ));
+        }
+        print(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut total = Removed::default();
+    let mut left = 0u64;
+    for run in &doomed {
+        match store.delete_run(run.run_id).await? {
+            Some(removed) => {
+                total.runs += removed.runs;
+                total.file_rows += removed.file_rows;
+                total.group_rows += removed.group_rows;
+            }
+            // It started holding errors or results again meanwhile.
+            None => left += 1,
+        }
+    }
+    text.push_str(&format!(
+        "deleted {} ({} and {})\n",
+        count(total.runs, "run"),
+        count(total.file_rows, "file outcome row"),
+        count(total.group_rows, "group row")
+    ));
+    if left > 0 {
+        text.push_str(&format!(
+            "kept {} that came to hold errors or files' last results while gc ran\n",
+            count(left, "run")
+        ));
+    }
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
