@@ -70,6 +70,8 @@ pub enum Action {
     CommandLine,
     /// Index the run's directory again, with the run's options.
     Rerun,
+    MarkRun,
+    CompareRuns,
 }
 
 impl Action {
@@ -125,6 +127,10 @@ impl Action {
             Action::ToggleNewInRun => "groups new in this run only, or all",
             Action::CommandLine => "command line: run PATH, rerun, repro, copy issue, theme, q",
             Action::Rerun => "index the run's directory again, with the same options",
+            Action::MarkRun => "mark the run to compare with (D), or unmark it",
+            Action::CompareRuns => {
+                "what changed: from the marked run, or the run before, to this one"
+            }
         }
     }
 
@@ -300,11 +306,14 @@ const DEFAULTS: &[(Context, &str, Action)] = &[
     (Context::Runs, "l", Action::ShowErrors),
     (Context::Runs, "s", Action::ShowGroups),
     (Context::Runs, "r", Action::Rerun),
+    (Context::Runs, "space", Action::MarkRun),
+    (Context::Runs, "D", Action::CompareRuns),
     (Context::Dashboard, "l", Action::ShowErrors),
     (Context::Dashboard, "s", Action::ShowGroups),
     (Context::Dashboard, "c", Action::CancelRun),
     (Context::Dashboard, "n", Action::NewRun),
     (Context::Dashboard, "r", Action::Rerun),
+    (Context::Dashboard, "D", Action::CompareRuns),
     (Context::List, "tab", Action::ToggleGrouping),
     (Context::List, "1", Action::ToggleType1),
     (Context::List, "2", Action::ToggleType2),

@@ -1722,3 +1722,38 @@ fn a_count_that_stopped_short_says_so_and_the_end_counts_in_full() {
     assert_eq!(app.list.selected, 999_999, "at the end once it is known");
     assert!(app.list.total_exact);
 }
+
+/// Two runs picked on the runs screen are compared, the older first; with
+/// none marked, the selected run is compared with the one before it.
+#[test]
+fn runs_are_compared_from_the_marked_one_or_the_one_before() {
+    let mut app = app();
+    app.on_loaded(Loaded::Runs(vec![
+        run(9, "web", RunStatus::Completed),
+        run(8, "web", RunStatus::Completed),
+        run(7, "web", RunStatus::Completed),
+    ]));
+    assert!(matches!(
+        app.on_key(key('D')).as_slice(),
+        [Command::Diff { from: None, to: 9 }]
+    ));
+    app.on_key(key(' '));
+    assert!(app.status.as_deref().unwrap().contains("run 9 marked"));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    let screen = render(&app, 90, 8).backend().to_string();
+    assert!(screen.contains("●9"), "{screen}");
+    assert!(matches!(
+        app.on_key(key('D')).as_slice(),
+        [Command::Diff {
+            from: Some(7),
+            to: 9
+        }]
+    ));
+    app.on_loaded(Loaded::Text {
+        title: "web: run 7 → run 9".into(),
+        text: "run 7 → run 9 of web: 1 newly failing, 0 fixed".into(),
+    });
+    let screen = render(&app, 90, 12).backend().to_string();
+    assert!(screen.contains("1 newly failing"), "{screen}");
+}

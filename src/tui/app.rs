@@ -197,6 +197,16 @@ impl App {
                 Vec::new()
             }
             Action::Rerun => self.rerun(),
+            Action::MarkRun if self.screen == Screen::Runs => {
+                self.status = Some(match self.runs.toggle_mark() {
+                    Some(run_id) => {
+                        format!("run {run_id} marked: D compares it with the selected run")
+                    }
+                    None => "unmarked".to_owned(),
+                });
+                Vec::new()
+            }
+            Action::CompareRuns => self.compare_runs(),
             Action::CancelRun => self.cancel_selected_run(),
             Action::ShowErrors => self.show_list(false),
             Action::ShowGroups => self.show_list(true),
@@ -330,6 +340,24 @@ impl App {
             .run
             .as_ref()
             .filter(|r| r.run_id == run_id))
+    }
+
+    /// What changed from the marked run (or the run before) to the
+    /// current one; the older of two marked-and-selected runs comes first.
+    fn compare_runs(&mut self) -> Vec<Command> {
+        let Some(current) = self.current_run_id() else {
+            self.status = Some("select a run first".to_owned());
+            return Vec::new();
+        };
+        let (from, to) = match self.runs.marked.filter(|m| *m != current) {
+            Some(marked) => (Some(marked.min(current)), marked.max(current)),
+            None => (None, current),
+        };
+        self.status = Some(match from {
+            Some(from) => format!("comparing run {from} with run {to}…"),
+            None => format!("comparing run {to} with the run before it…"),
+        });
+        vec![Command::Diff { from, to }]
     }
 
     fn cancel_selected_run(&mut self) -> Vec<Command> {

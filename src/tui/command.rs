@@ -54,6 +54,11 @@ pub enum Command {
         run_id: i64,
     },
     /// A group's example reduced to a minimal file, to show.
+    /// What changed from run `from` (the run before `to` when None) to `to`.
+    Diff {
+        from: Option<i64>,
+        to: i64,
+    },
     Repro {
         groups: GroupSet,
     },

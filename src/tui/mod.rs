@@ -33,8 +33,10 @@ use screens::list::PAGE_ROWS;
 use theme::Theme;
 
 use crate::config::Config;
+use crate::report::diff;
 use crate::repro;
 use crate::runner::{self, RunRequest};
+use crate::sanitize;
 use crate::store::groups::GroupRecord;
 use crate::store::{Count, Store, StoreError};
 
@@ -275,6 +277,24 @@ impl Runtime {
                     Ok(None) => Err(format!("run {run_id} is gone")),
                     Err(e) => Err(e.to_string()),
                 }
+            }),
+            Command::Diff { from, to } => self.spawn(async move {
+                let found = match diff::resolve(&store, None, from, Some(to)).await {
+                    Ok((from, to)) => diff::load(&store, &from, &to).await,
+                    Err(e) => Err(e),
+                };
+                Ok(match found {
+                    Ok(changes) => Loaded::Text {
+                        title: format!(
+                            "{}: run {} → run {}",
+                            sanitize::line(&changes.repository),
+                            changes.from.run_id,
+                            changes.to.run_id
+                        ),
+                        text: changes.to_text(),
+                    },
+                    Err(e) => Loaded::Message(e.to_string()),
+                })
             }),
             Command::Repro { groups } => self.spawn(async move {
                 let group = match (groups.ids.first(), groups.fingerprints.first()) {

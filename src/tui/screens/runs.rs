@@ -7,11 +7,20 @@ use crate::store::runs::RunRecord;
 pub struct RunsState {
     pub runs: Vec<RunRecord>,
     pub selected: usize,
+    /// The run marked to compare the selected one with.
+    pub marked: Option<i64>,
 }
 
 impl RunsState {
     pub fn selected_run(&self) -> Option<&RunRecord> {
         self.runs.get(self.selected)
+    }
+
+    /// Marks the selected run, or unmarks it.
+    pub fn toggle_mark(&mut self) -> Option<i64> {
+        let run_id = self.selected_run()?.run_id;
+        self.marked = (self.marked != Some(run_id)).then_some(run_id);
+        self.marked
     }
 
     pub fn move_by(&mut self, delta: i64) {

@@ -36,8 +36,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             RunStatus::Running => format!("{}…", words::duration(f.elapsed)),
             _ => words::duration(f.elapsed),
         };
+        let id = if app.runs.marked == Some(run.run_id) {
+            format!("●{}", run.run_id)
+        } else {
+            run.run_id.to_string()
+        };
         Row::new(vec![
-            Cell::from(run.run_id.to_string()),
+            Cell::from(id),
             Cell::from(clip(&sanitize::line(&run.repository), 24)),
             Cell::from(run.started_at.format("%Y-%m-%d %H:%M").to_string()),
             Cell::from(status.as_str()).style(status_style(app, status.as_str())),
@@ -47,7 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ])
     });
     let widths = [
-        Constraint::Length(5),
+        Constraint::Length(6),
         Constraint::Min(10),
         Constraint::Length(16),
         Constraint::Length(9),
