@@ -416,13 +416,15 @@ async fn gather(reports: &mut mpsc::Receiver<FileReport>, batch: &mut Vec<FileRe
         return 0;
     }
     let deadline = tokio::time::Instant::now() + BATCH_WAIT;
-    let mut bytes: u64 = batch.iter().map(|r| r.bytes).sum();
+    // Text to store: a file carried over stores none.
+    let text = |r: &FileReport| if r.reused { 0 } else { r.bytes };
+    let mut bytes: u64 = batch.iter().map(text).sum();
     while batch.len() < MAX_BATCH_FILES && bytes < BATCH_BYTES {
         let before = batch.len();
         let limit = MAX_BATCH_FILES - before;
         match tokio::time::timeout_at(deadline, reports.recv_many(batch, limit)).await {
             Ok(0) | Err(_) => break,
-            Ok(_) => bytes += batch[before..].iter().map(|r| r.bytes).sum::<u64>(),
+            Ok(_) => bytes += batch[before..].iter().map(text).sum::<u64>(),
         }
     }
     batch.len()

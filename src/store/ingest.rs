@@ -85,7 +85,7 @@ pub const CARRY_FILES: &str = "INSERT INTO indexed_files (run_id, file_path, out
        WHERE repository = $2 AND file_path = p.path OFFSET 0) AS r, \
      LATERAL (SELECT * FROM indexed_files \
        WHERE run_id = r.last_seen_run AND file_path = p.path OFFSET 0) AS f \
-     RETURNING file_path, outcome, bytes, chunks, failure_kind";
+     RETURNING file_path, outcome, bytes, chunks, error_type, failure_kind";
 
 /// The errors of files carried over now belong to this run, as a parse
 /// would have written them again (it replaces every error of the file).
@@ -479,6 +479,8 @@ struct CarriedFile {
     outcome: String,
     bytes: i64,
     chunks: i32,
+    /// Its first error's type: the file has errors to carry.
+    error_type: Option<String>,
     failure_kind: Option<String>,
 }
 
@@ -515,13 +517,23 @@ async fn carry_over(
         return Ok(tallies);
     }
     let carried: Vec<String> = files.iter().map(|f| f.file_path.clone()).collect();
-    let errors: Vec<super::ErrorRecord> = sqlx::query_as(CARRY_ERRORS)
-        .persistent(false)
-        .bind(run_id)
-        .bind(repository)
-        .bind(&carried)
-        .fetch_all(&mut **tx)
-        .await?;
+    // Only files with errors have errors to move: most have none.
+    let failing: Vec<&String> = files
+        .iter()
+        .filter(|f| f.error_type.is_some())
+        .map(|f| &f.file_path)
+        .collect();
+    let errors: Vec<super::ErrorRecord> = if failing.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_as(CARRY_ERRORS)
+            .persistent(false)
+            .bind(run_id)
+            .bind(repository)
+            .bind(&failing)
+            .fetch_all(&mut **tx)
+            .await?
+    };
     planned_now(TRACK_FILES)
         .bind(repository)
         .bind(&carried)
