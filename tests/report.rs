@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use snag::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use snag::index::progress::RunStatus;
 use snag::report::analysis::{self, AnalysisInput, PreviousRun, RunAnalysis};
+use snag::report::diff::DiffCounts;
 use snag::report::markdown;
 use snag::runner::{self, RunRequest};
 use snag::store::files::{FailureRow, OutcomeCounts};
@@ -229,6 +230,14 @@ fn fixed_input() -> AnalysisInput {
                 skipped: 4,
             },
             failures: previous_failures,
+            changes: DiffCounts {
+                newly_failing: 4,
+                fixed: 1,
+                gone: 0,
+                another_problem: 0,
+                another_verdict: 0,
+                still_failing: 1,
+            },
         }),
     }
 }
@@ -342,8 +351,18 @@ async fn report_compares_real_runs() {
 
     let comparison = report.comparison.as_ref().expect("a previous run");
     assert_eq!(comparison.previous_run_id, first);
-    assert!(comparison.files_no_longer_failing >= 1);
-    assert!(comparison.files_newly_failing >= 1);
+    // The file-level changes are `snag diff`'s: one fixed, one new and broken.
+    assert_eq!(comparison.files.fixed, 1);
+    assert_eq!(comparison.files.newly_failing, 1);
+    assert_eq!(comparison.files.gone, 0);
+    let changes = snag::report::diff::load(
+        &db.store,
+        &db.store.get_run(first).await.unwrap().unwrap(),
+        &db.store.get_run(second).await.unwrap().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(comparison.files, changes.counts);
     let new_fingerprint = db
         .store
         .run_failures(second)

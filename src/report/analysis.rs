@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::diff::DiffCounts;
 use crate::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use crate::index::progress::RunStatus;
 use crate::index::verdict::REFERENCE_PARSER;
@@ -58,6 +59,9 @@ pub struct PreviousRun {
     pub run: RunRecord,
     pub counts: OutcomeCounts,
     pub failures: Vec<FailureRow>,
+    /// What changed from it to this run, file by file, as `snag diff`
+    /// counts it.
+    pub changes: DiffCounts,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,10 +181,9 @@ pub struct Comparison {
     pub previous_success_rate: f64,
     /// Percentage points, this run minus the previous one.
     pub success_rate_change: f64,
-    /// Files that failed in the previous run and do not now (fixed or gone).
-    pub files_no_longer_failing: u64,
-    /// Files that fail now and did not in the previous run.
-    pub files_newly_failing: u64,
+    /// What changed file by file, as `snag diff` counts it: newly failing,
+    /// fixed, gone, failing with another problem or another verdict.
+    pub files: DiffCounts,
     /// Groups of the previous run that this run did not see.
     pub fixed: Vec<GroupChange>,
     /// Groups never seen before this run.
@@ -212,6 +215,7 @@ pub async fn load(
         Some(previous) => Some(PreviousRun {
             counts: store.run_outcome_counts(previous.run_id).await?,
             failures: store.run_failures(previous.run_id).await?,
+            changes: super::diff::load(store, &previous, &run).await?.counts,
             run: previous,
         }),
         None => None,
@@ -572,7 +576,6 @@ fn action(pattern: &Pattern) -> String {
 /// Files and groups of a run, by group key.
 struct RunGroups<'a> {
     files_by_group: BTreeMap<String, BTreeSet<&'a str>>,
-    failing_files: BTreeSet<&'a str>,
     first: HashMap<String, &'a FailureRow>,
 }
 
@@ -580,7 +583,6 @@ impl<'a> RunGroups<'a> {
     fn new(failures: &'a [FailureRow]) -> Self {
         let mut groups = RunGroups {
             files_by_group: BTreeMap::new(),
-            failing_files: BTreeSet::new(),
             first: HashMap::new(),
         };
         for f in failures {
@@ -590,7 +592,6 @@ impl<'a> RunGroups<'a> {
                 .entry(key.clone())
                 .or_default()
                 .insert(&f.file_path);
-            groups.failing_files.insert(&f.file_path);
             groups.first.entry(key).or_insert(f);
         }
         groups
@@ -659,8 +660,7 @@ fn compare(
         previous_started_at: previous.run.started_at,
         previous_success_rate,
         success_rate_change: ((success_rate - previous_success_rate) * 100.0).round() / 100.0,
-        files_no_longer_failing: before.failing_files.difference(&now.failing_files).count() as u64,
-        files_newly_failing: now.failing_files.difference(&before.failing_files).count() as u64,
+        files: previous.changes,
         fixed,
         new,
         regressed,

@@ -225,8 +225,7 @@ fn comparison(out: &mut String, r: &RunAnalysis) {
         previous_started_at,
         previous_success_rate,
         success_rate_change,
-        files_no_longer_failing,
-        files_newly_failing,
+        files,
         ..
     } = c;
     let _ = writeln!(
@@ -241,7 +240,14 @@ fn comparison(out: &mut String, r: &RunAnalysis) {
     );
     let _ = writeln!(
         out,
-        "- Files no longer failing (fixed or removed): {files_no_longer_failing}; newly failing: {files_newly_failing}"
+        "- Files: {} newly failing, {} fixed, {} gone, {} with another problem, {} with another verdict \
+         (`snag diff {previous_run_id} {}` lists them)",
+        files.newly_failing,
+        files.fixed,
+        files.gone,
+        files.another_problem,
+        files.another_verdict,
+        r.run.run_id
     );
     changes(out, "Fixed", &c.fixed);
     changes(out, "New", &c.new);
