@@ -499,6 +499,6 @@ mod tests {
             .all()
             .flat_map(|(_, actions)| actions.into_iter().map(|(a, _)| a))
             .collect();
-        assert_eq!(bound.len(), 47, "{bound:?}");
+        assert_eq!(bound.len(), 49, "{bound:?}");
     }
 }
