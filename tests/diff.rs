@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
 use snag::api::{self, AllowedRoots, ApiConfig, Jobs};
-use support::{TestDb, snag};
+use support::{TestDb, snag, snag_index, write_files};
 use tower::ServiceExt;
 
 const FINE: &str = "export function fine(a: number): number {\n  return a + 1;\n}\n";
@@ -17,25 +17,11 @@ const BAD_PARAMS: &str = "export function bad(a: number {\n  return a;\n}\n";
 const BAD_CLASS: &str = "export class Broken {\n  method() {\n    return 1;\n  \n";
 
 fn write(root: &Path, files: &[(&str, &str)]) {
-    for (path, text) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
+    write_files(root, files);
 }
 
 fn index(db: &TestDb, root: &Path, repository: &str) {
-    let output = snag()
-        .args(["--database-url", &db.url(), "index"])
-        .arg(root)
-        .args(["--repo", repository])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success() || output.status.code() == Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    snag_index(db, root, repository, &[]);
 }
 
 fn diff(db: &TestDb, args: &[&str]) -> std::process::Output {

@@ -8,7 +8,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{TestDb, hostile_corpus, snag};
+use support::{TestDb, hostile_corpus, snag_index, write_files};
 
 const FINE: &str = "export function fine(a: number): number {\n  return a + 1;\n}\n";
 const FINE_TOO: &str = "export const values = [1, 2, 3].map((x) => x * 2);\n";
@@ -16,28 +16,11 @@ const BAD_PARAMS: &str = "export function bad(a: number {\n  return a;\n}\n";
 const BAD_CLASS: &str = "export class Broken {\n  method() {\n    return 1;\n  \n";
 
 fn write(root: &Path, files: &[(&str, &str)]) {
-    for (path, text) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
+    write_files(root, files);
 }
 
-/// `snag index` of `root` as `repository`; its summary's text.
 fn index(db: &TestDb, root: &Path, repository: &str, extra: &[&str]) -> String {
-    let output = snag()
-        .args(["--database-url", &db.url(), "index"])
-        .arg(root)
-        .args(["--repo", repository])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.code().is_some_and(|c| c <= 1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    snag_index(db, root, repository, extra)
 }
 
 /// Every row a repository's latest run left, without what differs by

@@ -7,22 +7,12 @@ mod support;
 use std::path::Path;
 
 use snag::store::runs::NewRun;
-use support::{TestDb, count, snag};
+use support::{TestDb, count, snag, snag_index};
 
 const BAD: &str = "export function bad(a: number {\n  return a;\n}\n";
 
 fn index(db: &TestDb, root: &Path, repository: &str) {
-    let output = snag()
-        .args(["--database-url", &db.url(), "index"])
-        .arg(root)
-        .args(["--repo", repository])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.code().is_some_and(|c| c <= 1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    snag_index(db, root, repository, &[]);
 }
 
 fn gc(db: &TestDb, args: &[&str]) -> std::process::Output {

@@ -541,19 +541,7 @@ async fn carry_over(
         .execute(&mut **tx)
         .await?;
     let errors: Vec<NewError> = errors.into_iter().map(NewError::from).collect();
-    if !errors.is_empty() {
-        let groups = GroupColumns::of(&errors);
-        planned_now(ADD_RUN_GROUPS)
-            .bind(run_id)
-            .bind(&groups.fingerprint)
-            .bind(&groups.error_type)
-            .bind(&groups.title)
-            .bind(&groups.file_path)
-            .bind(&groups.line)
-            .bind(&groups.primary)
-            .execute(&mut **tx)
-            .await?;
-    }
+    add_run_groups(tx, run_id, &errors).await?;
     let mut counts = BatchCounts::default();
     for file in files {
         let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of {}", file.file_path));
@@ -658,19 +646,7 @@ async fn write_parsed_in(
         .bind(run_id)
         .execute(&mut **tx)
         .await?;
-    if !batch.errors.is_empty() {
-        let groups = GroupColumns::of(&batch.errors);
-        planned_now(ADD_RUN_GROUPS)
-            .bind(run_id)
-            .bind(&groups.fingerprint)
-            .bind(&groups.error_type)
-            .bind(&groups.title)
-            .bind(&groups.file_path)
-            .bind(&groups.line)
-            .bind(&groups.primary)
-            .execute(&mut **tx)
-            .await?;
-    }
+    add_run_groups(tx, run_id, &batch.errors).await?;
     let counts = &batch.counts;
     planned_now(COUNT_BATCH)
         .bind(run_id)
@@ -683,6 +659,29 @@ async fn write_parsed_in(
         .bind(counts.chunks)
         .bind(counts.bytes)
         .bind(0i32)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Adds errors to the run's groups: files and errors per group.
+async fn add_run_groups(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    errors: &[NewError],
+) -> Result<(), StoreError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let groups = GroupColumns::of(errors);
+    planned_now(ADD_RUN_GROUPS)
+        .bind(run_id)
+        .bind(&groups.fingerprint)
+        .bind(&groups.error_type)
+        .bind(&groups.title)
+        .bind(&groups.file_path)
+        .bind(&groups.line)
+        .bind(&groups.primary)
         .execute(&mut **tx)
         .await?;
     Ok(())

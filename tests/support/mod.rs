@@ -158,6 +158,34 @@ pub fn snag() -> std::process::Command {
     cmd
 }
 
+/// Writes `files` (path, text) under `root`, making folders as needed.
+pub fn write_files(root: &std::path::Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// `snag index ROOT --repo REPOSITORY EXTRA...` on the test's database, as
+/// its own process; its summary on standard output. Exit 1 (a threshold)
+/// is fine, anything worse fails the test.
+pub fn snag_index(db: &TestDb, root: &std::path::Path, repository: &str, extra: &[&str]) -> String {
+    let output = snag()
+        .args(["--database-url", &db.url(), "index"])
+        .arg(root)
+        .args(["--repo", repository])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// Writes the hostile corpus into `dir` and returns its EXPECTED.json.
 /// The shared generator beside the checkout is preferred (it is the
 /// reference); the copy under scripts/ serves a lone checkout.
