@@ -130,6 +130,17 @@ async fn two_runs_of_an_edited_tree_compare_file_by_file() {
         changes["to"]["run_id"].as_i64().unwrap(),
     );
 
+    // The dashboard of the later run counts the same changes.
+    let dashboard = db.store.run_dashboard(to, 10).await.unwrap().unwrap();
+    let since = dashboard
+        .since
+        .expect("a run that ended, with one before it");
+    assert_eq!(since.run_id, from);
+    assert_eq!(
+        serde_json::to_value(since.counts).unwrap(),
+        changes["counts"]
+    );
+
     // The same with the runs named, in the text and Markdown forms, and as a gate.
     let named = diff(
         &db,

@@ -14,7 +14,8 @@ use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::FileReport;
 use snag::index::progress::{RunProgress, RunStatus};
 use snag::keymap::Keymap;
-use snag::store::files::{FailureSplit, RunDashboard, RunGroup};
+use snag::store::diff::DiffCounts;
+use snag::store::files::{FailureSplit, FilesSince, RunDashboard, RunGroup};
 use snag::store::groups::{GroupChanges, GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
 use snag::store::{Count, ErrorFacets, ErrorRecord, ErrorSort};
@@ -238,6 +239,17 @@ fn dashboard_after_a_run() {
             ],
             new_total: 2,
         },
+        since: Some(FilesSince {
+            run_id: 6,
+            counts: DiffCounts {
+                newly_failing: 3,
+                fixed: 1,
+                gone: 0,
+                another_problem: 1,
+                another_verdict: 2,
+                still_failing: 4,
+            },
+        }),
     })));
     let terminal = render(&app, 90, 18);
     let screen = terminal.backend().to_string();
@@ -1570,6 +1582,7 @@ fn one_error_type_charts_the_verdicts_instead() {
         },
         groups: Vec::new(),
         changes: GroupChanges::default(),
+        since: None,
     })));
     let terminal = render(&app, 90, 16);
     let screen = terminal.backend().to_string();
@@ -1586,6 +1599,7 @@ fn bare_dashboard(run: RunRecord) -> Loaded {
         split: FailureSplit::default(),
         groups: Vec::new(),
         changes: GroupChanges::default(),
+        since: None,
     }))
 }
 

@@ -20,7 +20,7 @@ use crate::index::outcome::{ErrorType, FailureKind};
 use crate::index::progress::RunStatus;
 use crate::sanitize;
 use crate::store::Store;
-use crate::store::diff::{FileProblem, FileSides};
+use crate::store::diff::{Change, FileProblem, FileSides};
 use crate::store::runs::RunRecord;
 use crate::words::count;
 
@@ -42,17 +42,7 @@ impl From<&RunRecord> for DiffRun {
     }
 }
 
-/// How many files changed, by kind of change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct DiffCounts {
-    pub newly_failing: u64,
-    pub fixed: u64,
-    pub gone: u64,
-    pub another_problem: u64,
-    pub another_verdict: u64,
-    /// Failing in both runs with the same problem and verdict.
-    pub still_failing: u64,
-}
+pub use crate::store::diff::DiffCounts;
 
 /// A file failing now in another group than before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -198,46 +188,31 @@ fn group_of<'a>(groups: &'a mut Groups, problem: &FileProblem) -> &'a mut GroupD
 
 impl RunDiff {
     pub fn new(repository: &str, from: DiffRun, to: DiffRun, files: Vec<FileSides>) -> Self {
-        let mut counts = DiffCounts::default();
+        let counts = DiffCounts::of(&files);
         let mut groups = Groups::new();
         for file in files {
+            let change = file.change();
             let path = file.file_path;
-            match (file.before, file.after) {
-                (None, Some(now)) => {
-                    counts.newly_failing += 1;
+            match (change, file.before, file.after) {
+                (Change::NewlyFailing, _, Some(now)) => {
                     group_of(&mut groups, &now).newly_failing.push(path);
                 }
-                (Some(was), None) if file.in_after => {
-                    counts.fixed += 1;
-                    group_of(&mut groups, &was).fixed.push(path);
-                }
-                (Some(was), None) => {
-                    counts.gone += 1;
-                    group_of(&mut groups, &was).gone.push(path);
-                }
-                (Some(was), Some(now))
-                    if was.fingerprint != now.fingerprint || was.error_type != now.error_type =>
-                {
-                    counts.another_problem += 1;
-                    group_of(&mut groups, &now)
-                        .another_problem
-                        .push(ProblemChange {
-                            file_path: path,
-                            was,
-                        });
-                }
-                (Some(was), Some(now)) if was.failure_kind != now.failure_kind => {
-                    counts.another_verdict += 1;
-                    group_of(&mut groups, &now)
-                        .another_verdict
-                        .push(VerdictChange {
-                            file_path: path,
-                            was: was.failure_kind,
-                            now: now.failure_kind,
-                        });
-                }
-                (Some(_), Some(_)) => counts.still_failing += 1,
-                (None, None) => {}
+                (Change::Fixed, Some(was), _) => group_of(&mut groups, &was).fixed.push(path),
+                (Change::Gone, Some(was), _) => group_of(&mut groups, &was).gone.push(path),
+                (Change::AnotherProblem, Some(was), Some(now)) => group_of(&mut groups, &now)
+                    .another_problem
+                    .push(ProblemChange {
+                        file_path: path,
+                        was,
+                    }),
+                (Change::AnotherVerdict, Some(was), Some(now)) => group_of(&mut groups, &now)
+                    .another_verdict
+                    .push(VerdictChange {
+                        file_path: path,
+                        was: was.failure_kind,
+                        now: now.failure_kind,
+                    }),
+                _ => {}
             }
         }
         let mut groups: Vec<GroupDiff> = groups.into_values().collect();

@@ -24,6 +24,52 @@ pub struct FileProblem {
     pub failure_kind: Option<FailureKind>,
 }
 
+/// How many files changed, by kind of change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DiffCounts {
+    pub newly_failing: u64,
+    pub fixed: u64,
+    pub gone: u64,
+    pub another_problem: u64,
+    pub another_verdict: u64,
+    /// Failing in both runs with the same problem and verdict.
+    pub still_failing: u64,
+}
+
+impl DiffCounts {
+    /// The counts of these files' changes.
+    pub fn of(files: &[FileSides]) -> Self {
+        let mut counts = DiffCounts::default();
+        for file in files {
+            match file.change() {
+                Change::NewlyFailing => counts.newly_failing += 1,
+                Change::Fixed => counts.fixed += 1,
+                Change::Gone => counts.gone += 1,
+                Change::AnotherProblem => counts.another_problem += 1,
+                Change::AnotherVerdict => counts.another_verdict += 1,
+                Change::StillFailing => counts.still_failing += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// What happened to a file failing in at least one of two runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Fails now and did not (it was fine, or is new).
+    NewlyFailing,
+    /// Failed and is fine now.
+    Fixed,
+    /// Failed, and the later run does not have it.
+    Gone,
+    /// Fails in both runs, in different groups.
+    AnotherProblem,
+    /// Same group, another kind of failure.
+    AnotherVerdict,
+    StillFailing,
+}
+
 /// A file failing in at least one of two runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSides {
@@ -34,6 +80,25 @@ pub struct FileSides {
     /// Whether each run has the file at all (failing or not).
     pub in_before: bool,
     pub in_after: bool,
+}
+
+impl FileSides {
+    pub fn change(&self) -> Change {
+        match (&self.before, &self.after) {
+            (None, _) => Change::NewlyFailing,
+            (Some(_), None) if self.in_after => Change::Fixed,
+            (Some(_), None) => Change::Gone,
+            (Some(was), Some(now))
+                if was.fingerprint != now.fingerprint || was.error_type != now.error_type =>
+            {
+                Change::AnotherProblem
+            }
+            (Some(was), Some(now)) if was.failure_kind != now.failure_kind => {
+                Change::AnotherVerdict
+            }
+            (Some(_), Some(_)) => Change::StillFailing,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]

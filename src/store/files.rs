@@ -138,6 +138,16 @@ pub struct RunDashboard {
     pub groups: Vec<RunGroup>,
     /// Groups the run brought back or saw first.
     pub changes: super::groups::GroupChanges,
+    /// For a run that has ended: what changed, file by file, since the run
+    /// of its repository before it (none for a first run).
+    pub since: Option<FilesSince>,
+}
+
+/// What changed file by file since an earlier run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilesSince {
+    pub run_id: i64,
+    pub counts: super::diff::DiffCounts,
 }
 
 impl Store {
@@ -161,12 +171,30 @@ impl Store {
         let changes = self
             .group_changes(&run.repository, run_id, top_groups)
             .await?;
+        // Read once the run has ended: while it goes on its files are not
+        // all there, and the dashboard reloads every second.
+        let since = match run.status {
+            crate::index::progress::RunStatus::Running => None,
+            _ => match self.previous_run(&run.repository, run_id).await? {
+                Some(previous) => {
+                    let files = self
+                        .failing_in_either(&run.repository, previous.run_id, run_id)
+                        .await?;
+                    Some(FilesSince {
+                        run_id: previous.run_id,
+                        counts: super::diff::DiffCounts::of(&files),
+                    })
+                }
+                None => None,
+            },
+        };
         Ok(Some(RunDashboard {
             run,
             counts,
             split,
             groups,
             changes,
+            since,
         }))
     }
 

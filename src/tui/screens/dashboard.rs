@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::index::outcome::ErrorType;
-use crate::store::files::{FailureSplit, RunDashboard, RunGroup};
+use crate::store::files::{FailureSplit, FilesSince, RunDashboard, RunGroup};
 use crate::store::groups::GroupChanges;
 use crate::store::runs::RunRecord;
 use crate::tui::command::Command;
@@ -18,6 +18,8 @@ pub struct DashboardState {
     pub groups: Vec<RunGroup>,
     /// Groups the run brought back or saw first.
     pub changes: GroupChanges,
+    /// What changed file by file since the run before (a run that ended).
+    pub since: Option<FilesSince>,
 }
 
 impl DashboardState {
@@ -45,6 +47,7 @@ impl DashboardState {
             self.split = loaded.split;
             self.groups = loaded.groups;
             self.changes = loaded.changes;
+            self.since = loaded.since;
         }
     }
 }

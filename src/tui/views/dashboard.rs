@@ -127,7 +127,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
@@ -198,8 +198,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(current_text).style(app.theme.muted), current);
 }
 
-/// What the run changed in the repository's groups: those it brought back
-/// after they were resolved, and those it saw first, named by title.
+/// What the run changed: file by file since the run before (once it has
+/// ended), and in the repository's groups: those it brought back after they
+/// were resolved, and those it saw first, named by title.
 fn draw_changes(frame: &mut Frame, app: &App, area: Rect) {
     let changes = &app.dashboard.changes;
     let width = usize::from(area.width).saturating_sub(30);
@@ -218,7 +219,31 @@ fn draw_changes(frame: &mut Frame, app: &App, area: Rect) {
         }
         Line::from(spans)
     };
+    let files = match &app.dashboard.since {
+        Some(since) => {
+            let c = &since.counts;
+            Line::from(vec![
+                Span::styled(format!("{:<12}", "files"), app.theme.muted),
+                Span::styled(format!("{:>4} ", c.newly_failing), app.theme.error),
+                Span::styled(
+                    clip(
+                        &format!(
+                            "newly failing · {} fixed · {} gone · {} failing otherwise · vs run {} (D)",
+                            c.fixed,
+                            c.gone,
+                            c.another_problem + c.another_verdict,
+                            since.run_id
+                        ),
+                        usize::from(area.width).saturating_sub(17),
+                    ),
+                    app.theme.text,
+                ),
+            ])
+        }
+        None => Line::from(Span::styled(format!("{:<12}", "files"), app.theme.muted)),
+    };
     let lines = vec![
+        files,
         line(
             "regressed",
             changes.regressed_total,
