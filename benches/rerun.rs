@@ -14,8 +14,8 @@
 //! each with the real `snag index` in a process of its own, timed by the
 //! run's own clock. Then the ratios the targets are about: the first index
 //! against the unchanged re-run (target ≥ 10x) and the 1% re-run against the
-//! first index (target ≤ 5%); and how much the stored outcome rows grew per
-//! re-run. Uses DATABASE_URL when set, else the private cluster, in a
+//! first index (target ≤ 5%); and, over 20 runs of an unchanged repository
+//! (`--storage-runs N`), how much each re-run adds to every growing table. Uses DATABASE_URL when set, else the private cluster, in a
 //! scratch database `snag_bench_rerun` that is dropped at the end.
 
 mod support;
@@ -113,8 +113,28 @@ fn main() -> anyhow::Result<()> {
             (same.run.as_secs_f64() - floor.as_secs_f64()).max(0.0)
         );
     }
-    let growth = runtime.block_on(stored_rows_per_run(DATABASE))?;
-    println!("\nstored per run (4 runs of each repository): {growth}");
+    // Storage over many runs of an unchanged repository.
+    let runs: usize = value("--storage-runs").map_or(Ok(20), |n| n.parse())?;
+    let steady = scratch.path().join("steady");
+    generate::repository(&steady, files.min(10_000), Content::Clean)?;
+    index(&url, &steady, "steady", &[])?;
+    let before = runtime.block_on(table_bytes(DATABASE))?;
+    for _ in 1..runs {
+        index(&url, &steady, "steady", &[])?;
+    }
+    let after = runtime.block_on(table_bytes(DATABASE))?;
+    println!(
+        "\n{runs} runs of an unchanged repository of {} files: what each re-run adds",
+        files.min(10_000)
+    );
+    for ((table, first), (_, last)) in before.iter().zip(&after) {
+        println!(
+            "  {table:<18} {:>8.2} MB per run ({:.1} MB after the first run, {:.1} MB after {runs})",
+            (last - first) as f64 / 1e6 / (runs - 1).max(1) as f64,
+            *first as f64 / 1e6,
+            *last as f64 / 1e6
+        );
+    }
     println!("targets: first/same ≥ 10x; 1%/first ≤ 5%");
     runtime.block_on(support::drop(DATABASE))?;
     Ok(())
@@ -185,24 +205,32 @@ fn touch_one_percent(dir: &Path) -> anyhow::Result<usize> {
     Ok(touched)
 }
 
-/// How many bytes the outcome and error tables hold per run stored.
-async fn stored_rows_per_run(database: &'static str) -> anyhow::Result<String> {
+/// The bytes each growing table holds, indexes included.
+async fn table_bytes(database: &'static str) -> anyhow::Result<Vec<(String, i64)>> {
     let options = support::existing(database)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no database {database}"))?;
     let store = snag::store::Store::open_with(options, database).await?;
-    let (runs, files, errors): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM index_runs), pg_total_relation_size('indexed_files'), \
-           pg_total_relation_size('indexing_errors')",
-    )
-    .fetch_one(store.pool())
-    .await?;
+    let mut sizes = Vec::new();
+    for table in [
+        "indexed_files",
+        "indexing_errors",
+        "code_chunks",
+        "repository_files",
+        "run_groups",
+    ] {
+        // VACUUM first: dead rows left by updates are not growth.
+        sqlx::query(&format!("VACUUM {table}"))
+            .execute(store.pool())
+            .await?;
+        let bytes: i64 = sqlx::query_scalar("SELECT pg_total_relation_size($1::regclass)")
+            .bind(table)
+            .fetch_one(store.pool())
+            .await?;
+        sizes.push((table.to_owned(), bytes));
+    }
     store.close().await;
-    Ok(format!(
-        "indexed_files {:.1} MB and indexing_errors {:.1} MB over {runs} runs",
-        files as f64 / 1e6,
-        errors as f64 / 1e6
-    ))
+    Ok(sizes)
 }
 
 /// `snag index` on `dir` as its own process, timed by the run's own clock.
