@@ -169,6 +169,10 @@ impl FileProcessor {
             FileReport::new(file.rel_path.clone(), Some(file.language)).failed(error)
         });
         report.duration = started.elapsed();
+        if !super::reuse::settled(&report) {
+            // Another run may get another result: never carried over.
+            report.result_key = None;
+        }
         report.sealed()
     }
 

@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use super::process::ProcessSettings;
+use super::outcome::{ErrorType, Verdict};
+use super::process::{FileReport, ProcessSettings};
 
 /// The result key of each file of a repository, as its last stored result
 /// recorded it.
@@ -34,6 +35,19 @@ impl StoredResults {
     }
 }
 
+/// Whether a result is what parsing the same text again would give. A
+/// parse or a verdict that ran out of time, or an undecided verdict (the
+/// reference parser may have been cut short), could come out otherwise
+/// next time, on a less busy machine: such files are parsed again.
+pub fn settled(report: &FileReport) -> bool {
+    report.errors.iter().all(|e| {
+        e.error_type != ErrorType::TimeoutError
+            && e.verdict
+                .as_ref()
+                .is_none_or(|v| v.verdict != Verdict::Unknown)
+    })
+}
+
 /// The key of the result a file with this source key gets under `settings`
 /// from this build of snag.
 pub fn result_key(source_key: i64, settings: &ProcessSettings) -> i64 {
@@ -51,6 +65,7 @@ pub fn result_key(source_key: i64, settings: &ProcessSettings) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::discover::SourceFile;
 
     #[test]
     fn the_key_changes_with_the_text_and_every_setting() {
@@ -76,8 +91,28 @@ mod tests {
             assert_ne!(key, result_key(42, &other));
         }
         let stored = StoredResults::new([("a.ts".to_owned(), key)].into());
+        assert_eq!(stored.len(), 1);
         assert!(stored.holds("a.ts", key));
         assert!(!stored.holds("a.ts", key ^ 1));
         assert!(!stored.holds("b.ts", key));
+    }
+
+    #[test]
+    fn results_that_ran_out_of_time_are_parsed_again() {
+        use crate::index::outcome::FileError;
+        let file = SourceFile {
+            path: "/nowhere/a.ts".into(),
+            rel_path: "a.ts".into(),
+            language: crate::index::language::Language::TypeScript,
+        };
+        let mut report =
+            crate::index::process::FileProcessor::new(ProcessSettings::default()).process(&file);
+        assert!(settled(&report), "an unreadable file's error is what it is");
+        report.errors.push(FileError::new(
+            ErrorType::TimeoutError,
+            "parse",
+            "out of time",
+        ));
+        assert!(!settled(&report));
     }
 }
