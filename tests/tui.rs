@@ -1771,3 +1771,16 @@ fn runs_are_compared_from_the_marked_one_or_the_one_before() {
     let screen = render(&app, 90, 12).backend().to_string();
     assert!(screen.contains("1 newly failing"), "{screen}");
 }
+
+/// A run that carried files over from an earlier run says how many.
+#[test]
+fn the_dashboard_counts_files_carried_over() {
+    let mut app = app();
+    let mut again = run(8, "web", RunStatus::Completed);
+    again.files_reused = 230;
+    app.on_loaded(Loaded::Runs(vec![again.clone()]));
+    app.on_action(snag::keymap::Action::Open);
+    app.on_loaded(bare_dashboard(again));
+    let screen = render(&app, 110, 14).backend().to_string();
+    assert!(screen.contains("230 reused"), "{screen}");
+}

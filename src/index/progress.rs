@@ -294,6 +294,7 @@ impl ProgressSnapshot {
             partial: self.partial,
             failed: self.failed,
             skipped: self.skipped,
+            reused: self.reused,
             errors: self.errors_by_type.values().sum(),
             chunks: self.chunks,
             bytes: self.bytes,
@@ -318,6 +319,9 @@ pub struct RunFigures {
     pub partial: u64,
     pub failed: u64,
     pub skipped: u64,
+    /// Files carried over from an earlier run (each also counted by its
+    /// outcome above).
+    pub reused: u64,
     /// Errors stored: one per failing file and error type.
     pub errors: u64,
     pub chunks: u64,
@@ -376,6 +380,7 @@ mod tests {
             partial: 0,
             failed: 0,
             skipped: 0,
+            reused: 0,
             errors: 0,
             chunks: 0,
             bytes: 0,

@@ -67,6 +67,7 @@ impl RunRecord {
             partial: count(self.files_partial),
             failed: count(self.files_failed),
             skipped: count(self.files_skipped),
+            reused: count(self.files_reused),
             errors: count(self.errors_total),
             chunks: u64::try_from(self.chunks_total).unwrap_or(0),
             bytes: u64::try_from(self.bytes_total).unwrap_or(0),

@@ -162,6 +162,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     spans.extend(counted("partial", f.run.partial, app.theme.warning));
     spans.extend(counted("failed", f.run.failed, app.theme.error));
     spans.extend(counted("skipped", f.run.skipped, app.theme.skipped));
+    if f.run.reused > 0 {
+        // Carried over unchanged from an earlier run, not parsed again.
+        spans.extend(counted("reused", f.run.reused, app.theme.muted));
+    }
     spans.push(Span::styled(
         format!("success {success:.1}%"),
         app.theme.text,
