@@ -352,6 +352,10 @@ pub struct ErrorsArgs {
     /// Errors to skip before the page starts
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
     pub offset: i64,
+    /// Only the errors this run holds: those of the files it indexed or carried
+    /// over, until a later run indexes or carries them again
+    #[arg(long = "run", value_name = "ID")]
+    pub run_id: Option<i64>,
     #[arg(long, value_enum, default_value_t)]
     pub format: ListFormat,
 }

@@ -217,6 +217,37 @@ async fn two_runs_of_an_edited_tree_compare_file_by_file() {
     let (status, body) = get(format!("/api/v1/runs/{from}/diff/{other_run}")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
+    // Each run's errors: the later run holds them all now (its unchanged
+    // files' errors were carried over), the earlier one says where they went.
+    let errors = |args: &[&str]| {
+        snag()
+            .args([
+                "--database-url",
+                &db.url(),
+                "errors",
+                "web",
+                "--format",
+                "json",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let all = errors(&[]);
+    let all: Value = serde_json::from_slice(&all.stdout).unwrap();
+    let held = errors(&["--run", &to.to_string()]);
+    let held: Value = serde_json::from_slice(&held.stdout).unwrap();
+    assert_eq!(held["total"], all["total"]);
+    assert_eq!(held["filters"]["run_id"], to);
+    let earlier = errors(&["--run", &from.to_string()]);
+    assert!(earlier.status.success());
+    let body: Value = serde_json::from_slice(&earlier.stdout).unwrap();
+    assert_eq!(body["total"], 0);
+    let said = String::from_utf8_lossy(&earlier.stderr);
+    assert!(said.contains(&format!("`snag diff {from} {to}`")), "{said}");
+    let elsewhere = errors(&["--run", &other_run.to_string()]);
+    assert_eq!(elsewhere.status.code(), Some(2));
+
     // Nothing to compare with: a clear message and exit 2.
     let first = db.store.list_runs(Some("other"), 10).await.unwrap();
     let first = first.last().unwrap().run_id;

@@ -2,18 +2,50 @@
 
 use std::process::ExitCode;
 
+use anyhow::bail;
+
 use super::stdout::print_line;
 use crate::cli::{ErrorsArgs, ListFormat, SummaryArgs};
 use crate::report::errors::{ErrorListBody, SummaryBody};
-use crate::store::{PageRequest, Store};
+use crate::sanitize;
+use crate::store::{ErrorQuery, PageRequest, Store};
 
 pub async fn list(store: &Store, args: ErrorsArgs) -> anyhow::Result<ExitCode> {
     let page = PageRequest::new(args.limit, args.offset)?;
-    let found = store
-        .get_errors_by_verdict(&args.repository, args.error_type, args.verdict, page)
-        .await?;
+    if let Some(run_id) = args.run_id {
+        match store.get_run(run_id).await? {
+            Some(run) if run.repository == args.repository => {}
+            Some(run) => bail!(
+                "run {run_id} belongs to repository `{}`, not `{}`",
+                sanitize::line(&run.repository),
+                sanitize::line(&args.repository)
+            ),
+            None => bail!("there is no run {run_id}"),
+        }
+    }
+    let query = ErrorQuery {
+        repository: args.repository.clone(),
+        run_id: args.run_id,
+        error_types: args.error_type.into_iter().collect(),
+        verdict: args.verdict,
+        ..Default::default()
+    };
+    let found = store.list_errors(&query, page.limit, page.offset).await?;
+    if let Some(run_id) = args.run_id
+        && found.total == 0
+        && let Some(later) = store.latest_run(&args.repository).await?
+        && later.run_id > run_id
+    {
+        // Said on standard error: the JSON on standard output stays a body.
+        eprintln!(
+            "snag: run {run_id} holds no errors now: a later run (the latest is {}) indexed its \
+             files again or carried them over; `snag diff {run_id} {}` shows what changed",
+            later.run_id, later.run_id
+        );
+    }
     let body = ErrorListBody::new(&args.repository, args.error_type, page, found)
-        .with_verdict(args.verdict);
+        .with_verdict(args.verdict)
+        .with_run(args.run_id);
     match args.format {
         ListFormat::Json => print_line(&serde_json::to_string(&body)?)?,
         ListFormat::Table => print_line(&body.to_table(super::table_width()))?,

@@ -30,6 +30,9 @@ pub struct ErrorFilters {
     /// Present only when the page is filtered by verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// Present only when the page holds one run's errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<i64>,
 }
 
 impl ErrorListBody {
@@ -48,6 +51,7 @@ impl ErrorListBody {
                 limit: page.limit,
                 offset: page.offset,
                 verdict: None,
+                run_id: None,
             },
         }
     }
@@ -55,6 +59,12 @@ impl ErrorListBody {
     /// The body with the type filter echoed as it was asked for.
     pub fn with_error_type_as_given(mut self, error_type: Option<&str>) -> Self {
         self.filters.error_type = error_type.map(str::to_owned);
+        self
+    }
+
+    /// The body of a page of one run's errors.
+    pub fn with_run(mut self, run_id: Option<i64>) -> Self {
+        self.filters.run_id = run_id;
         self
     }
 
@@ -96,6 +106,9 @@ impl ErrorListBody {
             .unwrap_or_default();
         if let Some(verdict) = self.filters.verdict {
             filter.push_str(&format!(" with verdict {verdict}"));
+        }
+        if let Some(run_id) = self.filters.run_id {
+            filter.push_str(&format!(" held by run {run_id}"));
         }
         let repository = sanitize::line(&self.repository);
         let footer = if self.errors.is_empty() {
