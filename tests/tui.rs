@@ -698,6 +698,7 @@ fn new_run_form_validates_and_starts() {
     };
     assert_eq!(run.repository, "my-repo");
     assert!(run.include_tests);
+    assert!(!run.full, "runs are incremental unless asked");
 }
 
 #[test]
@@ -1783,4 +1784,28 @@ fn the_dashboard_counts_files_carried_over() {
     app.on_loaded(bare_dashboard(again));
     let screen = render(&app, 110, 14).backend().to_string();
     assert!(screen.contains("230 reused"), "{screen}");
+}
+
+/// The new-run form can ask for a full run: every file parsed again.
+#[test]
+fn a_new_run_can_parse_every_file() {
+    let mut app = app();
+    app.on_loaded(Loaded::Runs(Vec::new()));
+    let dir = tempfile::tempdir().unwrap();
+    app.on_key(key('n'));
+    let Some(Overlay::NewRun(form)) = &mut app.overlay else {
+        panic!("n opens the form")
+    };
+    form.fields[0] = ratatui_textarea::TextArea::from([dir.path().display().to_string()]);
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Tab);
+    }
+    app.on_key(key(' '));
+    let screen = render(&app, 90, 20).backend().to_string();
+    assert!(screen.contains("[x] parse every file"), "{screen}");
+    let commands = press(&mut app, KeyCode::Enter);
+    let [Command::StartRun(run)] = commands.as_slice() else {
+        panic!("{commands:?}")
+    };
+    assert!(run.full && !run.include_tests);
 }

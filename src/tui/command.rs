@@ -125,6 +125,8 @@ pub struct NewRun {
     pub repository: String,
     pub include_tests: bool,
     pub extensions: Vec<String>,
+    /// Parse every file: nothing is carried over from earlier runs.
+    pub full: bool,
 }
 
 /// A file shown in the drill-down.

@@ -449,6 +449,7 @@ fn request_for(new_run: &NewRun) -> RunRequest {
     let mut request = RunRequest::new(&new_run.path);
     request.repository = new_run.repository.clone();
     request.discovery.include_tests = new_run.include_tests;
+    request.full = new_run.full;
     if !new_run.extensions.is_empty() {
         request.discovery.extensions = new_run.extensions.clone();
     }

@@ -160,7 +160,9 @@ impl ScrollView {
 pub struct NewRunForm {
     pub fields: [TextArea<'static>; 3],
     pub include_tests: bool,
-    /// 0..=2 the text fields, 3 the checkbox.
+    /// Parse every file (nothing carried over from earlier runs).
+    pub full: bool,
+    /// 0..=2 the text fields, 3 and 4 the checkboxes.
     pub focus: usize,
     pub error: Option<String>,
 }
@@ -181,6 +183,7 @@ impl NewRunForm {
         NewRunForm {
             fields: [field(path), field(""), field("")],
             include_tests: false,
+            full: false,
             focus: 0,
             error: None,
         }
@@ -193,9 +196,10 @@ impl NewRunForm {
     fn on_key(mut self: Box<Self>, key: KeyEvent) -> (Option<Overlay>, Reply) {
         match key.code {
             KeyCode::Esc => return (None, Reply::Commands(Vec::new())),
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % 4,
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + 3) % 4,
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % 5,
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + 4) % 5,
             KeyCode::Char(' ') if self.focus == 3 => self.include_tests = !self.include_tests,
+            KeyCode::Char(' ') if self.focus == 4 => self.full = !self.full,
             KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                 if let Some(field) = self.fields.get_mut(self.focus) {
                     *field = TextArea::default();
@@ -232,6 +236,7 @@ impl NewRunForm {
             repository,
             include_tests: self.include_tests,
             extensions,
+            full: self.full,
         })
     }
 }

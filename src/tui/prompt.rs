@@ -246,6 +246,7 @@ impl App {
                     repository,
                     include_tests: false,
                     extensions: Vec::new(),
+                    full: false,
                 })]
             }
             PromptCommand::Rerun => self.rerun(),

@@ -224,7 +224,7 @@ fn draw_scrolled(
 }
 
 fn draw_form(frame: &mut Frame, app: &App, form: &NewRunForm) {
-    let area = popup(frame.area(), 70, 13);
+    let area = popup(frame.area(), 70, 14);
     frame.render_widget(Clear, area);
     let block = bordered(
         app,
@@ -236,6 +236,7 @@ fn draw_form(frame: &mut Frame, app: &App, form: &NewRunForm) {
         Constraint::Length(3),
         Constraint::Length(3),
         Constraint::Length(3),
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
@@ -254,20 +255,29 @@ fn draw_form(frame: &mut Frame, app: &App, form: &NewRunForm) {
         frame.render_widget(field_block, rows[i]);
         frame.render_widget(&form.fields[i], field_area);
     }
-    let check = if form.include_tests { "[x]" } else { "[ ]" };
-    let style = if form.focus == 3 {
-        app.theme.selection
-    } else {
-        app.theme.text
-    };
-    frame.render_widget(
-        Paragraph::new(format!("{check} include test files")).style(style),
-        rows[3],
-    );
+    let checkboxes = [
+        (form.include_tests, "include test files"),
+        (
+            form.full,
+            "parse every file (nothing carried over from earlier runs)",
+        ),
+    ];
+    for (i, (checked, label)) in checkboxes.into_iter().enumerate() {
+        let check = if checked { "[x]" } else { "[ ]" };
+        let style = if form.focus == 3 + i {
+            app.theme.selection
+        } else {
+            app.theme.text
+        };
+        frame.render_widget(
+            Paragraph::new(format!("{check} {label}")).style(style),
+            rows[3 + i],
+        );
+    }
     if let Some(error) = &form.error {
         frame.render_widget(
             Paragraph::new(crate::sanitize::line(error).into_owned()).style(app.theme.error),
-            rows[4],
+            rows[5],
         );
     }
 }
