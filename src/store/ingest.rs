@@ -542,6 +542,14 @@ async fn carry_over(
         .await?;
     let errors: Vec<NewError> = errors.into_iter().map(NewError::from).collect();
     add_run_groups(tx, run_id, &errors).await?;
+    // Each file's errors, read once rather than searched for per file.
+    let mut by_file: std::collections::HashMap<&str, Vec<_>> = std::collections::HashMap::new();
+    for e in &errors {
+        by_file
+            .entry(e.file_path.as_str())
+            .or_default()
+            .push((e.error_type, e.verdict));
+    }
     let mut counts = BatchCounts::default();
     for file in files {
         let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of {}", file.file_path));
@@ -553,11 +561,7 @@ async fn carry_over(
             .transpose()
             .map_err(|_| corrupt("a failure kind"))?;
         counts.add(outcome, i64::from(file.chunks), file.bytes);
-        let file_errors = errors
-            .iter()
-            .filter(|e| e.file_path == file.file_path)
-            .map(|e| (e.error_type, e.verdict))
-            .collect();
+        let file_errors = by_file.remove(file.file_path.as_str()).unwrap_or_default();
         tallies.insert(
             file.file_path,
             FileTally {
@@ -571,19 +575,9 @@ async fn carry_over(
             },
         );
     }
-    planned_now(COUNT_BATCH)
-        .bind(run_id)
-        .bind(tallies.len() as i32)
-        .bind(counts.outcomes[0])
-        .bind(counts.outcomes[1])
-        .bind(counts.outcomes[2])
-        .bind(counts.outcomes[3])
-        .bind(errors.len() as i32)
-        .bind(counts.chunks)
-        .bind(counts.bytes)
-        .bind(tallies.len() as i32)
-        .execute(&mut **tx)
-        .await?;
+    counts.errors = errors.len() as i32;
+    counts.reused = tallies.len() as i32;
+    count_batch(tx, run_id, &counts).await?;
     Ok(tallies)
 }
 
@@ -647,18 +641,27 @@ async fn write_parsed_in(
         .execute(&mut **tx)
         .await?;
     add_run_groups(tx, run_id, &batch.errors).await?;
-    let counts = &batch.counts;
+    batch.counts.errors = batch.errors.len() as i32;
+    count_batch(tx, run_id, &batch.counts).await
+}
+
+/// Adds a batch to its run's counts.
+async fn count_batch(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    counts: &BatchCounts,
+) -> Result<(), StoreError> {
     planned_now(COUNT_BATCH)
         .bind(run_id)
-        .bind(reports.len() as i32)
+        .bind(counts.outcomes.iter().sum::<i32>())
         .bind(counts.outcomes[0])
         .bind(counts.outcomes[1])
         .bind(counts.outcomes[2])
         .bind(counts.outcomes[3])
-        .bind(batch.errors.len() as i32)
+        .bind(counts.errors)
         .bind(counts.chunks)
         .bind(counts.bytes)
-        .bind(0i32)
+        .bind(counts.reused)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -701,8 +704,11 @@ struct BatchRows {
 struct BatchCounts {
     /// Files by outcome, in `Outcome::ALL` order.
     outcomes: [i32; 4],
+    errors: i32,
     chunks: i64,
     bytes: i64,
+    /// Files carried over from an earlier run.
+    reused: i32,
 }
 
 impl BatchRows {
