@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::sync::Arc;
@@ -250,11 +249,7 @@ async fn four_writers_and_a_server_share_one_database() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(address).is_err() {
-        assert!(Instant::now() < deadline, "snag serve did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    support::wait_for_listener(address, Duration::from_secs(60));
 
     let repositories = ["w1", "w2", "w3", "w4"];
     let writers: Vec<Child> = repositories

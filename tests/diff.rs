@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::path::Path;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
@@ -15,14 +13,6 @@ use tower::ServiceExt;
 const FINE: &str = "export function fine(a: number): number {\n  return a + 1;\n}\n";
 const BAD_PARAMS: &str = "export function bad(a: number {\n  return a;\n}\n";
 const BAD_CLASS: &str = "export class Broken {\n  method() {\n    return 1;\n  \n";
-
-fn write(root: &Path, files: &[(&str, &str)]) {
-    write_files(root, files);
-}
-
-fn index(db: &TestDb, root: &Path, repository: &str) {
-    snag_index(db, root, repository, &[]);
-}
 
 fn diff(db: &TestDb, args: &[&str]) -> std::process::Output {
     snag()
@@ -61,7 +51,7 @@ async fn two_runs_of_an_edited_tree_compare_file_by_file() {
     let db = TestDb::new().await;
     let tree = tempfile::tempdir().unwrap();
     let root = tree.path();
-    write(
+    write_files(
         root,
         &[
             ("src/a.ts", FINE),
@@ -73,12 +63,12 @@ async fn two_runs_of_an_edited_tree_compare_file_by_file() {
     );
     // Another repository in the same store, with failures of its own.
     let other = tempfile::tempdir().unwrap();
-    write(other.path(), &[("x.ts", BAD_PARAMS), ("y.ts", BAD_CLASS)]);
-    index(&db, other.path(), "other");
-    index(&db, root, "web");
+    write_files(other.path(), &[("x.ts", BAD_PARAMS), ("y.ts", BAD_CLASS)]);
+    snag_index(&db, other.path(), "other", &[]);
+    snag_index(&db, root, "web", &[]);
 
     // a breaks, b is fixed, c fails another way, d is deleted, f is new and broken.
-    write(
+    write_files(
         root,
         &[
             ("src/a.ts", BAD_PARAMS),
@@ -88,8 +78,8 @@ async fn two_runs_of_an_edited_tree_compare_file_by_file() {
         ],
     );
     std::fs::remove_file(root.join("src/d.ts")).unwrap();
-    index(&db, other.path(), "other");
-    index(&db, root, "web");
+    snag_index(&db, other.path(), "other", &[]);
+    snag_index(&db, root, "web", &[]);
 
     let output = diff(&db, &["--repo", "web", "--format", "json"]);
     assert!(

@@ -399,11 +399,7 @@ async fn serve_restarts_its_crashed_private_cluster_and_answers_503_meanwhile() 
         .spawn()
         .unwrap();
     let get = move || support::http_get(address, "/api/v1/runs");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::net::TcpStream::connect(address).is_err() {
-        assert!(Instant::now() < deadline, "snag serve did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    support::wait_for_listener(address, Duration::from_secs(120));
     assert_eq!(tokio::task::spawn_blocking(get).await.unwrap().0, 200);
 
     // The cluster's server dies.

@@ -6,22 +6,12 @@
 
 mod support;
 
-use std::path::Path;
-
 use support::{TestDb, hostile_corpus, snag_index, write_files};
 
 const FINE: &str = "export function fine(a: number): number {\n  return a + 1;\n}\n";
 const FINE_TOO: &str = "export const values = [1, 2, 3].map((x) => x * 2);\n";
 const BAD_PARAMS: &str = "export function bad(a: number {\n  return a;\n}\n";
 const BAD_CLASS: &str = "export class Broken {\n  method() {\n    return 1;\n  \n";
-
-fn write(root: &Path, files: &[(&str, &str)]) {
-    write_files(root, files);
-}
-
-fn index(db: &TestDb, root: &Path, repository: &str, extra: &[&str]) -> String {
-    snag_index(db, root, repository, extra)
-}
 
 /// Every row a repository's latest run left, without what differs by
 /// nature between two runs (ids, run ids, times, durations), sorted.
@@ -128,13 +118,13 @@ async fn an_edited_tree_stores_what_a_full_run_stores() {
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
-    write(root, &refs);
+    write_files(root, &refs);
     // Another repository shares the store.
     let other = tempfile::tempdir().unwrap();
-    write(other.path(), &[("x.ts", BAD_PARAMS), ("y.ts", FINE)]);
-    index(&db, other.path(), "other", &[]);
+    write_files(other.path(), &[("x.ts", BAD_PARAMS), ("y.ts", FINE)]);
+    snag_index(&db, other.path(), "other", &[]);
 
-    index(&db, root, "inc", &[]);
+    snag_index(&db, root, "inc", &[]);
     assert_eq!(
         reused(&db, "inc").await,
         0,
@@ -144,7 +134,7 @@ async fn an_edited_tree_stores_what_a_full_run_stores() {
 
     // Nothing changed: every file is carried over, and the run stores what
     // the first one did.
-    let said = index(&db, root, "inc", &[]);
+    let said = snag_index(&db, root, "inc", &[]);
     assert_eq!(reused(&db, "inc").await, files.len() as i64);
     assert!(
         said.contains(&format!("reused   {} files unchanged", files.len())),
@@ -154,7 +144,7 @@ async fn an_edited_tree_stores_what_a_full_run_stores() {
 
     // a breaks, b is fixed, c fails another way, d is deleted, e is renamed,
     // f is new and broken.
-    write(
+    write_files(
         root,
         &[
             ("src/a.ts", BAD_PARAMS),
@@ -165,25 +155,25 @@ async fn an_edited_tree_stores_what_a_full_run_stores() {
     );
     std::fs::remove_file(root.join("src/d.ts")).unwrap();
     std::fs::rename(root.join("src/e.js"), root.join("src/e2.js")).unwrap();
-    index(&db, root, "inc", &[]);
+    snag_index(&db, root, "inc", &[]);
     // 40 + broken-too unchanged; a, b, c, e2 and f parsed.
     assert_eq!(reused(&db, "inc").await, 41);
-    index(&db, root, "full", &["--full"]);
+    snag_index(&db, root, "full", &["--full"]);
     assert_eq!(reused(&db, "full").await, 0);
     assert_same(&rows(&db, "inc").await, &rows(&db, "full").await);
 
     // --full parses every file again, and stores the same.
-    index(&db, root, "inc", &["--full"]);
+    snag_index(&db, root, "inc", &["--full"]);
     assert_eq!(reused(&db, "inc").await, 0);
     assert_same(&rows(&db, "inc").await, &rows(&db, "full").await);
     // Other settings shape other results: nothing is reused across them.
-    index(&db, root, "inc", &["--parse-timeout", "9"]);
+    snag_index(&db, root, "inc", &["--parse-timeout", "9"]);
     assert_eq!(reused(&db, "inc").await, 0);
-    index(&db, root, "inc", &["--parse-timeout", "9"]);
+    snag_index(&db, root, "inc", &["--parse-timeout", "9"]);
     assert_eq!(reused(&db, "inc").await, 46);
 
     // The other repository is untouched by all of it.
-    index(&db, other.path(), "other", &[]);
+    snag_index(&db, other.path(), "other", &[]);
     assert_eq!(reused(&db, "other").await, 2);
 }
 
@@ -196,10 +186,10 @@ async fn the_hostile_corpus_is_carried_over_as_it_was_stored() {
     let corpus = tree.path().join("corpus");
     std::fs::create_dir_all(&corpus).unwrap();
     hostile_corpus(&corpus);
-    index(&db, &corpus, "hostile", &[]);
-    index(&db, &corpus, "hostile", &[]);
+    snag_index(&db, &corpus, "hostile", &[]);
+    snag_index(&db, &corpus, "hostile", &[]);
     assert!(reused(&db, "hostile").await > 10);
     let again = rows(&db, "hostile").await;
-    index(&db, &corpus, "fresh", &["--full"]);
+    snag_index(&db, &corpus, "fresh", &["--full"]);
     assert_same(&again, &rows(&db, "fresh").await);
 }

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use snag::index::outcome::ErrorType;
 use snag::store::NewError;
 use sqlx::Connection;
-use support::{TestDb, free_address, snag};
+use support::{TestDb, free_address, snag, wait_for_listener};
 
 /// `snag serve` on its own database, allowed to index `root`.
 struct Service {
@@ -41,11 +41,7 @@ impl Service {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(address).is_err() {
-            assert!(Instant::now() < deadline, "snag serve did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_listener(address, Duration::from_secs(60));
         Service {
             db,
             root,

@@ -4,16 +4,10 @@
 
 mod support;
 
-use std::path::Path;
-
 use snag::store::runs::NewRun;
 use support::{TestDb, count, snag, snag_index};
 
 const BAD: &str = "export function bad(a: number {\n  return a;\n}\n";
-
-fn index(db: &TestDb, root: &Path, repository: &str) {
-    snag_index(db, root, repository, &[]);
-}
 
 fn gc(db: &TestDb, args: &[&str]) -> std::process::Output {
     snag()
@@ -46,10 +40,10 @@ async fn old_runs_go_and_what_is_still_needed_stays() {
     let other = tempfile::tempdir().unwrap();
     std::fs::write(other.path().join("x.ts"), BAD).unwrap();
     for _ in 0..5 {
-        index(&db, tree.path(), "web");
+        snag_index(&db, tree.path(), "web", &[]);
     }
-    index(&db, other.path(), "other");
-    index(&db, other.path(), "other");
+    snag_index(&db, other.path(), "other", &[]);
+    snag_index(&db, other.path(), "other", &[]);
     let web = runs(&db, "web").await;
     let errors = count(
         &db,

@@ -252,6 +252,19 @@ pub fn http_get(address: std::net::SocketAddr, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// Waits until something listens at `address` (a server just spawned),
+/// failing the test after `within`.
+pub fn wait_for_listener(address: std::net::SocketAddr, within: std::time::Duration) {
+    let deadline = std::time::Instant::now() + within;
+    while std::net::TcpStream::connect(address).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing listens at {address}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// A loopback address no one listens on yet.
 pub fn free_address() -> std::net::SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
