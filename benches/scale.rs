@@ -205,10 +205,9 @@ async fn fill_neighbour(store: &Store) -> anyhow::Result<()> {
          INSERT INTO indexing_errors (repository, file_path, error_type, error_message, run_id, fingerprint) \
          SELECT 'neighbour', 'src/f' || i || '.ts', 'parsing_error', 'unexpected', {run}, 'fp' || (i % 500) \
          FROM generate_series(1, {rows}) i; \
-         INSERT INTO indexed_files (run_id, file_path, outcome, error_type) \
-         SELECT {run}, 'src/f' || i || '.ts', 'partial', 'parsing_error' FROM generate_series(1, {rows}) i; \
-         INSERT INTO repository_files (repository, file_path, last_seen_run) \
-         SELECT 'neighbour', 'src/f' || i || '.ts', {run} FROM generate_series(1, {rows}) i; \
+         INSERT INTO indexed_files (run_id, repository, file_path, outcome, error_type) \
+         SELECT {run}, 'neighbour', 'src/f' || i || '.ts', 'partial', 'parsing_error' \
+         FROM generate_series(1, {rows}) i; \
          ANALYZE;"
     );
     sqlx::raw_sql(&fill).execute(store.pool()).await?;

@@ -299,10 +299,10 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "A run goes when no option keeps it: it is beyond its repository's --keep-runs newest \
-    and started more than --older-than ago. Never deleted: a run going on, a repository's latest run, \
-    a run that still holds errors (the current errors of files no later run reached) and a run that \
-    holds a file's last stored result (what incremental runs carry over). Runs are deleted a few \
-    thousand rows at a time, so runs going on are not held up.\n\n\
+    and started more than --older-than ago. Never deleted: a run going on and a repository's latest \
+    run. Rows only deleted runs saw go with them; rows a later run still reads stay, so every \
+    remaining run reads as before. Runs are deleted a few thousand rows at a time, so runs going on \
+    are not held up.\n\n\
     Examples:\n  snag gc --keep-runs 20\n  snag gc --repo web --older-than 30d --dry-run"
 )]
 pub struct GcArgs {
@@ -352,8 +352,7 @@ pub struct ErrorsArgs {
     /// Errors to skip before the page starts
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
     pub offset: i64,
-    /// Only the errors this run holds: those of the files it indexed or carried
-    /// over, until a later run indexes or carries them again
+    /// Only this run's errors, as the run left them
     #[arg(long = "run", value_name = "ID")]
     pub run_id: Option<i64>,
     #[arg(long, value_enum, default_value_t)]

@@ -2,6 +2,7 @@
 //! stores their reports in batches, and the run row. Headless mode, the TUI
 //! and the API all start runs through here.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,6 @@ use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::pipeline::{Pipeline, PipelineContext};
 use crate::index::process::{FileReport, ProcessSettings};
 use crate::index::progress::{ProgressSnapshot, RunProgress, RunStatus};
-use crate::index::reuse::StoredResults;
 use crate::store::ingest::WriteConnection;
 use crate::store::runs::NewRun;
 use crate::store::{Store, StoreError};
@@ -364,9 +364,7 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
     let stored = if request.full {
         None
     } else {
-        Some(Arc::new(StoredResults::new(
-            store.stored_results(&request.repository).await?,
-        )))
+        Some(Arc::new(store.stored_results(&request.repository).await?))
     };
     let progress = Arc::new(RunProgress::default());
     let cancel = CancellationToken::new();
@@ -417,7 +415,7 @@ async fn gather(reports: &mut mpsc::Receiver<FileReport>, batch: &mut Vec<FileRe
     }
     let deadline = tokio::time::Instant::now() + BATCH_WAIT;
     // Text to store: a file carried over stores none.
-    let text = |r: &FileReport| if r.reused { 0 } else { r.bytes };
+    let text = |r: &FileReport| if r.reused.is_some() { 0 } else { r.bytes };
     let mut bytes: u64 = batch.iter().map(text).sum();
     while batch.len() < MAX_BATCH_FILES && bytes < BATCH_BYTES {
         let before = batch.len();
@@ -478,6 +476,9 @@ impl Writer {
         let writing = &mut connection;
         let storing = async move {
             let mut stored = 0u64;
+            // The files whose stored results the run keeps: with those it
+            // stores, what it saw, so its end can tell which files are gone.
+            let mut kept = HashSet::new();
             // Discovery ends before any file is processed, so every process
             // that reads the run sees its total before its first batch.
             if let Ok(total) = discovered.await
@@ -490,6 +491,12 @@ impl Writer {
                 tracing::warn!("cannot record the number of files discovered: {e}");
             }
             while let Some(batch) = batches_rx.recv().await {
+                kept.extend(
+                    batch
+                        .iter()
+                        .filter(|r| r.reused.is_some())
+                        .map(|r| crate::store::text::storable(&r.rel_path).into_owned()),
+                );
                 match self.store_batch(writing, &batch).await {
                     Ok(n) => stored += n,
                     Err(stop) => {
@@ -498,11 +505,11 @@ impl Writer {
                     }
                 }
             }
-            Ok(stored)
+            Ok((stored, kept))
         };
         let stored = tokio::join!(gathering, storing).1;
         connection.close().await;
-        let stored = match stored {
+        let (stored, kept) = match stored {
             Ok(stored) => stored,
             Err((stored, stop)) => {
                 let (message, error) = match stop {
@@ -539,7 +546,7 @@ impl Writer {
         let message = (status == RunStatus::Cancelled)
             .then_some("cancelled by the user; files done so far are kept");
         self.store
-            .finish_run(self.run_id, &self.repository, status, message)
+            .finish_run(self.run_id, &self.repository, status, message, &kept)
             .await
             .map_err(|cause| RunError::DatabaseLost {
                 run_id: self.run_id,

@@ -1093,14 +1093,15 @@ async fn run_with_files(db: &TestDb, repository: &str, n: i64) -> i64 {
     .await
     .unwrap();
     sqlx::query(
-        "INSERT INTO indexed_files (run_id, file_path, outcome, error_type, bytes, chunks) \
-         SELECT $1, format('src/m%s.ts', lpad(i::text, 5, '0')), \
+        "INSERT INTO indexed_files (run_id, repository, file_path, outcome, error_type, bytes, chunks) \
+         SELECT $1, $3, format('src/m%s.ts', lpad(i::text, 5, '0')), \
            CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'indexed' END, \
            CASE WHEN i % 10 = 0 THEN 'parsing_error' END, 100, 1 \
          FROM generate_series(1, $2) i",
     )
     .bind(run_id)
     .bind(n)
+    .bind(repository)
     .execute(db.store.pool())
     .await
     .unwrap();

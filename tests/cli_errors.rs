@@ -386,8 +386,8 @@ async fn a_pipe_closed_after_the_first_line_ends_quietly() {
     .await
     .unwrap();
     sqlx::query(
-        "INSERT INTO indexed_files (run_id, file_path, outcome) \
-         SELECT $1, format('src/module%s.ts', i), 'indexed' FROM generate_series(1, 20000) i",
+        "INSERT INTO indexed_files (run_id, repository, file_path, outcome) \
+         SELECT $1, 'web', format('src/module%s.ts', i), 'indexed' FROM generate_series(1, 20000) i",
     )
     .bind(run_id)
     .execute(db.store.pool())

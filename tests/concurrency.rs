@@ -101,11 +101,14 @@ async fn assert_exactly_one_run_stored(db: &TestDb, repository: &str) {
         "{files} files, {errors} errors"
     );
     assert_eq!(
-        stored(&format!(
-            "SELECT count(*) FROM indexed_files WHERE run_id = {run_id}"
-        ))
-        .await,
+        stored(&format!("SELECT count(*) FROM run_files({run_id})")).await,
         i64::from(files)
+    );
+    assert_eq!(
+        stored("SELECT count(*) FROM indexed_files WHERE repository = $R AND until_run IS NULL")
+            .await,
+        i64::from(files),
+        "one current result per file of {repository}"
     );
     assert_eq!(
         stored("SELECT count(*) FROM code_chunks WHERE repository = $R").await,

@@ -207,8 +207,9 @@ async fn two_runs_of_an_edited_tree_compare_file_by_file() {
     let (status, body) = get(format!("/api/v1/runs/{from}/diff/{other_run}")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
-    // Each run's errors: the later run holds them all now (its unchanged
-    // files' errors were carried over), the earlier one says where they went.
+    // Each run's errors as it left them: the later run's are the errors the
+    // files have now; the earlier run's are still its own, edited files and
+    // all.
     let errors = |args: &[&str]| {
         snag()
             .args([
@@ -232,9 +233,11 @@ async fn two_runs_of_an_edited_tree_compare_file_by_file() {
     let earlier = errors(&["--run", &from.to_string()]);
     assert!(earlier.status.success());
     let body: Value = serde_json::from_slice(&earlier.stdout).unwrap();
-    assert_eq!(body["total"], 0);
-    let said = String::from_utf8_lossy(&earlier.stderr);
-    assert!(said.contains(&format!("`snag diff {from} {to}`")), "{said}");
+    let from_run = db.store.get_run(from).await.unwrap().unwrap();
+    assert_eq!(body["total"], i64::from(from_run.errors_total));
+    let to_run = db.store.get_run(to).await.unwrap().unwrap();
+    assert_eq!(held["total"], i64::from(to_run.errors_total));
+    assert_ne!(body["errors"], held["errors"], "the runs' errors differ");
     let elsewhere = errors(&["--run", &other_run.to_string()]);
     assert_eq!(elsewhere.status.code(), Some(2));
 

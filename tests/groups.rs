@@ -228,7 +228,7 @@ async fn a_runs_changes_status_filters_and_verdict_counts() {
 
     // The filter bar's counts: what the run's list finds under each type
     // and verdict filter.
-    let facets = db.store.run_error_facets("h", first).await.unwrap();
+    let facets = db.store.run_error_facets(first).await.unwrap();
     assert!(!facets.verdicts.is_empty());
     let listed = |error_types: Vec<ErrorType>, verdict: Option<Verdict>| {
         let query = ErrorQuery {

@@ -2,7 +2,8 @@
 //! parsed again, and what is stored is exactly what a full run of the same
 //! tree stores. Files are edited, fixed, broken, added, deleted and renamed
 //! between runs; every row of the incremental repository is compared with
-//! a repository indexed from scratch.
+//! a repository indexed from scratch. Every earlier run still reads as it
+//! did when it ended, and a run that changes nothing adds no rows.
 
 mod support;
 
@@ -16,22 +17,32 @@ const BAD_CLASS: &str = "export class Broken {\n  method() {\n    return 1;\n  \
 /// Every row a repository's latest run left, without what differs by
 /// nature between two runs (ids, run ids, times, durations), sorted.
 async fn rows(db: &TestDb, repository: &str) -> Vec<(String, Vec<String>)> {
-    let run: i64 = sqlx::query_scalar("SELECT max(run_id) FROM index_runs WHERE repository = $1")
+    rows_of(db, repository, latest(db, repository).await).await
+}
+
+async fn latest(db: &TestDb, repository: &str) -> i64 {
+    sqlx::query_scalar("SELECT max(run_id) FROM index_runs WHERE repository = $1")
         .bind(repository)
         .fetch_one(db.store.pool())
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// [`rows`] of one run, as it reads now. Chunks are only kept for the
+/// files as they are now.
+async fn rows_of(db: &TestDb, repository: &str, run: i64) -> Vec<(String, Vec<String>)> {
     let queries = [
         (
             "indexed_files",
-            "SELECT (to_jsonb(f) - 'run_id' - 'duration_us')::text FROM indexed_files f WHERE run_id = $2",
+            "SELECT (to_jsonb(f) - 'run_id' - 'duration_us' - 'repository' - 'until_run')::text \
+             FROM run_files($2) f",
         ),
         (
             "indexing_errors",
             // How long the reference parser took is the one detail of its own.
             "SELECT ((to_jsonb(e) - 'error_id' - 'repository' - 'occurred_at' - 'run_id') \
                #- '{details,reference,duration_us}')::text \
-             FROM indexing_errors e WHERE repository = $1 AND run_id = $2",
+             FROM run_errors($2) e",
         ),
         (
             "code_chunks",
@@ -58,8 +69,9 @@ async fn rows(db: &TestDb, repository: &str) -> Vec<(String, Vec<String>)> {
         ),
         (
             "error_counts",
-            "SELECT jsonb_build_object('error_type', error_type, 'verdict', verdict, 'errors', errors)::text \
-             FROM error_counts WHERE repository = $1 AND run_id = $2 AND errors > 0",
+            "SELECT jsonb_build_object('error_type', error_type, 'verdict', verdict, \
+               'errors', sum(errors))::text \
+             FROM run_error_totals($2) GROUP BY error_type, verdict HAVING sum(errors) > 0",
         ),
     ];
     let mut all = Vec::new();
@@ -91,6 +103,29 @@ fn assert_same(incremental: &[(String, Vec<String>)], full: &[(String, Vec<Strin
         assert!(!b.is_empty() || table == "error_counts", "{table} has rows");
         assert_eq!(a, b, "{table} differs from a full run's");
     }
+}
+
+/// An earlier run reads as it did when it ended (but the chunks, which
+/// only the files as they are now keep).
+fn assert_as_it_was(now: &[(String, Vec<String>)], then: &[(String, Vec<String>)]) {
+    for ((table, a), (_, b)) in now.iter().zip(then) {
+        if table != "code_chunks" && table != "error_groups" {
+            assert_eq!(a, b, "{table} of an earlier run changed");
+        }
+    }
+}
+
+/// Rows stored for a repository's files and errors, current and replaced.
+async fn stored_rows(db: &TestDb, repository: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM indexed_files WHERE repository = $1) \
+           + (SELECT count(*) FROM indexing_errors WHERE repository = $1) \
+           + (SELECT count(*) FROM indexing_errors_history WHERE repository = $1)",
+    )
+    .bind(repository)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -132,9 +167,12 @@ async fn an_edited_tree_stores_what_a_full_run_stores() {
     );
     let first = rows(&db, "inc").await;
 
-    // Nothing changed: every file is carried over, and the run stores what
-    // the first one did.
+    // Nothing changed: every file keeps its result, the run reads as the
+    // first one did, and nothing was stored for it but its groups and counts.
+    let first_run = latest(&db, "inc").await;
+    let stored = stored_rows(&db, "inc").await;
     let said = snag_index(&db, root, "inc", &[]);
+    assert_eq!(stored_rows(&db, "inc").await, stored);
     assert_eq!(reused(&db, "inc").await, files.len() as i64);
     assert!(
         said.contains(&format!("reused   {} files unchanged", files.len())),
@@ -155,12 +193,19 @@ async fn an_edited_tree_stores_what_a_full_run_stores() {
     );
     std::fs::remove_file(root.join("src/d.ts")).unwrap();
     std::fs::rename(root.join("src/e.js"), root.join("src/e2.js")).unwrap();
+    let unchanged_run = latest(&db, "inc").await;
+    let before_edits = rows(&db, "inc").await;
     snag_index(&db, root, "inc", &[]);
     // 40 + broken-too unchanged; a, b, c, e2 and f parsed.
     assert_eq!(reused(&db, "inc").await, 41);
     snag_index(&db, root, "full", &["--full"]);
     assert_eq!(reused(&db, "full").await, 0);
-    assert_same(&rows(&db, "inc").await, &rows(&db, "full").await);
+    let edited = rows(&db, "inc").await;
+    assert_same(&edited, &rows(&db, "full").await);
+    // The runs before the edits still read as they ended.
+    assert_as_it_was(&rows_of(&db, "inc", first_run).await, &first);
+    assert_as_it_was(&rows_of(&db, "inc", unchanged_run).await, &before_edits);
+    let edited_run = latest(&db, "inc").await;
 
     // --full parses every file again, and stores the same.
     snag_index(&db, root, "inc", &["--full"]);
@@ -171,6 +216,8 @@ async fn an_edited_tree_stores_what_a_full_run_stores() {
     assert_eq!(reused(&db, "inc").await, 0);
     snag_index(&db, root, "inc", &["--parse-timeout", "9"]);
     assert_eq!(reused(&db, "inc").await, 46);
+    assert_as_it_was(&rows_of(&db, "inc", edited_run).await, &edited);
+    assert_as_it_was(&rows_of(&db, "inc", first_run).await, &first);
 
     // The other repository is untouched by all of it.
     snag_index(&db, other.path(), "other", &[]);

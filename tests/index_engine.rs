@@ -652,7 +652,7 @@ async fn nul_in_chunk_text_and_metadata_is_stored_visibly() {
         chunks,
         source_key: None,
         result_key: None,
-        reused: false,
+        reused: None,
         errors: Vec::new(),
         duration: Duration::ZERO,
     };

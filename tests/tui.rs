@@ -287,7 +287,7 @@ fn dashboard_during_a_run() {
             chunks: Vec::new(),
             source_key: None,
             result_key: None,
-            reused: false,
+            reused: None,
             errors: Vec::new(),
             duration: Duration::ZERO,
         };

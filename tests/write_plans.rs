@@ -19,7 +19,7 @@ const GROWING: &[&str] = &[
     "code_chunks",
     "indexing_errors",
     "indexed_files",
-    "repository_files",
+    "indexing_errors_history",
     "run_groups",
     "error_groups",
 ];
@@ -41,11 +41,13 @@ INSERT INTO indexing_errors (repository, file_path, error_type, error_message, r
 SELECT '$R', 'src/f' || i || '.ts', 'parsing_error', 'unexpected', $RUN, 'fp' || (i % 5000),
     '{"title": "unexpected"}'
 FROM generate_series(1, $ROWS) i;
-INSERT INTO indexed_files (run_id, file_path, outcome, error_type, fingerprint)
-SELECT $RUN, 'src/f' || i || '.ts', 'partial', 'parsing_error', 'fp' || (i % 5000)
+INSERT INTO indexing_errors_history (error_id, repository, file_path, error_type, error_message, run_id,
+    fingerprint, until_run)
+SELECT -i - $RUN * $ROWS, '$R', 'src/f' || i || '.ts', 'parsing_error', 'unexpected', $RUN, 'fp' || i, $RUN
 FROM generate_series(1, $ROWS) i;
-INSERT INTO repository_files (repository, file_path, last_seen_run)
-SELECT '$R', 'src/f' || i || '.ts', $RUN FROM generate_series(1, $ROWS) i;
+INSERT INTO indexed_files (run_id, repository, file_path, outcome, error_type, fingerprint)
+SELECT $RUN, '$R', 'src/f' || i || '.ts', 'partial', 'parsing_error', 'fp' || (i % 5000)
+FROM generate_series(1, $ROWS) i;
 INSERT INTO run_groups (run_id, fingerprint, error_type, title, files, example_path)
 SELECT $RUN, 'fp' || i, 'parsing_error', 'unexpected', 1, 'src/f' || i || '.ts'
 FROM generate_series(1, $ROWS) i;
@@ -97,11 +99,9 @@ fn arguments(sql: &str) -> Vec<String> {
             array(n, "7", "bigint"),
             array(n, "1", "bigint"),
         ],
-        s if s == ingest::DELETE_CHUNKS
-            || s == ingest::DELETE_ERRORS
-            || s == ingest::UNTRACK_FILES =>
-        {
-            vec![same, path_array()]
+        s if s == ingest::DELETE_CHUNKS || s == ingest::KEPT_ERRORS => vec![same, path_array()],
+        s if s == ingest::RETIRE_ERRORS || s == ingest::RETIRE_FILES => {
+            vec![same, path_array(), run]
         }
         s if s == ingest::INSERT_FILES => vec![
             run,
@@ -116,6 +116,7 @@ fn arguments(sql: &str) -> Vec<String> {
             strings("fp1"),
             strings("invalid_source"),
             array(n, "7", "bigint"),
+            same,
         ],
         s if s == snag::store::errors::INSERT_ERRORS => vec![
             strings("same"),
@@ -136,10 +137,7 @@ fn arguments(sql: &str) -> Vec<String> {
             strings("invalid_source"),
             strings("fp1 fp2"),
         ],
-        s if s == ingest::TRACK_FILES => vec![same, path_array(), run],
         s if s == ingest::STORED_RESULTS => vec![same],
-        s if s == ingest::CARRY_FILES => vec![run, same, path_array(), array(n, "5", "bigint")],
-        s if s == ingest::CARRY_ERRORS => vec![run, same, path_array()],
         s if s == ingest::ADD_RUN_GROUPS => vec![
             run,
             path_array(),
@@ -158,7 +156,15 @@ fn arguments(sql: &str) -> Vec<String> {
         s if s == ingest::RECORD_DISCOVERY => vec![run, "512".to_owned()],
         s if s == ingest::FOLD_GROUPS => vec![run, same],
         s if s == ingest::QUIET_GROUPS => vec![same, run],
-        s if s == ingest::VANISHED_FILES => vec![same, run, "1000".to_owned()],
+        s if s == ingest::OLDER_FILES => {
+            vec![
+                same,
+                run,
+                "1".to_owned(),
+                "'src/f1.ts'".to_owned(),
+                "1000".to_owned(),
+            ]
+        }
         s if s == ingest::END_RUN => vec![run, "'completed'".to_owned(), "NULL".to_owned()],
         other => panic!("no arguments for a new write-path statement; add them here:\n{other}"),
     }

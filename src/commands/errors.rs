@@ -31,18 +31,6 @@ pub async fn list(store: &Store, args: ErrorsArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let found = store.list_errors(&query, page.limit, page.offset).await?;
-    if let Some(run_id) = args.run_id
-        && found.total == 0
-        && let Some(later) = store.latest_run(&args.repository).await?
-        && later.run_id > run_id
-    {
-        // Said on standard error: the JSON on standard output stays a body.
-        eprintln!(
-            "snag: run {run_id} holds no errors now: a later run (the latest is {}) indexed its \
-             files again or carried them over; `snag diff {run_id} {}` shows what changed",
-            later.run_id, later.run_id
-        );
-    }
     let body = ErrorListBody::new(&args.repository, args.error_type, page, found)
         .with_verdict(args.verdict)
         .with_run(args.run_id);

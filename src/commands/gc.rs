@@ -28,7 +28,7 @@ pub async fn run(store: &Store, args: GcArgs) -> anyhow::Result<ExitCode> {
                 run.run_id,
                 sanitize::line(&run.repository),
                 run.started_at.format("%Y-%m-%d %H:%M UTC"),
-                count(run.files.max(0) as u64, "file row")
+                count(run.files.max(0) as u64, "file result")
             ));
         }
         print(&text)?;
@@ -41,21 +41,23 @@ pub async fn run(store: &Store, args: GcArgs) -> anyhow::Result<ExitCode> {
             Some(removed) => {
                 total.runs += removed.runs;
                 total.file_rows += removed.file_rows;
+                total.error_rows += removed.error_rows;
                 total.group_rows += removed.group_rows;
             }
-            // It started holding errors or results again meanwhile.
+            // It is going again, or is gone already.
             None => left += 1,
         }
     }
     text.push_str(&format!(
-        "deleted {} ({} and {})\n",
+        "deleted {} ({}, {} and {} only they held)\n",
         count(total.runs, "run"),
-        count(total.file_rows, "file outcome row"),
+        count(total.file_rows, "file result"),
+        count(total.error_rows, "replaced error"),
         count(total.group_rows, "group row")
     ));
     if left > 0 {
         text.push_str(&format!(
-            "kept {} that came to hold errors or files' last results while gc ran\n",
+            "left {} that started again or went while gc ran\n",
             count(left, "run")
         ));
     }

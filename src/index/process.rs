@@ -66,11 +66,11 @@ pub struct FileReport {
     /// the file was not decoded.
     #[serde(skip)]
     pub result_key: Option<i64>,
-    /// The stored result under the same key holds: nothing was parsed, and
+    /// The stored result under the same key, kept: nothing was parsed, and
     /// the outcome, errors and chunks are those stored (the fields above
     /// other than the path, sizes and keys are left empty).
     #[serde(skip)]
-    pub reused: bool,
+    pub reused: Option<super::reuse::StoredResult>,
     /// At most one per error type.
     pub errors: Vec<FileError>,
     pub duration: Duration,
@@ -87,7 +87,7 @@ impl FileReport {
             chunks: Vec::new(),
             source_key: None,
             result_key: None,
-            reused: false,
+            reused: None,
             errors: Vec::new(),
             duration: Duration::ZERO,
         }
@@ -193,12 +193,12 @@ impl FileProcessor {
         let result = result_key(key, &self.settings);
         report.source_key = Some(key);
         report.result_key = Some(result);
-        if self
+        if let Some(kept) = self
             .stored
             .as_ref()
-            .is_some_and(|stored| stored.holds(&file.rel_path, result))
+            .and_then(|stored| stored.kept(&file.rel_path, result))
         {
-            report.reused = true;
+            report.reused = Some(kept.clone());
             return report;
         }
         let tree = match self.parse(file.language, &text) {

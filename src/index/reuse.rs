@@ -6,24 +6,38 @@
 
 use std::collections::HashMap;
 
-use super::outcome::{ErrorType, Verdict};
+use super::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use super::process::{FileReport, ProcessSettings};
 
-/// The result key of each file of a repository, as its last stored result
-/// recorded it.
+/// A file's current stored result, as much of it as a run that keeps it
+/// needs: its key, and what it adds to the run's counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResult {
+    pub key: i64,
+    pub outcome: Outcome,
+    pub chunks: u64,
+    /// It has errors (to count in the run's groups).
+    pub failing: bool,
+    pub failure_kind: Option<FailureKind>,
+}
+
+/// The current result of each file of a repository that may be kept, by
+/// stored path.
 #[derive(Debug, Default)]
 pub struct StoredResults {
-    keys: HashMap<String, i64>,
+    results: HashMap<String, StoredResult>,
 }
 
 impl StoredResults {
-    pub fn new(keys: HashMap<String, i64>) -> Self {
-        StoredResults { keys }
+    pub fn new(results: HashMap<String, StoredResult>) -> Self {
+        StoredResults { results }
     }
 
-    /// Whether `rel_path`'s stored result has this key.
-    pub fn holds(&self, rel_path: &str, key: i64) -> bool {
-        self.keys.get(rel_path) == Some(&key)
+    /// `rel_path`'s stored result, if it has this key.
+    pub fn kept(&self, rel_path: &str, key: i64) -> Option<&StoredResult> {
+        self.results
+            .get(crate::store::text::storable(rel_path).as_ref())
+            .filter(|r| r.key == key)
     }
 }
 
@@ -82,10 +96,17 @@ mod tests {
         for other in changed {
             assert_ne!(key, result_key(42, &other));
         }
-        let stored = StoredResults::new([("a.ts".to_owned(), key)].into());
-        assert!(stored.holds("a.ts", key));
-        assert!(!stored.holds("a.ts", key ^ 1));
-        assert!(!stored.holds("b.ts", key));
+        let result = StoredResult {
+            key,
+            outcome: Outcome::Indexed,
+            chunks: 2,
+            failing: false,
+            failure_kind: None,
+        };
+        let stored = StoredResults::new([("a.ts".to_owned(), result.clone())].into());
+        assert_eq!(stored.kept("a.ts", key), Some(&result));
+        assert_eq!(stored.kept("a.ts", key ^ 1), None);
+        assert_eq!(stored.kept("b.ts", key), None);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! What changed between two runs, file by file: every file that fails in
 //! either run, with its problem in each. The problem is the file's first
 //! error's type and group, and its kind of failure. It is read from each
-//! run's own outcome rows (`indexed_files`), which stay as they were however
-//! many runs follow, so any two runs still compare alike.
+//! run's results (`run_files`), which stay as they were however many runs
+//! follow, so any two runs still compare alike.
 
 use serde::{Deserialize, Serialize};
 
@@ -121,18 +121,18 @@ struct Row {
 /// Both runs' failing files side by side (a full join of the two runs'
 /// failing rows), with whether the other run had the file at all.
 const FAILING_IN_EITHER: &str = "WITH a AS (SELECT file_path, outcome, error_type, fingerprint, failure_kind \
-       FROM indexed_files WHERE run_id = $1 AND error_type IS NOT NULL), \
+       FROM run_files($1) WHERE error_type IS NOT NULL), \
      b AS (SELECT file_path, outcome, error_type, fingerprint, failure_kind \
-       FROM indexed_files WHERE run_id = $2 AND error_type IS NOT NULL) \
+       FROM run_files($2) WHERE error_type IS NOT NULL) \
      SELECT COALESCE(a.file_path, b.file_path) AS file_path, \
        a.outcome AS a_outcome, a.error_type AS a_type, a.fingerprint AS a_fingerprint, \
        ga.title AS a_title, a.failure_kind AS a_kind, \
        (a.file_path IS NOT NULL OR EXISTS \
-         (SELECT 1 FROM indexed_files x WHERE x.run_id = $1 AND x.file_path = b.file_path)) AS in_a, \
+         (SELECT 1 FROM run_files($1) x WHERE x.file_path = b.file_path)) AS in_a, \
        b.outcome AS b_outcome, b.error_type AS b_type, b.fingerprint AS b_fingerprint, \
        gb.title AS b_title, b.failure_kind AS b_kind, \
        (b.file_path IS NOT NULL OR EXISTS \
-         (SELECT 1 FROM indexed_files x WHERE x.run_id = $2 AND x.file_path = a.file_path)) AS in_b \
+         (SELECT 1 FROM run_files($2) x WHERE x.file_path = a.file_path)) AS in_b \
      FROM a FULL JOIN b ON a.file_path = b.file_path \
      LEFT JOIN error_groups ga ON ga.repository = $3 AND ga.fingerprint = a.fingerprint \
      LEFT JOIN error_groups gb ON gb.repository = $3 AND gb.fingerprint = b.fingerprint \

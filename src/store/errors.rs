@@ -322,8 +322,8 @@ impl Store {
         self.list_errors(&query, page.limit, page.offset).await
     }
 
-    /// Every error recorded by one run that is still stored (a later run
-    /// replaces the errors of the files it indexes again), by file and type.
+    /// Every error of one run's files as the run left them (those a later
+    /// run replaced included), by file and type.
     pub async fn run_errors(&self, run_id: i64) -> Result<Vec<ErrorRecord>, StoreError> {
         self.run_errors_by_file(run_id).try_collect().await
     }
@@ -337,8 +337,7 @@ impl Store {
     ) -> BoxStream<'_, Result<ErrorRecord, StoreError>> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
-                "SELECT {RECORD_COLUMNS} FROM indexing_errors \
-                 WHERE repository = (SELECT repository FROM index_runs WHERE run_id = $1) AND run_id = $1 \
+                "SELECT {RECORD_COLUMNS} FROM run_errors($1) \
                  ORDER BY file_path COLLATE \"C\", error_type, error_id"
             )
         });
@@ -349,19 +348,14 @@ impl Store {
             .boxed()
     }
 
-    /// The errors a run has now (those its files still hold), by type and
-    /// by verdict, from the kept counts: what an error list of the run
-    /// finds under each type and verdict filter.
-    pub async fn run_error_facets(
-        &self,
-        repository: &str,
-        run_id: i64,
-    ) -> Result<ErrorFacets, StoreError> {
+    /// A run's errors as the run left them, by type and by verdict, from
+    /// the kept counts: what an error list of the run finds under each type
+    /// and verdict filter.
+    pub async fn run_error_facets(&self, run_id: i64) -> Result<ErrorFacets, StoreError> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT error_type, verdict, sum(errors)::bigint FROM error_counts \
-             WHERE repository = $1 AND run_id = $2 GROUP BY 1, 2 HAVING sum(errors) > 0",
+            "SELECT error_type, verdict, sum(errors)::bigint FROM run_error_totals($1) \
+             GROUP BY 1, 2 HAVING sum(errors) > 0",
         )
-        .bind(repository)
         .bind(run_id)
         .fetch_all(self.pool())
         .await?;
@@ -587,18 +581,22 @@ impl Store {
             (query.sort.order_by(), offset)
         };
         let searched = query.fingerprint.is_some() || has_text(query);
-        let mut page = QueryBuilder::new(format!(
-            "SELECT {RECORD_COLUMNS} FROM indexing_errors WHERE error_id = ANY(ARRAY("
-        ));
+        let mut page = QueryBuilder::new(format!("SELECT {RECORD_COLUMNS} FROM "));
+        push_source(&mut page, query);
+        page.push(" WHERE error_id = ANY(ARRAY(");
         if searched && total.exact && total.n <= SORT_MATCHES_AT_MOST {
             page.push(
                 "WITH matching AS MATERIALIZED (\
-                 SELECT error_id, occurred_at, file_path, line, error_type FROM indexing_errors WHERE ",
+                 SELECT error_id, occurred_at, file_path, line, error_type FROM ",
             );
+            push_source(&mut page, query);
+            page.push(" WHERE ");
             push_filter(&mut page, query);
             page.push(") SELECT error_id FROM matching");
         } else {
-            page.push("SELECT error_id FROM indexing_errors WHERE ");
+            page.push("SELECT error_id FROM ");
+            push_source(&mut page, query);
+            page.push(" WHERE ");
             push_filter(&mut page, query);
         }
         page.push(format!(" ORDER BY {order} LIMIT "))
@@ -620,8 +618,9 @@ impl Store {
         if query.fingerprint.is_none() && !has_text(query) {
             return Ok(Count::exact(self.count_errors(query).await?));
         }
-        let mut sql =
-            QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM indexing_errors WHERE ");
+        let mut sql = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM ");
+        push_source(&mut sql, query);
+        sql.push(" WHERE ");
         push_filter(&mut sql, query);
         sql.push(" LIMIT ")
             .push_bind(COUNT_UP_TO)
@@ -641,12 +640,17 @@ impl Store {
     pub async fn count_errors(&self, query: &ErrorQuery) -> Result<i64, StoreError> {
         let counted = query.fingerprint.is_none() && !has_text(query);
         let mut count = if counted {
-            let mut sql = QueryBuilder::new(
-                "SELECT COALESCE(sum(errors), 0)::bigint FROM error_counts WHERE ",
-            );
-            sql.push("repository = ").push_bind(&query.repository);
-            if let Some(run_id) = query.run_id {
-                sql.push(" AND run_id = ").push_bind(run_id);
+            let mut sql = QueryBuilder::new("SELECT COALESCE(sum(errors), 0)::bigint FROM ");
+            match query.run_id {
+                Some(run_id) => {
+                    sql.push("run_error_totals(")
+                        .push_bind(run_id)
+                        .push(") WHERE TRUE");
+                }
+                None => {
+                    sql.push("error_counts WHERE repository = ")
+                        .push_bind(&query.repository);
+                }
             }
             push_types(&mut sql, &query.error_types);
             if let Some(verdict) = query.verdict {
@@ -654,7 +658,9 @@ impl Store {
             }
             sql
         } else {
-            let mut sql = QueryBuilder::new("SELECT count(*) FROM indexing_errors WHERE ");
+            let mut sql = QueryBuilder::new("SELECT count(*) FROM ");
+            push_source(&mut sql, query);
+            sql.push(" WHERE ");
             push_filter(&mut sql, query);
             sql
         };
@@ -687,13 +693,23 @@ fn push_types(sql: &mut QueryBuilder<'_, Postgres>, types: &[ErrorType]) {
     }
 }
 
+/// Where a query's errors are: a run's errors as it left them, or the
+/// errors the repository's files have now.
+fn push_source(sql: &mut QueryBuilder<'_, Postgres>, query: &ErrorQuery) {
+    match query.run_id {
+        Some(run_id) => {
+            sql.push("run_errors(").push_bind(run_id).push(")");
+        }
+        None => {
+            sql.push("indexing_errors");
+        }
+    }
+}
+
 /// Only the filters in use reach the SQL, so the planner can pick the index
 /// each combination needs; every value is a bound parameter.
 fn push_filter<'q>(sql: &mut QueryBuilder<'q, Postgres>, query: &'q ErrorQuery) {
     sql.push("repository = ").push_bind(&query.repository);
-    if let Some(run_id) = query.run_id {
-        sql.push(" AND run_id = ").push_bind(run_id);
-    }
     // Only syntax errors have a verdict (a CHECK constraint says so): with
     // one, the type is said too, so the run's type indexes serve the sorts.
     let syntax_only = [ErrorType::ParsingError];

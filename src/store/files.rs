@@ -11,7 +11,7 @@ const FILE_COLUMNS: &str =
     "file_path, outcome, skip_reason, language, bytes, chunks, error_type, duration_us";
 
 /// A run's files (`$1`), of one outcome when `$2` is not null.
-const FILE_FILTER: &str = "run_id = $1 AND ($2::text IS NULL OR outcome = $2)";
+const RUN_FILES: &str = "run_files($1) WHERE ($2::text IS NULL OR outcome = $2)";
 
 /// One discovered file of a run, as `snag files` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -56,8 +56,9 @@ impl OutcomeCounts {
 }
 
 /// One failure of one file in a run, as the report and CI formats read it.
-/// Where the run's error rows were replaced by a later run, only the file's
-/// first error survives (from `indexed_files`), without line or message.
+/// For runs stored before errors were kept for every run, a file whose
+/// errors a later run replaced has only its first error (from
+/// `indexed_files`), without line or message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct FailureRow {
     pub file_path: String,
@@ -205,7 +206,7 @@ impl Store {
                count(*) FILTER (WHERE outcome = 'partial') AS partial, \
                count(*) FILTER (WHERE outcome = 'failed') AS failed, \
                count(*) FILTER (WHERE outcome = 'skipped') AS skipped \
-             FROM indexed_files WHERE run_id = $1",
+             FROM run_files($1)",
         )
         .bind(run_id)
         .fetch_one(self.pool())
@@ -219,7 +220,7 @@ impl Store {
                count(*) FILTER (WHERE failure_kind = 'invalid_source') AS invalid_source, \
                count(*) FILTER (WHERE failure_kind IS DISTINCT FROM 'grammar_gap' \
                  AND failure_kind IS DISTINCT FROM 'invalid_source') AS other \
-             FROM indexed_files WHERE run_id = $1 AND outcome IN ('failed', 'partial')",
+             FROM run_files($1) WHERE outcome IN ('failed', 'partial')",
         )
         .bind(run_id)
         .fetch_one(self.pool())
@@ -235,18 +236,16 @@ impl Store {
                CASE WHEN jsonb_typeof(e.details->'total_sites') = 'number' \
                  THEN (e.details->>'total_sites')::int ELSE 1 END AS sites, \
                e.verdict, f.failure_kind \
-             FROM indexing_errors e \
-             LEFT JOIN indexed_files f ON f.run_id = e.run_id AND f.file_path = e.file_path \
+             FROM run_errors($1) e \
+             LEFT JOIN run_files($1) f ON f.file_path = e.file_path \
              LEFT JOIN error_groups g ON g.repository = e.repository AND g.fingerprint = e.fingerprint \
-             WHERE e.repository = (SELECT repository FROM index_runs WHERE run_id = $1) AND e.run_id = $1 \
              UNION ALL \
              SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, g.title, NULL, NULL, NULL, 1, \
                NULL, f.failure_kind \
-             FROM indexed_files f JOIN index_runs r ON r.run_id = f.run_id \
-             LEFT JOIN error_groups g ON g.repository = r.repository AND g.fingerprint = f.fingerprint \
-             WHERE f.run_id = $1 AND f.error_type IS NOT NULL AND NOT EXISTS \
-               (SELECT 1 FROM indexing_errors e \
-                WHERE e.repository = r.repository AND e.file_path = f.file_path AND e.run_id = $1) \
+             FROM run_files($1) f \
+             LEFT JOIN error_groups g ON g.repository = f.repository AND g.fingerprint = f.fingerprint \
+             WHERE f.error_type IS NOT NULL AND NOT EXISTS \
+               (SELECT 1 FROM run_errors($1) e WHERE e.file_path = f.file_path) \
              ORDER BY 1, 3",
         )
         .bind(run_id)
@@ -259,7 +258,7 @@ impl Store {
     pub fn run_files_by_path(&self, run_id: i64) -> BoxStream<'_, Result<FileRecord, StoreError>> {
         sqlx::query_as::<_, FileRecord>(
             "SELECT file_path, outcome, skip_reason, language, bytes, chunks, error_type, duration_us \
-             FROM indexed_files WHERE run_id = $1 ORDER BY file_path COLLATE \"C\"",
+             FROM run_files($1) ORDER BY file_path COLLATE \"C\"",
         )
         .bind(run_id)
         .fetch(self.pool())
@@ -274,7 +273,7 @@ impl Store {
         outcome: Option<Outcome>,
     ) -> Result<Vec<FileRecord>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {FILE_COLUMNS} FROM indexed_files WHERE {FILE_FILTER} ORDER BY file_path"
+            "SELECT {FILE_COLUMNS} FROM {RUN_FILES} ORDER BY file_path"
         ))
         .bind(run_id)
         .bind(outcome.map(Outcome::as_str))
@@ -292,9 +291,9 @@ impl Store {
         page: PageRequest,
     ) -> Result<(Vec<FileRecord>, i64), StoreError> {
         let outcome = outcome.map(Outcome::as_str);
-        let count_sql = format!("SELECT count(*) FROM indexed_files WHERE {FILE_FILTER}");
+        let count_sql = format!("SELECT count(*) FROM {RUN_FILES}");
         let page_sql = format!(
-            "SELECT {FILE_COLUMNS} FROM indexed_files WHERE {FILE_FILTER} \
+            "SELECT {FILE_COLUMNS} FROM {RUN_FILES} \
              ORDER BY file_path LIMIT $3 OFFSET $4"
         );
         let total = sqlx::query_scalar(&count_sql)

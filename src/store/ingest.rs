@@ -9,7 +9,7 @@
 //! The engine's threads have already computed every fingerprint and detail;
 //! this module only writes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::postgres::PgArguments;
 use sqlx::query::{Query, QueryScalar};
@@ -22,6 +22,7 @@ use super::{Store, StoreError};
 use crate::index::outcome::{ErrorType, FailureKind, FileError, Outcome};
 use crate::index::process::FileReport;
 use crate::index::progress::{FileTally, RunStatus};
+use crate::index::reuse::{StoredResult, StoredResults};
 
 /// The files of a batch whose stored chunks all carry the key the file has
 /// now, in the same number: rewriting them would store identical rows.
@@ -29,7 +30,7 @@ pub const UNCHANGED_FILES: &str = "SELECT p.path FROM UNNEST($2::text[], $3::big
      WHERE (SELECT count(*) = p.n AND bool_and(c.source_key IS NOT DISTINCT FROM p.key) \
             FROM code_chunks c WHERE c.repository = $1 AND c.file_path = p.path)";
 
-/// Deletes the rows of `$table` of repository `$1` whose path is in `$2`.
+/// The rows of `$table` of repository `$1` whose path is in `$2`, by ctid.
 ///
 /// Each path is looked up on its own (a lateral subquery the planner may
 /// not flatten), so its equality on `(repository, file_path)` is always an
@@ -37,70 +38,75 @@ pub const UNCHANGED_FILES: &str = "SELECT p.path FROM UNNEST($2::text[], $3::big
 /// thinks the repository small (a new repository, a store never analyzed)
 /// reads every row of the repository and filters the paths instead, once
 /// per batch: a run's cost then grows with the square of its files.
-macro_rules! delete_by_path {
+macro_rules! rows_by_path {
     ($table:literal) => {
+        rows_by_path!($table, "")
+    };
+    ($table:literal, $condition:literal) => {
         concat!(
-            "DELETE FROM ",
-            $table,
-            " WHERE ctid = ANY(ARRAY(SELECT r.ctid FROM UNNEST($2::text[]) AS p(path), \
+            "ctid = ANY(ARRAY(SELECT r.ctid FROM UNNEST($2::text[]) AS p(path), \
              LATERAL (SELECT ctid FROM ",
             $table,
-            " WHERE repository = $1 AND file_path = p.path OFFSET 0) AS r))"
+            " WHERE repository = $1 AND file_path = p.path",
+            $condition,
+            " OFFSET 0) AS r))"
         )
     };
 }
 
+/// Every column of `indexing_errors`, as the history repeats them.
+macro_rules! error_columns {
+    () => {
+        "error_id, repository, file_path, error_type, error_message, error_traceback, chunk_type, \
+         language, occurred_at, run_id, line, \"column\", end_line, end_column, fingerprint, details, \
+         verdict, problem_groups"
+    };
+}
+
 /// A file's previous chunks, before its new ones are stored.
-pub const DELETE_CHUNKS: &str = delete_by_path!("code_chunks");
-
-/// A file's previous errors, before its new ones are stored.
-pub const DELETE_ERRORS: &str = delete_by_path!("indexing_errors");
-
-/// One outcome row per file and run.
-pub const INSERT_FILES: &str = "INSERT INTO indexed_files (run_id, file_path, outcome, skip_reason, language, bytes, chunks, \
-       duration_us, error_type, fingerprint, failure_kind, result_key) \
-     SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
-       $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])";
-
-/// The result key of every file of a repository, from the run that stored
-/// its last result (null for results never to be reused): what an
-/// incremental run compares files with.
-///
-/// Each file's row is looked up on its own (a lateral subquery the planner
-/// may not flatten), so the repository's files are read through the index
-/// and never joined against every run's rows.
-pub const STORED_RESULTS: &str = "SELECT r.file_path, f.result_key FROM repository_files r, \
-     LATERAL (SELECT result_key FROM indexed_files \
-       WHERE run_id = r.last_seen_run AND file_path = r.file_path OFFSET 0) AS f \
-     WHERE r.repository = $1";
-
-/// Files carried over: each one's last outcome row, copied into this run
-/// (with the time this run spent reading it).
-pub const CARRY_FILES: &str = "INSERT INTO indexed_files (run_id, file_path, outcome, skip_reason, language, bytes, chunks, \
-       duration_us, error_type, fingerprint, failure_kind, result_key) \
-     SELECT $1, f.file_path, f.outcome, f.skip_reason, f.language, f.bytes, f.chunks, p.duration_us, \
-       f.error_type, f.fingerprint, f.failure_kind, f.result_key \
-     FROM UNNEST($3::text[], $4::bigint[]) AS p(path, duration_us), \
-     LATERAL (SELECT last_seen_run FROM repository_files \
-       WHERE repository = $2 AND file_path = p.path OFFSET 0) AS r, \
-     LATERAL (SELECT * FROM indexed_files \
-       WHERE run_id = r.last_seen_run AND file_path = p.path OFFSET 0) AS f \
-     RETURNING file_path, outcome, bytes, chunks, error_type, failure_kind";
-
-/// The errors of files carried over now belong to this run, as a parse
-/// would have written them again (it replaces every error of the file).
-pub const CARRY_ERRORS: &str = concat!(
-    "UPDATE indexing_errors SET run_id = $1 WHERE ctid = ANY(ARRAY(SELECT e.ctid \
-     FROM UNNEST($3::text[]) AS p(path), LATERAL (SELECT ctid FROM indexing_errors \
-     WHERE repository = $2 AND file_path = p.path OFFSET 0) AS e)) RETURNING ",
-    "error_id, repository, file_path, error_type, error_message, error_traceback, chunk_type, language, \
-     occurred_at, run_id, line, \"column\", end_line, end_column, fingerprint, details, verdict"
+pub const DELETE_CHUNKS: &str = concat!(
+    "DELETE FROM code_chunks WHERE ",
+    rows_by_path!("code_chunks")
 );
 
-/// The files the repository has now, stamped with the run that saw them.
-pub const TRACK_FILES: &str = "INSERT INTO repository_files (repository, file_path, last_seen_run) \
-     SELECT $1, path, $3 FROM UNNEST($2::text[]) AS p(path) \
-     ON CONFLICT (repository, file_path) DO UPDATE SET last_seen_run = EXCLUDED.last_seen_run";
+/// A file's errors, replaced by its new result (or gone with the file):
+/// kept in the history, valid until run `$3`, for the runs that saw them.
+/// Errors recorded outside a run belong to no run's history.
+pub const RETIRE_ERRORS: &str = concat!(
+    "WITH retired AS (DELETE FROM indexing_errors WHERE ",
+    rows_by_path!("indexing_errors"),
+    " RETURNING *) INSERT INTO indexing_errors_history (",
+    error_columns!(),
+    ", until_run) SELECT ",
+    error_columns!(),
+    ", $3 FROM retired WHERE run_id < $3"
+);
+
+/// A file's current result, replaced by its new one (or gone with the
+/// file): valid until run `$3`.
+pub const RETIRE_FILES: &str = concat!(
+    "UPDATE indexed_files SET until_run = $3 WHERE ",
+    rows_by_path!("indexed_files", " AND until_run IS NULL")
+);
+
+/// One result row per file parsed: the file's current result from this run on.
+pub const INSERT_FILES: &str = "INSERT INTO indexed_files (run_id, repository, file_path, outcome, skip_reason, \
+       language, bytes, chunks, duration_us, error_type, fingerprint, failure_kind, result_key) \
+     SELECT $1, $13, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
+       $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])";
+
+/// The current result of every file of a repository: what an incremental
+/// run compares files with, and what a kept file adds to the run's counts.
+pub const STORED_RESULTS: &str = "SELECT file_path, result_key, outcome, chunks, \
+       error_type IS NOT NULL AS failing, failure_kind \
+     FROM indexed_files WHERE repository = $1 AND until_run IS NULL";
+
+/// The errors of files whose results are kept, for the run's groups.
+pub const KEPT_ERRORS: &str = concat!(
+    "SELECT e.* FROM UNNEST($2::text[]) AS p(path), LATERAL (SELECT ",
+    error_columns!(),
+    " FROM indexing_errors WHERE repository = $1 AND file_path = p.path OFFSET 0) AS e"
+);
 
 /// The batch's errors added to the run's groups: files per problem group,
 /// and errors per group they are known by.
@@ -146,12 +152,12 @@ pub const FOLD_GROUPS: &str = "INSERT INTO error_groups (repository, fingerprint
 pub const QUIET_GROUPS: &str = "UPDATE error_groups SET last_run_files = 0 \
      WHERE repository = $1 AND last_run_files > 0 AND last_seen_run < $2";
 
-/// After a complete run: some of the files it did not see (they are gone).
-pub const VANISHED_FILES: &str = "SELECT file_path FROM repository_files \
-     WHERE repository = $1 AND last_seen_run < $2 LIMIT $3";
-
-/// Files that are gone, no longer tracked.
-pub const UNTRACK_FILES: &str = delete_by_path!("repository_files");
+/// After a complete run `$2`: a page of the files it did not store, after
+/// (`$3`, `$4`) in the order of the runs that stored them (those it kept
+/// are among them; the others are gone).
+pub const OLDER_FILES: &str = "SELECT run_id, file_path FROM indexed_files \
+     WHERE repository = $1 AND until_run IS NULL AND run_id < $2 AND (run_id, file_path) > ($3, $4) \
+     ORDER BY run_id, file_path LIMIT $5";
 
 /// The run's end.
 pub const END_RUN: &str = "UPDATE index_runs SET status = $2, status_message = $3, finished_at = now() \
@@ -162,26 +168,24 @@ pub const END_RUN: &str = "UPDATE index_runs SET status = $2, status_message = $
 pub const WRITE_PATH: &[&str] = &[
     UNCHANGED_FILES,
     STORED_RESULTS,
-    CARRY_FILES,
-    CARRY_ERRORS,
+    KEPT_ERRORS,
     DELETE_CHUNKS,
-    DELETE_ERRORS,
+    RETIRE_ERRORS,
+    RETIRE_FILES,
     INSERT_FILES,
     super::errors::INSERT_ERRORS,
-    TRACK_FILES,
     ADD_RUN_GROUPS,
     COUNT_BATCH,
     RECORD_DISCOVERY,
     FOLD_GROUPS,
     QUIET_GROUPS,
-    VANISHED_FILES,
-    UNTRACK_FILES,
+    OLDER_FILES,
     END_RUN,
 ];
 
-/// Gone files are removed this many at a time, so memory does not grow with
-/// how many went.
-const VANISHED_PER_STEP: i64 = 1000;
+/// Files a run did not store are read this many at a time, so memory does
+/// not grow with how many there are.
+const OLDER_PER_STEP: i64 = 1000;
 
 /// A connection of a run's own for storing its batches. When the database
 /// goes away, the next write fails at once; through the pool it would wait
@@ -257,24 +261,40 @@ impl Store {
         Ok(tallies)
     }
 
-    /// The result key of every file of `repository` as its last stored
-    /// result recorded it: what an incremental run compares files with.
-    pub async fn stored_results(
-        &self,
-        repository: &str,
-    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+    /// The current result of every file of `repository` that may be kept:
+    /// what an incremental run compares files with.
+    pub async fn stored_results(&self, repository: &str) -> Result<StoredResults, StoreError> {
         let mut tx = self.pool().begin().await?;
         prefer_index_lookups(&mut tx).await?;
-        let rows: Vec<(String, Option<i64>)> = sqlx::query_as(STORED_RESULTS)
+        let rows: Vec<StoredRow> = sqlx::query_as(STORED_RESULTS)
             .persistent(false)
             .bind(storable(repository).as_ref())
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(rows
+        // A result without a key is never kept.
+        let results = rows
             .into_iter()
-            .filter_map(|(path, key)| Some((path, key?)))
-            .collect())
+            .filter_map(|row| Some((row.result_key?, row)))
+            .map(|(key, row)| {
+                let corrupt =
+                    |what: &str| StoreError::Corrupt(format!("{what} of {}", row.file_path));
+                let result = StoredResult {
+                    key,
+                    outcome: row.outcome.parse().map_err(|_| corrupt("an outcome"))?,
+                    chunks: row.chunks.max(0) as u64,
+                    failing: row.failing,
+                    failure_kind: row
+                        .failure_kind
+                        .as_deref()
+                        .map(str::parse::<FailureKind>)
+                        .transpose()
+                        .map_err(|_| corrupt("a failure kind"))?,
+                };
+                Ok((row.file_path, result))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(StoredResults::new(results))
     }
 
     /// Records that a file's results could not be stored: the file is
@@ -310,14 +330,18 @@ impl Store {
     }
 
     /// Ends a run: its groups folded into the repository's and, for a
-    /// completed run, the chunks and errors of files that are gone removed.
-    /// Reads the run's groups and the gone files only.
+    /// completed run, the files that are gone retired (their chunks
+    /// removed, their results and errors kept for the runs that saw them).
+    /// `kept` are the stored paths of the files whose results the run kept:
+    /// with those it stored, the files it saw. Reads the run's groups and
+    /// the files it did not store only.
     pub async fn finish_run(
         &self,
         run_id: i64,
         repository: &str,
         status: RunStatus,
         message: Option<&str>,
+        kept: &HashSet<String>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         prefer_index_lookups(&mut tx).await?;
@@ -332,7 +356,7 @@ impl Store {
                 .bind(run_id)
                 .execute(&mut *tx)
                 .await?;
-            prune_vanished_files(&mut tx, run_id, repository).await?;
+            retire_gone_files(&mut tx, run_id, repository, kept).await?;
         }
         planned_now(END_RUN)
             .bind(run_id)
@@ -376,31 +400,66 @@ async fn prefer_index_lookups(tx: &mut Transaction<'_, Postgres>) -> Result<(), 
     Ok(())
 }
 
-/// Removes the chunks and errors of the files a completed run did not see:
-/// they are gone from the repository.
-async fn prune_vanished_files(
+/// Retires the files a completed run did not see: they are gone from the
+/// repository.
+async fn retire_gone_files(
     tx: &mut Transaction<'_, Postgres>,
     run_id: i64,
     repository: &str,
+    kept: &HashSet<String>,
 ) -> Result<(), StoreError> {
+    let mut after = (0i64, String::new());
     loop {
-        let gone: Vec<String> = planned_now_scalar(VANISHED_FILES)
+        let older: Vec<(i64, String)> = sqlx::query_as(OLDER_FILES)
+            .persistent(false)
             .bind(repository)
             .bind(run_id)
-            .bind(VANISHED_PER_STEP)
+            .bind(after.0)
+            .bind(&after.1)
+            .bind(OLDER_PER_STEP)
             .fetch_all(&mut **tx)
             .await?;
-        if gone.is_empty() {
+        let Some(last) = older.last() else {
             return Ok(());
-        }
-        for statement in [DELETE_CHUNKS, DELETE_ERRORS, UNTRACK_FILES] {
-            planned_now(statement)
-                .bind(repository)
-                .bind(&gone)
-                .execute(&mut **tx)
-                .await?;
+        };
+        after = last.clone();
+        let gone: Vec<&String> = older
+            .iter()
+            .map(|(_, path)| path)
+            .filter(|p| !kept.contains(*p))
+            .collect();
+        if !gone.is_empty() {
+            retire(tx, run_id, repository, &gone, &gone).await?;
         }
     }
+}
+
+/// Retires the current results of `paths` as of this run: their errors
+/// moved to the history and their results closed, both valid until this
+/// run; the chunks of `chunked` deleted.
+async fn retire(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    repository: &str,
+    paths: &[&String],
+    chunked: &[&String],
+) -> Result<(), StoreError> {
+    if !chunked.is_empty() {
+        planned_now(DELETE_CHUNKS)
+            .bind(repository)
+            .bind(chunked)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for statement in [RETIRE_ERRORS, RETIRE_FILES] {
+        planned_now(statement)
+            .bind(repository)
+            .bind(paths)
+            .bind(run_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The files of a batch whose chunks can stay as they are.
@@ -431,7 +490,7 @@ async fn unchanged_files(
     Ok(unchanged.into_iter().collect())
 }
 
-/// Stores a batch: the files carried over from an earlier run, then those
+/// Stores a batch: the files whose stored results it keeps, then those
 /// parsed. Gives what each file adds to the run's progress, in the batch's
 /// order.
 async fn write_reports_in(
@@ -441,109 +500,67 @@ async fn write_reports_in(
     reports: &[&FileReport],
 ) -> Result<Vec<FileTally>, StoreError> {
     prefer_index_lookups(tx).await?;
-    let (reused, mut parsed): (Vec<&FileReport>, Vec<&FileReport>) =
-        reports.iter().partition(|r| r.reused);
-    let mut carried = carry_over(tx, run_id, repository, &reused).await?;
-    // A stored result that is gone (deleted since the run began) cannot be
-    // carried: the file still gets its one outcome.
-    let lost: Vec<FileReport> = reused
-        .iter()
-        .filter(|r| !carried.contains_key(storable(&r.rel_path).as_ref()))
-        .map(|r| {
-            r.persistence_failure("its stored result is gone from the database; index it again")
-        })
-        .collect();
-    parsed.extend(&lost);
+    let (kept, parsed): (Vec<&FileReport>, Vec<&FileReport>) =
+        reports.iter().partition(|r| r.reused.is_some());
+    let mut kept_tallies = keep_results(tx, run_id, repository, &kept).await?;
     if !parsed.is_empty() {
         write_parsed_in(tx, run_id, repository, &parsed).await?;
     }
-    let mut lost = lost.iter();
     Ok(reports
         .iter()
-        .map(
-            |report| match carried.remove(storable(&report.rel_path).as_ref()) {
-                Some(tally) => tally,
-                None if report.reused => lost
-                    .next()
-                    .map_or_else(|| FileTally::of(report), FileTally::of),
-                None => FileTally::of(report),
-            },
-        )
+        .map(|report| {
+            kept_tallies
+                .remove(report.rel_path.as_str())
+                .unwrap_or_else(|| FileTally::of(report))
+        })
         .collect())
 }
 
-/// A carried file's outcome row, as `CARRY_FILES` returns it.
+/// A file's current result, as `STORED_RESULTS` reads it.
 #[derive(sqlx::FromRow)]
-struct CarriedFile {
+struct StoredRow {
     file_path: String,
+    result_key: Option<i64>,
     outcome: String,
-    bytes: i64,
     chunks: i32,
-    /// Its first error's type: the file has errors to carry.
-    error_type: Option<String>,
+    failing: bool,
     failure_kind: Option<String>,
 }
 
-/// Carries the files whose stored results still hold into the run: their
-/// outcome rows copied, their errors moved to it, counted in its groups and
-/// counts. Gives each carried file's tally by stored path.
-async fn carry_over(
+/// Counts the files whose stored results the run keeps: their results stay
+/// as they are (valid for this run too), nothing is written per file. Their
+/// errors are read, for the run's groups and counts. Gives each kept
+/// file's tally by path.
+async fn keep_results<'r>(
     tx: &mut Transaction<'_, Postgres>,
     run_id: i64,
     repository: &str,
-    reports: &[&FileReport],
-) -> Result<std::collections::HashMap<String, FileTally>, StoreError> {
-    let mut tallies = std::collections::HashMap::new();
+    reports: &[&'r FileReport],
+) -> Result<HashMap<&'r str, FileTally>, StoreError> {
+    let mut tallies = HashMap::new();
     if reports.is_empty() {
         return Ok(tallies);
     }
-    let paths: Vec<String> = reports
+    // Only files with errors have errors to read: most have none.
+    let failing: Vec<String> = reports
         .iter()
+        .filter(|r| r.reused.as_ref().is_some_and(|kept| kept.failing))
         .map(|r| storable(&r.rel_path).into_owned())
         .collect();
-    let durations: Vec<i64> = reports
-        .iter()
-        .map(|r| r.duration.as_micros() as i64)
-        .collect();
-    let files: Vec<CarriedFile> = sqlx::query_as(CARRY_FILES)
-        .persistent(false)
-        .bind(run_id)
-        .bind(repository)
-        .bind(&paths)
-        .bind(&durations)
-        .fetch_all(&mut **tx)
-        .await?;
-    if files.is_empty() {
-        return Ok(tallies);
-    }
-    let carried: Vec<String> = files.iter().map(|f| f.file_path.clone()).collect();
-    // Only files with errors have errors to move: most have none.
-    let failing: Vec<&String> = files
-        .iter()
-        .filter(|f| f.error_type.is_some())
-        .map(|f| &f.file_path)
-        .collect();
-    let errors: Vec<super::ErrorRecord> = if failing.is_empty() {
+    let errors: Vec<NewError> = if failing.is_empty() {
         Vec::new()
     } else {
-        sqlx::query_as(CARRY_ERRORS)
+        let records: Vec<super::ErrorRecord> = sqlx::query_as(KEPT_ERRORS)
             .persistent(false)
-            .bind(run_id)
             .bind(repository)
             .bind(&failing)
             .fetch_all(&mut **tx)
-            .await?
+            .await?;
+        records.into_iter().map(NewError::from).collect()
     };
-    planned_now(TRACK_FILES)
-        .bind(repository)
-        .bind(&carried)
-        .bind(run_id)
-        .execute(&mut **tx)
-        .await?;
-    let errors: Vec<NewError> = errors.into_iter().map(NewError::from).collect();
     add_run_groups(tx, run_id, &errors).await?;
     // Each file's errors, read once rather than searched for per file.
-    let mut by_file: std::collections::HashMap<&str, Vec<_>> = std::collections::HashMap::new();
+    let mut by_file: HashMap<&str, Vec<_>> = HashMap::new();
     for e in &errors {
         by_file
             .entry(e.file_path.as_str())
@@ -551,25 +568,20 @@ async fn carry_over(
             .push((e.error_type, e.verdict));
     }
     let mut counts = BatchCounts::default();
-    for file in files {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of {}", file.file_path));
-        let outcome: Outcome = file.outcome.parse().map_err(|_| corrupt("an outcome"))?;
-        let failure_kind = file
-            .failure_kind
-            .as_deref()
-            .map(str::parse::<FailureKind>)
-            .transpose()
-            .map_err(|_| corrupt("a failure kind"))?;
-        counts.add(outcome, i64::from(file.chunks), file.bytes);
-        let file_errors = by_file.remove(file.file_path.as_str()).unwrap_or_default();
+    for report in reports {
+        let Some(kept) = &report.reused else {
+            continue;
+        };
+        counts.add(kept.outcome, kept.chunks as i64, report.bytes as i64);
+        let path = storable(&report.rel_path);
         tallies.insert(
-            file.file_path,
+            report.rel_path.as_str(),
             FileTally {
-                outcome,
-                bytes: file.bytes.max(0) as u64,
-                chunks: file.chunks.max(0) as u64,
-                errors: file_errors,
-                failure_kind,
+                outcome: kept.outcome,
+                bytes: report.bytes,
+                chunks: kept.chunks,
+                errors: by_file.remove(path.as_ref()).unwrap_or_default(),
+                failure_kind: kept.failure_kind,
                 verdict_micros: 0,
                 reused: true,
             },
@@ -596,18 +608,14 @@ async fn write_parsed_in(
         .collect();
     let unchanged = unchanged_files(tx, repository, reports, &paths).await?;
     let changed: Vec<&String> = paths.iter().filter(|p| !unchanged.contains(*p)).collect();
-    for (statement, paths) in [
-        (DELETE_CHUNKS, changed),
-        (DELETE_ERRORS, paths.iter().collect()),
-    ] {
-        if !paths.is_empty() {
-            planned_now(statement)
-                .bind(repository)
-                .bind(paths)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
+    retire(
+        tx,
+        run_id,
+        repository,
+        &paths.iter().collect::<Vec<_>>(),
+        &changed,
+    )
+    .await?;
 
     let mut batch = BatchRows::default();
     for (report, path) in reports.iter().zip(&paths) {
@@ -626,6 +634,7 @@ async fn write_parsed_in(
         .bind(&batch.files.fingerprint)
         .bind(&batch.files.failure_kind)
         .bind(&batch.files.result_key)
+        .bind(repository)
         .execute(&mut **tx)
         .await?;
     if !batch.chunks.is_empty() {
@@ -634,12 +643,6 @@ async fn write_parsed_in(
         copy.finish().await?;
     }
     log_errors_in(&mut **tx, &batch.errors).await?;
-    planned_now(TRACK_FILES)
-        .bind(repository)
-        .bind(&paths)
-        .bind(run_id)
-        .execute(&mut **tx)
-        .await?;
     add_run_groups(tx, run_id, &batch.errors).await?;
     batch.counts.errors = batch.errors.len() as i32;
     count_batch(tx, run_id, &batch.counts).await

@@ -179,8 +179,8 @@ impl Runtime {
             Command::LoadDashboard { run_id } => {
                 self.spawn(async move { load_dashboard(&store, run_id).await })
             }
-            Command::LoadFacets { repository, run_id } => self.spawn(async move {
-                let facets = store.run_error_facets(&repository, run_id).await?;
+            Command::LoadFacets { run_id, .. } => self.spawn(async move {
+                let facets = store.run_error_facets(run_id).await?;
                 Ok(Loaded::Facets { run_id, facets })
             }),
             Command::LoadErrors {
