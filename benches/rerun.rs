@@ -215,9 +215,10 @@ async fn table_bytes(database: &'static str) -> anyhow::Result<Vec<(String, i64)
     for table in [
         "indexed_files",
         "indexing_errors",
+        "indexing_errors_history",
         "code_chunks",
-        "repository_files",
         "run_groups",
+        "error_history_counts",
     ] {
         // VACUUM first: dead rows left by updates are not growth.
         sqlx::query(&format!("VACUUM {table}"))

@@ -68,6 +68,8 @@ CREATE INDEX indexing_errors_history_run_idx
     ON indexing_errors_history (repository, until_run, run_id);
 -- Retention moves or deletes a run's rows.
 CREATE INDEX indexing_errors_history_from_idx ON indexing_errors_history (run_id);
+-- A file's errors in a run, for comparing runs file by file.
+CREATE INDEX indexing_errors_history_path_idx ON indexing_errors_history (repository, file_path);
 
 -- Every column of indexing_errors is listed here: a column added to it
 -- must be added to the history and to this function.

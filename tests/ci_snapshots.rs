@@ -18,7 +18,8 @@ use snag::report::ci::CiRun;
 use snag::report::{github, junit, sarif};
 use snag::runner::{FailureCounts, FileCounts, RunSummary};
 use snag::store::ErrorRecord;
-use snag::store::files::{FailureRow, FileRecord};
+use snag::store::diff::{FileProblem, FileSides};
+use snag::store::files::FileRecord;
 
 /// The fixture: path and bytes.
 const FILES: &[(&str, &[u8])] = &[
@@ -212,18 +213,19 @@ fn github_with_a_baseline() {
         .iter()
         .find(|e| e.file_path == "src/broken.ts")
         .unwrap();
-    let known = [FailureRow {
+    let known = [FileSides {
         file_path: broken.file_path.clone(),
-        outcome: Outcome::Partial,
-        error_type: broken.error_type,
-        fingerprint: broken.fingerprint.clone(),
-        title: None,
-        construct: None,
-        line: None,
-        message: None,
-        sites: 1,
-        verdict: None,
-        failure_kind: None,
+        before: Some(FileProblem {
+            outcome: Outcome::Partial,
+            error_type: broken.error_type,
+            fingerprint: broken.fingerprint.clone(),
+            title: None,
+            failure_kind: None,
+            groups: broken.fingerprint.clone().into_iter().collect(),
+        }),
+        after: None,
+        in_before: true,
+        in_after: true,
     }];
     let mut judge = BaselineJudge::new(6, &known, Default::default());
     for error in &fixture.errors {

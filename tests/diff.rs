@@ -252,3 +252,38 @@ async fn two_runs_of_an_edited_tree_compare_file_by_file() {
     assert_eq!(nothing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("--repo NAME"));
 }
+
+/// A file that already failed and gains a problem in another group fails
+/// anew: `snag diff --fail-on-new` and `snag index --baseline` both say so,
+/// and a file that only keeps its problem does not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_problem_in_a_failing_file_is_new() {
+    const ONE: &str = "export function bad(a: number {\n  return a;\n}\n";
+    let two = format!("{ONE}const x = [1, 2;\nlet = 5;\n");
+    let db = TestDb::new().await;
+    let tree = tempfile::tempdir().unwrap();
+    write_files(tree.path(), &[("a.ts", ONE), ("b.ts", ONE)]);
+    snag_index(&db, tree.path(), "two", &[]);
+    let baseline = db.store.latest_run("two").await.unwrap().unwrap().run_id;
+    write_files(tree.path(), &[("a.ts", &two)]);
+    let gated = snag()
+        .args(["--database-url", &db.url(), "index"])
+        .arg(tree.path())
+        .args(["--repo", "two", "--max-errors", "0"])
+        .args(["--baseline", &baseline.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(gated.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&gated.stderr);
+    assert!(said.contains("1 new error recorded"), "{said}");
+
+    let compared = diff(&db, &["--repo", "two", "--fail-on-new"]);
+    assert_eq!(compared.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&compared.stdout);
+    assert!(text.contains("1 with another problem"), "{text}");
+    assert!(
+        text.contains("~ a.ts  another problem besides this one"),
+        "{text}"
+    );
+    assert!(!text.contains("b.ts"), "b.ts only kept its problem: {text}");
+}

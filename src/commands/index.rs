@@ -192,9 +192,11 @@ async fn baseline_verdict(
             None => bail!("there is no baseline run {id}"),
         },
     };
-    let known = store.run_failures(baseline_run.run_id).await?;
+    let compared = store
+        .failing_in_either(repository, baseline_run.run_id, summary.run_id)
+        .await?;
     let reopened: HashSet<String> = store.resolved_fingerprints(repository).await?;
-    let mut judge = BaselineJudge::new(baseline_run.run_id, &known, reopened);
+    let mut judge = BaselineJudge::new(baseline_run.run_id, &compared, reopened);
     // File by file, so that a file whose every error is a grammar gap can be
     // left out with --ignore-grammar-gaps.
     let mut errors = store.run_errors_by_file(summary.run_id);

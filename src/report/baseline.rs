@@ -1,11 +1,13 @@
 //! `snag index --baseline`: which of this run's errors are new compared
-//! with an earlier run, so that only those gate CI.
+//! with an earlier run, so that only those gate CI. The earlier run is read
+//! through `snag diff`'s comparison (`Store::failing_in_either`): the
+//! groups each file failed in there.
 
 use std::collections::HashSet;
 
 use crate::index::outcome::Verdict;
 use crate::store::ErrorRecord;
-use crate::store::files::FailureRow;
+use crate::store::diff::FileSides;
 
 /// This run's errors judged against a baseline run.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +24,7 @@ impl BaselineVerdict {
     pub fn new(
         baseline_run_id: i64,
         errors: &[ErrorRecord],
-        baseline: &[FailureRow],
+        baseline: &[FileSides],
         reopened_groups: &HashSet<String>,
     ) -> Self {
         let mut judge = BaselineJudge::new(baseline_run_id, baseline, reopened_groups.clone());
@@ -44,9 +46,9 @@ impl BaselineVerdict {
 }
 
 /// Judges a run's errors one at a time, as they are read. An error is new
-/// unless the baseline had the same file failing with the same group, and
-/// that group has not been resolved since (a resolved group that is back is
-/// `regressed`, and counts as new). Holds the baseline's failures and the
+/// unless the baseline had the same file failing in each of its groups (its
+/// own and its other problems'), none of them resolved since (a resolved
+/// group that is back is `regressed`, and counts as new). Holds the baseline's failures and the
 /// ids of new errors, not the errors.
 pub struct BaselineJudge {
     verdict: BaselineVerdict,
@@ -57,19 +59,17 @@ pub struct BaselineJudge {
 }
 
 impl BaselineJudge {
+    /// A judge of errors against the baseline's side of a diff between it
+    /// and the judged run.
     pub fn new(
         baseline_run_id: i64,
-        baseline: &[FailureRow],
+        baseline: &[FileSides],
         reopened_groups: HashSet<String>,
     ) -> Self {
         let known = baseline
             .iter()
-            .map(|f| {
-                (
-                    f.file_path.clone(),
-                    key(f.fingerprint.as_deref(), f.error_type),
-                )
-            })
+            .filter_map(|f| Some((&f.file_path, f.before.as_ref()?)))
+            .flat_map(|(path, was)| was.groups.iter().map(|g| (path.clone(), g.clone())))
             .collect();
         BaselineJudge {
             verdict: BaselineVerdict {
@@ -86,9 +86,10 @@ impl BaselineJudge {
 
     /// Judges the next error; errors come file by file.
     pub fn error(&mut self, e: &ErrorRecord) {
-        let group = key(e.fingerprint.as_deref(), e.error_type);
-        let is_known = !self.reopened_groups.contains(&group)
-            && self.known.contains(&(e.file_path.clone(), group));
+        let is_known = e.compared_groups().into_iter().all(|group| {
+            !self.reopened_groups.contains(&group)
+                && self.known.contains(&(e.file_path.clone(), group))
+        });
         if is_known {
             self.verdict.known_errors += 1;
             return;
@@ -116,10 +117,6 @@ impl BaselineJudge {
     }
 }
 
-fn key(fingerprint: Option<&str>, error_type: crate::index::outcome::ErrorType) -> String {
-    fingerprint.map_or_else(|| error_type.as_str().to_owned(), str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,8 +128,8 @@ mod tests {
         }
     }
 
-    fn failure(path: &str, fingerprint: &str) -> FailureRow {
-        FailureRow::example(path, fingerprint)
+    fn failure(path: &str, fingerprint: &str) -> FileSides {
+        FileSides::failing_before(path, fingerprint)
     }
 
     #[test]

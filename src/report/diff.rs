@@ -3,10 +3,10 @@
 //! - **newly failing**: it fails in the later run and did not in the earlier
 //!   one (it was fine, or is new);
 //! - **fixed**: it failed and is now fine;
-//! - **gone**: it failed and the later run does not have it (deleted, or
-//!   not reached by a run that did not complete);
-//! - **another problem**: it fails in both runs, in different groups;
-//! - **another verdict**: same group, but its kind of failure changed
+//! - **gone**: it failed and the later run does not have it;
+//! - **another problem**: it fails in both runs, now with a problem in a
+//!   group it had none in (its first problem may be the same);
+//! - **another verdict**: no new problem, but its kind of failure changed
 //!   (a grammar gap now judged broken source, say).
 
 use std::collections::BTreeMap;
@@ -324,7 +324,7 @@ impl RunDiff {
     fn incomplete_note(&self) -> Option<String> {
         (self.to.status != RunStatus::Completed).then(|| {
             format!(
-                "run {} is {}: files it did not reach count as gone",
+                "run {} is {}: files it did not reach show their earlier results",
                 self.to.run_id,
                 self.to.status.as_str()
             )
@@ -354,11 +354,12 @@ fn group_lines(group: &GroupDiff) -> Vec<Line> {
             .title
             .as_deref()
             .unwrap_or(change.was.error_type.as_str());
-        lines.push(line(
-            '~',
-            &change.file_path,
-            format!("another problem (was: {})", sanitize::line(was)),
-        ));
+        let said = if change.was.fingerprint == group.fingerprint {
+            "another problem besides this one".to_owned()
+        } else {
+            format!("another problem (was: {})", sanitize::line(was))
+        };
+        lines.push(line('~', &change.file_path, said));
     }
     for change in &group.another_verdict {
         let kind = |k: Option<FailureKind>| k.map_or("no verdict", FailureKind::as_str);
@@ -394,6 +395,7 @@ mod tests {
             fingerprint: Some(fingerprint.into()),
             title: Some(format!("title <{fingerprint}>")),
             failure_kind: Some(kind),
+            groups: vec![fingerprint.into()],
         }
     }
 
@@ -504,7 +506,7 @@ mod tests {
         );
         assert!(
             diff.to_text()
-                .contains("run 2 is cancelled: files it did not reach count as gone")
+                .contains("run 2 is cancelled: files it did not reach show their earlier results")
         );
         assert_eq!(diff.new_failures(), 0);
     }

@@ -181,7 +181,7 @@ mod tests {
             vec![error(2, "b.ts", "mistake", Verdict::InvalidSource)],
             vec![error(3, "c.ts", "old", Verdict::InvalidSource)],
         ];
-        let baseline = [crate::store::files::FailureRow::example("c.ts", "old")];
+        let baseline = [crate::store::diff::FileSides::failing_before("c.ts", "old")];
         for (ignore_gaps, new_files) in [(false, 2), (true, 1)] {
             let mut judge = BaselineJudge::new(1, &baseline, HashSet::new());
             for file in &files {

@@ -1,8 +1,9 @@
 //! What changed between two runs, file by file: every file that fails in
-//! either run, with its problem in each. The problem is the file's first
-//! error's type and group, and its kind of failure. It is read from each
-//! run's results (`run_files`), which stay as they were however many runs
-//! follow, so any two runs still compare alike.
+//! either run, with its problem in each: the file's first error's type and
+//! group, every group its errors are in, and its kind of failure. It is read
+//! from each run's results and errors (`run_files`, `run_errors`), which
+//! stay as they were however many runs follow, so any two runs still
+//! compare alike.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,16 @@ pub struct FileProblem {
     /// `grammar_gap`, `invalid_source` or `other` (`None` for runs stored
     /// before verdicts).
     pub failure_kind: Option<FailureKind>,
+    /// Every group the file's errors are in, for each of their problems (an
+    /// error without a group counts by its type), sorted.
+    pub groups: Vec<String>,
+}
+
+impl FileProblem {
+    /// Whether the file had this group (or, without one, this type) of error.
+    pub fn has(&self, group: &str) -> bool {
+        self.groups.iter().any(|g| g == group)
+    }
 }
 
 /// How many files changed, by kind of change.
@@ -63,10 +74,11 @@ pub enum Change {
     Fixed,
     /// Failed, and the later run does not have it.
     Gone,
-    /// Fails in both runs, in different groups.
+    /// Fails in both runs, now with a problem (a group) it did not have.
     AnotherProblem,
-    /// Same group, another kind of failure.
+    /// No new problem, but another kind of failure.
     AnotherVerdict,
+    /// No new problem (it may have lost some), the same kind of failure.
     StillFailing,
 }
 
@@ -83,14 +95,46 @@ pub struct FileSides {
 }
 
 impl FileSides {
+    /// A file that failed in `group` in the earlier run and is fine in the
+    /// later one, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn failing_before(path: &str, group: &str) -> FileSides {
+        FileSides {
+            file_path: path.into(),
+            before: Some(FileProblem {
+                outcome: Outcome::Partial,
+                error_type: ErrorType::ParsingError,
+                fingerprint: Some(group.into()),
+                title: None,
+                failure_kind: None,
+                groups: vec![group.into()],
+            }),
+            after: None,
+            in_before: true,
+            in_after: true,
+        }
+    }
+
+    /// The groups the file fails in now that it did not fail in before.
+    pub fn new_groups(&self) -> Vec<&str> {
+        let Some(now) = &self.after else {
+            return Vec::new();
+        };
+        now.groups
+            .iter()
+            .filter(|g| self.before.as_ref().is_none_or(|was| !was.has(g)))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+impl FileSides {
     pub fn change(&self) -> Change {
         match (&self.before, &self.after) {
             (None, _) => Change::NewlyFailing,
             (Some(_), None) if self.in_after => Change::Fixed,
             (Some(_), None) => Change::Gone,
-            (Some(was), Some(now))
-                if was.fingerprint != now.fingerprint || was.error_type != now.error_type =>
-            {
+            (Some(was), Some(now)) if now.groups.iter().any(|g| !was.has(g)) => {
                 Change::AnotherProblem
             }
             (Some(was), Some(now)) if was.failure_kind != now.failure_kind => {
@@ -109,28 +153,36 @@ struct Row {
     a_fingerprint: Option<String>,
     a_title: Option<String>,
     a_kind: NullableWord,
+    a_groups: Option<Vec<String>>,
     in_a: bool,
     b_outcome: NullableWord,
     b_type: NullableWord,
     b_fingerprint: Option<String>,
     b_title: Option<String>,
     b_kind: NullableWord,
+    b_groups: Option<Vec<String>>,
     in_b: bool,
 }
 
 /// Both runs' failing files side by side (a full join of the two runs'
 /// failing rows), with whether the other run had the file at all.
-const FAILING_IN_EITHER: &str = "WITH a AS (SELECT file_path, outcome, error_type, fingerprint, failure_kind \
-       FROM run_files($1) WHERE error_type IS NOT NULL), \
-     b AS (SELECT file_path, outcome, error_type, fingerprint, failure_kind \
-       FROM run_files($2) WHERE error_type IS NOT NULL) \
+const FAILING_IN_EITHER: &str = "WITH a AS (SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, \
+       f.failure_kind, ARRAY(SELECT DISTINCT g FROM run_errors($1) e, \
+         unnest(array_prepend(COALESCE(e.fingerprint, e.error_type), e.problem_groups)) AS g \
+         WHERE e.file_path = f.file_path) AS groups \
+       FROM run_files($1) f WHERE f.error_type IS NOT NULL), \
+     b AS (SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, f.failure_kind, \
+       ARRAY(SELECT DISTINCT g FROM run_errors($2) e, \
+         unnest(array_prepend(COALESCE(e.fingerprint, e.error_type), e.problem_groups)) AS g \
+         WHERE e.file_path = f.file_path) AS groups \
+       FROM run_files($2) f WHERE f.error_type IS NOT NULL) \
      SELECT COALESCE(a.file_path, b.file_path) AS file_path, \
        a.outcome AS a_outcome, a.error_type AS a_type, a.fingerprint AS a_fingerprint, \
-       ga.title AS a_title, a.failure_kind AS a_kind, \
+       ga.title AS a_title, a.failure_kind AS a_kind, a.groups AS a_groups, \
        (a.file_path IS NOT NULL OR EXISTS \
          (SELECT 1 FROM run_files($1) x WHERE x.file_path = b.file_path)) AS in_a, \
        b.outcome AS b_outcome, b.error_type AS b_type, b.fingerprint AS b_fingerprint, \
-       gb.title AS b_title, b.failure_kind AS b_kind, \
+       gb.title AS b_title, b.failure_kind AS b_kind, b.groups AS b_groups, \
        (b.file_path IS NOT NULL OR EXISTS \
          (SELECT 1 FROM run_files($2) x WHERE x.file_path = a.file_path)) AS in_b \
      FROM a FULL JOIN b ON a.file_path = b.file_path \
@@ -165,7 +217,8 @@ fn sides(row: Row) -> Result<FileSides, StoreError> {
                    error_type: NullableWord,
                    fingerprint: Option<String>,
                    title: Option<String>,
-                   kind: NullableWord|
+                   kind: NullableWord,
+                   groups: Option<Vec<String>>|
      -> Result<Option<FileProblem>, StoreError> {
         let (Some(outcome), Some(error_type)) = (
             Option::<Outcome>::try_from(outcome).map_err(corrupt)?,
@@ -173,12 +226,24 @@ fn sides(row: Row) -> Result<FileSides, StoreError> {
         ) else {
             return Ok(None);
         };
+        let mut groups = groups.unwrap_or_default();
+        if groups.is_empty() {
+            // A run stored before every run kept its errors: its first
+            // error's group is all that is known.
+            groups.push(
+                fingerprint
+                    .clone()
+                    .unwrap_or_else(|| error_type.as_str().into()),
+            );
+        }
+        groups.sort();
         Ok(Some(FileProblem {
             outcome,
             error_type,
             fingerprint,
             title,
             failure_kind: Option::<FailureKind>::try_from(kind).map_err(corrupt)?,
+            groups,
         }))
     };
     Ok(FileSides {
@@ -188,6 +253,7 @@ fn sides(row: Row) -> Result<FileSides, StoreError> {
             row.a_fingerprint,
             row.a_title,
             row.a_kind,
+            row.a_groups,
         )?,
         after: problem(
             row.b_outcome,
@@ -195,6 +261,7 @@ fn sides(row: Row) -> Result<FileSides, StoreError> {
             row.b_fingerprint,
             row.b_title,
             row.b_kind,
+            row.b_groups,
         )?,
         in_before: row.in_a,
         in_after: row.in_b,

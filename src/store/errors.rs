@@ -64,6 +64,24 @@ impl From<ErrorRecord> for NewError {
     }
 }
 
+impl ErrorRecord {
+    /// The groups runs are compared by: the error's own (its type when it
+    /// has none), then those of its other problems, each once.
+    pub fn compared_groups(&self) -> Vec<String> {
+        let own = self
+            .fingerprint
+            .clone()
+            .unwrap_or_else(|| self.error_type.as_str().to_owned());
+        let mut groups = vec![own];
+        for problem in &self.details.problems {
+            if !groups.contains(&problem.fingerprint) {
+                groups.push(problem.fingerprint.clone());
+            }
+        }
+        groups
+    }
+}
+
 impl NewError {
     /// The groups the error belongs to: its own first, then those of its
     /// other problems, each once.

@@ -81,27 +81,6 @@ pub struct FailureRow {
     pub failure_kind: Option<FailureKind>,
 }
 
-#[cfg(test)]
-impl FailureRow {
-    /// A partial file of a baseline with a parsing error in `fingerprint`'s
-    /// group, for unit tests.
-    pub(crate) fn example(path: &str, fingerprint: &str) -> FailureRow {
-        FailureRow {
-            file_path: path.into(),
-            outcome: crate::index::outcome::Outcome::Partial,
-            error_type: crate::index::outcome::ErrorType::ParsingError,
-            fingerprint: Some(fingerprint.into()),
-            title: None,
-            construct: None,
-            line: None,
-            message: None,
-            sites: 1,
-            verdict: None,
-            failure_kind: None,
-        }
-    }
-}
-
 /// A run's failing files split by kind: grammar gaps (valid code the
 /// grammar cannot parse), broken source, and everything else.
 #[derive(
