@@ -128,7 +128,7 @@ impl Action {
             Action::CommandLine => "command line: run PATH, rerun, repro, copy issue, theme, q",
             Action::Rerun => "index the run's directory again, with the same options",
             Action::MarkRun => "mark the run to compare with (D), or unmark it",
-            Action::CompareRuns => "what changed since the marked run, or the one before",
+            Action::CompareRuns => "new/fixed files vs the marked run, or the one before",
         }
     }
 

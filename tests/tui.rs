@@ -14,7 +14,8 @@ use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::FileReport;
 use snag::index::progress::{RunProgress, RunStatus};
 use snag::keymap::Keymap;
-use snag::store::diff::DiffCounts;
+use snag::report::diff::{DiffRun, RunDiff};
+use snag::store::diff::{DiffCounts, FileProblem, FileSides};
 use snag::store::files::{FailureSplit, FilesSince, RunDashboard, RunGroup};
 use snag::store::groups::{GroupChanges, GroupRecord, GroupStatus};
 use snag::store::runs::RunRecord;
@@ -1765,12 +1766,68 @@ fn runs_are_compared_from_the_marked_one_or_the_one_before() {
             to: 9
         }]
     ));
-    app.on_loaded(Loaded::Text {
-        title: "web: run 7 → run 9".into(),
-        text: "run 7 → run 9 of web: 1 newly failing, 0 fixed".into(),
-    });
-    let screen = render(&app, 90, 12).backend().to_string();
-    assert!(screen.contains("1 newly failing"), "{screen}");
+    let problem = |group: &str| FileProblem {
+        outcome: Outcome::Partial,
+        error_type: ErrorType::ParsingError,
+        fingerprint: Some(group.into()),
+        title: Some(format!("title of {group}")),
+        failure_kind: None,
+        groups: vec![group.into()],
+    };
+    let file = |path: &str, before: Option<FileProblem>, after: Option<FileProblem>| FileSides {
+        file_path: path.into(),
+        before,
+        after,
+        in_before: true,
+        in_after: true,
+    };
+    let side = |run_id| DiffRun {
+        run_id,
+        status: RunStatus::Completed,
+        started_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let diff = RunDiff::new(
+        "web",
+        side(7),
+        side(9),
+        vec![
+            file("src/new.ts", None, Some(problem("g"))),
+            file("src/worse.ts", Some(problem("g")), Some(problem("h"))),
+            file("src/fixed.ts", Some(problem("g")), None),
+        ],
+    );
+    app.on_loaded(Loaded::Changes(Box::new(diff)));
+    // New in this run first: the newly failing file and the one with a new
+    // problem, not the fixed one.
+    let screen = render(&app, 120, 14).backend().to_string();
+    assert!(screen.contains("new in this run (2)"), "{screen}");
+    assert!(screen.contains("fixed in this run (1)"), "{screen}");
+    assert!(
+        screen.contains("src/new.ts  newly failing  title of g"),
+        "{screen}"
+    );
+    assert!(screen.contains("src/worse.ts  another problem"), "{screen}");
+    assert!(!screen.contains("src/fixed.ts"), "{screen}");
+    press(&mut app, KeyCode::Tab);
+    let screen = render(&app, 120, 14).backend().to_string();
+    assert!(
+        screen.contains("src/fixed.ts  fixed  title of g"),
+        "{screen}"
+    );
+    assert!(!screen.contains("src/new.ts"), "{screen}");
+    // Enter opens the file's errors in the run that has them: the earlier
+    // run for a fixed file.
+    let commands = app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert!(app.overlay.is_none());
+    assert_eq!(app.list.run_id, Some(7));
+    assert_eq!(app.list.text, "src/fixed.ts");
+    assert!(
+        commands
+            .iter()
+            .any(|c| matches!(c, Command::LoadErrors { query, .. }
+                if query.run_id == Some(7) && query.text.as_deref() == Some("src/fixed.ts"))),
+        "the list loads that file's errors"
+    );
 }
 
 /// A run that carried files over from an earlier run says how many.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use ratatui::crossterm::event::KeyEvent;
 use tokio_util::sync::CancellationToken;
 
+use super::changes::ChangesView;
 use super::command::{Command, Loaded, RequestKind, Requests};
 use super::overlays::{NewRunForm, Overlay, Reply, ScrollView};
 use super::prompt::{Prompt, PromptStep};
@@ -130,6 +131,11 @@ impl App {
                     self.status = Some("cancelled: nothing changed".to_owned());
                     Vec::new()
                 }
+                Reply::OpenErrors {
+                    repository,
+                    run_id,
+                    file_path,
+                } => self.show_file_errors(&repository, run_id, &file_path),
             };
         }
         match self.keymap.action(self.screen.context(), &key) {
@@ -398,6 +404,21 @@ impl App {
         commands
     }
 
+    /// The error list of run `run_id`, filtered to one file's path.
+    fn show_file_errors(&mut self, repository: &str, run_id: i64, path: &str) -> Vec<Command> {
+        self.list = ListState::of_run(repository, run_id);
+        self.list.growing = self.live.contains_key(&run_id);
+        self.list.text = path.to_owned();
+        self.screen = Screen::List;
+        let mut commands: Vec<Command> = self.list.load_facets().into_iter().collect();
+        commands.extend(self.list.reload(&mut self.requests));
+        self.status = Some(format!(
+            "run {run_id}: errors of {}",
+            crate::sanitize::line(path)
+        ));
+        commands
+    }
+
     /// Asks for highlighting when the drill-down's visible lines are not
     /// highlighted yet (after a draw changed how many lines show).
     pub fn highlight_if_needed(&mut self) -> Vec<Command> {
@@ -529,6 +550,10 @@ impl App {
                 return commands;
             }
             Loaded::Message(message) => self.status = Some(message),
+            Loaded::Changes(diff) => {
+                self.status = None;
+                self.overlay = Some(Overlay::Changes(Box::new(ChangesView::new(&diff))));
+            }
             Loaded::Text { title, text } => {
                 self.status = None;
                 self.overlay = Some(Overlay::Text {

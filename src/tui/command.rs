@@ -143,6 +143,8 @@ pub struct FileText {
 #[derive(Debug)]
 pub enum Loaded {
     Runs(Vec<RunRecord>),
+    /// What changed between two runs.
+    Changes(Box<crate::report::diff::RunDiff>),
     Dashboard(Box<RunDashboard>),
     Facets {
         run_id: i64,

@@ -3,6 +3,7 @@
 //! against the store and the engine, feeding results back as events.
 
 pub mod app;
+pub mod changes;
 pub mod command;
 pub mod editor;
 pub mod highlight;
@@ -36,7 +37,6 @@ use crate::config::Config;
 use crate::report::diff;
 use crate::repro;
 use crate::runner::{self, RunRequest};
-use crate::sanitize;
 use crate::store::groups::GroupRecord;
 use crate::store::{Count, Store, StoreError};
 
@@ -284,15 +284,7 @@ impl Runtime {
                     Err(e) => Err(e),
                 };
                 Ok(match found {
-                    Ok(changes) => Loaded::Text {
-                        title: format!(
-                            "{}: run {} → run {}",
-                            sanitize::line(&changes.repository),
-                            changes.from.run_id,
-                            changes.to.run_id
-                        ),
-                        text: changes.to_text(),
-                    },
+                    Ok(changes) => Loaded::Changes(Box::new(changes)),
                     Err(e) => Loaded::Message(e.to_string()),
                 })
             }),

@@ -1,11 +1,13 @@
 //! The editors that take over keys while they are open: help, the quit
-//! question, the new-run form and the note editor.
+//! question, the new-run form, the note editor and the list of changes
+//! between two runs.
 
 use std::cell::Cell;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
+use super::changes::{ChangesKey, ChangesView};
 use super::command::{Command, GroupSet, NewRun, Triage};
 use super::prompt::Prompt;
 
@@ -21,6 +23,8 @@ pub enum Overlay {
     },
     ConfirmQuit,
     NewRun(Box<NewRunForm>),
+    /// What changed between two runs, file by file.
+    Changes(Box<ChangesView>),
     Note {
         groups: GroupSet,
         /// What the note is on, for the title: a group's title, or "3 groups".
@@ -41,6 +45,12 @@ pub enum Reply {
     Quit,
     /// The question was turned down: nothing changed, and the user is told.
     Cancelled,
+    /// The errors of one file in one run.
+    OpenErrors {
+        repository: String,
+        run_id: i64,
+        file_path: String,
+    },
 }
 
 impl Overlay {
@@ -122,6 +132,18 @@ impl Overlay {
                 }
             }
             Overlay::NewRun(form) => form.on_key(key),
+            Overlay::Changes(mut view) => match view.on_key(key) {
+                ChangesKey::Stay => (Some(Overlay::Changes(view)), none()),
+                ChangesKey::Close => (None, none()),
+                ChangesKey::Open { run_id, file_path } => (
+                    None,
+                    Reply::OpenErrors {
+                        repository: view.repository.clone(),
+                        run_id,
+                        file_path,
+                    },
+                ),
+            },
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Pop-ups over the screen: help, the new-run form, the note editor and the
-//! quit confirmation.
+//! Pop-ups over the screen: help, the new-run form, the note editor, the
+//! quit confirmation and the changes between two runs.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::app::App;
+use crate::tui::changes::{ChangeFilter, ChangesView};
 use crate::tui::overlays::{NewRunForm, Overlay, ScrollView};
 use crate::tui::prompt::{COMMANDS, Prompt};
 
@@ -69,6 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             frame.render_widget(&**editor, inner);
         }
         Some(Overlay::NewRun(form)) => draw_form(frame, app, form),
+        Some(Overlay::Changes(view)) => draw_changes(frame, app, view),
         Some(Overlay::Prompt(prompt)) => draw_prompt(frame, app, prompt),
         Some(Overlay::Text { title, lines, view }) => {
             let lines: Vec<Line> = lines
@@ -221,6 +223,64 @@ fn draw_scrolled(
             .block(bordered(app, &title)),
         area,
     );
+}
+
+/// The changed files of the filter chosen, the selected one in view.
+fn draw_changes(frame: &mut Frame, app: &App, view: &ChangesView) {
+    let area = popup(frame.area(), 110, 200);
+    let title = format!(
+        " {}: run {} → run {} — tab: new/fixed/all, enter: its errors, esc closes ",
+        crate::sanitize::line(&view.repository),
+        view.from,
+        view.to
+    );
+    let block = bordered(app, &title);
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let mut tabs = Vec::new();
+    for filter in ChangeFilter::ALL {
+        let style = if filter == view.filter {
+            app.theme.selection
+        } else {
+            app.theme.muted
+        };
+        let label = format!(" {} ({}) ", filter.label(), view.count(filter));
+        tabs.push(Span::styled(label, style));
+        tabs.push(Span::raw(" "));
+    }
+    let shown = view.shown();
+    let rows = usize::from(inner.height.saturating_sub(2));
+    let first = view.selected.saturating_sub(rows.saturating_sub(1));
+    let mut lines = vec![Line::from(tabs), Line::default()];
+    if shown.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no file changed this way",
+            app.theme.muted,
+        )));
+    }
+    for (i, row) in shown.iter().enumerate().skip(first).take(rows) {
+        let mark = match row.mark {
+            '+' => app.theme.error,
+            '-' => app.theme.success,
+            _ => app.theme.warning,
+        };
+        let style = if i == view.selected {
+            app.theme.selection
+        } else {
+            app.theme.text
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", row.mark), mark),
+            Span::styled(crate::sanitize::line(&row.file_path).into_owned(), style),
+            Span::styled(format!("  {}", row.change), app.theme.muted),
+            Span::styled(
+                format!("  {}", crate::sanitize::line(&row.group)),
+                app.theme.muted,
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn draw_form(frame: &mut Frame, app: &App, form: &NewRunForm) {
