@@ -36,15 +36,11 @@ ALTER TABLE indexed_files ALTER COLUMN repository SET NOT NULL;
 
 -- A file's results by path, its current one (until_run IS NULL) among
 -- them. This replaces repository_files, which a run had to stamp for every
--- file it saw.
+-- file it saw. No other index of the table leads with the repository: an
+-- index that did would serve a file's lookup by reading every row of the
+-- repository, and a planner that thinks the table small (a new database's
+-- first run) takes the smaller index.
 CREATE INDEX indexed_files_path_idx ON indexed_files (repository, file_path, until_run);
--- A repository's current results by the run that stored them: the files a
--- completed run did not store are those it kept and those gone.
-CREATE INDEX indexed_files_current_idx ON indexed_files (repository, run_id, file_path)
-    WHERE until_run IS NULL;
--- A run's failing files.
-CREATE INDEX indexed_files_failing_idx ON indexed_files (repository, file_path)
-    WHERE error_type IS NOT NULL;
 DROP INDEX indexed_files_outcome_idx;
 DROP TABLE repository_files;
 

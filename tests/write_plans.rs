@@ -6,6 +6,8 @@
 
 mod support;
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 
@@ -156,14 +158,8 @@ fn arguments(sql: &str) -> Vec<String> {
         s if s == ingest::RECORD_DISCOVERY => vec![run, "512".to_owned()],
         s if s == ingest::FOLD_GROUPS => vec![run, same],
         s if s == ingest::QUIET_GROUPS => vec![same, run],
-        s if s == ingest::OLDER_FILES => {
-            vec![
-                same,
-                run,
-                "1".to_owned(),
-                "'src/f1.ts'".to_owned(),
-                "1000".to_owned(),
-            ]
+        s if s == ingest::CURRENT_FILES => {
+            vec![same, "'src/f1.ts'".to_owned(), "1000".to_owned()]
         }
         s if s == ingest::END_RUN => vec![run, "'completed'".to_owned(), "NULL".to_owned()],
         other => panic!("no arguments for a new write-path statement; add them here:\n{other}"),
@@ -190,8 +186,32 @@ async fn generic_plan(conn: &mut PgConnection, sql: &str) -> Value {
     sqlx::Row::get(row, 0)
 }
 
-/// What is wrong with a plan node and those under it, if anything.
-fn problems(node: &Value, found: &mut Vec<String>) {
+/// The key columns of every index, in order, by index name.
+async fn index_columns(conn: &mut PgConnection) -> HashMap<String, Vec<String>> {
+    let rows: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "SELECT c.relname::text, array_agg(a.attname::text ORDER BY k.n) \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, n) \
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+         GROUP BY c.relname",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap();
+    rows.into_iter().collect()
+}
+
+/// What is wrong with a plan node and those under it, if anything. A
+/// statement that looks a batch's files up one by one (`per_file`) must
+/// also bound each lookup by its index's two leading columns: an index
+/// scanned on its first column only (the repository) and filtered by a
+/// later one reads every row of the repository, once per file.
+fn problems(
+    node: &Value,
+    per_file: bool,
+    columns: &HashMap<String, Vec<String>>,
+    found: &mut Vec<String>,
+) {
     let kind = node["Node Type"].as_str().unwrap_or_default();
     if let Some(table) = node["Relation Name"].as_str()
         && GROWING.contains(&table)
@@ -202,21 +222,37 @@ fn problems(node: &Value, found: &mut Vec<String>) {
         if reads_all {
             found.push(format!("{kind} on {table} reads every row"));
         }
+        if per_file
+            && let (Some(index), Some(condition)) =
+                (node["Index Name"].as_str(), node["Index Cond"].as_str())
+        {
+            let leading = columns.get(index).map_or(&[][..], |c| &c[..c.len().min(2)]);
+            for column in leading {
+                if !condition.contains(&format!("({column} ")) {
+                    found.push(format!(
+                        "{kind} on {table} through {index} does not bound its column {column}: \
+                         {condition}"
+                    ));
+                }
+            }
+        }
         if let Some(filter) = node.get("Filter") {
             found.push(format!("{kind} on {table} filters rows: {filter}"));
         }
     }
     for child in node["Plans"].as_array().into_iter().flatten() {
-        problems(child, found);
+        problems(child, per_file, columns, found);
     }
 }
 
 async fn check_every_statement(conn: &mut PgConnection, when: &str) {
     let mut failures = Vec::new();
+    let columns = index_columns(conn).await;
     for sql in WRITE_PATH {
         let plan = generic_plan(conn, sql).await;
         let mut found = Vec::new();
-        problems(&plan[0]["Plan"], &mut found);
+        let per_file = sql.contains("p.path");
+        problems(&plan[0]["Plan"], per_file, &columns, &mut found);
         if !found.is_empty() {
             failures.push(format!(
                 "{sql}\n  {}\n  plan: {}",

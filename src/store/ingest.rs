@@ -152,12 +152,12 @@ pub const FOLD_GROUPS: &str = "INSERT INTO error_groups (repository, fingerprint
 pub const QUIET_GROUPS: &str = "UPDATE error_groups SET last_run_files = 0 \
      WHERE repository = $1 AND last_run_files > 0 AND last_seen_run < $2";
 
-/// After a complete run `$2`: a page of the files it did not store, after
-/// (`$3`, `$4`) in the order of the runs that stored them (those it kept
-/// are among them; the others are gone).
-pub const OLDER_FILES: &str = "SELECT run_id, file_path FROM indexed_files \
-     WHERE repository = $1 AND until_run IS NULL AND run_id < $2 AND (run_id, file_path) > ($3, $4) \
-     ORDER BY run_id, file_path LIMIT $5";
+/// After a complete run: a page of the repository's current results in
+/// path order after `$2`, with the runs that stored them (those an earlier
+/// run stored are the files this one kept, and those gone).
+pub const CURRENT_FILES: &str = "SELECT run_id, file_path FROM indexed_files \
+     WHERE repository = $1 AND file_path > $2 AND until_run IS NULL \
+     ORDER BY file_path LIMIT $3";
 
 /// The run's end.
 pub const END_RUN: &str = "UPDATE index_runs SET status = $2, status_message = $3, finished_at = now() \
@@ -179,13 +179,13 @@ pub const WRITE_PATH: &[&str] = &[
     RECORD_DISCOVERY,
     FOLD_GROUPS,
     QUIET_GROUPS,
-    OLDER_FILES,
+    CURRENT_FILES,
     END_RUN,
 ];
 
-/// Files a run did not store are read this many at a time, so memory does
-/// not grow with how many there are.
-const OLDER_PER_STEP: i64 = 1000;
+/// Current results are read this many at a time at a run's end, so memory
+/// does not grow with the repository.
+const CURRENT_PER_STEP: i64 = 1000;
 
 /// A connection of a run's own for storing its batches. When the database
 /// goes away, the next write fails at once; through the pool it would wait
@@ -408,25 +408,23 @@ async fn retire_gone_files(
     repository: &str,
     kept: &HashSet<String>,
 ) -> Result<(), StoreError> {
-    let mut after = (0i64, String::new());
+    let mut after = String::new();
     loop {
-        let older: Vec<(i64, String)> = sqlx::query_as(OLDER_FILES)
+        let current: Vec<(i64, String)> = sqlx::query_as(CURRENT_FILES)
             .persistent(false)
             .bind(repository)
-            .bind(run_id)
-            .bind(after.0)
-            .bind(&after.1)
-            .bind(OLDER_PER_STEP)
+            .bind(&after)
+            .bind(CURRENT_PER_STEP)
             .fetch_all(&mut **tx)
             .await?;
-        let Some(last) = older.last() else {
+        let Some((_, last)) = current.last() else {
             return Ok(());
         };
         after = last.clone();
-        let gone: Vec<&String> = older
+        let gone: Vec<&String> = current
             .iter()
+            .filter(|(stored_by, path)| *stored_by < run_id && !kept.contains(path))
             .map(|(_, path)| path)
-            .filter(|p| !kept.contains(*p))
             .collect();
         if !gone.is_empty() {
             retire(tx, run_id, repository, &gone, &gone).await?;
