@@ -22,8 +22,12 @@ use crate::store::ingest::WriteConnection;
 use crate::store::runs::NewRun;
 use crate::store::{Store, StoreError};
 
-/// Files stored per transaction at most.
+/// Files stored per transaction at most: files parsed, whose rows it writes.
 const MAX_BATCH_FILES: usize = 512;
+/// Reports per transaction at most, counting the files that keep their
+/// stored results: those write nothing of their own, so a re-run of a
+/// mostly unchanged repository takes few transactions.
+const MAX_BATCH_REPORTS: usize = 8192;
 /// A batch is written once it holds this much source text...
 const BATCH_BYTES: u64 = 1 << 20;
 /// ...or once its first report has waited this long. Each transaction costs
@@ -414,15 +418,21 @@ async fn gather(reports: &mut mpsc::Receiver<FileReport>, batch: &mut Vec<FileRe
         return 0;
     }
     let deadline = tokio::time::Instant::now() + BATCH_WAIT;
-    // Text to store: a file carried over stores none.
-    let text = |r: &FileReport| if r.reused.is_some() { 0 } else { r.bytes };
+    // Files and text to store: a file that keeps its result stores none.
+    let stored = |r: &FileReport| r.reused.is_none();
+    let text = |r: &FileReport| if stored(r) { r.bytes } else { 0 };
     let mut bytes: u64 = batch.iter().map(text).sum();
-    while batch.len() < MAX_BATCH_FILES && bytes < BATCH_BYTES {
+    let mut files = batch.iter().filter(|r| stored(r)).count();
+    while files < MAX_BATCH_FILES && batch.len() < MAX_BATCH_REPORTS && bytes < BATCH_BYTES {
         let before = batch.len();
-        let limit = MAX_BATCH_FILES - before;
+        // Every report received may be a file to store.
+        let limit = (MAX_BATCH_FILES - files).min(MAX_BATCH_REPORTS - before);
         match tokio::time::timeout_at(deadline, reports.recv_many(batch, limit)).await {
             Ok(0) | Err(_) => break,
-            Ok(_) => bytes += batch[before..].iter().map(text).sum::<u64>(),
+            Ok(_) => {
+                bytes += batch[before..].iter().map(text).sum::<u64>();
+                files += batch[before..].iter().filter(|r| stored(r)).count();
+            }
         }
     }
     batch.len()
