@@ -226,6 +226,7 @@ fn github_with_a_baseline() {
         after: None,
         in_before: true,
         in_after: true,
+        same_result: false,
     }];
     let mut judge = BaselineJudge::new(6, &known, Default::default());
     for error in &fixture.errors {

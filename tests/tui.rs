@@ -1780,6 +1780,7 @@ fn runs_are_compared_from_the_marked_one_or_the_one_before() {
         after,
         in_before: true,
         in_after: true,
+        same_result: false,
     };
     let side = |run_id| DiffRun {
         run_id,

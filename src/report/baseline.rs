@@ -53,6 +53,8 @@ impl BaselineVerdict {
 pub struct BaselineJudge {
     verdict: BaselineVerdict,
     known: HashSet<(String, String)>,
+    /// Files whose result is the baseline's: every error of theirs is known.
+    unchanged: HashSet<String>,
     reopened_groups: HashSet<String>,
     /// The last file counted as newly failing: errors come file by file.
     last_new_file: Option<String>,
@@ -71,6 +73,11 @@ impl BaselineJudge {
             .filter_map(|f| Some((&f.file_path, f.before.as_ref()?)))
             .flat_map(|(path, was)| was.groups.iter().map(|g| (path.clone(), g.clone())))
             .collect();
+        let unchanged = baseline
+            .iter()
+            .filter(|f| f.same_result)
+            .map(|f| f.file_path.clone())
+            .collect();
         BaselineJudge {
             verdict: BaselineVerdict {
                 baseline_run_id,
@@ -79,6 +86,7 @@ impl BaselineJudge {
                 known_errors: 0,
             },
             known,
+            unchanged,
             reopened_groups,
             last_new_file: None,
         }
@@ -86,9 +94,10 @@ impl BaselineJudge {
 
     /// Judges the next error; errors come file by file.
     pub fn error(&mut self, e: &ErrorRecord) {
+        let unchanged = self.unchanged.contains(&e.file_path);
         let is_known = e.compared_groups().into_iter().all(|group| {
             !self.reopened_groups.contains(&group)
-                && self.known.contains(&(e.file_path.clone(), group))
+                && (unchanged || self.known.contains(&(e.file_path.clone(), group)))
         });
         if is_known {
             self.verdict.known_errors += 1;

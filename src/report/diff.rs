@@ -404,6 +404,7 @@ mod tests {
             file_path: path.into(),
             in_before: true,
             in_after: true,
+            same_result: false,
             before,
             after,
         }

@@ -92,6 +92,9 @@ pub struct FileSides {
     /// Whether each run has the file at all (failing or not).
     pub in_before: bool,
     pub in_after: bool,
+    /// Both runs read the same stored result of the file: nothing about it
+    /// changed (its groups are then not read, as they are the same).
+    pub same_result: bool,
 }
 
 impl FileSides {
@@ -112,12 +115,13 @@ impl FileSides {
             after: None,
             in_before: true,
             in_after: true,
+            same_result: false,
         }
     }
 
     /// The groups the file fails in now that it did not fail in before.
     pub fn new_groups(&self) -> Vec<&str> {
-        let Some(now) = &self.after else {
+        let Some(now) = self.after.as_ref().filter(|_| !self.same_result) else {
             return Vec::new();
         };
         now.groups
@@ -134,6 +138,7 @@ impl FileSides {
             (None, _) => Change::NewlyFailing,
             (Some(_), None) if self.in_after => Change::Fixed,
             (Some(_), None) => Change::Gone,
+            (Some(_), Some(_)) if self.same_result => Change::StillFailing,
             (Some(was), Some(now)) if now.groups.iter().any(|g| !was.has(g)) => {
                 Change::AnotherProblem
             }
@@ -162,32 +167,39 @@ struct Row {
     b_kind: NullableWord,
     b_groups: Option<Vec<String>>,
     in_b: bool,
+    same_result: bool,
 }
 
 /// Both runs' failing files side by side (a full join of the two runs'
-/// failing rows), with whether the other run had the file at all.
-const FAILING_IN_EITHER: &str = "WITH a AS (SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, \
-       f.failure_kind, ARRAY(SELECT DISTINCT g FROM run_errors($1) e, \
-         unnest(array_prepend(COALESCE(e.fingerprint, e.error_type), e.problem_groups)) AS g \
-         WHERE e.file_path = f.file_path) AS groups \
-       FROM run_files($1) f WHERE f.error_type IS NOT NULL), \
-     b AS (SELECT f.file_path, f.outcome, f.error_type, f.fingerprint, f.failure_kind, \
-       ARRAY(SELECT DISTINCT g FROM run_errors($2) e, \
-         unnest(array_prepend(COALESCE(e.fingerprint, e.error_type), e.problem_groups)) AS g \
-         WHERE e.file_path = f.file_path) AS groups \
-       FROM run_files($2) f WHERE f.error_type IS NOT NULL) \
-     SELECT COALESCE(a.file_path, b.file_path) AS file_path, \
+/// failing rows), with whether the other run had the file at all. A file's
+/// groups are read only where it fails in both runs with different results:
+/// elsewhere the change does not depend on them.
+const FAILING_IN_EITHER: &str = "WITH a AS (SELECT file_path, run_id, outcome, error_type, fingerprint, \
+       failure_kind FROM run_files($1) WHERE error_type IS NOT NULL), \
+     b AS (SELECT file_path, run_id, outcome, error_type, fingerprint, failure_kind \
+       FROM run_files($2) WHERE error_type IS NOT NULL), \
+     both_runs AS (SELECT COALESCE(a.file_path, b.file_path) AS file_path, \
        a.outcome AS a_outcome, a.error_type AS a_type, a.fingerprint AS a_fingerprint, \
-       ga.title AS a_title, a.failure_kind AS a_kind, a.groups AS a_groups, \
+       a.failure_kind AS a_kind, \
+       b.outcome AS b_outcome, b.error_type AS b_type, b.fingerprint AS b_fingerprint, \
+       b.failure_kind AS b_kind, \
        (a.file_path IS NOT NULL OR EXISTS \
          (SELECT 1 FROM run_files($1) x WHERE x.file_path = b.file_path)) AS in_a, \
-       b.outcome AS b_outcome, b.error_type AS b_type, b.fingerprint AS b_fingerprint, \
-       gb.title AS b_title, b.failure_kind AS b_kind, b.groups AS b_groups, \
        (b.file_path IS NOT NULL OR EXISTS \
-         (SELECT 1 FROM run_files($2) x WHERE x.file_path = a.file_path)) AS in_b \
-     FROM a FULL JOIN b ON a.file_path = b.file_path \
-     LEFT JOIN error_groups ga ON ga.repository = $3 AND ga.fingerprint = a.fingerprint \
-     LEFT JOIN error_groups gb ON gb.repository = $3 AND gb.fingerprint = b.fingerprint \
+         (SELECT 1 FROM run_files($2) x WHERE x.file_path = a.file_path)) AS in_b, \
+       COALESCE(a.run_id = b.run_id, false) AS same_result, \
+       COALESCE(a.run_id <> b.run_id, false) AS compared \
+     FROM a FULL JOIN b ON a.file_path = b.file_path) \
+     SELECT s.*, ga.title AS a_title, gb.title AS b_title, \
+       CASE WHEN s.compared THEN ARRAY(SELECT DISTINCT g FROM run_errors($1) e, \
+         unnest(array_prepend(COALESCE(e.fingerprint, e.error_type), e.problem_groups)) AS g \
+         WHERE e.file_path = s.file_path) END AS a_groups, \
+       CASE WHEN s.compared THEN ARRAY(SELECT DISTINCT g FROM run_errors($2) e, \
+         unnest(array_prepend(COALESCE(e.fingerprint, e.error_type), e.problem_groups)) AS g \
+         WHERE e.file_path = s.file_path) END AS b_groups \
+     FROM both_runs s \
+     LEFT JOIN error_groups ga ON ga.repository = $3 AND ga.fingerprint = s.a_fingerprint \
+     LEFT JOIN error_groups gb ON gb.repository = $3 AND gb.fingerprint = s.b_fingerprint \
      ORDER BY 1";
 
 impl Store {
@@ -265,6 +277,7 @@ fn sides(row: Row) -> Result<FileSides, StoreError> {
         )?,
         in_before: row.in_a,
         in_after: row.in_b,
+        same_result: row.same_result,
         file_path: row.file_path,
     })
 }
