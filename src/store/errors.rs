@@ -611,10 +611,34 @@ impl Store {
             page.push(" WHERE ");
             push_filter(&mut page, query);
             page.push(") SELECT error_id FROM matching");
+        } else if let Some(run_id) = query.run_id {
+            // A run's errors are the current ones and those replaced after
+            // it: each table gives its first rows in the list's order, found
+            // in its own index, and the page is taken from their merge. (As
+            // one union, the planner sorts every error of the run.)
+            page.push("SELECT error_id FROM (");
+            for (i, history) in [false, true].into_iter().enumerate() {
+                if i > 0 {
+                    page.push(" UNION ALL ");
+                }
+                page.push("(SELECT error_id, occurred_at, file_path, line, error_type FROM ");
+                page.push(match history {
+                    false => "indexing_errors",
+                    true => "indexing_errors_history",
+                });
+                page.push(" WHERE ");
+                push_filter(&mut page, query);
+                page.push(" AND run_id <= ").push_bind(run_id);
+                if history {
+                    page.push(" AND until_run > ").push_bind(run_id);
+                }
+                page.push(format!(" ORDER BY {order} LIMIT "))
+                    .push_bind(skip + (end - offset))
+                    .push(")");
+            }
+            page.push(") AS run_errors");
         } else {
-            page.push("SELECT error_id FROM ");
-            push_source(&mut page, query);
-            page.push(" WHERE ");
+            page.push("SELECT error_id FROM indexing_errors WHERE ");
             push_filter(&mut page, query);
         }
         page.push(format!(" ORDER BY {order} LIMIT "))
