@@ -178,4 +178,6 @@ CREATE INDEX indexing_errors_path_idx
     ON indexing_errors (repository, file_path, line NULLS FIRST, error_id) INCLUDE (run_id);
 CREATE INDEX indexing_errors_type_path_idx
     ON indexing_errors (repository, error_type, file_path, error_id) INCLUDE (run_id);
-CREATE INDEX indexing_errors_run_idx ON indexing_errors (repository, run_id);
+-- Retention moves a deleted run's errors to the next run, and the run's
+-- foreign key looks for them when it goes.
+CREATE INDEX indexing_errors_run_idx ON indexing_errors (run_id);
