@@ -112,21 +112,13 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION error_history_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Rows added count up, rows deleted count down: both statements name
+-- their rows `changed`.
+CREATE FUNCTION error_history_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO error_history_counts AS c (repository, run_id, until_run, error_type, verdict, errors)
-    SELECT repository, run_id, until_run, error_type, COALESCE(verdict, ''), count(*)
-    FROM changed GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (repository, until_run, run_id, error_type, verdict)
-        DO UPDATE SET errors = c.errors + EXCLUDED.errors;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION error_history_counts_remove() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO error_history_counts AS c (repository, run_id, until_run, error_type, verdict, errors)
-    SELECT repository, run_id, until_run, error_type, COALESCE(verdict, ''), -count(*)
+    SELECT repository, run_id, until_run, error_type, COALESCE(verdict, ''),
+        count(*) * CASE WHEN TG_OP = 'DELETE' THEN -1 ELSE 1 END
     FROM changed GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (repository, until_run, run_id, error_type, verdict)
         DO UPDATE SET errors = c.errors + EXCLUDED.errors;
@@ -135,9 +127,9 @@ END
 $$;
 
 CREATE TRIGGER indexing_errors_history_counted_insert AFTER INSERT ON indexing_errors_history
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION error_history_counts_add();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION error_history_counts_apply();
 CREATE TRIGGER indexing_errors_history_counted_delete AFTER DELETE ON indexing_errors_history
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION error_history_counts_remove();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION error_history_counts_apply();
 CREATE TRIGGER indexing_errors_history_counted_update AFTER UPDATE ON indexing_errors_history
     REFERENCING OLD TABLE AS before_change NEW TABLE AS after_change
     FOR EACH STATEMENT EXECUTE FUNCTION error_history_counts_change();
