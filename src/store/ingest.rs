@@ -244,10 +244,11 @@ impl Store {
         })
     }
 
-    /// Stores a batch of file reports in one transaction: their outcome rows,
-    /// their chunks (replacing the file's previous ones), their errors
-    /// (replacing the file's previous ones in this repository), the run's
-    /// groups and counts; files whose stored result holds are carried over.
+    /// Stores a batch of file reports in one transaction: their results
+    /// (retiring the file's previous ones), their chunks (replacing the
+    /// file's previous ones), their errors (moving the file's previous ones
+    /// to the history), the run's groups and counts; a file whose stored
+    /// result holds keeps it, and is only counted.
     /// Gives what each file adds to the run's progress.
     pub async fn write_reports(
         &self,

@@ -37,15 +37,4 @@ impl RunsState {
             .min(runs.len().saturating_sub(1));
         self.runs = runs;
     }
-
-    /// The newest later run of the same repository: its files replaced
-    /// `run_id`'s errors where they were indexed again.
-    pub fn superseded_by(&self, run_id: i64) -> Option<i64> {
-        let run = self.runs.iter().find(|r| r.run_id == run_id)?;
-        self.runs
-            .iter()
-            .filter(|r| r.repository == run.repository && r.run_id > run_id)
-            .map(|r| r.run_id)
-            .max()
-    }
 }

@@ -169,17 +169,11 @@ fn draw_errors(frame: &mut Frame, app: &App, area: Rect) {
         || list.verdict.is_some()
         || list.fingerprint.is_some();
     let title = if list.total == 0 && !list.loading {
-        let later = list
-            .run_id
-            .and_then(|id| Some((id, app.runs.superseded_by(id)?)));
-        match later {
-            _ if filtered => {
+        match filtered {
+            true => {
                 " no errors match the filters (0 shows every type, esc leaves a group) ".to_owned()
             }
-            Some((run, later)) => format!(
-                " no errors left in run {run}: run {later} indexed its files again, see its errors "
-            ),
-            None => " no errors in this run ".to_owned(),
+            false => " no errors in this run ".to_owned(),
         }
     } else {
         format!(
