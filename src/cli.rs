@@ -147,6 +147,14 @@ pub struct IndexArgs {
     /// the repository's run before this one
     #[arg(long, value_name = "RUN|latest", value_parser = parse_baseline)]
     pub baseline: Option<Baseline>,
+    /// Files expected to fail (tree-sitter's known_failures.txt: one path per line, relative
+    /// to PATH, `#` comments): exit 1 when a file not on the list fails (failed or partial,
+    /// grammar gaps included) or a listed file now passes
+    #[arg(long, value_name = "FILE")]
+    pub known_failures: Option<PathBuf>,
+    /// Write the files that fail in this run to FILE, in the --known-failures format
+    #[arg(long, value_name = "FILE")]
+    pub write_known_failures: Option<PathBuf>,
     /// When a run of the repository is already going (here or on another machine using the
     /// same database), wait for it to end instead of exiting 2
     #[arg(long)]

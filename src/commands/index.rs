@@ -20,6 +20,7 @@ use crate::report::baseline::BaselineVerdict;
 use crate::report::ci::{self, CiFormat, CiRun};
 use crate::report::gate::{Gated, Thresholds};
 use crate::report::github;
+use crate::report::known::{self, KnownFailures, KnownVerdict};
 use crate::report::run::summary_text;
 use crate::runner::{self, RunError, RunHandle, RunRequest, RunSummary};
 use crate::sanitize;
@@ -36,6 +37,11 @@ const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 const WAIT_POLL: Duration = Duration::from_secs(1);
 
 pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
+    // A list that cannot be read stops the command before the run.
+    let known = match &args.known_failures {
+        Some(path) => Some(KnownFailures::read(path)?),
+        None => None,
+    };
     let Some(handle) = start(store, &args).await? else {
         eprintln!("snag: interrupted while waiting; nothing was indexed");
         return Ok(ExitCode::from(INTERRUPTED));
@@ -75,6 +81,22 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    // Only a complete run says which files fail.
+    let complete = summary.status == RunStatus::Completed;
+    if args.write_known_failures.is_some() && !complete {
+        eprintln!("snag: the run did not complete; the known failures were not written");
+    }
+    let known_verdict = match (&known, &args.write_known_failures) {
+        (None, None) => None,
+        _ if !complete => None,
+        _ => {
+            let files = store.list_files(summary.run_id, None).await?;
+            if let Some(path) = &args.write_known_failures {
+                known::write(path, &files, &summary.repository)?;
+            }
+            known.map(|list| list.judge(&files))
+        }
+    };
     let mut out = output(args.output.as_deref())?;
     match args.format {
         IndexFormat::Json => {
@@ -86,6 +108,9 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
             let mut text = summary_text(&summary, &groups);
             if let Some(verdict) = &verdict {
                 text.push_str(&baseline_line(verdict));
+            }
+            if let Some(known) = &known_verdict {
+                text.push_str(&known.line());
             }
             out.write_all(text.as_bytes())?;
         }
@@ -108,12 +133,19 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
         max_errors: args.max_errors,
     };
     let gated = Gated::new(&summary, verdict.as_ref(), args.ignore_grammar_gaps);
-    Ok(match gated.crossed(&thresholds) {
-        Some(why) => {
-            eprintln!("snag: {why}");
-            ExitCode::from(1)
-        }
-        None => ExitCode::SUCCESS,
+    let crossed: Vec<String> = [
+        gated.crossed(&thresholds),
+        known_verdict.as_ref().and_then(KnownVerdict::crossed),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for why in &crossed {
+        eprintln!("snag: {why}");
+    }
+    Ok(match crossed.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(1),
     })
 }
 

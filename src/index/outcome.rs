@@ -60,6 +60,13 @@ pub enum Outcome {
     Skipped,
 }
 
+impl Outcome {
+    /// Failed or partial: the file has errors.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Partial)
+    }
+}
+
 vocabulary!(Outcome, "outcome", {
     Indexed => "indexed",
     Partial => "partial",

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod gate;
 pub mod github;
 pub mod junit;
+pub mod known;
 pub mod markdown;
 pub mod run;
 pub mod sarif;
