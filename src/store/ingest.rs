@@ -1,13 +1,19 @@
 //! The write path: storing what the engine reports, batch by batch, and
 //! folding a run's results together when it ends.
 //!
+//! A file's result is valid over a range of runs (see the history
+//! migration): a file parsed again retires its previous result and moves
+//! its errors to the history; a file whose stored result holds keeps it,
+//! and nothing is written for it but its share of the run's counts.
+//!
 //! Storing a file costs the same however much the store already holds:
 //! every statement below finds its rows through an index that matches it
 //! (`tests/write_plans.rs` explains each one against a full store), and what
-//! the end of a run needs (counts, groups, which files are gone) is kept up
-//! to date batch by batch instead of being recomputed from all of its rows.
-//! The engine's threads have already computed every fingerprint and detail;
-//! this module only writes.
+//! the end of a run needs (counts, groups) is kept up to date batch by batch
+//! instead of being recomputed from all of its rows. The files gone are
+//! found at a completed run's end, from the repository's current results
+//! and the files the run kept. The engine's threads have already computed
+//! every fingerprint and detail; this module only writes.
 
 use std::collections::{HashMap, HashSet};
 
