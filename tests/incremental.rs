@@ -240,3 +240,73 @@ async fn the_hostile_corpus_is_carried_over_as_it_was_stored() {
     snag_index(&db, &corpus, "fresh", &["--full"]);
     assert_same(&again, &rows(&db, "fresh").await);
 }
+
+/// An earlier run's error list, half of whose errors a later run replaced,
+/// pages through the current errors and the replaced ones as one list, in
+/// every order, from either end.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_earlier_runs_errors_page_as_one_list() {
+    use snag::store::{ErrorQuery, ErrorSort};
+    let db = TestDb::new().await;
+    let tree = tempfile::tempdir().unwrap();
+    let root = tree.path();
+    let names: Vec<String> = (0..12).map(|i| format!("src/m{i:02}.ts")).collect();
+    let files: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), BAD_PARAMS)).collect();
+    write_files(root, &files);
+    snag_index(&db, root, "paged", &[]);
+    let earlier = latest(&db, "paged").await;
+    let edited: Vec<(&str, &str)> = names
+        .iter()
+        .step_by(2)
+        .map(|n| (n.as_str(), BAD_CLASS))
+        .collect();
+    write_files(root, &edited);
+    snag_index(&db, root, "paged", &[]);
+    let replaced: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM indexing_errors_history WHERE repository = 'paged' AND run_id = $1",
+    )
+    .bind(earlier)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(replaced, 6, "the edited files' errors were replaced");
+
+    let mut ids: Vec<i64> = db
+        .store
+        .run_errors(earlier)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.error_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids.len(), 12);
+    for sort in [ErrorSort::Newest, ErrorSort::Path, ErrorSort::Type] {
+        let query = ErrorQuery {
+            repository: "paged".into(),
+            run_id: Some(earlier),
+            sort,
+            ..Default::default()
+        };
+        let whole = db.store.list_errors(&query, 100, 0).await.unwrap();
+        assert_eq!(whole.total, 12);
+        let order: Vec<i64> = whole.errors.iter().map(|e| e.error_id).collect();
+        let mut found = order.clone();
+        found.sort();
+        assert_eq!(found, ids, "{sort:?}: every error of the run, once");
+        // One at a time: the first half from the start, the rest from the
+        // end of the list, as the pages are read.
+        for (offset, id) in order.iter().enumerate() {
+            let page = db
+                .store
+                .list_errors(&query, 1, offset as i64)
+                .await
+                .unwrap();
+            assert_eq!(page.errors.len(), 1);
+            assert_eq!(page.errors[0].error_id, *id, "{sort:?} at {offset}");
+        }
+        let pages = db.store.list_errors(&query, 5, 5).await.unwrap();
+        let five: Vec<i64> = pages.errors.iter().map(|e| e.error_id).collect();
+        assert_eq!(five, order[5..10], "{sort:?}: a page across both tables");
+    }
+}

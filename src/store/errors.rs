@@ -72,27 +72,25 @@ impl ErrorRecord {
             .fingerprint
             .clone()
             .unwrap_or_else(|| self.error_type.as_str().to_owned());
-        let mut groups = vec![own];
-        for problem in &self.details.problems {
-            if !groups.contains(&problem.fingerprint) {
-                groups.push(problem.fingerprint.clone());
-            }
-        }
-        groups
+        with_problem_groups(vec![own], &self.details)
     }
+}
+
+/// `own`, then the groups of the error's other problems, each once.
+fn with_problem_groups(mut groups: Vec<String>, details: &ErrorDetails) -> Vec<String> {
+    for problem in &details.problems {
+        if !groups.contains(&problem.fingerprint) {
+            groups.push(problem.fingerprint.clone());
+        }
+    }
+    groups
 }
 
 impl NewError {
     /// The groups the error belongs to: its own first, then those of its
     /// other problems, each once.
     pub fn groups(&self) -> Vec<String> {
-        let mut groups: Vec<String> = self.fingerprint.iter().cloned().collect();
-        for problem in &self.details.problems {
-            if !groups.contains(&problem.fingerprint) {
-                groups.push(problem.fingerprint.clone());
-            }
-        }
-        groups
+        with_problem_groups(self.fingerprint.iter().cloned().collect(), &self.details)
     }
 
     pub fn new(

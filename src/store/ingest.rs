@@ -280,28 +280,17 @@ impl Store {
             .await?;
         tx.commit().await?;
         // A result without a key is never kept.
-        let results = rows
-            .into_iter()
-            .filter_map(|row| Some((row.result_key?, row)))
-            .map(|(key, row)| {
-                let corrupt =
-                    |what: &str| StoreError::Corrupt(format!("{what} of {}", row.file_path));
-                let result = StoredResult {
-                    key,
-                    outcome: row.outcome.parse().map_err(|_| corrupt("an outcome"))?,
-                    chunks: row.chunks.max(0) as u64,
-                    failing: row.failing,
-                    failure_kind: row
-                        .failure_kind
-                        .as_deref()
-                        .map(str::parse::<FailureKind>)
-                        .transpose()
-                        .map_err(|_| corrupt("a failure kind"))?,
-                };
-                Ok((row.file_path, result))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(StoredResults::new(results))
+        let results = rows.into_iter().filter_map(|row| {
+            let result = StoredResult {
+                key: row.result_key?,
+                outcome: row.outcome,
+                chunks: row.chunks.max(0) as u64,
+                failing: row.failing,
+                failure_kind: row.failure_kind,
+            };
+            Some((row.file_path, result))
+        });
+        Ok(StoredResults::new(results.collect()))
     }
 
     /// Records that a file's results could not be stored: the file is
@@ -526,10 +515,12 @@ async fn write_reports_in(
 struct StoredRow {
     file_path: String,
     result_key: Option<i64>,
-    outcome: String,
+    #[sqlx(try_from = "String")]
+    outcome: Outcome,
     chunks: i32,
     failing: bool,
-    failure_kind: Option<String>,
+    #[sqlx(try_from = "crate::vocabulary::NullableWord")]
+    failure_kind: Option<FailureKind>,
 }
 
 /// Counts the files whose stored results the run keeps: their results stay

@@ -69,8 +69,13 @@ pub struct ChangesView {
     pub repository: String,
     pub from: i64,
     pub to: i64,
-    pub rows: Vec<ChangeRow>,
+    rows: Vec<ChangeRow>,
     pub filter: ChangeFilter,
+    /// The rows the filter lets through, by index, and how many each
+    /// filter lets through: worked out when the filter changes, not per
+    /// frame.
+    shown: Vec<usize>,
+    counts: [usize; ChangeFilter::ALL.len()],
     /// Index into [`ChangesView::shown`].
     pub selected: usize,
 }
@@ -117,34 +122,45 @@ impl ChangesView {
                 push('-', path, "gone", from, false);
             }
         }
-        ChangesView {
+        let counts = ChangeFilter::ALL.map(|f| rows.iter().filter(|r| f.shows(r)).count());
+        let mut view = ChangesView {
             repository: diff.repository.clone(),
             from,
             to,
             rows,
             filter: ChangeFilter::NewInRun,
+            shown: Vec::new(),
+            counts,
             selected: 0,
-        }
+        };
+        view.filter_by(ChangeFilter::NewInRun);
+        view
+    }
+
+    fn filter_by(&mut self, filter: ChangeFilter) {
+        self.filter = filter;
+        self.selected = 0;
+        self.shown = (0..self.rows.len())
+            .filter(|&i| filter.shows(&self.rows[i]))
+            .collect();
     }
 
     /// The rows the filter lets through.
-    pub fn shown(&self) -> Vec<&ChangeRow> {
-        self.rows.iter().filter(|r| self.filter.shows(r)).collect()
+    pub fn shown(&self) -> impl ExactSizeIterator<Item = &ChangeRow> {
+        self.shown.iter().map(|&i| &self.rows[i])
     }
 
-    /// How many rows each filter shows.
+    /// How many rows `filter` lets through.
     pub fn count(&self, filter: ChangeFilter) -> usize {
-        self.rows.iter().filter(|r| filter.shows(r)).count()
+        let index = ChangeFilter::ALL.iter().position(|f| *f == filter);
+        index.map_or(0, |i| self.counts[i])
     }
 
     pub fn on_key(&mut self, key: KeyEvent) -> ChangesKey {
-        let shown = self.shown().len();
+        let shown = self.shown.len();
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') => return ChangesKey::Close,
-            KeyCode::Tab => {
-                self.filter = self.filter.next();
-                self.selected = 0;
-            }
+            KeyCode::Tab => self.filter_by(self.filter.next()),
             KeyCode::Down | KeyCode::Char('j') => {
                 self.selected = (self.selected + 1).min(shown.saturating_sub(1));
             }
@@ -152,7 +168,7 @@ impl ChangesView {
             KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
             KeyCode::End | KeyCode::Char('G') => self.selected = shown.saturating_sub(1),
             KeyCode::Enter => {
-                if let Some(row) = self.shown().get(self.selected) {
+                if let Some(row) = self.shown().nth(self.selected) {
                     return ChangesKey::Open {
                         run_id: row.run_id,
                         file_path: row.file_path.clone(),

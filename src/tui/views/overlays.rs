@@ -253,13 +253,13 @@ fn draw_changes(frame: &mut Frame, app: &App, view: &ChangesView) {
     let rows = usize::from(inner.height.saturating_sub(2));
     let first = view.selected.saturating_sub(rows.saturating_sub(1));
     let mut lines = vec![Line::from(tabs), Line::default()];
-    if shown.is_empty() {
+    if shown.len() == 0 {
         lines.push(Line::from(Span::styled(
             "no file changed this way",
             app.theme.muted,
         )));
     }
-    for (i, row) in shown.iter().enumerate().skip(first).take(rows) {
+    for (i, row) in shown.enumerate().skip(first).take(rows) {
         let mark = match row.mark {
             '+' => app.theme.error,
             '-' => app.theme.success,
