@@ -355,7 +355,7 @@ fn parser_for(
         None => {
             let mut parser = tree_sitter::Parser::new();
             parser
-                .set_language(&language.grammar())
+                .set_language(snag::index::grammar::Grammars::built_in().language(language))
                 .expect("grammar loads");
             parsers.push((language, parser));
             parsers.len() - 1

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::index::grammar::GrammarSource;
 use crate::index::outcome::{ErrorType, Outcome, Verdict};
 use crate::store::PageRequest;
 
@@ -119,6 +120,17 @@ pub struct IndexArgs {
     /// Parsing threads [default: the number of CPUs]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
+    /// Parse with the tree-sitter grammar in DIR instead of the built-in one for its language
+    /// (repeatable): a grammar folder (src/parser.c, optional src/scanner.c, src/grammar.json
+    /// naming it typescript, tsx or javascript) or a repository of them such as
+    /// tree-sitter-typescript. Built with the C compiler ($CC, else cc) and cached by the
+    /// sources' hash under the data directory
+    #[arg(long = "grammar", value_name = "DIR")]
+    pub grammars: Vec<PathBuf>,
+    /// Parse with a prebuilt grammar library (`tree-sitter build` output; repeatable): it
+    /// replaces the grammars whose tree_sitter_typescript, _tsx or _javascript it exports
+    #[arg(long = "grammar-lib", value_name = "FILE")]
+    pub grammar_libs: Vec<PathBuf>,
     /// Files larger than this are skipped (too_large); accepts K, M, G suffixes
     #[arg(long, value_name = "SIZE", default_value = "2M", value_parser = parse_size)]
     pub max_file_size: u64,
@@ -264,6 +276,19 @@ pub struct TuiArgs {
         requires = "path"
     )]
     pub extensions: Vec<String>,
+    /// Parse with the tree-sitter grammar in DIR (see `snag index --help`)
+    #[arg(long = "grammar", value_name = "DIR", requires = "path")]
+    pub grammars: Vec<PathBuf>,
+    /// Parse with a prebuilt grammar library (see `snag index --help`)
+    #[arg(long = "grammar-lib", value_name = "FILE", requires = "path")]
+    pub grammar_libs: Vec<PathBuf>,
+}
+
+/// The grammars `--grammar` and `--grammar-lib` name, folders first.
+pub fn grammar_sources(folders: &[PathBuf], libraries: &[PathBuf]) -> Vec<GrammarSource> {
+    let folders = folders.iter().cloned().map(GrammarSource::Folder);
+    let libraries = libraries.iter().cloned().map(GrammarSource::Library);
+    folders.chain(libraries).collect()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

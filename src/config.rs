@@ -25,6 +25,12 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("snag"))
 }
 
+/// Where grammars built from source (`--grammar`) are kept, by their
+/// sources' hash.
+pub fn grammar_cache_dir() -> PathBuf {
+    data_dir().join("grammars")
+}
+
 /// Whether snag runs as root, as a system service does.
 fn running_as_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 
 use crate::index::decode::{Source, read_source};
+use crate::index::grammar::{GrammarInfo, Grammars};
 use crate::index::language::Language;
 use crate::index::outcome::ErrorType;
 use crate::index::verdict::repro::{Reproduction, minimize};
@@ -22,6 +23,8 @@ pub struct Reduced {
     /// The example file, absolute, as it can be shown.
     pub shown_path: String,
     pub run_id: i64,
+    /// The grammar that fails on the example, as its run used it.
+    pub grammar: GrammarInfo,
     pub reproduction: Reproduction,
 }
 
@@ -54,15 +57,30 @@ pub async fn reduce_group(
         Source::Skipped(reason) => bail!("{shown} cannot be read as source: {}", reason.as_str()),
         Source::Failed(error) => bail!("{shown}: {}", sanitize::line(&error.message)),
     };
+    let grammars = run_grammars(store, example.run_id).await?;
     let rel_path = example.file_path.clone();
-    let reproduction =
-        tokio::task::spawn_blocking(move || minimize(&text, &rel_path, language, budget))
-            .await
-            .context("the reduction stopped unexpectedly")?
-            .map_err(|e| anyhow!("{shown}: {e}"))?;
+    let reproduction = tokio::task::spawn_blocking(move || {
+        minimize(&text, &rel_path, grammars.get(language), budget)
+    })
+    .await
+    .context("the reduction stopped unexpectedly")?
+    .map_err(|e| anyhow!("{shown}: {e}"))?;
     Ok(Reduced {
         shown_path: shown,
         run_id: example.run_id,
+        grammar: grammars.get(language).info.clone(),
         reproduction,
     })
+}
+
+/// The grammars run `run_id` parsed with, loaded again (built again from
+/// their sources when they left the cache).
+pub async fn run_grammars(store: &Store, run_id: i64) -> anyhow::Result<&'static Grammars> {
+    let run = store
+        .get_run(run_id)
+        .await?
+        .ok_or_else(|| anyhow!("run {run_id} is gone"))?;
+    crate::runner::recorded_grammars(run.grammar_versions)
+        .await
+        .map_err(|e| anyhow!("the grammars of run {run_id}: {e}"))
 }

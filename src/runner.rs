@@ -12,8 +12,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::grammar_cache_dir;
 use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions, DiscoveryRules};
-use crate::index::language::Language;
+use crate::index::grammar::{GrammarError, GrammarSource, Grammars};
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::pipeline::{Pipeline, PipelineContext};
 use crate::index::process::{FileReport, ProcessSettings};
@@ -112,6 +113,16 @@ impl RunRequest {
             .and_then(|v| v.as_str())
             .map(str::to_owned);
         request
+    }
+
+    /// [`RunRequest::again`] with the grammars `run` parsed with, loaded
+    /// again (built again from their sources when they left the cache).
+    pub async fn again_with_grammars(
+        run: &crate::store::runs::RunRecord,
+    ) -> Result<Self, GrammarError> {
+        let mut request = RunRequest::again(run);
+        request.settings.grammars = recorded_grammars(run.grammar_versions.clone()).await?;
+        Ok(request)
     }
 
     fn options_json(&self) -> serde_json::Value {
@@ -342,6 +353,34 @@ impl RunHandle {
     }
 }
 
+/// The built-in grammars with `sources` in their place; building from
+/// source runs the C compiler (its libraries cached under the data
+/// directory), on a blocking thread.
+pub async fn load_grammars(sources: Vec<GrammarSource>) -> Result<&'static Grammars, GrammarError> {
+    if sources.is_empty() {
+        return Ok(Grammars::built_in());
+    }
+    tokio::task::spawn_blocking(move || Grammars::load(&sources, &grammar_cache_dir()))
+        .await
+        .unwrap_or_else(|e| Err(GrammarError::Load {
+            path: String::new(),
+            message: format!("loading the grammars stopped: {e}"),
+        }))
+}
+
+/// The grammars a run recorded (`index_runs.grammar_versions`), loaded
+/// again: see [`Grammars::recorded`].
+pub async fn recorded_grammars(
+    recorded: serde_json::Value,
+) -> Result<&'static Grammars, GrammarError> {
+    tokio::task::spawn_blocking(move || Grammars::recorded(&recorded, &grammar_cache_dir()))
+        .await
+        .unwrap_or_else(|e| Err(GrammarError::Load {
+            path: String::new(),
+            message: format!("loading the grammars stopped: {e}"),
+        }))
+}
+
 /// Validates the request, creates the run row and starts the engine.
 pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, RunError> {
     // The name every row of the run carries, as the database can hold it.
@@ -360,7 +399,7 @@ pub async fn start(store: Store, mut request: RunRequest) -> Result<RunHandle, R
             repository: &request.repository,
             root: &root,
             options: request.options_json(),
-            grammar_versions: Language::grammar_versions(),
+            grammar_versions: request.settings.grammars.describe(),
         })
         .await?;
     let run_id = lease.run_id;

@@ -13,7 +13,8 @@ use futures_util::StreamExt;
 
 use anyhow::bail;
 
-use crate::cli::{Baseline, IndexArgs, IndexFormat};
+use crate::cli::{Baseline, IndexArgs, IndexFormat, grammar_sources};
+use crate::index::grammar::{GrammarSource, Grammars};
 use crate::index::progress::{ProgressSnapshot, RunProgress, RunStatus};
 use crate::report::baseline::BaselineJudge;
 use crate::report::baseline::BaselineVerdict;
@@ -42,7 +43,9 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(KnownFailures::read(path)?),
         None => None,
     };
-    let Some(handle) = start(store, &args).await? else {
+    let grammars =
+        grammars_for(grammar_sources(&args.grammars, &args.grammar_libs)).await?;
+    let Some(handle) = start(store, &args, grammars).await? else {
         eprintln!("snag: interrupted while waiting; nothing was indexed");
         return Ok(ExitCode::from(INTERRUPTED));
     };
@@ -151,10 +154,16 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
 
 /// Starts the run; with `--wait`, once the run already going in the
 /// repository has ended. `None` when Ctrl-C came first.
-async fn start(store: &Store, args: &IndexArgs) -> anyhow::Result<Option<RunHandle>> {
+async fn start(
+    store: &Store,
+    args: &IndexArgs,
+    grammars: &'static Grammars,
+) -> anyhow::Result<Option<RunHandle>> {
     let mut said = None;
     loop {
-        match runner::start(store.clone(), request_from(args)).await {
+        let mut request = request_from(args);
+        request.settings.grammars = grammars;
+        match runner::start(store.clone(), request).await {
             Ok(handle) => return Ok(Some(handle)),
             Err(RunError::Store(busy @ StoreError::RepositoryBusy { .. })) if args.wait => {
                 let message = busy.to_string();
@@ -173,6 +182,21 @@ async fn start(store: &Store, args: &IndexArgs) -> anyhow::Result<Option<RunHand
             _ = tokio::signal::ctrl_c() => return Ok(None),
         }
     }
+}
+
+/// The grammars `--grammar` and `--grammar-lib` name, built or loaded
+/// before the run starts; building says so on standard error, since a
+/// grammar's first build takes a while.
+pub async fn grammars_for(sources: Vec<GrammarSource>) -> anyhow::Result<&'static Grammars> {
+    if sources
+        .iter()
+        .any(|s| matches!(s, GrammarSource::Folder(_)))
+    {
+        eprintln!(
+            "snag: loading the grammars from source (a first build takes a minute; later runs use the cache)"
+        );
+    }
+    Ok(runner::load_grammars(sources).await?)
 }
 
 fn request_from(args: &IndexArgs) -> RunRequest {

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use crate::cli::TuiArgs;
+use crate::cli::{TuiArgs, grammar_sources};
 use crate::index::discover::Discovery;
 use crate::runner::RunRequest;
 use crate::store::Store;
@@ -23,8 +23,11 @@ pub async fn run(store: Store, theme: Option<String>, args: TuiArgs) -> anyhow::
             if !args.extensions.is_empty() {
                 request.discovery.extensions = args.extensions;
             }
-            // Bad paths and options are reported before the screen changes.
+            // Bad paths, options and grammars are reported before the
+            // screen changes.
             Discovery::new(&request.root, &request.discovery)?;
+            let sources = grammar_sources(&args.grammars, &args.grammar_libs);
+            request.settings.grammars = super::index::grammars_for(sources).await?;
             Some(request)
         }
         None => None,

@@ -19,6 +19,7 @@ mod syntax;
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Point, Tree};
 
+use super::grammar::Grammars;
 use super::lines::{self, LineIndex};
 
 use crate::vocabulary::vocabulary;
@@ -125,17 +126,12 @@ pub enum ChunkError {
 /// cut by the same chunker source (fingerprinted by `build.rs`) and grammars
 /// gives the same chunks, so stored chunks under an equal key need not be
 /// rewritten.
-pub fn source_key(source: &str) -> i64 {
+pub fn source_key(source: &str, grammars: &Grammars) -> i64 {
     static CHUNKER: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
-        let version = format!(
-            "{} {}",
-            env!("SNAG_CHUNKER_DIGEST"),
-            super::language::Language::grammar_versions()
-        );
-        xxhash_rust::xxh3::xxh3_64(version.as_bytes())
+        xxhash_rust::xxh3::xxh3_64(env!("SNAG_CHUNKER_DIGEST").as_bytes())
     });
     // The bits as they are: PostgreSQL's BIGINT is signed.
-    xxhash_rust::xxh3::xxh3_64_with_seed(source.as_bytes(), *CHUNKER) as i64
+    xxhash_rust::xxh3::xxh3_64_with_seed(source.as_bytes(), *CHUNKER ^ grammars.key()) as i64
 }
 
 /// Chunks of one parsed file. `source` is the exact text that was parsed.
@@ -247,7 +243,7 @@ mod tests {
 
     fn parse(language: Language, source: &str) -> Tree {
         let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&language.grammar()).unwrap();
+        parser.set_language(crate::index::grammar::Grammars::built_in().language(language)).unwrap();
         parser.parse(source, None).unwrap()
     }
 

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod details;
 pub mod discover;
 pub mod fingerprint;
+pub mod grammar;
 pub mod language;
 pub mod lines;
 pub mod outcome;

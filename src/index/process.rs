@@ -13,6 +13,7 @@ use super::chunk::{Chunk, ChunkError, chunk_file, source_key};
 use super::decode::{Source, read_source};
 use super::details::ErrorDetails;
 use super::discover::{SourceFile, Unreadable};
+use super::grammar::Grammars;
 use super::language::Language;
 use super::outcome::{ErrorType, FileError, Outcome, SkipReason};
 use super::panics::capture;
@@ -37,6 +38,8 @@ pub struct ProcessSettings {
     pub chunker: Chunker,
     /// Whether syntax errors get the reference parser's verdict.
     pub verdicts: bool,
+    /// The grammar of each language.
+    pub grammars: &'static Grammars,
 }
 
 impl Default for ProcessSettings {
@@ -46,6 +49,7 @@ impl Default for ProcessSettings {
             parse_timeout: Duration::from_secs(10),
             chunker: chunk_file,
             verdicts: true,
+            grammars: Grammars::built_in(),
         }
     }
 }
@@ -189,7 +193,7 @@ impl FileProcessor {
             }
             Source::Failed(error) => return report.failed(*error),
         };
-        let key = source_key(&text);
+        let key = source_key(&text, self.settings.grammars);
         let result = result_key(key, &self.settings);
         report.source_key = Some(key);
         report.result_key = Some(result);
@@ -438,11 +442,15 @@ impl FileProcessor {
             Some(index) => index,
             None => {
                 let mut parser = Parser::new();
-                parser.set_language(&language.grammar()).map_err(|e| {
+                let grammars = self.settings.grammars;
+                parser.set_language(grammars.language(language)).map_err(|e| {
                     Box::new(FileError::new(
                         ErrorType::UnexpectedError,
                         "grammar",
-                        format!("cannot load the {language} grammar: {e}"),
+                        format!(
+                            "cannot load the {} grammar: {e}",
+                            grammars.get(language).info.label()
+                        ),
                     ))
                 })?;
                 self.parsers.push((language, parser));

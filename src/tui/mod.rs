@@ -273,7 +273,9 @@ impl Runtime {
             }
             Command::Rerun { run_id } => self.start_run(async move {
                 match store.get_run(run_id).await {
-                    Ok(Some(run)) => Ok(RunRequest::again(&run)),
+                    Ok(Some(run)) => RunRequest::again_with_grammars(&run)
+                        .await
+                        .map_err(|e| e.to_string()),
                     Ok(None) => Err(format!("run {run_id} is gone")),
                     Err(e) => Err(e.to_string()),
                 }

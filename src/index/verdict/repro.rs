@@ -11,13 +11,13 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::reference::{self, INLINE_NESTING, Judgement, SourceKind};
-use crate::index::language::Language;
+use crate::index::grammar::Grammar;
 use crate::index::syntax::{first_site_bytes, tree_depth_beyond};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReproError {
     #[error("cannot load the {0} grammar: {1}")]
-    Grammar(Language, String),
+    Grammar(String, String),
     #[error("tree-sitter parses this text without errors: there is nothing to reproduce")]
     NoSyntaxError,
     #[error("the reference parser does not accept this text ({0}): it is not a grammar gap")]
@@ -43,11 +43,11 @@ pub struct Reproduction {
 pub fn minimize(
     text: &str,
     rel_path: &str,
-    language: Language,
+    grammar: &Grammar,
     time_budget: Duration,
 ) -> Result<Reproduction, ReproError> {
     let started = Instant::now();
-    let mut oracle = Oracle::new(rel_path, language, started + time_budget)?;
+    let mut oracle = Oracle::new(rel_path, grammar, started + time_budget)?;
     let construct = oracle.judge(text)?;
     oracle.target = construct.known.then(|| construct.name.clone());
 
@@ -83,11 +83,11 @@ struct Oracle {
 }
 
 impl Oracle {
-    fn new(rel_path: &str, language: Language, deadline: Instant) -> Result<Self, ReproError> {
+    fn new(rel_path: &str, grammar: &Grammar, deadline: Instant) -> Result<Self, ReproError> {
         let mut parser = tree_sitter::Parser::new();
         parser
-            .set_language(&language.grammar())
-            .map_err(|e| ReproError::Grammar(language, e.to_string()))?;
+            .set_language(&grammar.language)
+            .map_err(|e| ReproError::Grammar(grammar.info.label(), e.to_string()))?;
         Ok(Oracle {
             parser,
             kind: SourceKind::for_path(rel_path),
@@ -328,6 +328,12 @@ fn render_tokens(tokens: &[Token]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::grammar::Grammars;
+    use crate::index::language::Language;
+
+    fn ts() -> &'static Grammar {
+        Grammars::built_in().get(Language::TypeScript)
+    }
 
     #[test]
     fn tokens_keep_their_lines_and_strings_stay_whole() {
@@ -355,7 +361,7 @@ mod tests {
         for i in 0..40 {
             text.push_str(&format!("export const c{i} = {i};\n"));
         }
-        let repro = minimize(&text, "a.ts", Language::TypeScript, Duration::from_secs(60))
+        let repro = minimize(&text, "a.ts", ts(), Duration::from_secs(60))
             .expect("a grammar gap");
         assert!(repro.complete);
         assert_eq!(repro.construct, "variance annotation on a type parameter");
@@ -366,7 +372,7 @@ mod tests {
             repro.text
         );
         // Deterministic.
-        let again = minimize(&text, "a.ts", Language::TypeScript, Duration::from_secs(60))
+        let again = minimize(&text, "a.ts", ts(), Duration::from_secs(60))
             .expect("a grammar gap");
         assert_eq!(again.text, repro.text);
     }
@@ -376,7 +382,7 @@ mod tests {
         let error = minimize(
             "class Foo { invalid syntax )))))",
             "a.ts",
-            Language::TypeScript,
+            ts(),
             Duration::from_secs(10),
         )
         .unwrap_err();
@@ -384,7 +390,7 @@ mod tests {
         let clean = minimize(
             "let a = 1;\n",
             "a.ts",
-            Language::TypeScript,
+            ts(),
             Duration::from_secs(10),
         );
         assert!(matches!(clean, Err(ReproError::NoSyntaxError)));
