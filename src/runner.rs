@@ -14,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::grammar_cache_dir;
 use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions, DiscoveryRules};
-use crate::index::grammar::{GrammarError, GrammarSource, Grammars};
+use crate::index::grammar::{GrammarError, GrammarInfo, GrammarSource, Grammars};
+use crate::index::language::Language;
 use crate::index::outcome::{ErrorType, Verdict};
 use crate::index::pipeline::{Pipeline, PipelineContext};
 use crate::index::process::{FileReport, ProcessSettings};
-use crate::index::progress::{ProgressSnapshot, RunProgress, RunStatus};
+use crate::index::progress::{ProgressSnapshot, RunHealth, RunProgress, RunStatus};
 use crate::store::ingest::WriteConnection;
 use crate::store::runs::NewRun;
 use crate::store::{Store, StoreError};
@@ -218,6 +219,10 @@ pub struct RunSummary {
     pub success_rate: f64,
     /// The same, leaving out files whose only failure is a grammar gap.
     pub success_rate_excluding_grammar_gaps: f64,
+    /// How much of the parsed code tree-sitter could not read.
+    pub parse_health: RunHealth,
+    /// The grammar of each language: typescript, tsx, javascript.
+    pub grammars: Vec<GrammarInfo>,
 }
 
 #[cfg(test)]
@@ -254,6 +259,11 @@ impl RunSummary {
             verdicts: std::collections::BTreeMap::new(),
             success_rate: 0.0,
             success_rate_excluding_grammar_gaps: 0.0,
+            parse_health: RunHealth::default(),
+            grammars: Language::ALL
+                .iter()
+                .map(|l| Grammars::built_in().get(*l).info.clone())
+                .collect(),
         }
     }
 }
@@ -317,6 +327,19 @@ impl RunSummary {
             verdicts: p.verdicts.clone(),
             success_rate: round2(p.success_rate()),
             success_rate_excluding_grammar_gaps: round2(p.success_rate_excluding_grammar_gaps()),
+            parse_health: RunHealth::new(
+                p.errors_by_type
+                    .get(&ErrorType::ParsingError)
+                    .copied()
+                    .unwrap_or(0),
+                p.parsed_bytes,
+                p.error_bytes,
+                p.missing_nodes,
+            ),
+            grammars: Language::ALL
+                .iter()
+                .map(|l| request.settings.grammars.get(*l).info.clone())
+                .collect(),
         }
     }
 }

@@ -55,6 +55,23 @@ pub fn millis(ms: u64) -> String {
     duration(Duration::from_millis(ms))
 }
 
+/// A size in bytes, in the unit that keeps it short: `812 B`, `4.1 KB`,
+/// `12.3 MB`, `1.02 GB` (decimal units).
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let decimals = if value < 10.0 { 2 } else { 1 };
+    format!("{value:.decimals$} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +86,15 @@ mod tests {
         assert_eq!(count(1usize, "error"), "1 error");
         assert_eq!(noun(1u64, "parse"), "parse");
         assert_eq!(noun(1378u64, "parse"), "parses");
+    }
+
+    #[test]
+    fn sizes_keep_three_figures() {
+        assert_eq!(bytes(812), "812 B");
+        assert_eq!(bytes(4_100), "4.10 KB");
+        assert_eq!(bytes(12_345_678), "12.3 MB");
+        assert_eq!(bytes(999_999), "1.00 MB");
+        assert_eq!(bytes(1_020_000_000), "1.02 GB");
     }
 
     fn ms(n: u64) -> String {

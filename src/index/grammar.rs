@@ -356,13 +356,12 @@ fn check_abi(grammar: &Grammar) -> Result<(), GrammarError> {
 /// snag's own, else each grammar's [`GrammarInfo::label`]. Reads what
 /// [`Grammars::describe`] wrote, and the crate versions older runs kept.
 pub fn recorded_label(recorded: &serde_json::Value) -> String {
-    let Some(grammars) = recorded.get("grammars").and_then(|g| g.as_object()) else {
-        return "built-in".to_owned();
-    };
-    let infos: Vec<GrammarInfo> = ["typescript", "tsx", "javascript"]
-        .iter()
-        .filter_map(|name| serde_json::from_value(grammars.get(*name)?.clone()).ok())
-        .collect();
+    label(&recorded_infos(recorded))
+}
+
+/// Grammars in one line: `built-in` when all are snag's own, else each
+/// one's [`GrammarInfo::label`].
+pub fn label(infos: &[GrammarInfo]) -> String {
     if infos.iter().all(|i| i.origin == Origin::BuiltIn) {
         return "built-in".to_owned();
     }
@@ -373,8 +372,8 @@ pub fn recorded_label(recorded: &serde_json::Value) -> String {
         .join(", ")
 }
 
-/// The grammars a run recorded, each by name, when it used one that is not
-/// built in.
+/// The grammars a run recorded, in language order; none for runs recorded
+/// before grammars could be chosen (they used the built-in ones).
 pub fn recorded_infos(recorded: &serde_json::Value) -> Vec<GrammarInfo> {
     let Some(grammars) = recorded.get("grammars").and_then(|g| g.as_object()) else {
         return Vec::new();
@@ -416,6 +415,7 @@ mod tests {
         // Runs recorded before grammars could be chosen.
         let old = serde_json::json!({"tree-sitter": 15, "tree-sitter-typescript": "0.23.2"});
         assert_eq!(recorded_label(&old), "built-in");
+        assert!(recorded_infos(&old).is_empty());
     }
 
     #[test]

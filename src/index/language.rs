@@ -17,6 +17,8 @@ pub enum Language {
 }
 
 impl Language {
+    pub const ALL: [Language; 3] = [Language::TypeScript, Language::Tsx, Language::JavaScript];
+
     /// The language for a file name by its extension, if snag knows it.
     pub fn for_path(path: &Path) -> Option<Language> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();

@@ -19,7 +19,7 @@ use super::outcome::{ErrorType, FileError, Outcome, SkipReason};
 use super::panics::capture;
 use super::problems::{SiteInput, problems};
 use super::reuse::{StoredResults, result_key};
-use super::syntax::{parsing_error, site_inputs, tree_depth_beyond};
+use super::syntax::{ParseHealth, parse_health, parsing_error, site_inputs, tree_depth_beyond};
 use super::verdict::reference::INLINE_NESTING;
 use super::verdict::{
     SiteJudgement, SitesRequest, SitesVerdict, VerdictReport, judge_sites, judge_sites_in,
@@ -77,6 +77,9 @@ pub struct FileReport {
     pub reused: Option<super::reuse::StoredResult>,
     /// At most one per error type.
     pub errors: Vec<FileError>,
+    /// How much of the file tree-sitter could not parse; None when it was
+    /// not parsed.
+    pub health: Option<ParseHealth>,
     pub duration: Duration,
 }
 
@@ -93,6 +96,7 @@ impl FileReport {
             result_key: None,
             reused: None,
             errors: Vec::new(),
+            health: None,
             duration: Duration::ZERO,
         }
     }
@@ -209,6 +213,7 @@ impl FileProcessor {
             Ok(tree) => tree,
             Err(error) => return report.failed(*error),
         };
+        report.health = Some(parse_health(&tree));
         let shown_path = crate::stored_path::display(&file.rel_path);
         let mut syntax_error = parsing_error(&tree, &text, &shown_path, file.language.as_str());
         if self.settings.verdicts

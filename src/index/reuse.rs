@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use super::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use super::process::{FileReport, ProcessSettings};
+use super::syntax::ParseHealth;
 
 /// A file's current stored result, as much of it as a run that keeps it
 /// needs: its key, and what it adds to the run's counts.
@@ -19,6 +20,8 @@ pub struct StoredResult {
     /// It has errors (to count in the run's groups).
     pub failing: bool,
     pub failure_kind: Option<FailureKind>,
+    /// The parse health stored with it; None when it was not parsed.
+    pub health: Option<ParseHealth>,
 }
 
 /// The current result of each file of a repository that may be kept, by
@@ -54,11 +57,15 @@ pub fn settled(report: &FileReport) -> bool {
     })
 }
 
+/// What a stored result holds; results stored in an older form are parsed
+/// again (2: with their parse health).
+const RESULT_FORM: u32 = 2;
+
 /// The key of the result a file with this source key gets under `settings`
-/// from this build of snag.
+/// from this build of snag. The grammars are in the source key.
 pub fn result_key(source_key: i64, settings: &ProcessSettings) -> i64 {
     let shape = format!(
-        "{source_key} {} {} {} {}",
+        "{source_key} {RESULT_FORM} {} {} {} {}",
         env!("CARGO_PKG_VERSION"),
         settings.verdicts,
         settings.max_file_size,
@@ -102,6 +109,7 @@ mod tests {
             chunks: 2,
             failing: false,
             failure_kind: None,
+            health: None,
         };
         let stored = StoredResults::new([("a.ts".to_owned(), result.clone())].into());
         assert_eq!(stored.kept("a.ts", key), Some(&result));

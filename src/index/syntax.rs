@@ -136,6 +136,32 @@ pub fn first_site_bytes(tree: &Tree) -> Option<std::ops::Range<usize>> {
     first
 }
 
+/// How much of a file tree-sitter could not parse: what tells a one-token
+/// slip from a file the grammar could not enter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ParseHealth {
+    /// Bytes inside ERROR nodes (an ERROR nested in another counted once).
+    pub error_bytes: u64,
+    /// MISSING nodes: tokens the parser had to assume.
+    pub missing_nodes: u64,
+}
+
+/// The parse health of a tree.
+pub fn parse_health(tree: &Tree) -> ParseHealth {
+    let mut health = ParseHealth::default();
+    // The walk visits outermost ERROR nodes only, and ERROR nodes nest or
+    // are disjoint: their lengths add up to their union.
+    walk_sites(tree, |node| {
+        if node.is_missing() {
+            health.missing_nodes += 1;
+        } else {
+            health.error_bytes += node.byte_range().len() as u64;
+        }
+        true
+    });
+    health
+}
+
 /// Visits every ERROR and MISSING node in source order until `visit`
 /// returns false. The walk is iterative and only enters subtrees that
 /// contain an error, so 20,000-deep nesting neither overflows the stack
@@ -504,5 +530,31 @@ mod tests {
         let (sites, depth) = handle.join().unwrap();
         assert!(sites >= 1);
         assert!(depth >= 20_000, "{depth}");
+    }
+
+    #[test]
+    fn parse_health_counts_error_bytes_once_and_missing_tokens() {
+        assert_eq!(
+            parse_health(&parse(Language::TypeScript, "let a = 1;\n")),
+            ParseHealth::default()
+        );
+        // One missing token and no ERROR node.
+        let missing = parse_health(&parse(Language::TypeScript, "let a = (1;\n"));
+        assert_eq!(missing.missing_nodes, 1, "{missing:?}");
+        assert_eq!(missing.error_bytes, 0);
+        // The bytes of the outermost ERROR nodes, never more than the file.
+        let source = "let a = 1;\n@@@ ))) ((( @@@ {{{ ]]]\nlet b = 2;\n";
+        let tree = parse(Language::TypeScript, source);
+        let health = parse_health(&tree);
+        assert!(health.error_bytes > 0, "{health:?}");
+        assert!(health.error_bytes <= source.len() as u64, "{health:?}");
+        let mut outermost = 0;
+        walk_sites(&tree, |node| {
+            if node.is_error() {
+                outermost += node.byte_range().len() as u64;
+            }
+            true
+        });
+        assert_eq!(health.error_bytes, outermost);
     }
 }

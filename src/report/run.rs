@@ -29,6 +29,10 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
             count(f.reused, "file")
         ));
     }
+    out.push_str(&format!(
+        "  grammars {}\n",
+        sanitize::line(&crate::index::grammar::label(&summary.grammars))
+    ));
     let failing = f.failed + f.partial;
     if failing > 0 {
         let x = &summary.failures;
@@ -39,6 +43,10 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
             x.invalid_source,
             x.other
         ));
+    }
+    let health = &summary.parse_health;
+    if health.parsed_bytes > 0 {
+        out.push_str(&format!("  health   {}\n", health.describe()));
     }
     let considered = f.total - f.skipped;
     if considered > 0 {

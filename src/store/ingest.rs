@@ -29,6 +29,7 @@ use crate::index::outcome::{ErrorType, FailureKind, FileError, Outcome};
 use crate::index::process::FileReport;
 use crate::index::progress::{FileTally, RunStatus};
 use crate::index::reuse::{StoredResult, StoredResults};
+use crate::index::syntax::ParseHealth;
 
 /// The files of a batch whose stored chunks all carry the key the file has
 /// now, in the same number: rewriting them would store identical rows.
@@ -97,14 +98,15 @@ pub const RETIRE_FILES: &str = concat!(
 
 /// One result row per file parsed: the file's current result from this run on.
 pub const INSERT_FILES: &str = "INSERT INTO indexed_files (run_id, repository, file_path, outcome, skip_reason, \
-       language, bytes, chunks, duration_us, error_type, fingerprint, failure_kind, result_key) \
+       language, bytes, chunks, duration_us, error_type, fingerprint, failure_kind, result_key, \
+       error_bytes, missing_nodes) \
      SELECT $1, $13, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
-       $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])";
+       $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[], $14::bigint[], $15::int[])";
 
 /// The current result of every file of a repository: what an incremental
 /// run compares files with, and what a kept file adds to the run's counts.
 pub const STORED_RESULTS: &str = "SELECT file_path, result_key, outcome, chunks, \
-       error_type IS NOT NULL AS failing, failure_kind \
+       error_type IS NOT NULL AS failing, failure_kind, error_bytes, missing_nodes \
      FROM indexed_files WHERE repository = $1 AND until_run IS NULL";
 
 /// The errors of files whose results are kept, for the run's groups.
@@ -135,7 +137,8 @@ pub const COUNT_BATCH: &str = "UPDATE index_runs SET files_total = files_total +
        files_partial = files_partial + $4, files_failed = files_failed + $5, \
        files_skipped = files_skipped + $6, errors_total = errors_total + $7, \
        chunks_total = chunks_total + $8, bytes_total = bytes_total + $9, \
-       files_reused = files_reused + $10 \
+       files_reused = files_reused + $10, parsed_bytes = parsed_bytes + $11, \
+       error_bytes = error_bytes + $12, missing_nodes = missing_nodes + $13 \
      WHERE run_id = $1";
 
 /// The number of files discovery found, once its walk is over: with the
@@ -287,6 +290,7 @@ impl Store {
                 chunks: row.chunks.max(0) as u64,
                 failing: row.failing,
                 failure_kind: row.failure_kind,
+                health: row.health(),
             };
             Some((row.file_path, result))
         });
@@ -521,6 +525,17 @@ struct StoredRow {
     failing: bool,
     #[sqlx(try_from = "crate::vocabulary::NullableWord")]
     failure_kind: Option<FailureKind>,
+    error_bytes: Option<i64>,
+    missing_nodes: Option<i32>,
+}
+
+impl StoredRow {
+    fn health(&self) -> Option<ParseHealth> {
+        Some(ParseHealth {
+            error_bytes: self.error_bytes?.max(0) as u64,
+            missing_nodes: self.missing_nodes?.max(0) as u64,
+        })
+    }
 }
 
 /// Counts the files whose stored results the run keeps: their results stay
@@ -569,6 +584,7 @@ async fn keep_results<'r>(
             continue;
         };
         counts.add(kept.outcome, kept.chunks as i64, report.bytes as i64);
+        counts.add_health(kept.health, report.bytes);
         let path = storable(&report.rel_path);
         tallies.insert(
             report.rel_path.as_str(),
@@ -580,6 +596,7 @@ async fn keep_results<'r>(
                 failure_kind: kept.failure_kind,
                 verdict_micros: 0,
                 reused: true,
+                health: kept.health,
             },
         );
     }
@@ -631,6 +648,8 @@ async fn write_parsed_in(
         .bind(&batch.files.failure_kind)
         .bind(&batch.files.result_key)
         .bind(repository)
+        .bind(&batch.files.error_bytes)
+        .bind(&batch.files.missing_nodes)
         .execute(&mut **tx)
         .await?;
     if !batch.chunks.is_empty() {
@@ -661,6 +680,9 @@ async fn count_batch(
         .bind(counts.chunks)
         .bind(counts.bytes)
         .bind(counts.reused)
+        .bind(counts.parsed_bytes)
+        .bind(counts.error_bytes)
+        .bind(counts.missing_nodes)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -708,6 +730,11 @@ struct BatchCounts {
     bytes: i64,
     /// Files carried over from an earlier run.
     reused: i32,
+    /// Bytes of the files tree-sitter parsed, and of those the ERROR nodes
+    /// inside them.
+    parsed_bytes: i64,
+    error_bytes: i64,
+    missing_nodes: i64,
 }
 
 impl BatchRows {
@@ -736,6 +763,7 @@ impl BatchRows {
             report.chunks.len() as i64,
             report.bytes as i64,
         );
+        self.counts.add_health(report.health, report.bytes);
     }
 }
 
@@ -745,6 +773,14 @@ impl BatchCounts {
         self.outcomes[index.unwrap_or(0)] += 1;
         self.chunks += chunks;
         self.bytes += bytes;
+    }
+
+    fn add_health(&mut self, health: Option<ParseHealth>, bytes: u64) {
+        if let Some(health) = health {
+            self.parsed_bytes += bytes as i64;
+            self.error_bytes += health.error_bytes as i64;
+            self.missing_nodes += health.missing_nodes as i64;
+        }
     }
 }
 
@@ -782,6 +818,8 @@ struct FileColumns {
     fingerprint: Vec<Option<String>>,
     failure_kind: Vec<Option<&'static str>>,
     result_key: Vec<Option<i64>>,
+    error_bytes: Vec<Option<i64>>,
+    missing_nodes: Vec<Option<i32>>,
 }
 
 impl FileColumns {
@@ -801,6 +839,11 @@ impl FileColumns {
         self.failure_kind
             .push(FailureKind::of(&report.errors).map(FailureKind::as_str));
         self.result_key.push(report.result_key);
+        let health = report.health;
+        self.error_bytes
+            .push(health.map(|h| h.error_bytes as i64));
+        self.missing_nodes
+            .push(health.map(|h| h.missing_nodes.min(i32::MAX as u64) as i32));
     }
 }
 
