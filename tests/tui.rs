@@ -290,6 +290,7 @@ fn dashboard_during_a_run() {
             result_key: None,
             reused: None,
             errors: Vec::new(),
+            health: None,
             duration: Duration::ZERO,
         };
         if *outcome == Outcome::Partial {
