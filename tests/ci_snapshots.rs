@@ -12,7 +12,8 @@ use snag::index::discover::SourceFile;
 use snag::index::language::Language;
 use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::{FileProcessor, FileReport, ProcessSettings};
-use snag::index::progress::RunStatus;
+use snag::index::grammar::Grammars;
+use snag::index::progress::{RunHealth, RunStatus};
 use snag::report::baseline::BaselineJudge;
 use snag::report::ci::CiRun;
 use snag::report::{github, junit, sarif};
@@ -130,6 +131,11 @@ fn fixture() -> Fixture {
         verdicts: BTreeMap::new(),
         success_rate: 0.0,
         success_rate_excluding_grammar_gaps: 0.0,
+        parse_health: RunHealth::new(3, 4_000, 120, 1),
+        grammars: Language::ALL
+            .iter()
+            .map(|l| Grammars::built_in().get(*l).info.clone())
+            .collect(),
     };
     Fixture {
         summary,
