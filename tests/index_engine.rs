@@ -654,6 +654,7 @@ async fn nul_in_chunk_text_and_metadata_is_stored_visibly() {
         result_key: None,
         reused: None,
         errors: Vec::new(),
+        health: None,
         duration: Duration::ZERO,
     };
     db.store
