@@ -47,6 +47,9 @@ fn run(run_id: i64, repository: &str, status: RunStatus) -> RunRecord {
         errors_total: 9,
         chunks_total: 1234,
         bytes_total: 1_000_000,
+        parsed_bytes: 990_000,
+        error_bytes: 4_125,
+        missing_nodes: 3,
         options: serde_json::json!({}),
         started_at: started,
         finished_at: (status != RunStatus::Running)

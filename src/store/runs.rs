@@ -12,7 +12,7 @@ use sqlx::{Connection, PgConnection};
 use super::text::storable;
 use super::{Store, StoreError};
 use crate::index::outcome::ErrorType;
-use crate::index::progress::{RunFigures, RunStatus};
+use crate::index::progress::{RunFigures, RunHealth, RunStatus};
 
 /// A run as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -39,6 +39,11 @@ pub struct RunRecord {
     pub errors_total: i32,
     pub chunks_total: i64,
     pub bytes_total: i64,
+    /// Parse health: bytes of the files tree-sitter parsed (this run or,
+    /// kept, an earlier one), bytes inside their ERROR nodes, MISSING nodes.
+    pub parsed_bytes: i64,
+    pub error_bytes: i64,
+    pub missing_nodes: i64,
     #[schema(value_type = Object)]
     pub options: serde_json::Value,
     pub started_at: DateTime<Utc>,
@@ -49,6 +54,24 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// The run's parse health, given how many of its files have syntax
+    /// errors.
+    pub fn health(&self, files_with_syntax_errors: u64) -> RunHealth {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        RunHealth::new(
+            files_with_syntax_errors,
+            count(self.parsed_bytes),
+            count(self.error_bytes),
+            count(self.missing_nodes),
+        )
+    }
+
+    /// The grammars the run parsed with, in one line (`built-in`, or each
+    /// grammar's name, version and origin).
+    pub fn grammar_label(&self) -> String {
+        crate::index::grammar::recorded_label(&self.grammar_versions)
+    }
+
     /// The run's progress as its row tells it, at `now`: live for a run
     /// going on in any process (the row's counts grow batch by batch), final
     /// for one that has ended. Poll [`Store::get_run`] to follow it.
@@ -98,6 +121,9 @@ impl RunRecord {
             errors_total: 0,
             chunks_total: 0,
             bytes_total: 0,
+            parsed_bytes: 0,
+            error_bytes: 0,
+            missing_nodes: 0,
             options: serde_json::json!({}),
             started_at: DateTime::UNIX_EPOCH,
             finished_at: None,
@@ -108,8 +134,8 @@ impl RunRecord {
 }
 
 const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, files_total, files_discovered, files_indexed, \
-     files_partial, files_failed, files_skipped, files_reused, errors_total, chunks_total, bytes_total, options, started_at, \
-     finished_at, tool_version, grammar_versions";
+     files_partial, files_failed, files_skipped, files_reused, errors_total, chunks_total, bytes_total, parsed_bytes, \
+     error_bytes, missing_nodes, options, started_at, finished_at, tool_version, grammar_versions";
 
 /// The arguments of a run lease's advisory lock for the run id expression
 /// `id`: the class "snag" in ASCII, then the id as a 32-bit key.
