@@ -164,7 +164,10 @@ fn read_and_hash(dir: &Path) -> anyhow::Result<Duration> {
                     for path in paths {
                         let (_, source) = snag::index::decode::read_source(path, 2 * 1024 * 1024);
                         if let snag::index::decode::Source::Text(text) = source {
-                            sum = sum.wrapping_add(snag::index::chunk::source_key(&text, snag::index::grammar::Grammars::built_in()) as u64);
+                            sum = sum.wrapping_add(snag::index::chunk::source_key(
+                                &text,
+                                snag::index::grammar::Grammars::built_in(),
+                            ) as u64);
                         }
                     }
                     sum

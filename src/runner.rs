@@ -385,10 +385,12 @@ pub async fn load_grammars(sources: Vec<GrammarSource>) -> Result<&'static Gramm
     }
     tokio::task::spawn_blocking(move || Grammars::load(&sources, &grammar_cache_dir()))
         .await
-        .unwrap_or_else(|e| Err(GrammarError::Load {
-            path: String::new(),
-            message: format!("loading the grammars stopped: {e}"),
-        }))
+        .unwrap_or_else(|e| {
+            Err(GrammarError::Load {
+                path: String::new(),
+                message: format!("loading the grammars stopped: {e}"),
+            })
+        })
 }
 
 /// The grammars a run recorded (`index_runs.grammar_versions`), loaded
@@ -398,10 +400,12 @@ pub async fn recorded_grammars(
 ) -> Result<&'static Grammars, GrammarError> {
     tokio::task::spawn_blocking(move || Grammars::recorded(&recorded, &grammar_cache_dir()))
         .await
-        .unwrap_or_else(|e| Err(GrammarError::Load {
-            path: String::new(),
-            message: format!("loading the grammars stopped: {e}"),
-        }))
+        .unwrap_or_else(|e| {
+            Err(GrammarError::Load {
+                path: String::new(),
+                message: format!("loading the grammars stopped: {e}"),
+            })
+        })
 }
 
 /// Validates the request, creates the run row and starts the engine.

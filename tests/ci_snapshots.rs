@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use snag::index::discover::SourceFile;
+use snag::index::grammar::Grammars;
 use snag::index::language::Language;
 use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::{FileProcessor, FileReport, ProcessSettings};
-use snag::index::grammar::Grammars;
 use snag::index::progress::{RunHealth, RunStatus};
 use snag::report::baseline::BaselineJudge;
 use snag::report::ci::CiRun;

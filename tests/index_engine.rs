@@ -681,7 +681,10 @@ async fn nul_in_chunk_text_and_metadata_is_stored_visibly() {
 fn parse_ts(text: &str) -> tree_sitter::Tree {
     let mut parser = tree_sitter::Parser::new();
     parser
-        .set_language(snag::index::grammar::Grammars::built_in().language(snag::index::language::Language::TypeScript))
+        .set_language(
+            snag::index::grammar::Grammars::built_in()
+                .language(snag::index::language::Language::TypeScript),
+        )
         .unwrap();
     parser.parse(text, None).unwrap()
 }

@@ -1787,6 +1787,8 @@ fn runs_are_compared_from_the_marked_one_or_the_one_before() {
         run_id,
         status: RunStatus::Completed,
         started_at: chrono::DateTime::UNIX_EPOCH,
+        grammar: "built-in".into(),
+        parse_health: Default::default(),
     };
     let diff = RunDiff::new(
         "web",

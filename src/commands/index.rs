@@ -43,8 +43,7 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(KnownFailures::read(path)?),
         None => None,
     };
-    let grammars =
-        grammars_for(grammar_sources(&args.grammars, &args.grammar_libs)).await?;
+    let grammars = grammars_for(grammar_sources(&args.grammars, &args.grammar_libs)).await?;
     let Some(handle) = start(store, &args, grammars).await? else {
         eprintln!("snag: interrupted while waiting; nothing was indexed");
         return Ok(ExitCode::from(INTERRUPTED));

@@ -106,7 +106,9 @@ pub enum GrammarError {
         min: usize,
         max: usize,
     },
-    #[error("{path}: the {language} grammar is also given by {other}: give each language one grammar")]
+    #[error(
+        "{path}: the {language} grammar is also given by {other}: give each language one grammar"
+    )]
     Twice {
         path: String,
         language: Language,
@@ -372,6 +374,34 @@ pub fn label(infos: &[GrammarInfo]) -> String {
         .join(", ")
 }
 
+/// Grammars in a few characters, for a table column: `built-in`, else the
+/// origin and version (or hash) of the grammars not built in, e.g.
+/// `source 0.21.2`.
+pub fn short_label(infos: &[GrammarInfo]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for info in infos.iter().filter(|i| i.origin != Origin::BuiltIn) {
+        let origin = if info.origin == Origin::Library {
+            "lib"
+        } else {
+            "source"
+        };
+        let which = match (&info.version, &info.hash) {
+            (Some(version), _) => version.clone(),
+            (None, Some(hash)) => short(hash).to_owned(),
+            (None, None) => String::new(),
+        };
+        let part = format!("{origin} {which}").trim_end().to_owned();
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    if parts.is_empty() {
+        "built-in".to_owned()
+    } else {
+        parts.join(" + ")
+    }
+}
+
 /// The grammars a run recorded, in language order; none for runs recorded
 /// before grammars could be chosen (they used the built-in ones).
 pub fn recorded_infos(recorded: &serde_json::Value) -> Vec<GrammarInfo> {
@@ -429,5 +459,12 @@ mod tests {
             abi: 14,
         };
         assert_eq!(info.label(), "typescript 0.21.2 (source 01234567)");
+        let built_in = Grammars::built_in().get(Language::JavaScript).info.clone();
+        let tsx = GrammarInfo {
+            name: "tsx".into(),
+            ..info.clone()
+        };
+        assert_eq!(short_label(&[info, tsx, built_in.clone()]), "source 0.21.2");
+        assert_eq!(short_label(&[built_in]), "built-in");
     }
 }

@@ -448,16 +448,18 @@ impl FileProcessor {
             None => {
                 let mut parser = Parser::new();
                 let grammars = self.settings.grammars;
-                parser.set_language(grammars.language(language)).map_err(|e| {
-                    Box::new(FileError::new(
-                        ErrorType::UnexpectedError,
-                        "grammar",
-                        format!(
-                            "cannot load the {} grammar: {e}",
-                            grammars.get(language).info.label()
-                        ),
-                    ))
-                })?;
+                parser
+                    .set_language(grammars.language(language))
+                    .map_err(|e| {
+                        Box::new(FileError::new(
+                            ErrorType::UnexpectedError,
+                            "grammar",
+                            format!(
+                                "cannot load the {} grammar: {e}",
+                                grammars.get(language).info.label()
+                            ),
+                        ))
+                    })?;
                 self.parsers.push((language, parser));
                 self.parsers.len() - 1
             }

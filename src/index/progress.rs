@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::outcome::{ErrorType, FailureKind, Outcome, Verdict};
-use super::syntax::ParseHealth;
 use super::process::FileReport;
+use super::syntax::ParseHealth;
 use crate::vocabulary::vocabulary;
 
 /// How a run ended, or that it has not yet.
@@ -235,7 +235,9 @@ impl FileTally {
 
 /// A run's parse health: how much of the code it parsed tree-sitter could
 /// not read, beside how many files have syntax errors.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct RunHealth {
     /// Files with a syntax error (`parsing_error`).
     pub files_with_syntax_errors: u64,
@@ -250,7 +252,12 @@ pub struct RunHealth {
 }
 
 impl RunHealth {
-    pub fn new(files_with_syntax_errors: u64, parsed_bytes: u64, error_bytes: u64, missing_nodes: u64) -> Self {
+    pub fn new(
+        files_with_syntax_errors: u64,
+        parsed_bytes: u64,
+        error_bytes: u64,
+        missing_nodes: u64,
+    ) -> Self {
         RunHealth {
             files_with_syntax_errors,
             parsed_bytes,

@@ -389,7 +389,9 @@ mod tests {
 
     fn parse(language: Language, source: &str) -> Tree {
         let mut parser = tree_sitter::Parser::new();
-        parser.set_language(crate::index::grammar::Grammars::built_in().language(language)).unwrap();
+        parser
+            .set_language(crate::index::grammar::Grammars::built_in().language(language))
+            .unwrap();
         parser.parse(source, None).unwrap()
     }
 

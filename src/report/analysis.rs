@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::diff::DiffCounts;
+use crate::index::grammar::{GrammarInfo, recorded_infos};
 use crate::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
-use crate::index::progress::RunStatus;
+use crate::index::progress::{RunHealth, RunStatus};
 use crate::index::verdict::REFERENCE_PARSER;
 use crate::store::files::{FailureRow, OutcomeCounts};
 use crate::store::groups::{GroupRecord, GroupStatus};
@@ -80,6 +81,8 @@ pub struct RunAnalysis {
     /// Failing files split three ways, so grammar gaps, broken source and
     /// everything else are never confused.
     pub failures: FailureBreakdown,
+    /// How much of the parsed code tree-sitter could not read.
+    pub parse_health: RunHealth,
     pub error_distribution: Vec<ErrorShare>,
     pub total_errors: u64,
     pub top_failing_files: Vec<FailingFile>,
@@ -98,6 +101,11 @@ pub struct RunInfo {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub tool_version: String,
+    /// The grammars it parsed with, in one line.
+    pub grammar: String,
+    /// Each grammar as the run recorded it (none for runs recorded before
+    /// grammars could be chosen: they used the built-in ones).
+    pub grammars: Vec<GrammarInfo>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -287,6 +295,13 @@ impl RunAnalysis {
             .map(|f| f.file_path.as_str())
             .collect();
         let failures = breakdown(&input.failures, files.failed + files.partial);
+        let with_syntax_errors: BTreeSet<&str> = input
+            .failures
+            .iter()
+            .filter(|f| f.error_type == ErrorType::ParsingError)
+            .map(|f| f.file_path.as_str())
+            .collect();
+        let parse_health = input.run.health(with_syntax_errors.len() as u64);
         let mut notes = Vec::new();
         if input.run.status == RunStatus::Running {
             notes.push("The run is still going: the numbers are those stored so far.".to_owned());
@@ -308,6 +323,8 @@ impl RunAnalysis {
                 started_at: input.run.started_at,
                 finished_at: input.run.finished_at,
                 tool_version: input.run.tool_version.clone(),
+                grammar: input.run.grammar_label(),
+                grammars: recorded_infos(&input.run.grammar_versions),
             },
             success_rate: rate(files.indexed, files.considered),
             failure_rate: rate(files.failed + files.partial, files.considered),
@@ -316,6 +333,7 @@ impl RunAnalysis {
                 files.considered.saturating_sub(failures.grammar_gaps),
             ),
             failures,
+            parse_health,
             files,
             error_distribution,
             total_errors,

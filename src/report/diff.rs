@@ -9,7 +9,7 @@
 //! - **another verdict**: no new problem, but its kind of failure changed
 //!   (a grammar gap now judged broken source, say).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::ReportError;
 use crate::index::outcome::{ErrorType, FailureKind};
-use crate::index::progress::RunStatus;
+use crate::index::progress::{RunHealth, RunStatus};
 use crate::sanitize;
 use crate::store::Store;
 use crate::store::diff::{Change, FileProblem, FileSides};
@@ -30,16 +30,43 @@ pub struct DiffRun {
     pub run_id: i64,
     pub status: RunStatus,
     pub started_at: DateTime<Utc>,
+    /// The grammars it parsed with, in one line (`built-in`, or each
+    /// grammar's name, version and origin): comparing two grammars is
+    /// comparing two runs of one corpus.
+    pub grammar: String,
+    /// How much of the parsed code tree-sitter could not read.
+    pub parse_health: RunHealth,
 }
 
-impl From<&RunRecord> for DiffRun {
-    fn from(run: &RunRecord) -> Self {
+impl DiffRun {
+    /// `run`, whose files with syntax errors are counted by the caller.
+    pub fn new(run: &RunRecord, files_with_syntax_errors: u64) -> Self {
         DiffRun {
             run_id: run.run_id,
             status: run.status,
             started_at: run.started_at,
+            grammar: run.grammar_label(),
+            parse_health: run.health(files_with_syntax_errors),
         }
     }
+}
+
+/// What two runs did to one problem group (one construct, for grammar
+/// gaps), counted in problems: a file with the group's problem in one run
+/// and not the other is one problem fixed or one new, whether or not the
+/// file still fails for something else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConstructDiff {
+    /// The group's fingerprint, or the error type of errors without one.
+    pub group: String,
+    pub title: String,
+    /// Files that had the problem and do not now (fixed, gone, or failing
+    /// for something else only).
+    pub fixed: u64,
+    /// Files that have the problem now and did not.
+    pub new: u64,
+    /// Files with the problem in both runs.
+    pub unchanged: u64,
 }
 
 pub use crate::store::diff::DiffCounts;
@@ -109,6 +136,9 @@ pub struct RunDiff {
     pub counts: DiffCounts,
     /// The groups with changes, those with the most changed files first.
     pub groups: Vec<GroupDiff>,
+    /// Every problem group of either run with its problems fixed, new and
+    /// unchanged, the most changed first.
+    pub constructs: Vec<ConstructDiff>,
 }
 
 /// The two runs to compare: given, or found from the repository.
@@ -169,12 +199,87 @@ pub async fn load(store: &Store, from: &RunRecord, to: &RunRecord) -> Result<Run
     let files = store
         .failing_in_either(&from.repository, from.run_id, to.run_id)
         .await?;
-    Ok(RunDiff::new(
-        &from.repository,
-        from.into(),
-        to.into(),
-        files,
-    ))
+    let side = async |run: &RunRecord| -> Result<DiffRun, ReportError> {
+        let counts = store.run_error_counts(run.run_id).await?;
+        let with_syntax_errors = counts.get(&ErrorType::ParsingError).copied();
+        Ok(DiffRun::new(
+            run,
+            with_syntax_errors.unwrap_or(0).max(0) as u64,
+        ))
+    };
+    let (from_side, to_side) = (side(from).await?, side(to).await?);
+    let mut diff = RunDiff::new(&from.repository, from_side, to_side, files);
+    let groups: Vec<String> = diff.constructs.iter().map(|c| c.group.clone()).collect();
+    let titles = store.group_titles(&from.repository, &groups).await?;
+    for construct in &mut diff.constructs {
+        if let Some(title) = titles.get(&construct.group) {
+            construct.title = title.clone();
+        }
+    }
+    Ok(diff)
+}
+
+/// Problems per group: fixed, new and unchanged between the two sides of
+/// each file. A result both runs read alike has its groups unread (they
+/// are the same): its first error's group stands for them.
+fn constructs(files: &[FileSides]) -> Vec<ConstructDiff> {
+    let mut by_group: BTreeMap<String, ConstructDiff> = BTreeMap::new();
+    for file in files {
+        let (before, after) = if file.same_result {
+            let shared = groups_of(file.after.as_ref(), true);
+            (shared.clone(), shared)
+        } else {
+            (
+                groups_of(file.before.as_ref(), false),
+                groups_of(file.after.as_ref(), false),
+            )
+        };
+        for group in before.union(&after) {
+            let title = [&file.after, &file.before]
+                .into_iter()
+                .flatten()
+                .find(|p| p.fingerprint.as_deref() == Some(*group))
+                .and_then(|p| p.title.clone());
+            let counted = by_group
+                .entry((*group).to_owned())
+                .or_insert_with(|| ConstructDiff {
+                    group: (*group).to_owned(),
+                    title: title.unwrap_or_else(|| (*group).to_owned()),
+                    fixed: 0,
+                    new: 0,
+                    unchanged: 0,
+                });
+            match (before.contains(group), after.contains(group)) {
+                (true, true) => counted.unchanged += 1,
+                (true, false) => counted.fixed += 1,
+                _ => counted.new += 1,
+            }
+        }
+    }
+    let mut constructs: Vec<ConstructDiff> = by_group.into_values().collect();
+    constructs.sort_by(|a, b| {
+        (b.fixed + b.new)
+            .cmp(&(a.fixed + a.new))
+            .then_with(|| b.unchanged.cmp(&a.unchanged))
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    constructs
+}
+
+/// The groups of a file's problem in one run: every group its errors are
+/// in, or only its first error's when those were not read (`primary`).
+fn groups_of(problem: Option<&FileProblem>, primary: bool) -> BTreeSet<&str> {
+    let Some(problem) = problem else {
+        return BTreeSet::new();
+    };
+    let first = problem
+        .fingerprint
+        .as_deref()
+        .unwrap_or(problem.error_type.as_str());
+    if primary || problem.groups.is_empty() {
+        return BTreeSet::from([first]);
+    }
+    problem.groups.iter().map(String::as_str).collect()
 }
 
 type Groups = BTreeMap<(Option<String>, ErrorType), GroupDiff>;
@@ -189,6 +294,7 @@ fn group_of<'a>(groups: &'a mut Groups, problem: &FileProblem) -> &'a mut GroupD
 impl RunDiff {
     pub fn new(repository: &str, from: DiffRun, to: DiffRun, files: Vec<FileSides>) -> Self {
         let counts = DiffCounts::of(&files);
+        let constructs = constructs(&files);
         let mut groups = Groups::new();
         for file in files {
             let change = file.change();
@@ -227,6 +333,7 @@ impl RunDiff {
             to,
             counts,
             groups,
+            constructs,
         }
     }
 
@@ -262,6 +369,24 @@ impl RunDiff {
         if let Some(note) = self.incomplete_note() {
             out.push_str(&note);
             out.push('\n');
+        }
+        let _ = writeln!(out, "grammars  {}", sanitize::line(&self.grammars_line()));
+        let _ = writeln!(out, "health    {}", self.health_line());
+        if !self.constructs.is_empty() {
+            let _ = writeln!(out, "\nproblems  fixed    new  unchanged  group");
+            for c in self.changed_constructs() {
+                let _ = writeln!(
+                    out,
+                    "         {:>6} {:>6} {:>10}  {}",
+                    c.fixed,
+                    c.new,
+                    c.unchanged,
+                    sanitize::line(&c.title)
+                );
+            }
+            if let Some(line) = self.unchanged_constructs() {
+                let _ = writeln!(out, "          {line}");
+            }
         }
         for group in &self.groups {
             let _ = write!(
@@ -303,6 +428,28 @@ impl RunDiff {
         if let Some(note) = self.incomplete_note() {
             let _ = write!(out, "\n> {}\n", md(&note));
         }
+        let _ = write!(
+            out,
+            "\n- **Grammars:** {}\n- **Parse health:** {}\n",
+            md(&self.grammars_line()),
+            md(&self.health_line())
+        );
+        if !self.constructs.is_empty() {
+            out.push_str("\n| problem group | fixed | new | unchanged |\n|---|---|---|---|\n");
+            for c in self.changed_constructs() {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    md(&c.title),
+                    c.fixed,
+                    c.new,
+                    c.unchanged
+                );
+            }
+            if let Some(line) = self.unchanged_constructs() {
+                let _ = writeln!(out, "\n{}", md(&line));
+            }
+        }
         for group in &self.groups {
             let _ = write!(
                 out,
@@ -317,6 +464,56 @@ impl RunDiff {
             }
         }
         out
+    }
+
+    /// The groups with problems fixed or new.
+    fn changed_constructs(&self) -> impl Iterator<Item = &ConstructDiff> {
+        self.constructs.iter().filter(|c| c.fixed + c.new > 0)
+    }
+
+    /// The groups whose problems stayed as they were, in one sentence.
+    fn unchanged_constructs(&self) -> Option<String> {
+        let unchanged: Vec<&ConstructDiff> = self
+            .constructs
+            .iter()
+            .filter(|c| c.fixed + c.new == 0)
+            .collect();
+        (!unchanged.is_empty()).then(|| {
+            format!(
+                "{} unchanged ({})",
+                count(unchanged.len() as u64, "group"),
+                count(
+                    unchanged.iter().map(|c| c.unchanged).sum::<u64>(),
+                    "problem"
+                )
+            )
+        })
+    }
+
+    /// The grammars of both runs: once when they are the same.
+    fn grammars_line(&self) -> String {
+        if self.from.grammar == self.to.grammar {
+            return format!("{} in both runs", self.from.grammar);
+        }
+        format!(
+            "run {}: {} → run {}: {}",
+            self.from.run_id, self.from.grammar, self.to.run_id, self.to.grammar
+        )
+    }
+
+    /// Both runs' parse health, side by side.
+    fn health_line(&self) -> String {
+        let (a, b) = (&self.from.parse_health, &self.to.parse_health);
+        format!(
+            "{}% → {}% of the parsed bytes in ERROR nodes, MISSING nodes {} → {}, \
+             files with syntax errors {} → {}",
+            a.error_byte_percent,
+            b.error_byte_percent,
+            a.missing_nodes,
+            b.missing_nodes,
+            a.files_with_syntax_errors,
+            b.files_with_syntax_errors
+        )
     }
 
     /// Said when the later run did not complete: its missing files may only
@@ -415,6 +612,8 @@ mod tests {
             run_id,
             status,
             started_at: DateTime::UNIX_EPOCH,
+            grammar: "built-in".into(),
+            parse_health: RunHealth::default(),
         }
     }
 

@@ -74,6 +74,7 @@ fn header(out: &mut String, r: &RunAnalysis) {
         text(&r.run.tool_version)
     );
     let _ = writeln!(out, "- **Repository root:** {}", text(&r.run.root));
+    let _ = writeln!(out, "- **Grammars:** {}", text(&r.run.grammar));
     let _ = writeln!(
         out,
         "- **Files:** {} discovered: {} indexed, {} partial, {} failed, {} skipped",
@@ -105,6 +106,15 @@ fn header(out: &mut String, r: &RunAnalysis) {
         "- **Success rate excluding grammar gaps:** {:.1}%",
         r.success_rate_excluding_grammar_gaps
     );
+    let health = &r.parse_health;
+    if health.parsed_bytes > 0 {
+        let _ = writeln!(
+            out,
+            "- **Parse health:** {} ({} with syntax errors)",
+            health.describe(),
+            count(health.files_with_syntax_errors, "file")
+        );
+    }
 }
 
 fn distribution(out: &mut String, r: &RunAnalysis) {

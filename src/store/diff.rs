@@ -24,7 +24,9 @@ pub struct FileProblem {
     /// before verdicts).
     pub failure_kind: Option<FailureKind>,
     /// Every group the file's errors are in, for each of their problems (an
-    /// error without a group counts by its type), sorted.
+    /// error without a group counts by its type), sorted. Only the first
+    /// error's group when both runs read the same result of the file (the
+    /// others are not read then: they are the same in both).
     pub groups: Vec<String>,
 }
 
@@ -171,9 +173,9 @@ struct Row {
 }
 
 /// Both runs' failing files side by side (a full join of the two runs'
-/// failing rows), with whether the other run had the file at all. A file's
-/// groups are read only where it fails in both runs with different results:
-/// elsewhere the change does not depend on them.
+/// failing rows), with whether the other run had the file at all. A
+/// file's groups are read where its result differs between the runs: a
+/// result both runs read has the same groups in each.
 const FAILING_IN_EITHER: &str = "WITH a AS (SELECT file_path, run_id, outcome, error_type, fingerprint, \
        failure_kind FROM run_files($1) WHERE error_type IS NOT NULL), \
      b AS (SELECT file_path, run_id, outcome, error_type, fingerprint, failure_kind \
@@ -187,14 +189,13 @@ const FAILING_IN_EITHER: &str = "WITH a AS (SELECT file_path, run_id, outcome, e
          (SELECT 1 FROM run_files($1) x WHERE x.file_path = b.file_path)) AS in_a, \
        (b.file_path IS NOT NULL OR EXISTS \
          (SELECT 1 FROM run_files($2) x WHERE x.file_path = a.file_path)) AS in_b, \
-       COALESCE(a.run_id = b.run_id, false) AS same_result, \
-       COALESCE(a.run_id <> b.run_id, false) AS compared \
+       COALESCE(a.run_id = b.run_id, false) AS same_result \
      FROM a FULL JOIN b ON a.file_path = b.file_path) \
      SELECT s.*, ga.title AS a_title, gb.title AS b_title, \
-       CASE WHEN s.compared THEN ARRAY(SELECT DISTINCT g FROM run_errors($1) e, \
+       CASE WHEN s.a_outcome IS NOT NULL AND NOT s.same_result THEN ARRAY(SELECT DISTINCT g FROM run_errors($1) e, \
          unnest(array_prepend(COALESCE(e.fingerprint, e.error_type), e.problem_groups)) AS g \
          WHERE e.file_path = s.file_path) END AS a_groups, \
-       CASE WHEN s.compared THEN ARRAY(SELECT DISTINCT g FROM run_errors($2) e, \
+       CASE WHEN s.b_outcome IS NOT NULL AND NOT s.same_result THEN ARRAY(SELECT DISTINCT g FROM run_errors($2) e, \
          unnest(array_prepend(COALESCE(e.fingerprint, e.error_type), e.problem_groups)) AS g \
          WHERE e.file_path = s.file_path) END AS b_groups \
      FROM both_runs s \
@@ -203,6 +204,23 @@ const FAILING_IN_EITHER: &str = "WITH a AS (SELECT file_path, run_id, outcome, e
      ORDER BY 1";
 
 impl Store {
+    /// The titles of a repository's groups, by fingerprint.
+    pub async fn group_titles(
+        &self,
+        repository: &str,
+        fingerprints: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT fingerprint, title FROM error_groups \
+             WHERE repository = $1 AND fingerprint = ANY($2)",
+        )
+        .bind(repository)
+        .bind(fingerprints)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Every file failing in run `before` or run `after` (both of
     /// `repository`), in path order.
     pub async fn failing_in_either(

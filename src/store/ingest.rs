@@ -840,8 +840,7 @@ impl FileColumns {
             .push(FailureKind::of(&report.errors).map(FailureKind::as_str));
         self.result_key.push(report.result_key);
         let health = report.health;
-        self.error_bytes
-            .push(health.map(|h| h.error_bytes as i64));
+        self.error_bytes.push(health.map(|h| h.error_bytes as i64));
         self.missing_nodes
             .push(health.map(|h| h.missing_nodes.min(i32::MAX as u64) as i32));
     }

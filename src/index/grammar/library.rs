@@ -54,7 +54,10 @@ pub fn load(file: &Path) -> Result<Vec<(Language, Grammar)>, GrammarError> {
 pub(super) fn load_built(file: &Path, name: &str) -> Result<tree_sitter::Language, GrammarError> {
     let library = open(file)?;
     let language = language_fn(&library, name).ok_or_else(|| {
-        GrammarError::load(file, format!("the library does not export tree_sitter_{name}"))
+        GrammarError::load(
+            file,
+            format!("the library does not export tree_sitter_{name}"),
+        )
     })?;
     keep_loaded(library);
     Ok(tree_sitter::Language::new(language))

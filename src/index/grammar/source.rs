@@ -202,13 +202,14 @@ fn built(
     if library.is_file() {
         return library::load_built(&library, name);
     }
-    std::fs::create_dir_all(cache).map_err(|e| {
-        GrammarError::load(cache, format!("cannot create the grammar cache: {e}"))
-    })?;
+    std::fs::create_dir_all(cache)
+        .map_err(|e| GrammarError::load(cache, format!("cannot create the grammar cache: {e}")))?;
     let lock_path = cache.join(".build.lock");
     let lock = File::create(&lock_path)
         .and_then(|file| file.lock().map(|()| file))
-        .map_err(|e| GrammarError::load(&lock_path, format!("cannot lock the grammar cache: {e}")))?;
+        .map_err(|e| {
+            GrammarError::load(&lock_path, format!("cannot lock the grammar cache: {e}"))
+        })?;
     if !library.is_file() {
         let aside = cache.join(format!(
             ".{name}-{hash}.{}.{}",
@@ -240,7 +241,10 @@ fn compile(src: &Path, name: &str, output: &Path) -> Result<(), GrammarError> {
         Ok(_) => Ok(()),
         Err(e) => Err(GrammarError::load(
             src.parent().unwrap_or(src),
-            format!("cannot build the {name} grammar: {}", first_error(&format!("{e:#}"))),
+            format!(
+                "cannot build the {name} grammar: {}",
+                first_error(&format!("{e:#}"))
+            ),
         )),
     }
 }

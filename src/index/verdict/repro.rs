@@ -361,8 +361,7 @@ mod tests {
         for i in 0..40 {
             text.push_str(&format!("export const c{i} = {i};\n"));
         }
-        let repro = minimize(&text, "a.ts", ts(), Duration::from_secs(60))
-            .expect("a grammar gap");
+        let repro = minimize(&text, "a.ts", ts(), Duration::from_secs(60)).expect("a grammar gap");
         assert!(repro.complete);
         assert_eq!(repro.construct, "variance annotation on a type parameter");
         assert!(repro.text.len() <= 30, "{:?}", repro.text);
@@ -372,8 +371,7 @@ mod tests {
             repro.text
         );
         // Deterministic.
-        let again = minimize(&text, "a.ts", ts(), Duration::from_secs(60))
-            .expect("a grammar gap");
+        let again = minimize(&text, "a.ts", ts(), Duration::from_secs(60)).expect("a grammar gap");
         assert_eq!(again.text, repro.text);
     }
 
@@ -387,12 +385,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(error, ReproError::NotAGap(_)), "{error}");
-        let clean = minimize(
-            "let a = 1;\n",
-            "a.ts",
-            ts(),
-            Duration::from_secs(10),
-        );
+        let clean = minimize("let a = 1;\n", "a.ts", ts(), Duration::from_secs(10));
         assert!(matches!(clean, Err(ReproError::NoSyntaxError)));
     }
 }

@@ -11,7 +11,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, List, Lis
 
 use super::{clip, status_style};
 use crate::index::outcome::ErrorType;
-use crate::index::progress::{RunFigures, RunStatus, percent};
+use crate::index::progress::{RunFigures, RunHealth, RunStatus, percent};
 use crate::sanitize;
 use crate::tui::app::App;
 use crate::words::{count, duration, noun};
@@ -24,6 +24,7 @@ struct Figures {
     /// Failing files: grammar gaps, invalid source, other.
     split: (u64, u64, u64),
     errors: BTreeMap<ErrorType, u64>,
+    health: RunHealth,
     current: String,
 }
 
@@ -31,17 +32,26 @@ fn figures(app: &App) -> Option<Figures> {
     let run_id = app.dashboard.run_id?;
     if let Some(live) = app.live.get(&run_id) {
         let p = live.progress.snapshot();
+        let with_syntax_errors = p.errors_by_type.get(&ErrorType::ParsingError);
         return Some(Figures {
             run: p.figures(),
             split: (p.grammar_gaps, p.invalid_source, p.other_failures),
             current: p.current_file.clone(),
+            health: RunHealth::new(
+                with_syntax_errors.copied().unwrap_or(0),
+                p.parsed_bytes,
+                p.error_bytes,
+                p.missing_nodes,
+            ),
             errors: p.errors_by_type,
         });
     }
     let run = app.dashboard.run.as_ref()?;
     let s = &app.dashboard.split;
     let n = |x: i64| x.max(0) as u64;
+    let with_syntax_errors = app.dashboard.counts.get(&ErrorType::ParsingError);
     Some(Figures {
+        health: run.health(n(with_syntax_errors.copied().unwrap_or(0))),
         run: run.figures(chrono::Utc::now()),
         split: (n(s.grammar_gaps), n(s.invalid_source), n(s.other)),
         errors: app
@@ -123,7 +133,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [gauge, outcomes, kinds, changes, middle, current] = Layout::vertical([
+    let [gauge, outcomes, kinds, health, changes, middle, current] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -182,6 +193,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         app.theme.text,
     ));
     frame.render_widget(Paragraph::new(Line::from(failing)), kinds);
+    draw_health(frame, app, &f.health, health);
     draw_changes(frame, app, changes);
 
     let [chart, groups] =
@@ -200,6 +212,45 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         format!("processing {}", sanitize::line(&f.current))
     };
     frame.render_widget(Paragraph::new(current_text).style(app.theme.muted), current);
+}
+
+/// How much of the parsed code the grammar could not read, and which
+/// grammars read it: a one-token slip and a file the grammar could not
+/// enter look alike in file counts.
+fn draw_health(frame: &mut Frame, app: &App, health: &RunHealth, area: Rect) {
+    let grammar = app
+        .dashboard
+        .run
+        .as_ref()
+        .map(|run| run.grammar_label())
+        .unwrap_or_default();
+    let mut spans = vec![Span::styled("health: ", app.theme.muted)];
+    if health.parsed_bytes > 0 {
+        spans.push(Span::styled(
+            format!("{}% ", health.error_byte_percent),
+            if health.error_bytes > 0 {
+                app.theme.warning
+            } else {
+                app.theme.success
+            },
+        ));
+        spans.push(Span::styled(
+            format!(
+                "of {} in ERROR nodes, {}   ",
+                crate::words::bytes(health.parsed_bytes),
+                count(health.missing_nodes, "MISSING node")
+            ),
+            app.theme.muted,
+        ));
+    }
+    if !grammar.is_empty() {
+        spans.push(Span::styled("grammars: ", app.theme.muted));
+        spans.push(Span::styled(
+            sanitize::line(&grammar).into_owned(),
+            app.theme.text,
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// What the run changed: file by file since the run before (once it has

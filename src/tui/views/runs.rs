@@ -5,8 +5,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Row, Table};
 
 use super::{clip, draw_list, status_style};
+use crate::index::grammar::{recorded_infos, short_label};
 use crate::index::progress::RunStatus;
 use crate::sanitize;
+use crate::store::runs::RunRecord;
 use crate::tui::app::App;
 use crate::words;
 
@@ -19,6 +21,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         "FILES",
         "SUCCESS",
         "DURATION",
+        "ERR BYTES",
+        "GRAMMARS",
     ])
     .style(app.theme.title);
     let rows = app.runs.runs.iter().map(|run| {
@@ -49,6 +53,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(files),
             Cell::from(success),
             Cell::from(duration),
+            Cell::from(error_bytes(run)),
+            Cell::from(clip(
+                &sanitize::line(&short_label(&recorded_infos(&run.grammar_versions))),
+                18,
+            )),
         ])
     });
     let widths = [
@@ -59,6 +68,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(11),
         Constraint::Length(7),
         Constraint::Length(11),
+        Constraint::Length(9),
+        Constraint::Length(18),
     ];
     let title = if app.runs.runs.is_empty() {
         " runs — none yet: press n to index a repository ".to_owned()
@@ -68,6 +79,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let selected = (!app.runs.runs.is_empty()).then_some(app.runs.selected);
     let table = Table::new(rows, widths).header(header);
     draw_list(frame, app, area, table, title, selected);
+}
+
+/// The share of the parsed bytes inside ERROR nodes.
+fn error_bytes(run: &RunRecord) -> String {
+    if run.parsed_bytes <= 0 {
+        return "-".to_owned();
+    }
+    format!(
+        "{:.2}%",
+        100.0 * run.error_bytes as f64 / run.parsed_bytes as f64
+    )
 }
 
 fn percent(part: u64, whole: u64) -> String {
