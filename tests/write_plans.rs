@@ -119,6 +119,8 @@ fn arguments(sql: &str) -> Vec<String> {
             strings("invalid_source"),
             array(n, "7", "bigint"),
             same,
+            array(n, "40", "bigint"),
+            array(n, "2", "int"),
         ],
         s if s == snag::store::errors::INSERT_ERRORS => vec![
             strings("same"),
@@ -150,7 +152,10 @@ fn arguments(sql: &str) -> Vec<String> {
             array(n, "true", "bool"),
         ],
         s if s == ingest::COUNT_BATCH => {
-            let counts = ["512", "256", "256", "0", "0", "256", "1024", "1000000", "0"];
+            let counts = [
+                "512", "256", "256", "0", "0", "256", "1024", "1000000", "0", "900000", "4000",
+                "12",
+            ];
             std::iter::once(run)
                 .chain(counts.iter().map(|c| (*c).to_owned()))
                 .collect()

@@ -254,7 +254,7 @@ fn first_error(output: &str) -> String {
     let lines = || output.lines().map(str::trim).filter(|l| !l.is_empty());
     lines()
         .find(|l| l.contains("error:") || l.contains("error "))
-        .or_else(|| lines().last())
+        .or_else(|| lines().next_back())
         .unwrap_or("the C compiler failed")
         .to_owned()
 }

@@ -130,11 +130,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 format!("{} ", f.run.status),
                 status_style(app, f.run.status.as_str()),
             ),
-        ]));
+        ]))
+        .title_bottom(health_line(app, &f.health));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [gauge, outcomes, kinds, health, changes, middle, current] = Layout::vertical([
-        Constraint::Length(1),
+    let [gauge, outcomes, kinds, changes, middle, current] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -193,7 +193,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         app.theme.text,
     ));
     frame.render_widget(Paragraph::new(Line::from(failing)), kinds);
-    draw_health(frame, app, &f.health, health);
     draw_changes(frame, app, changes);
 
     let [chart, groups] =
@@ -215,16 +214,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// How much of the parsed code the grammar could not read, and which
-/// grammars read it: a one-token slip and a file the grammar could not
-/// enter look alike in file counts.
-fn draw_health(frame: &mut Frame, app: &App, health: &RunHealth, area: Rect) {
+/// grammars read it (a one-token slip and a file the grammar could not
+/// enter look alike in file counts), on the frame's bottom edge.
+fn health_line(app: &App, health: &RunHealth) -> Line<'static> {
     let grammar = app
         .dashboard
         .run
         .as_ref()
         .map(|run| run.grammar_label())
         .unwrap_or_default();
-    let mut spans = vec![Span::styled("health: ", app.theme.muted)];
+    let mut spans = vec![Span::styled(" health: ", app.theme.muted)];
     if health.parsed_bytes > 0 {
         spans.push(Span::styled(
             format!("{}% ", health.error_byte_percent),
@@ -242,15 +241,17 @@ fn draw_health(frame: &mut Frame, app: &App, health: &RunHealth, area: Rect) {
             ),
             app.theme.muted,
         ));
+    } else {
+        spans.push(Span::styled("nothing parsed yet   ", app.theme.muted));
     }
     if !grammar.is_empty() {
         spans.push(Span::styled("grammars: ", app.theme.muted));
         spans.push(Span::styled(
-            sanitize::line(&grammar).into_owned(),
+            format!("{} ", sanitize::line(&grammar)),
             app.theme.text,
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    Line::from(spans)
 }
 
 /// What the run changed: file by file since the run before (once it has

@@ -13,6 +13,12 @@ use crate::tui::app::App;
 use crate::words;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    // Grammars get a column once a run used one that is not built in.
+    let grammars = app
+        .runs
+        .runs
+        .iter()
+        .any(|run| short_label(&recorded_infos(&run.grammar_versions)) != "built-in");
     let header = Row::new([
         "ID",
         "REPOSITORY",
@@ -22,7 +28,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         "SUCCESS",
         "DURATION",
         "ERR BYTES",
-        "GRAMMARS",
+        if grammars { "GRAMMARS" } else { "" },
     ])
     .style(app.theme.title);
     let rows = app.runs.runs.iter().map(|run| {
@@ -54,10 +60,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(success),
             Cell::from(duration),
             Cell::from(error_bytes(run)),
-            Cell::from(clip(
-                &sanitize::line(&short_label(&recorded_infos(&run.grammar_versions))),
-                18,
-            )),
+            Cell::from(if grammars {
+                clip(
+                    &sanitize::line(&short_label(&recorded_infos(&run.grammar_versions))),
+                    18,
+                )
+            } else {
+                String::new()
+            }),
         ])
     });
     let widths = [
@@ -69,7 +79,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(7),
         Constraint::Length(11),
         Constraint::Length(9),
-        Constraint::Length(18),
+        Constraint::Length(if grammars { 18 } else { 0 }),
     ];
     let title = if app.runs.runs.is_empty() {
         " runs — none yet: press n to index a repository ".to_owned()
