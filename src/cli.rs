@@ -56,7 +56,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write the analysis report of a run: rates, error distribution, patterns, recommendations
     Report(ReportArgs),
-    /// Cut a grammar-gap group's example file down to a minimal reproduction and print it
+    /// Cut a grammar-gap group's example file down to a minimal reproduction and print it (--format issue: as an upstream Markdown issue)
     Repro(ReproArgs),
     /// What changed between two runs: files newly failing, fixed, gone, or failing with another problem or verdict
     Diff(DiffArgs),
@@ -229,6 +229,19 @@ pub struct ReproArgs {
     /// Time budget in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_seconds)]
     pub timeout: f64,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReproFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReproFormat {
+    /// The reduced text alone
+    #[default]
+    Text,
+    /// A Markdown issue for the grammar's tracker: the grammar's name, version and hash, the
+    /// reduced input, tree-sitter's tree around the error, the reference parser's acceptance
+    /// and the construct
+    Issue,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

@@ -9,13 +9,17 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 
 use crate::index::decode::{Source, read_source};
-use crate::index::grammar::{GrammarInfo, Grammars};
+use crate::index::grammar::{Grammar, GrammarInfo, Grammars};
 use crate::index::language::Language;
 use crate::index::outcome::ErrorType;
+use crate::index::syntax::tree_around_first_error;
 use crate::index::verdict::repro::{Reproduction, minimize};
 use crate::sanitize;
 use crate::store::Store;
 use crate::store::groups::GroupRecord;
+
+/// The longest tree shown around an error, in characters.
+const TREE_CHARS: usize = 3000;
 
 /// A group's example, reduced.
 #[derive(Debug, Clone)]
@@ -25,6 +29,11 @@ pub struct Reduced {
     pub run_id: i64,
     /// The grammar that fails on the example, as its run used it.
     pub grammar: GrammarInfo,
+    /// The example's extension (`ts`, `tsx`, ...), for code fences.
+    pub extension: String,
+    /// tree-sitter's tree of the reduced text around its first error, as
+    /// an indented S-expression.
+    pub tree: String,
     pub reproduction: Reproduction,
 }
 
@@ -59,8 +68,11 @@ pub async fn reduce_group(
     };
     let grammars = run_grammars(store, example.run_id).await?;
     let rel_path = example.file_path.clone();
-    let reproduction = tokio::task::spawn_blocking(move || {
-        minimize(&text, &rel_path, grammars.get(language), budget)
+    let grammar = grammars.get(language);
+    let (reproduction, tree) = tokio::task::spawn_blocking(move || {
+        let reproduction = minimize(&text, &rel_path, grammar, budget)?;
+        let tree = tree_of(&reproduction.text, grammar);
+        Ok::<_, crate::index::verdict::repro::ReproError>((reproduction, tree))
     })
     .await
     .context("the reduction stopped unexpectedly")?
@@ -68,9 +80,27 @@ pub async fn reduce_group(
     Ok(Reduced {
         shown_path: shown,
         run_id: example.run_id,
-        grammar: grammars.get(language).info.clone(),
+        grammar: grammar.info.clone(),
+        extension: path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default(),
+        tree,
         reproduction,
     })
+}
+
+/// tree-sitter's tree of `text` around its first error.
+fn tree_of(text: &str, grammar: &Grammar) -> String {
+    let mut parser = tree_sitter::Parser::new();
+    match parser
+        .set_language(&grammar.language)
+        .ok()
+        .and_then(|()| parser.parse(text, None))
+    {
+        Some(tree) => tree_around_first_error(&tree, TREE_CHARS),
+        None => String::new(),
+    }
 }
 
 /// The grammars run `run_id` parsed with, loaded again (built again from

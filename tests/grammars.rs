@@ -188,6 +188,62 @@ async fn two_grammar_versions_built_from_source_compare_on_one_corpus() {
     .await;
     assert_eq!(recorded, 1);
 
+    // The gap as an upstream issue, reduced with the grammar of its run,
+    // built again from its sources once the cache is gone.
+    std::fs::remove_dir_all(data.join("grammars")).unwrap();
+    let errors = snag()
+        .env("SNAG_DATA_DIR", &data)
+        .args([
+            "--database-url",
+            &db.url(),
+            "errors",
+            "corpus",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let errors: Value = serde_json::from_slice(&errors.stdout).unwrap();
+    let decorated = errors["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["file_path"] == FIXED[0].0)
+        .unwrap_or_else(|| panic!("{errors}"));
+    let issue = snag()
+        .env("SNAG_DATA_DIR", &data)
+        .args(["--database-url", &db.url(), "repro"])
+        .arg(decorated["fingerprint"].as_str().unwrap())
+        .args(["--format", "issue"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&issue.stdout);
+    assert_eq!(
+        issue.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&issue.stderr)
+    );
+    assert!(
+        text.starts_with("### tree-sitter-typescript: valid code is not parsed (decorator)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "tree-sitter-typescript 0.21.2 (built from source, hash `{typescript_hash}`)"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("- **Construct:** decorator"), "{text}");
+    assert!(text.contains("oxc_parser"), "{text}");
+    assert!(text.contains("```ts\n@("), "the reduced input: {text}");
+    assert!(
+        text.contains("#### tree-sitter's tree\n\n```query\n(program"),
+        "{text}"
+    );
+    assert!(text.contains("(ERROR"), "{text}");
+    assert_eq!(cached(&data).len(), 2, "built again: {:?}", cached(&data));
+
     // The new grammar: every file is parsed again, none kept.
     let second = json(&index(
         &db,
@@ -278,6 +334,15 @@ async fn two_grammar_versions_built_from_source_compare_on_one_corpus() {
     assert_eq!(cached(&data), before, "nothing was built again");
     assert_eq!(third["grammars"][0]["hash"], typescript_hash);
     assert_eq!(third["parse_health"], first["parse_health"]);
+    // Once more: every file keeps its result, and its parse health counts.
+    let fourth = json(&index(
+        &db,
+        &data,
+        &root,
+        &["--grammar", old.to_str().unwrap()],
+    ));
+    assert_eq!(fourth["files"]["reused"], fourth["files"]["total"]);
+    assert_eq!(fourth["parse_health"], first["parse_health"]);
 }
 
 /// A grammar folder named `name` whose parser is `parser`.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 
-use crate::cli::ReproArgs;
+use crate::cli::{ReproArgs, ReproFormat};
 use crate::sanitize;
 use crate::store::Store;
 use crate::store::groups::GroupRecord;
@@ -29,6 +29,10 @@ pub async fn run(store: &Store, args: ReproArgs) -> anyhow::Result<ExitCode> {
     );
     if !found.complete {
         eprintln!("snag: the time ran out (--timeout): a smaller text may exist");
+    }
+    if args.format == ReproFormat::Issue {
+        super::stdout::print(&crate::report::issue::grammar_gap(&reduced, &group))?;
+        return Ok(ExitCode::SUCCESS);
     }
     let text = sanitize::block(&found.text);
     if text.ends_with('\n') {

@@ -41,7 +41,7 @@ pub struct GrammarInfo {
     /// 16 hex digits: the sources' hash (`source`) or the library's bytes'
     /// (`library`); none for built-in grammars, which the version names.
     pub hash: Option<String>,
-    /// The folder or library it was loaded from.
+    /// The folder (as given to `--grammar`) or library it was loaded from.
     pub path: Option<String>,
     /// The tree-sitter ABI its parser was generated for.
     pub abi: usize,

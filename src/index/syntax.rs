@@ -162,6 +162,47 @@ pub fn parse_health(tree: &Tree) -> ParseHealth {
     health
 }
 
+/// tree-sitter's tree around the first error, as an indented
+/// S-expression: the whole tree when it is short (a reduced example's is),
+/// else the largest subtree holding the error that is.
+pub fn tree_around_first_error(tree: &Tree, max_chars: usize) -> String {
+    let root = tree.root_node();
+    let mut node = first_site_bytes(tree)
+        .and_then(|bytes| root.descendant_for_byte_range(bytes.start, bytes.end))
+        .unwrap_or(root);
+    let mut shown = node.to_sexp();
+    while let Some(parent) = node.parent() {
+        let wider = parent.to_sexp();
+        if wider.len() > max_chars {
+            break;
+        }
+        (node, shown) = (parent, wider);
+    }
+    indent_sexp(&shown)
+}
+
+/// One node per line, children indented under their parent; a field's
+/// name stays on its node's line.
+fn indent_sexp(sexp: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut after_field = false;
+    for token in sexp.split(' ') {
+        let opens = token.starts_with('(');
+        if (opens || token.ends_with(':')) && !after_field && !out.is_empty() {
+            out.push('\n');
+            out.push_str(&"  ".repeat(depth));
+        } else if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(token);
+        after_field = token.ends_with(':');
+        depth += token.matches('(').count();
+        depth = depth.saturating_sub(token.matches(')').count());
+    }
+    out
+}
+
 /// Visits every ERROR and MISSING node in source order until `visit`
 /// returns false. The walk is iterative and only enters subtrees that
 /// contain an error, so 20,000-deep nesting neither overflows the stack
@@ -558,5 +599,23 @@ mod tests {
             true
         });
         assert_eq!(health.error_bytes, outermost);
+    }
+
+    #[test]
+    fn the_tree_around_an_error_is_indented_and_bounded() {
+        let source = "type A<in out T> = T;\n";
+        let shown = tree_around_first_error(&parse(Language::TypeScript, source), 2000);
+        assert!(shown.starts_with("(program"), "{shown}");
+        assert!(shown.contains("(ERROR"), "{shown}");
+        assert!(shown.lines().count() > 1, "{shown}");
+        // A field name stays with its node.
+        assert!(
+            !shown.lines().any(|l| l.trim_end().ends_with(':')),
+            "{shown}"
+        );
+        let long = format!("{}type A<in out T> = T;\n", "let a = 1;\n".repeat(500));
+        let bounded = tree_around_first_error(&parse(Language::TypeScript, &long), 400);
+        assert!(bounded.contains("ERROR"), "{bounded}");
+        assert!(bounded.len() < 600, "{bounded}");
     }
 }

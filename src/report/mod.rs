@@ -8,6 +8,7 @@ pub mod diff;
 pub mod errors;
 pub mod gate;
 pub mod github;
+pub mod issue;
 pub mod junit;
 pub mod known;
 pub mod markdown;

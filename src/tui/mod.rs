@@ -7,7 +7,6 @@ pub mod changes;
 pub mod command;
 pub mod editor;
 pub mod highlight;
-pub mod issue;
 pub mod loader;
 pub mod overlays;
 pub mod prompt;

@@ -11,6 +11,7 @@ use super::command::{Command, NewRun};
 use super::screens::Screen;
 use super::theme::Theme;
 use crate::keymap::Action;
+use crate::report::issue;
 
 /// What a command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,16 +320,19 @@ impl App {
     /// The open (or selected) error as a Markdown issue, to the clipboard.
     pub(super) fn copy_issue(&mut self) -> Vec<Command> {
         let issue = match (self.screen, &self.detail) {
-            (Screen::Detail, Some(detail)) => Some(super::issue::markdown(
+            (Screen::Detail, Some(detail)) => Some(issue::markdown(
                 &detail.error,
-                detail.file.as_deref(),
+                detail.file.as_deref().map(|file| issue::Snippet {
+                    extension: &file.extension,
+                    lines: &file.lines,
+                }),
                 detail.group.as_ref(),
                 detail.site,
             )),
             (Screen::List, _) if !self.list.grouped => self
                 .list
                 .selected_error()
-                .map(|error| super::issue::markdown(error, None, None, 0)),
+                .map(|error| issue::markdown(error, None, None, 0)),
             _ => None,
         };
         match issue {

@@ -62,7 +62,8 @@ fn load_folder(
                 version: version(folder, dir),
                 origin: Origin::Source,
                 hash: Some(hash),
-                path: Some(folder.display().to_string()),
+                // The folder given: the hash covers its headers.
+                path: Some(dir.display().to_string()),
                 abi: language_fn.abi_version(),
                 name,
             },

@@ -1,14 +1,27 @@
-//! An error as a Markdown issue, ready to paste into a tracker: the
-//! problem, where it is, a snippet of the source around it and the
-//! verdict, so the reader can tell a grammar gap from broken code.
+//! Markdown issues, ready to paste into a tracker. An error's (the triage
+//! UI copies it): the problem, where it is, a snippet of the source around
+//! it and the verdict, so the reader can tell a grammar gap from broken
+//! code. A grammar gap's, for the grammar's maintainers (`snag repro
+//! --format issue`): the grammar, the reduced input, tree-sitter's tree
+//! around the error and the reference parser's word.
 
 use std::fmt::Write;
 
-use super::command::FileText;
 use crate::index::outcome::Verdict;
+use crate::index::verdict::REFERENCE_PARSER;
+use crate::repro::Reduced;
 use crate::sanitize;
 use crate::store::ErrorRecord;
 use crate::store::groups::GroupRecord;
+
+/// Source lines shown around a problem.
+#[derive(Debug, Clone, Copy)]
+pub struct Snippet<'a> {
+    /// The file's extension, naming the code fence's language.
+    pub extension: &'a str,
+    /// The file's lines.
+    pub lines: &'a [String],
+}
 
 /// Lines of source shown on each side of the problem.
 const CONTEXT: usize = 3;
@@ -17,7 +30,7 @@ const CONTEXT: usize = 3;
 /// when it has none); `file` adds a snippet, `group` its triage state.
 pub fn markdown(
     error: &ErrorRecord,
-    file: Option<&FileText>,
+    file: Option<Snippet<'_>>,
     group: Option<&GroupRecord>,
     site: usize,
 ) -> String {
@@ -107,6 +120,80 @@ fn verdict_words(verdict: Verdict) -> &'static str {
     }
 }
 
+/// The upstream issue for a grammar gap's reduced example: the title
+/// names the construct; the body the grammar (name, version, origin and
+/// hash), the minimal input, tree-sitter's tree around the error, the
+/// reference parser's acceptance and where snag met it.
+pub fn grammar_gap(reduced: &Reduced, group: &GroupRecord) -> String {
+    let grammar = &reduced.grammar;
+    let found = &reduced.reproduction;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### tree-sitter-{}: valid code is not parsed ({})",
+        inline(&grammar.name),
+        inline(&found.construct)
+    );
+    let _ = writeln!(out);
+    let version = grammar.version.as_deref().unwrap_or("unknown version");
+    let origin = match (grammar.origin, &grammar.hash) {
+        (crate::index::grammar::Origin::BuiltIn, _) => "the released crate".to_owned(),
+        (_, Some(hash)) => format!("built from source, hash `{hash}`"),
+        (_, None) => "built from source".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "- **Grammar:** tree-sitter-{} {} ({origin}), parser ABI {}",
+        inline(&grammar.name),
+        inline(version),
+        grammar.abi
+    );
+    let _ = writeln!(out, "- **Construct:** {}", inline(&found.construct));
+    let _ = writeln!(
+        out,
+        "- **Reference parser:** {REFERENCE_PARSER} parses the input below without errors"
+    );
+    let _ = writeln!(
+        out,
+        "- **Seen in:** {} of `{}` (group `{}`, {})",
+        crate::words::count(group.last_run_files, "file"),
+        inline(&group.repository),
+        group.fingerprint,
+        inline(&group.title)
+    );
+    let lines: Vec<String> = found.text.lines().map(str::to_owned).collect();
+    let fence = fence_for(&lines);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "#### Input ({}, reduced from {} by `snag repro`)",
+        crate::words::count(found.text.len(), "byte"),
+        crate::words::count(found.original_bytes, "byte")
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{fence}{}", reduced.extension);
+    for line in &lines {
+        let _ = writeln!(out, "{}", sanitize::line(line));
+    }
+    let _ = writeln!(out, "{fence}");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "#### tree-sitter's tree");
+    let _ = writeln!(out);
+    let tree: Vec<String> = reduced.tree.lines().map(str::to_owned).collect();
+    let tree_fence = fence_for(&tree);
+    let _ = writeln!(out, "{tree_fence}query");
+    for line in &tree {
+        let _ = writeln!(out, "{}", sanitize::line(line));
+    }
+    let _ = writeln!(out, "{tree_fence}");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "#### Expected\n\nA tree without ERROR or MISSING nodes: {REFERENCE_PARSER} accepts this input."
+    );
+    out
+}
+
 /// Attacker text on one Markdown line: sanitized, and every character
 /// Markdown would read as syntax escaped (the report's own rule).
 fn inline(text: &str) -> String {
@@ -135,21 +222,19 @@ mod tests {
         error.line = Some(3);
         error.column = Some(21);
         error.verdict = Some(Verdict::InvalidSource);
-        let file = FileText {
-            path: "/src/web/src/a.ts".into(),
-            extension: "ts".into(),
-            lines: [
-                "one",
-                "two",
-                "export function f(id: string {",
-                "```",
-                "five",
-            ]
-            .map(String::from)
-            .to_vec(),
-            notice: None,
+        let lines = [
+            "one",
+            "two",
+            "export function f(id: string {",
+            "```",
+            "five",
+        ]
+        .map(String::from);
+        let file = Snippet {
+            extension: "ts",
+            lines: &lines,
         };
-        let text = markdown(&error, Some(&file), None, 0);
+        let text = markdown(&error, Some(file), None, 0);
         assert!(text.contains("- **Where:** src/a.ts:3:21"), "{text}");
         assert!(text.contains("- **Verdict:** invalid source"), "{text}");
         assert!(
