@@ -77,6 +77,8 @@ fn fixture() -> Fixture {
                 .first()
                 .map(|e| e.error_type.as_str().to_owned()),
             duration_us: 1_000,
+            error_bytes: report.health.map(|h| h.error_bytes as i64),
+            missing_nodes: report.health.map(|h| h.missing_nodes as i32),
         });
         for error in &report.errors {
             errors.push(ErrorRecord {

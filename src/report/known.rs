@@ -197,6 +197,8 @@ mod tests {
             chunks: 0,
             error_type: None,
             duration_us: 0,
+            error_bytes: None,
+            missing_nodes: None,
         }
     }
 

@@ -7,8 +7,13 @@ use super::{PageRequest, Store, StoreError};
 use crate::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use crate::vocabulary::NullableWord;
 
-const FILE_COLUMNS: &str =
-    "file_path, outcome, skip_reason, language, bytes, chunks, error_type, duration_us";
+const FILE_COLUMNS: &str = "file_path, outcome, skip_reason, language, bytes, chunks, error_type, \
+     duration_us, error_bytes, missing_nodes";
+
+/// A run's files (`$1`) in byte order of their paths.
+const FILES_BY_PATH: &str = "SELECT file_path, outcome, skip_reason, language, bytes, chunks, \
+     error_type, duration_us, error_bytes, missing_nodes FROM run_files($1) \
+     ORDER BY file_path COLLATE \"C\"";
 
 /// A run's files (`$1`), of one outcome when `$2` is not null.
 const RUN_FILES: &str = "run_files($1) WHERE ($2::text IS NULL OR outcome = $2)";
@@ -25,6 +30,11 @@ pub struct FileRecord {
     pub chunks: i32,
     pub error_type: Option<String>,
     pub duration_us: i64,
+    /// Parse health: bytes inside ERROR nodes (nested ones counted once)
+    /// and MISSING nodes; null when the file was not parsed (or was stored
+    /// before snag measured them).
+    pub error_bytes: Option<i64>,
+    pub missing_nodes: Option<i32>,
 }
 
 /// A group of errors within one run.
@@ -235,14 +245,11 @@ impl Store {
     /// A run's files in byte order of their paths, one at a time as they
     /// are consumed.
     pub fn run_files_by_path(&self, run_id: i64) -> BoxStream<'_, Result<FileRecord, StoreError>> {
-        sqlx::query_as::<_, FileRecord>(
-            "SELECT file_path, outcome, skip_reason, language, bytes, chunks, error_type, duration_us \
-             FROM run_files($1) ORDER BY file_path COLLATE \"C\"",
-        )
-        .bind(run_id)
-        .fetch(self.pool())
-        .map_err(StoreError::from)
-        .boxed()
+        sqlx::query_as::<_, FileRecord>(FILES_BY_PATH)
+            .bind(run_id)
+            .fetch(self.pool())
+            .map_err(StoreError::from)
+            .boxed()
     }
 
     /// A run's files in path order, optionally of one outcome: all of them.
