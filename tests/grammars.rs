@@ -188,6 +188,35 @@ async fn two_grammar_versions_built_from_source_compare_on_one_corpus() {
     .await;
     assert_eq!(recorded, 1);
 
+    // Each file's parse health.
+    let files = snag()
+        .args([
+            "--database-url",
+            &db.url(),
+            "files",
+            "corpus",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let files: Value = serde_json::from_slice(&files.stdout).unwrap();
+    let file = |path: &str| {
+        files["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["file_path"] == path)
+            .unwrap_or_else(|| panic!("{files}"))
+            .clone()
+    };
+    assert!(
+        file(FIXED[0].0)["error_bytes"].as_i64().unwrap() > 0,
+        "{files}"
+    );
+    assert_eq!(file(CLEAN[0].0)["error_bytes"], 0, "{files}");
+    assert_eq!(file(CLEAN[0].0)["missing_nodes"], 0, "{files}");
+
     // The gap as an upstream issue, reduced with the grammar of its run,
     // built again from its sources once the cache is gone.
     std::fs::remove_dir_all(data.join("grammars")).unwrap();
@@ -243,6 +272,24 @@ async fn two_grammar_versions_built_from_source_compare_on_one_corpus() {
     );
     assert!(text.contains("(ERROR"), "{text}");
     assert_eq!(cached(&data).len(), 2, "built again: {:?}", cached(&data));
+
+    // The library the build cached, loaded as a prebuilt one: the same
+    // results, its origin a library.
+    let library = tree.path().join("typescript.so");
+    std::fs::copy(data.join("grammars").join(&built[1].0), &library).unwrap();
+    let loaded = json(&index(
+        &db,
+        &data,
+        &root,
+        &["--grammar-lib", library.to_str().unwrap(), "--full"],
+    ));
+    assert_eq!(loaded["grammars"][0]["origin"], "library", "{loaded}");
+    assert_eq!(loaded["grammars"][0]["name"], "typescript");
+    assert_eq!(
+        loaded["grammars"][1]["origin"], "built_in",
+        "tsx stays built in"
+    );
+    assert_eq!(loaded["parse_health"], first["parse_health"]);
 
     // The new grammar: every file is parsed again, none kept.
     let second = json(&index(

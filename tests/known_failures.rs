@@ -41,6 +41,19 @@ async fn a_run_passes_when_exactly_the_listed_files_fail() {
         "{said}"
     );
 
+    // The JSON document says the same.
+    let document = index(
+        &db,
+        &root,
+        &["--known-failures", list_arg, "--format", "json"],
+    );
+    assert_eq!(document.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_slice(&document.stdout).unwrap();
+    let known = &document["known_failures"];
+    assert_eq!(known["still_failing"], 1, "{document}");
+    assert_eq!(known["unexpected"], serde_json::json!([]));
+    assert_eq!(known["now_passing"], serde_json::json!([]));
+
     // A regression: a file not on the list fails.
     write_files(&root, &[("src/b.ts", BAD)]);
     let regressed = index(&db, &root, &["--known-failures", list_arg]);

@@ -102,7 +102,11 @@ pub async fn run(store: &Store, args: IndexArgs) -> anyhow::Result<ExitCode> {
     let mut out = output(args.output.as_deref())?;
     match args.format {
         IndexFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &summary)?;
+            let mut document = serde_json::to_value(&summary)?;
+            if let Some(known) = &known_verdict {
+                document["known_failures"] = serde_json::to_value(known)?;
+            }
+            serde_json::to_writer_pretty(&mut out, &document)?;
             out.write_all(b"\n")?;
         }
         IndexFormat::Text => {

@@ -491,7 +491,7 @@ impl RunDiff {
     }
 
     /// The grammars of both runs: once when they are the same.
-    fn grammars_line(&self) -> String {
+    pub fn grammars_line(&self) -> String {
         if self.from.grammar == self.to.grammar {
             return format!("{} in both runs", self.from.grammar);
         }
@@ -502,7 +502,7 @@ impl RunDiff {
     }
 
     /// Both runs' parse health, side by side.
-    fn health_line(&self) -> String {
+    pub fn health_line(&self) -> String {
         let (a, b) = (&self.from.parse_health, &self.to.parse_health);
         format!(
             "{}% → {}% of the parsed bytes in ERROR nodes, MISSING nodes {} → {}, \

@@ -20,8 +20,9 @@ pub struct KnownFailures {
     paths: BTreeSet<String>,
 }
 
-/// A run judged against a known-failures list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A run judged against a known-failures list (in `snag index --format
+/// json` as `known_failures`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct KnownVerdict {
     /// Failing files not on the list.
     pub unexpected: Vec<String>,

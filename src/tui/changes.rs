@@ -69,6 +69,8 @@ pub struct ChangesView {
     pub repository: String,
     pub from: i64,
     pub to: i64,
+    /// Both runs' grammars and parse health, in a line each.
+    pub context: [String; 2],
     rows: Vec<ChangeRow>,
     pub filter: ChangeFilter,
     /// The rows the filter lets through, by index, and how many each
@@ -127,6 +129,10 @@ impl ChangesView {
             repository: diff.repository.clone(),
             from,
             to,
+            context: [
+                format!("grammars: {}", diff.grammars_line()),
+                format!("health: {}", diff.health_line()),
+            ],
             rows,
             filter: ChangeFilter::NewInRun,
             shown: Vec::new(),

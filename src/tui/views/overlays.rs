@@ -250,9 +250,16 @@ fn draw_changes(frame: &mut Frame, app: &App, view: &ChangesView) {
         tabs.push(Span::raw(" "));
     }
     let shown = view.shown();
-    let rows = usize::from(inner.height.saturating_sub(2));
+    let rows = usize::from(inner.height.saturating_sub(4));
     let first = view.selected.saturating_sub(rows.saturating_sub(1));
-    let mut lines = vec![Line::from(tabs), Line::default()];
+    let mut lines = vec![Line::from(tabs)];
+    for said in &view.context {
+        lines.push(Line::from(Span::styled(
+            crate::sanitize::line(said).into_owned(),
+            app.theme.muted,
+        )));
+    }
+    lines.push(Line::default());
     if shown.len() == 0 {
         lines.push(Line::from(Span::styled(
             "no file changed this way",
