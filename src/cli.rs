@@ -106,6 +106,9 @@ pub struct IndexArgs {
     /// Index test files (*.test.*, *.spec.*, __tests__/) like any other file
     #[arg(long)]
     pub include_tests: bool,
+    /// Index files that .gitignore, .ignore or git's excludes hide
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Parse every file. By default a file whose text, snag version, grammars and
     /// settings are those of its last stored result keeps that result (its outcome,
     /// errors and chunks carry over), and only changed files are parsed
@@ -281,6 +284,9 @@ pub struct TuiArgs {
     /// Index test files too
     #[arg(long, requires = "path")]
     pub include_tests: bool,
+    /// Index files that .gitignore, .ignore or git's excludes hide
+    #[arg(long, requires = "path")]
+    pub no_ignore: bool,
     /// Extensions to index, comma-separated
     #[arg(
         long = "ext",

@@ -13,7 +13,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::grammar_cache_dir;
-use crate::index::discover::{Discovery, DiscoveryError, DiscoveryOptions, DiscoveryRules};
+use crate::index::discover::{
+    Discovery, DiscoveryError, DiscoveryOptions, DiscoveryRules, PassedOver,
+};
 use crate::index::grammar::{GrammarError, GrammarInfo, GrammarSource, Grammars};
 use crate::index::language::Language;
 use crate::index::outcome::{ErrorType, Verdict};
@@ -93,6 +95,12 @@ impl RunRequest {
         if let Some(include) = options.get("include_tests").and_then(|v| v.as_bool()) {
             request.discovery.include_tests = include;
         }
+        if let Some(respect) = options
+            .get("respect_ignore_files")
+            .and_then(|v| v.as_bool())
+        {
+            request.discovery.respect_ignore_files = respect;
+        }
         if let Some(rules) = options
             .get("discovery_rules")
             .and_then(|v| v.as_str())
@@ -131,6 +139,7 @@ impl RunRequest {
             "extensions": self.discovery.extensions,
             "excludes": self.discovery.excludes,
             "include_tests": self.discovery.include_tests,
+            "respect_ignore_files": self.discovery.respect_ignore_files,
             "discovery_rules": self.discovery.rules.name(),
             "max_file_size": self.settings.max_file_size,
             "parse_timeout_ms": self.settings.parse_timeout.as_millis() as u64,
@@ -223,6 +232,9 @@ pub struct RunSummary {
     pub parse_health: RunHealth,
     /// The grammar of each language: typescript, tsx, javascript.
     pub grammars: Vec<GrammarInfo>,
+    /// What discovery left out, by reason (zeros when the run was
+    /// cancelled during the walk).
+    pub passed_over: PassedOver,
 }
 
 #[cfg(test)]
@@ -264,6 +276,7 @@ impl RunSummary {
                 .iter()
                 .map(|l| Grammars::built_in().get(*l).info.clone())
                 .collect(),
+            passed_over: PassedOver::default(),
         }
     }
 }
@@ -340,6 +353,7 @@ impl RunSummary {
                 .iter()
                 .map(|l| request.settings.grammars.get(*l).info.clone())
                 .collect(),
+            passed_over: p.passed_over.unwrap_or_default(),
         }
     }
 }
@@ -558,7 +572,13 @@ impl Writer {
             // Discovery ends before any file is processed, so every process
             // that reads the run sees its total before its first batch.
             if let Ok(total) = discovered.await
-                && let Err(e) = writing.record_discovery(self.run_id, total).await
+                && let Err(e) = writing
+                    .record_discovery(
+                        self.run_id,
+                        total,
+                        self.progress.snapshot().passed_over.unwrap_or_default(),
+                    )
+                    .await
             {
                 if e.is_connection_lost() {
                     self.cancel.cancel();

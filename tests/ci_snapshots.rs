@@ -138,6 +138,7 @@ fn fixture() -> Fixture {
             .iter()
             .map(|l| Grammars::built_in().get(*l).info.clone())
             .collect(),
+        passed_over: Default::default(),
     };
     Fixture {
         summary,

@@ -160,7 +160,7 @@ fn arguments(sql: &str) -> Vec<String> {
                 .chain(counts.iter().map(|c| (*c).to_owned()))
                 .collect()
         }
-        s if s == ingest::RECORD_DISCOVERY => vec![run, "512".to_owned()],
+        s if s == ingest::RECORD_DISCOVERY => vec![run, "512".to_owned(), "'{}'".to_owned()],
         s if s == ingest::FOLD_GROUPS => vec![run, same],
         s if s == ingest::QUIET_GROUPS => vec![same, run],
         s if s == ingest::CURRENT_FILES => {

@@ -212,6 +212,7 @@ fn request_from(args: &IndexArgs) -> RunRequest {
     }
     request.discovery.excludes = args.exclude.clone();
     request.discovery.include_tests = args.include_tests;
+    request.discovery.respect_ignore_files = !args.no_ignore;
     request.full = args.full;
     if let Some(jobs) = args.jobs {
         request.jobs = usize::from(jobs);

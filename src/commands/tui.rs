@@ -20,6 +20,7 @@ pub async fn run(store: Store, theme: Option<String>, args: TuiArgs) -> anyhow::
                 request.repository = repository;
             }
             request.discovery.include_tests = args.include_tests;
+            request.discovery.respect_ignore_files = !args.no_ignore;
             if !args.extensions.is_empty() {
                 request.discovery.extensions = args.extensions;
             }

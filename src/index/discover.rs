@@ -5,6 +5,8 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -13,6 +15,147 @@ use crate::stored_path;
 
 /// Extensions indexed when `--ext` is not given.
 pub const DEFAULT_EXTENSIONS: [&str; 8] = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
+
+/// Single-file components, whose script blocks snag does not index yet:
+/// counted as left out.
+pub const COMPONENT_EXTENSIONS: [&str; 2] = ["vue", "svelte"];
+
+/// The files (and folders) a walk passed over, by reason: what a run
+/// leaves out, each with what would take it in. Only files snag could
+/// parse count (a README is not "left out").
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(default)]
+pub struct PassedOver {
+    /// Test files (`*.test.*`, `*.spec.*`, `__tests__/`): `--include-tests`.
+    pub test_files: u64,
+    /// Files with an extension snag parses that `--ext` left out.
+    pub other_extensions: u64,
+    /// `.vue` and `.svelte` components: not indexed yet.
+    pub components: u64,
+    /// Files an `--exclude` glob matched.
+    pub excluded: u64,
+    /// Files `.gitignore`, `.ignore` or git's excludes hide: `--no-ignore`.
+    pub ignored: u64,
+    /// Folders always excluded (`node_modules`, `dist`, ...), not entered.
+    pub excluded_folders: u64,
+    /// Symbolic links, never followed.
+    pub symlinks: u64,
+}
+
+impl PassedOver {
+    /// Files left out, folders aside.
+    pub fn files(&self) -> u64 {
+        self.test_files
+            + self.other_extensions
+            + self.components
+            + self.excluded
+            + self.ignored
+            + self.symlinks
+    }
+
+    /// Each reason with its count, in words, and what would take the files
+    /// in: `91 test files (--include-tests)`. Reasons with nothing are left
+    /// out.
+    pub fn reasons(&self) -> Vec<String> {
+        use crate::words::count;
+        let mut said = Vec::new();
+        let mut say = |n: u64, what: String| {
+            if n > 0 {
+                said.push(what);
+            }
+        };
+        say(
+            self.test_files,
+            format!("{} (--include-tests)", count(self.test_files, "test file")),
+        );
+        say(
+            self.components,
+            format!(
+                "{} (.vue, .svelte: not indexed yet)",
+                count(self.components, "component")
+            ),
+        );
+        say(
+            self.other_extensions,
+            format!(
+                "{} of other extensions (--ext)",
+                count(self.other_extensions, "file")
+            ),
+        );
+        say(
+            self.excluded,
+            format!("{} matching --exclude", count(self.excluded, "file")),
+        );
+        say(
+            self.ignored,
+            format!("{} (--no-ignore)", count(self.ignored, "ignored file")),
+        );
+        say(
+            self.symlinks,
+            format!("{} (never followed)", count(self.symlinks, "symbolic link")),
+        );
+        say(
+            self.excluded_folders,
+            format!(
+                "{} always excluded (node_modules, .git, dist, ...)",
+                count(self.excluded_folders, "folder")
+            ),
+        );
+        said
+    }
+}
+
+impl PassedOver {
+    /// [`PassedOver::reasons`] in a few words each, for a status line:
+    /// `91 tests (--include-tests), 71 .vue/.svelte`.
+    pub fn brief(&self) -> String {
+        use crate::words::count;
+        [
+            (
+                self.test_files,
+                format!("{} (--include-tests)", count(self.test_files, "test")),
+            ),
+            (self.components, format!("{} .vue/.svelte", self.components)),
+            (
+                self.other_extensions,
+                format!("{} other ext (--ext)", self.other_extensions),
+            ),
+            (self.excluded, format!("{} --exclude", self.excluded)),
+            (
+                self.ignored,
+                format!("{} ignored (--no-ignore)", self.ignored),
+            ),
+            (self.symlinks, count(self.symlinks, "symlink")),
+            (self.excluded_folders, count(self.excluded_folders, "dir")),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(_, said)| said)
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// Why a walk passed over an entry.
+enum Passed {
+    /// Not a file snag could parse: not counted.
+    NotSource,
+    Symlink,
+    Component,
+    OtherExtension,
+    Test,
+    Excluded,
+}
 
 /// Folders that hold dependencies, build output, VCS data or caches, never
 /// sources: skipped wherever they are below the root, under snag's rules.
@@ -153,6 +296,9 @@ pub struct DiscoveryOptions {
     /// Glob patterns matched against paths relative to the root.
     pub excludes: Vec<String>,
     pub include_tests: bool,
+    /// Whether `.gitignore`, `.ignore` and git's excludes hide files (under
+    /// snag's rules; the original service's never read them).
+    pub respect_ignore_files: bool,
     /// Which folders and test files are skipped, and how extensions match.
     pub rules: DiscoveryRules,
 }
@@ -163,6 +309,7 @@ impl Default for DiscoveryOptions {
             extensions: DEFAULT_EXTENSIONS.map(String::from).to_vec(),
             excludes: Vec::new(),
             include_tests: false,
+            respect_ignore_files: true,
             rules: DiscoveryRules::default(),
         }
     }
@@ -192,6 +339,7 @@ pub struct Discovery {
     extensions: Vec<Extension>,
     excludes: GlobSet,
     include_tests: bool,
+    ignore_files: bool,
     rules: DiscoveryRules,
 }
 
@@ -242,16 +390,57 @@ impl Discovery {
             extensions,
             excludes,
             include_tests: options.include_tests,
+            ignore_files: options.respect_ignore_files && options.rules.respects_ignore_files(),
             rules: options.rules,
         })
     }
 
     /// Walks the tree, calling `found` for each file in walk order (sorted by
-    /// name, so runs are reproducible). Stops early when `found` returns false.
-    pub fn walk(&self, mut found: impl FnMut(Result<SourceFile, Unreadable>) -> bool) {
-        let ignore_files = self.rules.respects_ignore_files();
+    /// name, so runs are reproducible). Stops early when `found` returns
+    /// false. Gives what it passed over (all but ignored files: see
+    /// [`Discovery::collect`]).
+    pub fn walk(
+        &self,
+        mut found: impl FnMut(Result<SourceFile, Unreadable>) -> bool,
+    ) -> PassedOver {
+        let excluded_folders = Arc::new(AtomicU64::new(0));
+        let mut passed = PassedOver::default();
+        for entry in self.walker(self.ignore_files, Arc::clone(&excluded_folders)) {
+            let item = match entry {
+                Ok(entry) => match self.consider(entry.path(), entry.file_type()) {
+                    Ok(file) => Ok(file),
+                    Err(reason) => {
+                        match reason {
+                            Passed::NotSource => {}
+                            Passed::Symlink => passed.symlinks += 1,
+                            Passed::Component => passed.components += 1,
+                            Passed::OtherExtension => passed.other_extensions += 1,
+                            Passed::Test => passed.test_files += 1,
+                            Passed::Excluded => passed.excluded += 1,
+                        }
+                        continue;
+                    }
+                },
+                Err(err) => Err(Unreadable {
+                    rel_path: err_path(&err)
+                        .map(|p| self.relative(&p))
+                        .unwrap_or_default(),
+                    message: err.to_string(),
+                }),
+            };
+            if !found(item) {
+                break;
+            }
+        }
+        passed.excluded_folders = excluded_folders.load(Ordering::Relaxed);
+        passed
+    }
+
+    /// The walker over the root, with or without ignore files, counting the
+    /// always-excluded folders it does not enter.
+    fn walker(&self, ignore_files: bool, excluded_folders: Arc<AtomicU64>) -> ignore::Walk {
         let excluded = self.rules.excluded_dirs();
-        let walker = ignore::WalkBuilder::new(&self.root)
+        ignore::WalkBuilder::new(&self.root)
             .hidden(false)
             .parents(ignore_files)
             .ignore(ignore_files)
@@ -263,26 +452,29 @@ impl Discovery {
             .sort_by_file_name(|a, b| a.cmp(b))
             .filter_entry(move |entry| {
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                !(is_dir && entry.depth() > 0 && excluded.iter().any(|d| entry.file_name() == *d))
+                let skip =
+                    is_dir && entry.depth() > 0 && excluded.iter().any(|d| entry.file_name() == *d);
+                if skip {
+                    excluded_folders.fetch_add(1, Ordering::Relaxed);
+                }
+                !skip
             })
-            .build();
-        for entry in walker {
-            let item = match entry {
-                Ok(entry) => match self.consider(entry.path(), entry.file_type()) {
-                    Some(file) => Ok(file),
-                    None => continue,
-                },
-                Err(err) => Err(Unreadable {
-                    rel_path: err_path(&err)
-                        .map(|p| self.relative(&p))
-                        .unwrap_or_default(),
-                    message: err.to_string(),
-                }),
-            };
-            if !found(item) {
-                return;
-            }
+            .build()
+    }
+
+    /// How many files ignore files hide that would be indexed otherwise:
+    /// a second walk that reads no ignore file, minus the `picked` files
+    /// the first one took.
+    fn count_ignored(&self, picked: u64) -> u64 {
+        if !self.ignore_files {
+            return 0;
         }
+        let unignored = self
+            .walker(false, Arc::new(AtomicU64::new(0)))
+            .flatten()
+            .filter(|entry| self.consider(entry.path(), entry.file_type()).is_ok())
+            .count() as u64;
+        unignored.saturating_sub(picked)
     }
 
     /// Walks the whole tree before anything is processed, so the total is
@@ -294,28 +486,44 @@ impl Discovery {
             ..FoundFiles::default()
         };
         let mut stopped = false;
-        self.walk(|item| {
+        let mut passed = self.walk(|item| {
             found.push(item);
             stopped = !progress(found.len());
             !stopped
         });
-        (!stopped).then_some(found)
+        if stopped {
+            return None;
+        }
+        passed.ignored = self.count_ignored(found.ends.len() as u64);
+        found.passed_over = passed;
+        Some(found)
     }
 
-    fn consider(&self, path: &Path, file_type: Option<std::fs::FileType>) -> Option<SourceFile> {
+    fn consider(
+        &self,
+        path: &Path,
+        file_type: Option<std::fs::FileType>,
+    ) -> Result<SourceFile, Passed> {
+        let file_type = file_type.ok_or(Passed::NotSource)?;
         // Symlinks are not followed: a link to a file is not a file of ours.
-        if !file_type?.is_file() {
-            return None;
+        if file_type.is_symlink() {
+            return Err(Passed::Symlink);
         }
-        let language = self.language_of(path.file_name()?)?;
+        if !file_type.is_file() {
+            return Err(Passed::NotSource);
+        }
+        let name = path.file_name().ok_or(Passed::NotSource)?;
+        let Some(language) = self.language_of(name) else {
+            return Err(source_like(name));
+        };
         let rel_path = self.relative(path);
         if !self.include_tests && self.rules.is_test_path(&rel_path) {
-            return None;
+            return Err(Passed::Test);
         }
         if self.excludes.is_match(&rel_path) {
-            return None;
+            return Err(Passed::Excluded);
         }
-        Some(SourceFile {
+        Ok(SourceFile {
             path: path.to_path_buf(),
             language,
             rel_path,
@@ -358,6 +566,8 @@ pub struct FoundFiles {
     languages: Vec<Language>,
     /// Paths the walker could not read, each with how many files came before it.
     unreadable: Vec<(usize, Unreadable)>,
+    /// What the walk left out.
+    pub passed_over: PassedOver,
 }
 
 impl FoundFiles {
@@ -389,6 +599,7 @@ impl FoundFiles {
             ends,
             languages,
             unreadable,
+            passed_over: _,
         } = self;
         let mut unreadable = unreadable.into_iter().peekable();
         let mut next_file = 0;
@@ -410,6 +621,22 @@ impl FoundFiles {
                 language,
             }))
         })
+    }
+}
+
+/// Why a file no extension picked was passed over: a component, another
+/// extension snag parses, or nothing snag could parse.
+fn source_like(name: &OsStr) -> Passed {
+    let Some(ext) = Path::new(name).extension().and_then(OsStr::to_str) else {
+        return Passed::NotSource;
+    };
+    let ext = ext.to_ascii_lowercase();
+    if COMPONENT_EXTENSIONS.contains(&ext.as_str()) {
+        Passed::Component
+    } else if DEFAULT_EXTENSIONS.contains(&ext.as_str()) {
+        Passed::OtherExtension
+    } else {
+        Passed::NotSource
     }
 }
 
@@ -461,6 +688,79 @@ mod tests {
             true
         });
         paths
+    }
+
+    #[test]
+    fn a_walk_counts_what_it_passes_over_by_reason() {
+        let dir = tree(&[
+            "src/a.ts",
+            "src/a.test.ts",
+            "src/__tests__/b.js",
+            "src/App.vue",
+            "src/Card.svelte",
+            "src/legacy.mjs",
+            "src/skip/me.ts",
+            "gen/out.ts",
+            "node_modules/x/index.js",
+            "dist/bundle.js",
+            "README.md",
+            ".gitignore",
+        ]);
+        fs::write(dir.path().join(".gitignore"), "gen/\n").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("src/a.ts", dir.path().join("link.ts")).unwrap();
+        let options = DiscoveryOptions {
+            extensions: vec!["ts".into(), "js".into()],
+            excludes: vec!["src/skip/**".into()],
+            ..DiscoveryOptions::default()
+        };
+        let found = Discovery::new(dir.path(), &options)
+            .unwrap()
+            .collect(|_| true)
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        let passed = found.passed_over;
+        assert_eq!(
+            passed,
+            PassedOver {
+                test_files: 2,
+                other_extensions: 1,
+                components: 2,
+                excluded: 1,
+                ignored: 1,
+                excluded_folders: 2,
+                symlinks: if cfg!(unix) { 1 } else { 0 },
+            }
+        );
+        assert_eq!(passed.files(), passed.symlinks + 7);
+        let said = passed.reasons().join(", ");
+        assert!(
+            said.starts_with("2 test files (--include-tests), 2 components"),
+            "{said}"
+        );
+        assert!(said.contains("1 ignored file (--no-ignore)"), "{said}");
+        assert!(
+            passed
+                .brief()
+                .starts_with("2 tests (--include-tests), 2 .vue/.svelte, 1 other ext"),
+            "{}",
+            passed.brief()
+        );
+        // Each flag takes its files in.
+        let taken = DiscoveryOptions {
+            include_tests: true,
+            respect_ignore_files: false,
+            ..options
+        };
+        let found = Discovery::new(dir.path(), &taken)
+            .unwrap()
+            .collect(|_| true)
+            .unwrap();
+        assert_eq!(found.len(), 4);
+        assert_eq!(
+            (found.passed_over.test_files, found.passed_over.ignored),
+            (0, 0)
+        );
     }
 
     #[test]

@@ -65,6 +65,7 @@ impl Pipeline {
                     // Cancelled during the walk: nothing is processed.
                     let Some(found) = found else { return };
                     let total = found.len();
+                    walker.progress.passed_over(found.passed_over);
                     walker.progress.discovered(total, true);
                     let _ = discovered_tx.send(total);
                     for item in found.into_items() {

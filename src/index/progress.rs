@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::discover::PassedOver;
 use super::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use super::process::FileReport;
 use super::syntax::ParseHealth;
@@ -41,6 +42,8 @@ pub struct RunProgress {
     processing_started: OnceLock<Instant>,
     discovered: AtomicU64,
     discovery_finished: AtomicBool,
+    /// What discovery left out, once its walk is over.
+    passed_over: OnceLock<PassedOver>,
     outcomes: [AtomicU64; 4],
     errors_by_type: [AtomicU64; 8],
     /// Failing files by [`FailureKind`], in `FailureKind::ALL` order.
@@ -67,6 +70,7 @@ impl Default for RunProgress {
             processing_started: OnceLock::new(),
             discovered: AtomicU64::new(0),
             discovery_finished: AtomicBool::new(false),
+            passed_over: OnceLock::new(),
             outcomes: Default::default(),
             errors_by_type: Default::default(),
             failure_kinds: Default::default(),
@@ -86,6 +90,11 @@ impl Default for RunProgress {
 impl RunProgress {
     /// Discovery has found `total` files so far; `finished` once its walk
     /// is over, before any file is processed.
+    /// What discovery's walk left out, once it is over.
+    pub fn passed_over(&self, passed: PassedOver) {
+        let _ = self.passed_over.set(passed);
+    }
+
     pub fn discovered(&self, total: u64, finished: bool) {
         self.discovered.store(total, Relaxed);
         if finished {
@@ -156,6 +165,7 @@ impl RunProgress {
                 .map_or(Duration::ZERO, Instant::elapsed),
             discovered: self.discovered.load(Relaxed),
             discovery_finished: self.discovery_finished.load(Relaxed),
+            passed_over: self.passed_over.get().copied(),
             indexed: outcome(Outcome::Indexed),
             partial: outcome(Outcome::Partial),
             failed: outcome(Outcome::Failed),
@@ -295,6 +305,8 @@ pub struct ProgressSnapshot {
     pub processing: Duration,
     pub discovered: u64,
     pub discovery_finished: bool,
+    /// What discovery left out, once its walk is over.
+    pub passed_over: Option<PassedOver>,
     pub indexed: u64,
     pub partial: u64,
     pub failed: u64,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::diff::DiffCounts;
+use crate::index::discover::PassedOver;
 use crate::index::grammar::{GrammarInfo, recorded_infos};
 use crate::index::outcome::{ErrorType, FailureKind, Outcome, Verdict};
 use crate::index::progress::{RunHealth, RunStatus};
@@ -83,6 +84,9 @@ pub struct RunAnalysis {
     pub failures: FailureBreakdown,
     /// How much of the parsed code tree-sitter could not read.
     pub parse_health: RunHealth,
+    /// What discovery left out, by reason (null for runs stored before
+    /// snag counted it).
+    pub passed_over: Option<PassedOver>,
     pub error_distribution: Vec<ErrorShare>,
     pub total_errors: u64,
     pub top_failing_files: Vec<FailingFile>,
@@ -334,6 +338,7 @@ impl RunAnalysis {
             ),
             failures,
             parse_health,
+            passed_over: input.run.passed_over(),
             files,
             error_distribution,
             total_errors,

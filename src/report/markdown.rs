@@ -106,6 +106,11 @@ fn header(out: &mut String, r: &RunAnalysis) {
         "- **Success rate excluding grammar gaps:** {:.1}%",
         r.success_rate_excluding_grammar_gaps
     );
+    if let Some(left_out) = r.passed_over.map(|p| p.reasons())
+        && !left_out.is_empty()
+    {
+        let _ = writeln!(out, "- **Left out:** {}", text(&left_out.join(", ")));
+    }
     let health = &r.parse_health;
     if health.parsed_bytes > 0 {
         let _ = writeln!(

@@ -48,6 +48,10 @@ pub fn summary_text(summary: &RunSummary, groups: &[RunGroup]) -> String {
     if health.parsed_bytes > 0 {
         out.push_str(&format!("  health   {}\n", health.describe()));
     }
+    let left_out = summary.passed_over.reasons();
+    if !left_out.is_empty() {
+        out.push_str(&format!("  left out {}\n", left_out.join(", ")));
+    }
     let considered = f.total - f.skipped;
     if considered > 0 {
         out.push_str(&format!(

@@ -25,6 +25,7 @@ use super::chunk_rows::{COPY_CHUNKS, ChunkRows};
 use super::errors::{NewError, log_errors_in};
 use super::text::storable;
 use super::{Store, StoreError};
+use crate::index::discover::PassedOver;
 use crate::index::outcome::{ErrorType, FailureKind, FileError, Outcome};
 use crate::index::process::FileReport;
 use crate::index::progress::{FileTally, RunStatus};
@@ -143,7 +144,8 @@ pub const COUNT_BATCH: &str = "UPDATE index_runs SET files_total = files_total +
 
 /// The number of files discovery found, once its walk is over: with the
 /// counts, what another process needs to show the run's progress.
-pub const RECORD_DISCOVERY: &str = "UPDATE index_runs SET files_discovered = $2 WHERE run_id = $1";
+pub const RECORD_DISCOVERY: &str =
+    "UPDATE index_runs SET files_discovered = $2, passed_over = $3 WHERE run_id = $1";
 
 /// The run's groups folded into the repository's. A resolved group seen
 /// again is `regressed`.
@@ -217,11 +219,18 @@ impl WriteConnection {
         Ok(tallies)
     }
 
-    /// Records how many files the run's discovery found.
-    pub async fn record_discovery(&mut self, run_id: i64, files: u64) -> Result<(), StoreError> {
+    /// Records how many files the run's discovery found, and what it left
+    /// out.
+    pub async fn record_discovery(
+        &mut self,
+        run_id: i64,
+        files: u64,
+        passed_over: PassedOver,
+    ) -> Result<(), StoreError> {
         planned_now(RECORD_DISCOVERY)
             .bind(run_id)
             .bind(i32::try_from(files).unwrap_or(i32::MAX))
+            .bind(sqlx::types::Json(passed_over))
             .execute(&mut self.connection)
             .await?;
         Ok(())

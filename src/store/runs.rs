@@ -11,6 +11,7 @@ use sqlx::{Connection, PgConnection};
 
 use super::text::storable;
 use super::{Store, StoreError};
+use crate::index::discover::PassedOver;
 use crate::index::outcome::ErrorType;
 use crate::index::progress::{RunFigures, RunHealth, RunStatus};
 
@@ -51,6 +52,10 @@ pub struct RunRecord {
     pub tool_version: String,
     #[schema(value_type = Object)]
     pub grammar_versions: serde_json::Value,
+    /// What discovery left out, by reason ([`PassedOver`]); null until its
+    /// walk is over and for runs stored before snag counted it.
+    #[schema(value_type = Option<Object>)]
+    pub passed_over: Option<serde_json::Value>,
 }
 
 impl RunRecord {
@@ -64,6 +69,11 @@ impl RunRecord {
             count(self.error_bytes),
             count(self.missing_nodes),
         )
+    }
+
+    /// What discovery left out, when the run recorded it.
+    pub fn passed_over(&self) -> Option<PassedOver> {
+        serde_json::from_value(self.passed_over.clone()?).ok()
     }
 
     /// The grammars the run parsed with, in one line (`built-in`, or each
@@ -129,13 +139,15 @@ impl RunRecord {
             finished_at: None,
             tool_version: "0".into(),
             grammar_versions: serde_json::json!({}),
+            passed_over: None,
         }
     }
 }
 
 const RUN_COLUMNS: &str = "run_id, repository, root, status, status_message, files_total, files_discovered, files_indexed, \
      files_partial, files_failed, files_skipped, files_reused, errors_total, chunks_total, bytes_total, parsed_bytes, \
-     error_bytes, missing_nodes, options, started_at, finished_at, tool_version, grammar_versions";
+     error_bytes, missing_nodes, options, started_at, finished_at, tool_version, grammar_versions, \
+     passed_over";
 
 /// The arguments of a run lease's advisory lock for the run id expression
 /// `id`: the class "snag" in ASCII, then the id as a 32-bit key.

@@ -175,6 +175,7 @@ pub async fn start(
         extensions: body.extensions.clone(),
         excludes: Vec::new(),
         include_tests: body.include_tests,
+        respect_ignore_files: false,
         rules: DiscoveryRules::OriginalService,
     };
     let total_files = count_files(directory.clone(), options.clone()).await?;

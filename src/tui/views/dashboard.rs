@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, List, ListItem, Paragraph};
 
 use super::{clip, status_style};
+use crate::index::discover::PassedOver;
 use crate::index::outcome::ErrorType;
 use crate::index::progress::{RunFigures, RunHealth, RunStatus, percent};
 use crate::sanitize;
@@ -26,6 +27,7 @@ struct Figures {
     errors: BTreeMap<ErrorType, u64>,
     health: RunHealth,
     current: String,
+    passed_over: Option<PassedOver>,
 }
 
 fn figures(app: &App) -> Option<Figures> {
@@ -37,6 +39,7 @@ fn figures(app: &App) -> Option<Figures> {
             run: p.figures(),
             split: (p.grammar_gaps, p.invalid_source, p.other_failures),
             current: p.current_file.clone(),
+            passed_over: p.passed_over,
             health: RunHealth::new(
                 with_syntax_errors.copied().unwrap_or(0),
                 p.parsed_bytes,
@@ -52,6 +55,7 @@ fn figures(app: &App) -> Option<Figures> {
     let with_syntax_errors = app.dashboard.counts.get(&ErrorType::ParsingError);
     Some(Figures {
         health: run.health(n(with_syntax_errors.copied().unwrap_or(0))),
+        passed_over: run.passed_over(),
         run: run.figures(chrono::Utc::now()),
         split: (n(s.grammar_gaps), n(s.invalid_source), n(s.other)),
         errors: app
@@ -205,10 +209,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     draw_groups(frame, app, groups);
 
-    let current_text = if f.current.is_empty() {
-        String::new()
-    } else {
+    // The file being processed while the run goes on; then what it left
+    // out, with the flags that would take it in.
+    let left_out = f.passed_over.map(|p| p.brief()).unwrap_or_default();
+    let current_text = if !f.current.is_empty() {
         format!("processing {}", sanitize::line(&f.current))
+    } else if !left_out.is_empty() {
+        format!("left out {left_out}")
+    } else {
+        String::new()
     };
     frame.render_widget(Paragraph::new(current_text).style(app.theme.muted), current);
 }
