@@ -2,6 +2,7 @@
 //! No terminal and no SQL in here.
 
 pub mod chunk;
+pub mod component;
 pub mod decode;
 pub mod details;
 pub mod discover;

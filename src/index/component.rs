@@ -1,0 +1,238 @@
+//! Single-file components (`.vue`, `.svelte`): their top-level `<script>`
+//! blocks, found by tree-sitter-html, and the text the script grammar
+//! parses. That text is the file itself with every byte outside the blocks
+//! blanked (a space; line breaks kept): the same length, the same lines,
+//! so every byte offset, line and column of the parse, of its errors and
+//! of its chunks is the file's own, and the file's own text gives exact
+//! character columns. `<template>` expressions are not parsed.
+
+use std::ops::Range;
+
+use super::language::Language;
+
+/// The scripts of a component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scripts {
+    /// The grammar for all of them: TSX when a block says `lang="tsx"`,
+    /// else TypeScript when one says `ts`, else JavaScript.
+    pub language: Language,
+    /// Each block's code, in the file's bytes, in file order.
+    pub blocks: Vec<Range<usize>>,
+    /// The file with everything outside the blocks blanked.
+    pub text: String,
+}
+
+/// A block's language, from its `lang` (Vue, Svelte) or `type` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum BlockLanguage {
+    JavaScript,
+    TypeScript,
+    Tsx,
+}
+
+/// The scripts of the component `text`, or `None` when it has no
+/// top-level `<script>` block with code (a template-only component, or
+/// scripts in languages snag does not parse, such as CoffeeScript or JSON).
+pub fn scripts(text: &str) -> Option<Scripts> {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_html::LANGUAGE.into())
+        .expect("the HTML grammar matches tree-sitter's ABI");
+    let tree = parser.parse(text, None)?;
+    let root = tree.root_node();
+    let mut found: Vec<(Range<usize>, BlockLanguage)> = Vec::new();
+    let mut cursor = root.walk();
+    for element in root.named_children(&mut cursor) {
+        if element.kind() != "script_element" {
+            continue;
+        }
+        let mut inner = element.walk();
+        let children: Vec<tree_sitter::Node> = element.named_children(&mut inner).collect();
+        let Some(language) = children
+            .iter()
+            .find(|c| c.kind() == "start_tag")
+            .and_then(|tag| block_language(*tag, text))
+        else {
+            continue;
+        };
+        let Some(code) = children.iter().find(|c| c.kind() == "raw_text") else {
+            continue;
+        };
+        let bytes = code.byte_range();
+        if text[bytes.clone()].trim().is_empty() {
+            continue;
+        }
+        found.push((bytes, language));
+    }
+    let language = match found.iter().map(|(_, l)| *l).max()? {
+        BlockLanguage::Tsx => Language::Tsx,
+        BlockLanguage::TypeScript => Language::TypeScript,
+        BlockLanguage::JavaScript => Language::JavaScript,
+    };
+    let blocks: Vec<Range<usize>> = found.into_iter().map(|(bytes, _)| bytes).collect();
+    Some(Scripts {
+        language,
+        text: blanked(text, &blocks),
+        blocks,
+    })
+}
+
+/// What a `<script>` start tag says its code is, when snag parses it.
+fn block_language(tag: tree_sitter::Node, text: &str) -> Option<BlockLanguage> {
+    let mut language = BlockLanguage::JavaScript;
+    let mut cursor = tag.walk();
+    for attribute in tag.named_children(&mut cursor) {
+        if attribute.kind() != "attribute" {
+            continue;
+        }
+        let mut inner = attribute.walk();
+        let mut name = None;
+        let mut value = String::new();
+        for part in attribute.named_children(&mut inner) {
+            match part.kind() {
+                "attribute_name" => name = Some(text[part.byte_range()].to_ascii_lowercase()),
+                "attribute_value" => value = text[part.byte_range()].to_owned(),
+                "quoted_attribute_value" => {
+                    let quoted = &text[part.byte_range()];
+                    value = quoted.trim_matches(['"', '\'']).to_owned();
+                }
+                _ => {}
+            }
+        }
+        let value = value.trim().to_ascii_lowercase();
+        match name.as_deref() {
+            Some("lang") => {
+                language = match value.as_str() {
+                    "ts" | "typescript" => BlockLanguage::TypeScript,
+                    "tsx" => BlockLanguage::Tsx,
+                    "js" | "javascript" | "jsx" | "" => BlockLanguage::JavaScript,
+                    _ => return None,
+                };
+            }
+            Some("type") => match value.as_str() {
+                "" | "module" | "text/javascript" | "application/javascript" => {}
+                "text/typescript" | "ts" => language = BlockLanguage::TypeScript,
+                _ => return None,
+            },
+            // An external script has no code of its own here.
+            Some("src") => return None,
+            _ => {}
+        }
+    }
+    Some(language)
+}
+
+/// `text` with every byte outside `blocks` a space, line breaks kept.
+fn blanked(text: &str, blocks: &[Range<usize>]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut kept = blocks.iter().peekable();
+    for (at, byte) in bytes.iter_mut().enumerate() {
+        while kept.peek().is_some_and(|block| block.end <= at) {
+            kept.next();
+        }
+        let inside = kept.peek().is_some_and(|block| block.contains(&at));
+        if !inside && *byte != b'\n' && *byte != b'\r' {
+            *byte = b' ';
+        }
+    }
+    // Only whole characters were kept (blocks start and end at ASCII tag
+    // characters), and every other byte is ASCII now.
+    String::from_utf8(bytes).expect("blanking keeps UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether tree-sitter parses the blanked text without an error.
+    fn parses(scripts: &Scripts) -> bool {
+        let mut parser = tree_sitter::Parser::new();
+        let grammars = crate::index::grammar::Grammars::built_in();
+        parser
+            .set_language(grammars.language(scripts.language))
+            .unwrap();
+        !parser
+            .parse(&scripts.text, None)
+            .unwrap()
+            .root_node()
+            .has_error()
+    }
+
+    fn code(scripts: &Scripts) -> Vec<&str> {
+        scripts
+            .blocks
+            .iter()
+            .map(|b| scripts.text[b.clone()].trim())
+            .collect()
+    }
+
+    #[test]
+    fn a_setup_block_in_typescript_keeps_its_lines_and_columns() {
+        let text = "<template>\n  <p>{{ msg }}</p>\n</template>\n\n<script setup lang=\"ts\">\nconst msg: string = 'é';\n</script>\n\n<style>\np { color: red; }\n</style>\n";
+        let scripts = scripts(text).unwrap();
+        assert_eq!(scripts.language, Language::TypeScript);
+        assert_eq!(code(&scripts), ["const msg: string = 'é';"]);
+        assert_eq!(scripts.text.len(), text.len());
+        assert_eq!(scripts.text.lines().count(), text.lines().count());
+        // The code sits where it sits in the file; the rest is blank.
+        let at = text.find("const").unwrap();
+        assert_eq!(&scripts.text[at..at + 5], "const");
+        assert!(!scripts.text.contains("template"));
+        assert!(!scripts.text.contains("color"));
+        assert!(parses(&scripts));
+    }
+
+    #[test]
+    fn two_blocks_take_the_widest_language() {
+        let text = "<script>\nexport default { name: 'A' }\n</script>\n<script setup lang=\"tsx\">\nconst v = <div />;\n</script>\n";
+        let scripts = scripts(text).unwrap();
+        assert_eq!(scripts.language, Language::Tsx);
+        assert_eq!(
+            code(&scripts),
+            ["export default { name: 'A' }", "const v = <div />;"]
+        );
+        assert!(parses(&scripts));
+    }
+
+    #[test]
+    fn svelte_module_and_instance_scripts() {
+        let text = "<script context=\"module\" lang=\"ts\">\n  export const prerender = true;\n</script>\n\n<script lang=\"ts\">\n  export let name: string;\n</script>\n\n<h1>Hello {name}!</h1>\n{#if name}<p>x</p>{/if}\n";
+        let scripts = scripts(text).unwrap();
+        assert_eq!(scripts.language, Language::TypeScript);
+        assert_eq!(
+            code(&scripts),
+            ["export const prerender = true;", "export let name: string;"]
+        );
+        assert!(parses(&scripts));
+    }
+
+    #[test]
+    fn crlf_and_text_before_the_block_keep_offsets() {
+        let text = "<!-- ünïcödé 🎉 -->\r\n<template><div/></template>\r\n<script lang=\"ts\">\r\nlet a = 1;\r\n</script>\r\n";
+        let scripts = scripts(text).unwrap();
+        assert_eq!(scripts.text.len(), text.len());
+        let at = text.find("let a").unwrap();
+        assert_eq!(&scripts.text[at..at + 5], "let a");
+        assert_eq!(scripts.text.matches("\r\n").count(), 5);
+    }
+
+    #[test]
+    fn no_script_or_scripts_snag_does_not_parse() {
+        assert_eq!(scripts("<template><p>hi</p></template>\n"), None);
+        assert_eq!(scripts("<script>\n  \n</script>\n<template/>"), None);
+        assert_eq!(
+            scripts("<script lang=\"coffee\">\nx = 1\n</script>\n"),
+            None
+        );
+        assert_eq!(
+            scripts("<script type=\"application/ld+json\">{}</script>\n"),
+            None
+        );
+        assert_eq!(scripts("<script src=\"./a.js\"></script>\n"), None);
+        // A script nested in the template is not the component's.
+        assert_eq!(
+            scripts("<template><div><script>let a = 1;</script></div></template>\n"),
+            None
+        );
+    }
+}
