@@ -38,7 +38,10 @@ pub fn scripts(text: &str) -> Option<Scripts> {
     parser
         .set_language(&tree_sitter_html::LANGUAGE.into())
         .expect("the HTML grammar matches tree-sitter's ABI");
-    let tree = parser.parse(text, None)?;
+    // Only the blocks' places and attributes are read from the HTML tree:
+    // it is built from a copy in which the template's expressions cannot
+    // pass for markup (see `structure`); the code comes from `text`.
+    let tree = parser.parse(structure(text), None)?;
     let root = tree.root_node();
     let mut found: Vec<(Range<usize>, BlockLanguage)> = Vec::new();
     let mut cursor = root.walk();
@@ -120,6 +123,32 @@ fn block_language(tag: tree_sitter::Node, text: &str) -> Option<BlockLanguage> {
         }
     }
     Some(language)
+}
+
+/// `text` as the HTML grammar should see it to find the blocks: the same
+/// bytes but `&` (template expressions' `a && b` would be taken for broken
+/// character references) and, inside braces (Vue's `{{ a < b }}`,
+/// Svelte's `{#if a < b}`, attribute objects), `<` and `>`, as spaces. An
+/// HTML parser recovering from those loses the blocks after them.
+fn structure(text: &str) -> String {
+    let mut depth = 0usize;
+    let bytes: Vec<u8> = text
+        .bytes()
+        .map(|byte| match byte {
+            b'{' => {
+                depth += 1;
+                byte
+            }
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                byte
+            }
+            b'&' => b' ',
+            b'<' | b'>' if depth > 0 => b' ',
+            _ => byte,
+        })
+        .collect();
+    String::from_utf8(bytes).expect("only ASCII bytes were replaced")
 }
 
 /// `text` with every byte outside `blocks` a space, line breaks kept.
@@ -214,6 +243,22 @@ mod tests {
         let at = text.find("let a").unwrap();
         assert_eq!(&scripts.text[at..at + 5], "let a");
         assert_eq!(scripts.text.matches("\r\n").count(), 5);
+    }
+
+    #[test]
+    fn template_expressions_do_not_hide_the_blocks_after_them() {
+        let vue = "<template>\n  <p v-if=\"a && b\">{{ a && b ? x : y }} {{ n < 2 }}</p>\n</template>\n<script setup lang=\"ts\">\nconst a = 1 && 2;\n</script>\n";
+        let scripts = scripts(vue).unwrap();
+        assert_eq!(code(&scripts), ["const a = 1 && 2;"]);
+        assert!(parses(&scripts));
+        let svelte = "{#if a < b && c}\n<p>{a > b}</p>\n{/if}\n<script>\nlet a = 1, b = 2, c = a < b;\n</script>\n";
+        let scripts = scripts_of(svelte);
+        assert_eq!(code(&scripts), ["let a = 1, b = 2, c = a < b;"]);
+        assert!(parses(&scripts));
+    }
+
+    fn scripts_of(text: &str) -> Scripts {
+        scripts(text).unwrap_or_else(|| panic!("no script found in {text:?}"))
     }
 
     #[test]
