@@ -6,7 +6,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -462,39 +462,51 @@ impl Discovery {
             .build()
     }
 
-    /// How many files ignore files hide that would be indexed otherwise:
-    /// a second walk that reads no ignore file, minus the `picked` files
-    /// the first one took.
-    fn count_ignored(&self, picked: u64) -> u64 {
-        if !self.ignore_files {
-            return 0;
+    /// How many files would be indexed if ignore files hid none: a second
+    /// walk that reads no ignore file. Gives up (0) once `stop` is set.
+    fn count_unignored(&self, stop: &AtomicBool) -> u64 {
+        let mut unignored = 0;
+        for entry in self.walker(false, Arc::new(AtomicU64::new(0))).flatten() {
+            if stop.load(Ordering::Relaxed) {
+                return 0;
+            }
+            if self.consider(entry.path(), entry.file_type()).is_ok() {
+                unignored += 1;
+            }
         }
-        let unignored = self
-            .walker(false, Arc::new(AtomicU64::new(0)))
-            .flatten()
-            .filter(|entry| self.consider(entry.path(), entry.file_type()).is_ok())
-            .count() as u64;
-        unignored.saturating_sub(picked)
+        unignored
     }
 
     /// Walks the whole tree before anything is processed, so the total is
     /// known from the start. `progress` is told each count found so far and
-    /// stops the walk (`None`) by returning false.
+    /// stops the walk (`None`) by returning false. The files ignore files
+    /// hide are counted by a second walk beside it, on a thread of its own
+    /// (the workers wait for the first walk anyway).
     pub fn collect(&self, mut progress: impl FnMut(u64) -> bool) -> Option<FoundFiles> {
         let mut found = FoundFiles {
             root: self.root.clone(),
             ..FoundFiles::default()
         };
-        let mut stopped = false;
-        let mut passed = self.walk(|item| {
-            found.push(item);
-            stopped = !progress(found.len());
-            !stopped
+        let stop = AtomicBool::new(false);
+        let (mut passed, unignored) = std::thread::scope(|scope| {
+            let unignored = self
+                .ignore_files
+                .then(|| scope.spawn(|| self.count_unignored(&stop)));
+            let passed = self.walk(|item| {
+                found.push(item);
+                let go_on = progress(found.len());
+                if !go_on {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                go_on
+            });
+            let unignored = unignored.map_or(0, |walk| walk.join().unwrap_or(0));
+            (passed, unignored)
         });
-        if stopped {
+        if stop.load(Ordering::Relaxed) {
             return None;
         }
-        passed.ignored = self.count_ignored(found.ends.len() as u64);
+        passed.ignored = unignored.saturating_sub(found.ends.len() as u64);
         found.passed_over = passed;
         Some(found)
     }
