@@ -397,14 +397,7 @@ pub async fn load_grammars(sources: Vec<GrammarSource>) -> Result<&'static Gramm
     if sources.is_empty() {
         return Ok(Grammars::built_in());
     }
-    tokio::task::spawn_blocking(move || Grammars::load(&sources, &grammar_cache_dir()))
-        .await
-        .unwrap_or_else(|e| {
-            Err(GrammarError::Load {
-                path: String::new(),
-                message: format!("loading the grammars stopped: {e}"),
-            })
-        })
+    off_the_runtime(move || Grammars::load(&sources, &grammar_cache_dir())).await
 }
 
 /// The grammars a run recorded (`index_runs.grammar_versions`), loaded
@@ -412,14 +405,19 @@ pub async fn load_grammars(sources: Vec<GrammarSource>) -> Result<&'static Gramm
 pub async fn recorded_grammars(
     recorded: serde_json::Value,
 ) -> Result<&'static Grammars, GrammarError> {
-    tokio::task::spawn_blocking(move || Grammars::recorded(&recorded, &grammar_cache_dir()))
-        .await
-        .unwrap_or_else(|e| {
-            Err(GrammarError::Load {
-                path: String::new(),
-                message: format!("loading the grammars stopped: {e}"),
-            })
+    off_the_runtime(move || Grammars::recorded(&recorded, &grammar_cache_dir())).await
+}
+
+/// Loading grammars (which may compile them) on a blocking thread.
+async fn off_the_runtime(
+    load: impl FnOnce() -> Result<&'static Grammars, GrammarError> + Send + 'static,
+) -> Result<&'static Grammars, GrammarError> {
+    tokio::task::spawn_blocking(load).await.unwrap_or_else(|e| {
+        Err(GrammarError::Load {
+            path: String::new(),
+            message: format!("loading the grammars stopped: {e}"),
         })
+    })
 }
 
 /// Validates the request, creates the run row and starts the engine.

@@ -255,14 +255,6 @@ impl Grammars {
         self.key
     }
 
-    pub fn is_built_in(&self) -> bool {
-        self.all().all(|g| g.info.origin == Origin::BuiltIn)
-    }
-
-    fn all(&self) -> impl Iterator<Item = &Grammar> {
-        [&self.typescript, &self.tsx, &self.javascript].into_iter()
-    }
-
     /// What a run records (`index_runs.grammar_versions`): the tree-sitter
     /// ABI, each grammar's [`GrammarInfo`] under `grammars`, and, for
     /// built-in grammars, their crates' versions as runs always had them.
@@ -437,7 +429,6 @@ mod tests {
             assert!(parser.parse("let x = 1;", None).is_some());
             assert_eq!(grammars.get(language).info.name, language.as_str());
         }
-        assert!(grammars.is_built_in());
         let recorded = grammars.describe();
         assert_eq!(recorded["tree-sitter-typescript"], TYPESCRIPT_VERSION);
         assert_eq!(recorded_label(&recorded), "built-in");

@@ -5,7 +5,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Row, Table};
 
 use super::{clip, draw_list, status_style};
-use crate::index::grammar::{recorded_infos, short_label};
 use crate::index::progress::RunStatus;
 use crate::sanitize;
 use crate::store::runs::RunRecord;
@@ -14,11 +13,7 @@ use crate::words;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     // Grammars get a column once a run used one that is not built in.
-    let grammars = app
-        .runs
-        .runs
-        .iter()
-        .any(|run| short_label(&recorded_infos(&run.grammar_versions)) != "built-in");
+    let grammars = app.runs.grammars.iter().any(|g| g != "built-in");
     let header = Row::new([
         "ID",
         "REPOSITORY",
@@ -31,45 +26,47 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         if grammars { "GRAMMARS" } else { "" },
     ])
     .style(app.theme.title);
-    let rows = app.runs.runs.iter().map(|run| {
-        let status = app.run_status(run);
-        let f = app.run_figures(run);
-        let considered = f.done.saturating_sub(f.skipped);
-        // A run short of its total (going on, or stopped early) says how far.
-        let files = match f.total {
-            Some(total) if f.done < total => format!("{}/{total}", f.done),
-            None if status == RunStatus::Running => format!("{}/…", f.done),
-            _ => f.done.to_string(),
-        };
-        let success = percent(f.indexed, considered);
-        let duration = match status {
-            RunStatus::Running => format!("{}…", words::duration(f.elapsed)),
-            _ => words::duration(f.elapsed),
-        };
-        let id = if app.runs.marked == Some(run.run_id) {
-            format!("●{}", run.run_id)
-        } else {
-            run.run_id.to_string()
-        };
-        Row::new(vec![
-            Cell::from(id),
-            Cell::from(clip(&sanitize::line(&run.repository), 24)),
-            Cell::from(run.started_at.format("%Y-%m-%d %H:%M").to_string()),
-            Cell::from(status.as_str()).style(status_style(app, status.as_str())),
-            Cell::from(files),
-            Cell::from(success),
-            Cell::from(duration),
-            Cell::from(error_bytes(run)),
-            Cell::from(if grammars {
-                clip(
-                    &sanitize::line(&short_label(&recorded_infos(&run.grammar_versions))),
-                    18,
-                )
+    let rows = app
+        .runs
+        .runs
+        .iter()
+        .zip(&app.runs.grammars)
+        .map(|(run, grammar)| {
+            let status = app.run_status(run);
+            let f = app.run_figures(run);
+            let considered = f.done.saturating_sub(f.skipped);
+            // A run short of its total (going on, or stopped early) says how far.
+            let files = match f.total {
+                Some(total) if f.done < total => format!("{}/{total}", f.done),
+                None if status == RunStatus::Running => format!("{}/…", f.done),
+                _ => f.done.to_string(),
+            };
+            let success = percent(f.indexed, considered);
+            let duration = match status {
+                RunStatus::Running => format!("{}…", words::duration(f.elapsed)),
+                _ => words::duration(f.elapsed),
+            };
+            let id = if app.runs.marked == Some(run.run_id) {
+                format!("●{}", run.run_id)
             } else {
-                String::new()
-            }),
-        ])
-    });
+                run.run_id.to_string()
+            };
+            Row::new(vec![
+                Cell::from(id),
+                Cell::from(clip(&sanitize::line(&run.repository), 24)),
+                Cell::from(run.started_at.format("%Y-%m-%d %H:%M").to_string()),
+                Cell::from(status.as_str()).style(status_style(app, status.as_str())),
+                Cell::from(files),
+                Cell::from(success),
+                Cell::from(duration),
+                Cell::from(error_bytes(run)),
+                Cell::from(if grammars {
+                    clip(&sanitize::line(grammar), 18)
+                } else {
+                    String::new()
+                }),
+            ])
+        });
     let widths = [
         Constraint::Length(6),
         Constraint::Min(10),
