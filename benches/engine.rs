@@ -96,7 +96,7 @@ fn main() -> anyhow::Result<()> {
 
     let texts: Vec<(snag::index::language::Language, String)> = parsed
         .iter()
-        .filter_map(|f| Some((f.language, std::fs::read_to_string(&f.path).ok()?)))
+        .filter_map(|f| parse_input(f, std::fs::read_to_string(&f.path).ok()?))
         .collect();
     // Warm up the page cache and allocator so the baselines are not
     // charged for a cold start the end-to-end runs already paid.
@@ -364,6 +364,18 @@ fn parser_for(
     &mut parsers[index].1
 }
 
+/// What tree-sitter parses of a file: a script as it is, a component's
+/// script blocks (none: nothing).
+fn parse_input(
+    file: &SourceFile,
+    text: String,
+) -> Option<(snag::index::language::Language, String)> {
+    match file.kind.language() {
+        Some(language) => Some((language, text)),
+        None => snag::index::component::scripts(&text).map(|s| (s.language, s.text)),
+    }
+}
+
 fn parse_all(texts: &[(snag::index::language::Language, String)], jobs: usize) {
     on_threads(texts.len(), jobs, |i, parsers| {
         let (language, text) = &texts[i];
@@ -373,8 +385,11 @@ fn parse_all(texts: &[(snag::index::language::Language, String)], jobs: usize) {
 
 fn read_and_parse_all(files: &[&SourceFile], jobs: usize) {
     on_threads(files.len(), jobs, |i, parsers| {
-        if let Ok(text) = std::fs::read_to_string(&files[i].path) {
-            std::hint::black_box(parser_for(parsers, files[i].language).parse(&text, None));
+        if let Some((language, text)) = std::fs::read_to_string(&files[i].path)
+            .ok()
+            .and_then(|text| parse_input(files[i], text))
+        {
+            std::hint::black_box(parser_for(parsers, language).parse(&text, None));
         }
     });
 }

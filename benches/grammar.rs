@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
     let files = typescript_files(&corpus)?;
     let texts: Vec<(Language, String)> = files
         .iter()
-        .filter_map(|f| Some((f.language, std::fs::read_to_string(&f.path).ok()?)))
+        .filter_map(|f| Some((f.kind.language()?, std::fs::read_to_string(&f.path).ok()?)))
         .collect();
     let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
     println!(
@@ -181,7 +181,10 @@ fn typescript_files(corpus: &Path) -> anyhow::Result<Vec<SourceFile>> {
     let mut files = Vec::new();
     discovery.walk(|item| {
         if let Ok(file) = item
-            && matches!(file.language, Language::TypeScript | Language::Tsx)
+            && matches!(
+                file.kind.language(),
+                Some(Language::TypeScript | Language::Tsx)
+            )
         {
             files.push(file);
         }

@@ -133,7 +133,7 @@ fn main() -> anyhow::Result<()> {
         let report = processor.process(&SourceFile {
             path,
             rel_path: format!("{i}_{}", file_name(&file.path)),
-            language: file.language,
+            kind: file.kind,
         });
         broken += 1;
         let Some(error) = parsing_error(&report) else {

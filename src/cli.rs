@@ -114,7 +114,9 @@ pub struct IndexArgs {
     /// errors and chunks carry over), and only changed files are parsed
     #[arg(long)]
     pub full: bool,
-    /// Extensions to index, comma-separated [default: ts,tsx,mts,cts,js,jsx,mjs,cjs]
+    /// Extensions to index, comma-separated [default: ts,tsx,mts,cts,js,jsx,mjs,cjs,vue,svelte].
+    /// For .vue and .svelte components, the <script> blocks are parsed (template
+    /// expressions are not)
     #[arg(long = "ext", value_name = "EXT", value_delimiter = ',')]
     pub extensions: Vec<String>,
     /// Skip paths matching this glob, relative to the root (repeatable), e.g. 'src/generated/**'
@@ -287,7 +289,7 @@ pub struct TuiArgs {
     /// Index files that .gitignore, .ignore or git's excludes hide
     #[arg(long, requires = "path")]
     pub no_ignore: bool,
-    /// Extensions to index, comma-separated
+    /// Extensions to index, comma-separated (see `snag index --help`)
     #[arg(
         long = "ext",
         value_name = "EXT",

@@ -10,7 +10,8 @@ use anyhow::{Context, anyhow, bail};
 
 use crate::index::decode::{Source, read_source};
 use crate::index::grammar::{Grammar, GrammarInfo, Grammars};
-use crate::index::language::Language;
+use crate::index::component;
+use crate::index::language::FileKind;
 use crate::index::outcome::ErrorType;
 use crate::index::syntax::tree_around_first_error;
 use crate::index::verdict::repro::{Reproduction, minimize};
@@ -59,15 +60,25 @@ pub async fn reduce_group(
     })?;
     let path = crate::stored_path::to_path(Path::new(&example.root), &example.file_path);
     let shown = sanitize::line(&path.display().to_string()).into_owned();
-    let language =
-        Language::for_path(&path).ok_or_else(|| anyhow!("{shown} is not a file snag parses"))?;
+    let kind =
+        FileKind::for_path(&path).ok_or_else(|| anyhow!("{shown} is not a file snag parses"))?;
     let text = match read_source(&path, u64::MAX).1 {
         Source::Text(text) => text,
         Source::Skipped(reason) => bail!("{shown} cannot be read as source: {}", reason.as_str()),
         Source::Failed(error) => bail!("{shown}: {}", sanitize::line(&error.message)),
     };
+    // A component is reduced as the engine parsed it: its script blocks,
+    // in place, read as a script file.
+    let (language, text, rel_path) = match kind {
+        FileKind::Script(language) => (language, text, example.file_path.clone()),
+        FileKind::Component => {
+            let scripts = component::scripts(&text)
+                .ok_or_else(|| anyhow!("{shown} has no <script> block snag parses any more"))?;
+            let name = component::script_name(&example.file_path, scripts.language);
+            (scripts.language, scripts.text, name)
+        }
+    };
     let grammars = run_grammars(store, example.run_id).await?;
-    let rel_path = example.file_path.clone();
     let grammar = grammars.get(language);
     let (reproduction, tree) = tokio::task::spawn_blocking(move || {
         let reproduction = minimize(&text, &rel_path, grammar, budget)?;
@@ -81,10 +92,13 @@ pub async fn reduce_group(
         shown_path: shown,
         run_id: example.run_id,
         grammar: grammar.info.clone(),
-        extension: path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default(),
+        extension: match kind {
+            FileKind::Script(_) => path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default(),
+            FileKind::Component => language.extension().to_owned(),
+        },
         tree,
         reproduction,
     })

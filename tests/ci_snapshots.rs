@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use snag::index::discover::SourceFile;
 use snag::index::grammar::Grammars;
-use snag::index::language::Language;
+use snag::index::language::{FileKind, Language};
 use snag::index::outcome::{ErrorType, Outcome, Verdict};
 use snag::index::process::{FileProcessor, FileReport, ProcessSettings};
 use snag::index::progress::{RunHealth, RunStatus};
@@ -58,7 +58,7 @@ fn fixture() -> Fixture {
         reports.push(processor.process(&SourceFile {
             path: full.clone(),
             rel_path: (*path).to_owned(),
-            language: Language::for_path(&full).unwrap(),
+            kind: FileKind::for_path(&full).unwrap(),
         }));
     }
     reports.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));

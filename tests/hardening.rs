@@ -304,7 +304,7 @@ async fn lines_end_where_typescript_ends_them_in_every_stored_and_shown_line() {
 /// so that a hang fails the test instead of stalling it.
 fn process_swapped(swap: impl FnOnce(&Path)) -> snag::index::process::FileReport {
     use snag::index::discover::SourceFile;
-    use snag::index::language::Language;
+    use snag::index::language::{FileKind, Language};
     use snag::index::process::{FileProcessor, ProcessSettings};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("swapped.ts");
@@ -312,7 +312,7 @@ fn process_swapped(swap: impl FnOnce(&Path)) -> snag::index::process::FileReport
     let file = SourceFile {
         path: path.clone(),
         rel_path: "swapped.ts".into(),
-        language: Language::TypeScript,
+        kind: FileKind::Script(Language::TypeScript),
     };
     std::fs::remove_file(&path).unwrap();
     swap(&path);

@@ -33,21 +33,31 @@ async fn a_run_says_what_it_left_out_and_the_flags_take_it_in() {
     let text = snag_index(&db, &root, "app", &[]);
     assert!(
         text.contains(
-            "  left out 2 test files (--include-tests), 2 components (.vue, .svelte: not indexed yet), \
-             1 ignored file (--no-ignore), 1 folder always excluded"
+            "  left out 2 test files (--include-tests), 1 ignored file (--no-ignore), \
+             1 folder always excluded"
         ),
         "{text}"
     );
-    assert!(text.contains("files    1 total"), "{text}");
+    // Components are indexed like any file.
+    assert!(text.contains("files    3 total: 3 indexed"), "{text}");
 
     let json: Value =
         serde_json::from_str(&snag_index(&db, &root, "app", &["--format", "json"])).unwrap();
     let passed = &json["passed_over"];
     assert_eq!(passed["test_files"], 2, "{json}");
-    assert_eq!(passed["components"], 2);
     assert_eq!(passed["ignored"], 1);
     assert_eq!(passed["excluded_folders"], 1);
     assert_eq!(passed["other_extensions"], 0);
+    // --ext narrows, and says what it left out.
+    let narrowed: Value = serde_json::from_str(&snag_index(
+        &db,
+        &root,
+        "app",
+        &["--format", "json", "--ext", "ts,js"],
+    ))
+    .unwrap();
+    assert_eq!(narrowed["files"]["total"], 1, "{narrowed}");
+    assert_eq!(narrowed["passed_over"]["other_extensions"], 2);
     // The run's row keeps it, for the dashboard and the report.
     let run = json["run_id"].as_i64().unwrap();
     let recorded = count(
@@ -76,7 +86,7 @@ async fn a_run_says_what_it_left_out_and_the_flags_take_it_in() {
         &["--format", "json", "--include-tests", "--no-ignore"],
     ))
     .unwrap();
-    assert_eq!(json["files"]["total"], 4, "{json}");
+    assert_eq!(json["files"]["total"], 6, "{json}");
     assert_eq!(json["passed_over"]["test_files"], 0);
     assert_eq!(json["passed_over"]["ignored"], 0);
     let text = snag_index(&db, &root, "app", &["--include-tests", "--no-ignore"]);

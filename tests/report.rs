@@ -44,7 +44,7 @@ fn run(run_id: i64, started: DateTime<Utc>) -> RunRecord {
         finished_at: Some(started + chrono::Duration::seconds(42)),
         tool_version: "0.1.0".into(),
         grammar_versions: serde_json::json!({}),
-        passed_over: Some(serde_json::json!({"test_files": 12, "components": 4})),
+        passed_over: Some(serde_json::json!({"test_files": 12, "other_extensions": 4})),
     }
 }
 

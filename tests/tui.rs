@@ -57,7 +57,7 @@ fn run(run_id: i64, repository: &str, status: RunStatus) -> RunRecord {
         tool_version: "0.1.0".into(),
         grammar_versions: serde_json::json!({}),
         passed_over: Some(
-            serde_json::json!({"test_files": 91, "components": 71, "ignored": 3, "excluded_folders": 2}),
+            serde_json::json!({"test_files": 91, "other_extensions": 71, "ignored": 3, "excluded_folders": 2}),
         ),
     }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use snag::index::discover::SourceFile;
 use snag::index::fingerprint::fingerprint;
-use snag::index::language::Language;
+use snag::index::language::FileKind;
 use snag::index::outcome::{ErrorType, FileError, Outcome, Verdict, primary_problem};
 use snag::index::process::{FileProcessor, FileReport, ProcessSettings};
 
@@ -20,7 +20,7 @@ fn process_with(settings: ProcessSettings, dir: &Path, name: &str, text: &str) -
     }
     std::fs::write(&path, text).unwrap();
     let file = SourceFile {
-        language: Language::for_path(&path).unwrap(),
+        kind: FileKind::for_path(&path).unwrap(),
         path,
         rel_path: name.to_owned(),
     };
@@ -283,14 +283,14 @@ fn the_hostile_corpus_broken_files_are_all_invalid_source() {
             continue;
         };
         let path = dir.path().join(rel);
-        let Some(language) = Language::for_path(&path) else {
+        let Some(kind) = FileKind::for_path(&path) else {
             continue;
         };
         if case["outcomes"] == serde_json::json!(["excluded"]) {
             continue;
         }
         let report = processor.process(&SourceFile {
-            language,
+            kind,
             path,
             rel_path: rel.to_owned(),
         });

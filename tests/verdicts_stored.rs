@@ -155,7 +155,9 @@ async fn verdicts_are_stored_counted_and_shown() {
         &snag::index::discover::SourceFile {
             path: repro_dir.path().join("repro.ts"),
             rel_path: "repro.ts".into(),
-            language: snag::index::language::Language::TypeScript,
+            kind: snag::index::language::FileKind::Script(
+                snag::index::language::Language::TypeScript,
+            ),
         },
     );
     assert_eq!(

@@ -48,6 +48,9 @@ pub enum ChunkType {
     FunctionExpression,
     Constant,
     Module,
+    /// A `.vue`/`.svelte` component: the whole file, template and styles
+    /// too, named after it.
+    Component,
 }
 
 vocabulary!(ChunkType, "chunk type", {
@@ -63,6 +66,7 @@ vocabulary!(ChunkType, "chunk type", {
     FunctionExpression => "function_expression",
     Constant => "constant",
     Module => "module",
+    Component => "component",
 });
 
 /// One searchable piece of a file.

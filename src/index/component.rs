@@ -6,9 +6,12 @@
 //! of its chunks is the file's own, and the file's own text gives exact
 //! character columns. `<template>` expressions are not parsed.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
+use super::chunk::{Chunk, ChunkMetadata, ChunkType, MAX_CALLS};
 use super::language::Language;
+use super::lines::LineIndex;
 
 /// The scripts of a component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +81,55 @@ pub fn scripts(text: &str) -> Option<Scripts> {
         text: blanked(text, &blocks),
         blocks,
     })
+}
+
+/// The name a component's scripts are read under by tools that decide
+/// TypeScript or JSX by the name: `App.vue.ts`, `Card.svelte.js`.
+pub fn script_name(rel_path: &str, language: Language) -> String {
+    format!("{rel_path}.{}", language.extension())
+}
+
+/// The `component` chunk of a component whose scripts were cut into
+/// `chunks`: the whole file (template and styles too), named after the
+/// file, exported (it is its module's default export), with every import
+/// and call its scripts' chunks name.
+pub fn component_chunk(rel_path: &str, text: &str, chunks: &[Chunk]) -> Chunk {
+    let shown = crate::stored_path::display(rel_path);
+    let file_name = shown.rsplit('/').next().unwrap_or(&shown);
+    let name = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem)
+        .to_owned();
+    let mut metadata = ChunkMetadata {
+        exported: true,
+        ..ChunkMetadata::default()
+    };
+    let mut seen_imports = HashSet::new();
+    let mut seen_calls = HashSet::new();
+    for chunk in chunks {
+        for import in &chunk.metadata.imports {
+            if seen_imports.insert((&import.name, &import.source)) {
+                metadata.imports.push(import.clone());
+            }
+        }
+        for call in &chunk.metadata.calls {
+            if metadata.calls.len() < MAX_CALLS && seen_calls.insert(call) {
+                metadata.calls.push(call.clone());
+            }
+        }
+    }
+    let (start_line, end_line) = LineIndex::new(text).line_span(0, text.len());
+    Chunk {
+        chunk_type: ChunkType::Component,
+        qualified_name: name.clone(),
+        name,
+        start_line,
+        end_line,
+        start_byte: 0,
+        end_byte: text.len(),
+        source: text.to_owned(),
+        metadata,
+    }
 }
 
 /// What a `<script>` start tag says its code is, when snag parses it.

@@ -10,15 +10,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use super::language::Language;
+use super::language::FileKind;
 use crate::stored_path;
 
-/// Extensions indexed when `--ext` is not given.
-pub const DEFAULT_EXTENSIONS: [&str; 8] = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
-
-/// Single-file components, whose script blocks snag does not index yet:
-/// counted as left out.
-pub const COMPONENT_EXTENSIONS: [&str; 2] = ["vue", "svelte"];
+/// Extensions indexed when `--ext` is not given: scripts, and the
+/// single-file components whose `<script>` blocks are parsed.
+pub const DEFAULT_EXTENSIONS: [&str; 10] = [
+    "ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs", "vue", "svelte",
+];
 
 /// The files (and folders) a walk passed over, by reason: what a run
 /// leaves out, each with what would take it in. Only files snag could
@@ -40,8 +39,6 @@ pub struct PassedOver {
     pub test_files: u64,
     /// Files with an extension snag parses that `--ext` left out.
     pub other_extensions: u64,
-    /// `.vue` and `.svelte` components: not indexed yet.
-    pub components: u64,
     /// Files an `--exclude` glob matched.
     pub excluded: u64,
     /// Files `.gitignore`, `.ignore` or git's excludes hide: `--no-ignore`.
@@ -67,13 +64,6 @@ impl PassedOver {
         say(
             self.test_files,
             format!("{} (--include-tests)", count(self.test_files, "test file")),
-        );
-        say(
-            self.components,
-            format!(
-                "{} (.vue, .svelte: not indexed yet)",
-                count(self.components, "component")
-            ),
         );
         say(
             self.other_extensions,
@@ -115,7 +105,6 @@ impl PassedOver {
                 self.test_files,
                 format!("{} (--include-tests)", count(self.test_files, "test")),
             ),
-            (self.components, format!("{} .vue/.svelte", self.components)),
             (
                 self.other_extensions,
                 format!("{} other ext (--ext)", self.other_extensions),
@@ -141,7 +130,6 @@ enum Passed {
     /// Not a file snag could parse: not counted.
     NotSource,
     Symlink,
-    Component,
     OtherExtension,
     Test,
     Excluded,
@@ -312,7 +300,7 @@ pub struct SourceFile {
     /// Relative to the root, `/`-separated, in its stored form (see
     /// [`crate::stored_path`]): any file name, without collisions.
     pub rel_path: String,
-    pub language: Language,
+    pub kind: FileKind,
 }
 
 /// A path the walker could not read (a directory without permission, say).
@@ -339,7 +327,7 @@ struct Extension {
     /// With its dot: lower-case under snag's rules, as given under the
     /// original service's.
     dotted: String,
-    language: Language,
+    kind: FileKind,
 }
 
 impl Discovery {
@@ -354,11 +342,11 @@ impl Discovery {
                 ext.make_ascii_lowercase();
             }
             let dotted = format!(".{ext}");
-            let Some(language) = Language::for_path(Path::new(&format!("f{dotted}"))) else {
+            let Some(kind) = FileKind::for_path(Path::new(&format!("f{dotted}"))) else {
                 return Err(DiscoveryError::UnsupportedExtension { extension: ext });
             };
             if !extensions.iter().any(|e| e.dotted == dotted) {
-                extensions.push(Extension { dotted, language });
+                extensions.push(Extension { dotted, kind });
             }
         }
         let mut excludes = GlobSetBuilder::new();
@@ -403,7 +391,6 @@ impl Discovery {
                         match reason {
                             Passed::NotSource => {}
                             Passed::Symlink => passed.symlinks += 1,
-                            Passed::Component => passed.components += 1,
                             Passed::OtherExtension => passed.other_extensions += 1,
                             Passed::Test => passed.test_files += 1,
                             Passed::Excluded => passed.excluded += 1,
@@ -515,7 +502,7 @@ impl Discovery {
             return Err(Passed::NotSource);
         }
         let name = path.file_name().ok_or(Passed::NotSource)?;
-        let Some(language) = self.language_of(name) else {
+        let Some(kind) = self.kind_of(name) else {
             return Err(source_like(name));
         };
         let rel_path = self.relative(path);
@@ -527,14 +514,13 @@ impl Discovery {
         }
         Ok(SourceFile {
             path: path.to_path_buf(),
-            language,
+            kind,
             rel_path,
         })
     }
 
-    /// The language of a file with this name, if one of the extensions
-    /// picks it.
-    fn language_of(&self, name: &OsStr) -> Option<Language> {
+    /// The kind of a file with this name, if one of the extensions picks it.
+    fn kind_of(&self, name: &OsStr) -> Option<FileKind> {
         let picked = match self.rules {
             DiscoveryRules::Snag => {
                 let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
@@ -547,7 +533,7 @@ impl Discovery {
                     .find(|e| name.ends_with(e.dotted.as_bytes()))
             }
         };
-        picked.map(|e| e.language)
+        picked.map(|e| e.kind)
     }
 
     fn relative(&self, path: &Path) -> String {
@@ -565,7 +551,7 @@ pub struct FoundFiles {
     rel_paths: String,
     /// Where each file's `rel_path` ends in `rel_paths`.
     ends: Vec<usize>,
-    languages: Vec<Language>,
+    kinds: Vec<FileKind>,
     /// Paths the walker could not read, each with how many files came before it.
     unreadable: Vec<(usize, Unreadable)>,
     /// What the walk left out.
@@ -578,7 +564,7 @@ impl FoundFiles {
             Ok(file) => {
                 self.rel_paths.push_str(&file.rel_path);
                 self.ends.push(self.rel_paths.len());
-                self.languages.push(file.language);
+                self.kinds.push(file.kind);
             }
             Err(unreadable) => self.unreadable.push((self.ends.len(), unreadable)),
         }
@@ -599,7 +585,7 @@ impl FoundFiles {
             root,
             rel_paths,
             ends,
-            languages,
+            kinds,
             unreadable,
             passed_over: _,
         } = self;
@@ -615,27 +601,21 @@ impl FoundFiles {
             let end = *ends.get(next_file)?;
             let start = next_file.checked_sub(1).map_or(0, |i| ends[i]);
             let rel_path = rel_paths[start..end].to_owned();
-            let language = languages[next_file];
+            let kind = kinds[next_file];
             next_file += 1;
             Some(Ok(SourceFile {
                 path: stored_path::to_path(&root, &rel_path),
                 rel_path,
-                language,
+                kind,
             }))
         })
     }
 }
 
-/// Why a file no extension picked was passed over: a component, another
-/// extension snag parses, or nothing snag could parse.
+/// Why a file no extension picked was passed over: another extension snag
+/// parses, or nothing snag could parse.
 fn source_like(name: &OsStr) -> Passed {
-    let Some(ext) = Path::new(name).extension().and_then(OsStr::to_str) else {
-        return Passed::NotSource;
-    };
-    let ext = ext.to_ascii_lowercase();
-    if COMPONENT_EXTENSIONS.contains(&ext.as_str()) {
-        Passed::Component
-    } else if DEFAULT_EXTENSIONS.contains(&ext.as_str()) {
+    if FileKind::for_path(Path::new(name)).is_some() {
         Passed::OtherExtension
     } else {
         Passed::NotSource
@@ -726,8 +706,7 @@ mod tests {
             passed,
             PassedOver {
                 test_files: 2,
-                other_extensions: 1,
-                components: 2,
+                other_extensions: 3,
                 excluded: 1,
                 ignored: 1,
                 excluded_folders: 2,
@@ -736,14 +715,14 @@ mod tests {
         );
         let said = passed.reasons().join(", ");
         assert!(
-            said.starts_with("2 test files (--include-tests), 2 components"),
+            said.starts_with("2 test files (--include-tests), 3 files of other extensions (--ext)"),
             "{said}"
         );
         assert!(said.contains("1 ignored file (--no-ignore)"), "{said}");
         assert!(
             passed
                 .brief()
-                .starts_with("2 tests (--include-tests), 2 .vue/.svelte, 1 other ext"),
+                .starts_with("2 tests (--include-tests), 3 other ext (--ext), 1 --exclude"),
             "{}",
             passed.brief()
         );
@@ -849,11 +828,12 @@ mod tests {
         };
         assert_eq!(found(dir.path(), &options), ["b.js"]);
         let bad = DiscoveryOptions {
-            extensions: vec!["vue".into()],
+            extensions: vec!["html".into()],
             ..Default::default()
         };
         let err = Discovery::new(dir.path(), &bad).unwrap_err().to_string();
-        assert!(err.contains("unsupported extension `.vue`"), "{err}");
+        assert!(err.contains("unsupported extension `.html`"), "{err}");
+        assert!(err.contains(".vue .svelte"), "{err}");
     }
 
     #[test]
@@ -888,7 +868,7 @@ mod tests {
             Ok(SourceFile {
                 path: PathBuf::from(rel),
                 rel_path: rel.to_owned(),
-                language: Language::TypeScript,
+                kind: FileKind::Script(crate::index::language::Language::TypeScript),
             })
         };
         let locked = Err(Unreadable {
@@ -1062,11 +1042,11 @@ mod tests {
         assert_eq!(with(&[".mts"]), ["c.mts"]);
         assert_eq!(with(&[".ts", ".d.ts"]), ["a.ts", "b.d.ts"]);
         let bad = DiscoveryOptions {
-            extensions: vec![".Vue".into()],
+            extensions: vec![".Py".into()],
             ..original(false)
         };
         let err = Discovery::new(dir.path(), &bad).unwrap_err().to_string();
-        assert!(err.contains("unsupported extension `.Vue`"), "{err}");
+        assert!(err.contains("unsupported extension `.Py`"), "{err}");
     }
 
     #[test]

@@ -89,6 +89,9 @@ pub enum SkipReason {
     /// Not a regular file (a FIFO, a device, a socket, a directory): it was
     /// replaced since it was discovered.
     NotAFile,
+    /// A `.vue`/`.svelte` component without a `<script>` block snag parses
+    /// (a template-only component, or scripts in another language).
+    NoScript,
 }
 
 vocabulary!(SkipReason, "skip reason", {
@@ -97,6 +100,7 @@ vocabulary!(SkipReason, "skip reason", {
     TooLarge => "too_large",
     Symlink => "symlink",
     NotAFile => "not_a_file",
+    NoScript => "no_script",
 });
 
 /// What a second, independent parser says about a file tree-sitter could

@@ -2,6 +2,7 @@
 //! collect syntax errors, chunk; a panic anywhere becomes the file's
 //! `unexpected_error` instead of the run's end.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,11 +11,12 @@ use serde::Serialize;
 use tree_sitter::{ParseOptions, Parser, Tree};
 
 use super::chunk::{Chunk, ChunkError, chunk_file, source_key};
+use super::component::{self, Scripts};
 use super::decode::{Source, read_source};
 use super::details::ErrorDetails;
 use super::discover::{SourceFile, Unreadable};
 use super::grammar::Grammars;
-use super::language::Language;
+use super::language::{FileKind, Language};
 use super::outcome::{ErrorType, FileError, Outcome, SkipReason};
 use super::panics::capture;
 use super::problems::{SiteInput, problems};
@@ -137,6 +139,41 @@ impl FileReport {
     }
 }
 
+/// A file's text as the engine reads it.
+struct Code<'t> {
+    language: Language,
+    /// What the grammar and the reference parser read: the file itself, or
+    /// a component's text with everything but its script blocks blanked.
+    parsed: &'t str,
+    /// The file's own text, for lines, columns and excerpts: wherever there
+    /// is code, the same bytes as `parsed`, and the same lines everywhere.
+    own: &'t str,
+    /// The name the reference parser reads `parsed` under (it decides
+    /// TypeScript or not, JSX or not): the file's own, or for a component
+    /// its name with its scripts' extension (`App.vue.ts`).
+    name: Cow<'t, str>,
+}
+
+impl<'t> Code<'t> {
+    fn script(language: Language, rel_path: &'t str, text: &'t str) -> Self {
+        Code {
+            language,
+            parsed: text,
+            own: text,
+            name: Cow::Borrowed(rel_path),
+        }
+    }
+
+    fn component(rel_path: &str, text: &'t str, scripts: &'t Scripts) -> Self {
+        Code {
+            language: scripts.language,
+            parsed: &scripts.text,
+            own: text,
+            name: Cow::Owned(component::script_name(rel_path, scripts.language)),
+        }
+    }
+}
+
 /// Processes files one after another on the current thread, reusing one
 /// tree-sitter parser per language.
 pub struct FileProcessor {
@@ -174,7 +211,7 @@ impl FileProcessor {
                 format!("snag panicked: {}", panic.message),
             );
             error.traceback = Some(panic.backtrace);
-            FileReport::new(file.rel_path.clone(), Some(file.language)).failed(error)
+            FileReport::new(file.rel_path.clone(), file.kind.language()).failed(error)
         });
         report.duration = started.elapsed();
         if !super::reuse::settled(&report) {
@@ -185,7 +222,7 @@ impl FileProcessor {
     }
 
     fn process_unguarded(&mut self, file: &SourceFile) -> FileReport {
-        let mut report = FileReport::new(file.rel_path.clone(), Some(file.language));
+        let mut report = FileReport::new(file.rel_path.clone(), file.kind.language());
         let (bytes, source) = read_source(&file.path, self.settings.max_file_size);
         report.bytes = bytes;
         let text = match source {
@@ -209,19 +246,33 @@ impl FileProcessor {
             report.reused = Some(kept.clone());
             return report;
         }
-        let tree = match self.parse(file.language, &text) {
+        let scripts;
+        let code = match file.kind {
+            FileKind::Script(language) => Code::script(language, &file.rel_path, &text),
+            FileKind::Component => {
+                let Some(found) = component::scripts(&text) else {
+                    report.outcome = Outcome::Skipped;
+                    report.skip_reason = Some(SkipReason::NoScript);
+                    return report;
+                };
+                scripts = found;
+                Code::component(&file.rel_path, &text, &scripts)
+            }
+        };
+        report.language = Some(code.language);
+        let tree = match self.parse(code.language, code.parsed) {
             Ok(tree) => tree,
             Err(error) => return report.failed(*error),
         };
         report.health = Some(parse_health(&tree));
         let shown_path = crate::stored_path::display(&file.rel_path);
-        let mut syntax_error = parsing_error(&tree, &text, &shown_path, file.language.as_str());
+        let mut syntax_error = parsing_error(&tree, code.own, &shown_path, code.language.as_str());
         if self.settings.verdicts
             && let Some(error) = &mut syntax_error
         {
-            self.add_verdict(error, &tree, &text, file);
+            self.add_verdict(error, &tree, &code);
         }
-        match (self.settings.chunker)(&tree, &text) {
+        match (self.settings.chunker)(&tree, code.parsed) {
             Ok(chunks) => report.chunks = chunks,
             Err(e) => {
                 let error = FileError::new(ErrorType::ChunkingError, "chunking", e.to_string());
@@ -239,6 +290,12 @@ impl FileProcessor {
                 };
             }
         }
+        // The component as a whole, when its scripts are whole: like any
+        // chunk, it is left out when its text holds a syntax error.
+        if file.kind == FileKind::Component && report.outcome == Outcome::Indexed {
+            let whole = component::component_chunk(&file.rel_path, &text, &report.chunks);
+            report.chunks.insert(0, whole);
+        }
         report
     }
 
@@ -246,15 +303,17 @@ impl FileProcessor {
     /// flagged: the file's problems, each with its verdict, construct and
     /// location; the error takes the primary problem's location and the
     /// file's overall verdict.
-    fn add_verdict(&mut self, error: &mut FileError, tree: &Tree, text: &str, file: &SourceFile) {
+    fn add_verdict(&mut self, error: &mut FileError, tree: &Tree, code: &Code) {
         let started = Instant::now();
+        let text = code.parsed;
+        let rel_path: &str = &code.name;
         let budget = self.settings.parse_timeout;
         let judge = |sites: &[SiteInput]| {
             let ranges: Vec<Range<usize>> = sites.iter().map(|s| s.bytes.clone()).collect();
             let missing: Vec<Option<String>> = sites.iter().map(|s| s.missing.clone()).collect();
             judge_sites(&SitesRequest {
                 text,
-                rel_path: &file.rel_path,
+                rel_path,
                 sites: &ranges,
                 missing: &missing,
                 tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
@@ -263,7 +322,7 @@ impl FileProcessor {
         };
         let mut sites = site_inputs(tree, text);
         let mut verdict = judge(&sites);
-        if let Some(narrower) = self.split_wide_sites(file.language, tree, text, &sites, &verdict) {
+        if let Some(narrower) = self.split_wide_sites(code.language, tree, text, &sites, &verdict) {
             let (narrower, kept): (Vec<SiteInput>, Vec<Option<usize>>) =
                 narrower.into_iter().unzip();
             // A valid text: the new sites are judged by their statements
@@ -279,7 +338,7 @@ impl FileProcessor {
                 .then(|| {
                     let request = SitesRequest {
                         text,
-                        rel_path: &file.rel_path,
+                        rel_path,
                         sites: &fresh,
                         missing: &[],
                         tree_depth: tree_depth_beyond(tree, INLINE_NESTING),
@@ -304,8 +363,8 @@ impl FileProcessor {
             };
             sites = narrower;
         }
-        let survived = self.survivors(file.language, &sites, &verdict);
-        let problems = problems(ErrorType::ParsingError, text, &sites, &survived, &verdict);
+        let survived = self.survivors(code.language, &sites, &verdict);
+        let problems = problems(ErrorType::ParsingError, code.own, &sites, &survived, &verdict);
         let report = VerdictReport::of_problems(&verdict, &problems, started.elapsed());
         error.set_problems(problems);
         error.verdict = Some(Box::new(report));
@@ -477,7 +536,7 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, content).unwrap();
         SourceFile {
-            language: Language::for_path(&path).unwrap(),
+            kind: FileKind::for_path(&path).unwrap(),
             path,
             rel_path: name.to_owned(),
         }

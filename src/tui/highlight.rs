@@ -158,6 +158,29 @@ mod tests {
     }
 
     #[test]
+    fn components_are_highlighted_as_vue_and_svelte() {
+        for extension in ["vue", "svelte"] {
+            let file = lines(
+                "<template>\n  <p>{{ n }}</p>\n</template>\n<script lang=\"ts\">\nexport const n: number = 1;\n</script>",
+            );
+            let window = highlight_window(&file, extension, Some("Monokai Extended"), 0, 6);
+            assert_eq!(window.lines.len(), 6);
+            for line in [0, 4] {
+                let colours: std::collections::HashSet<_> = window.lines[line]
+                    .spans
+                    .iter()
+                    .filter_map(|s| s.style.fg)
+                    .collect();
+                assert!(colours.len() >= 2, "{extension}: {:?}", window.lines[line]);
+            }
+            assert!(
+                SYNTAXES.find_syntax_by_extension(extension).is_some(),
+                "{extension}"
+            );
+        }
+    }
+
+    #[test]
     fn only_the_window_is_returned() {
         let file: Vec<String> = (0..1000).map(|i| format!("const v{i} = {i};")).collect();
         let window = highlight_window(&file, "tsx", Some("TwoDark"), 500, 520);
