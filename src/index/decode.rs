@@ -165,6 +165,7 @@ fn invalid_utf8(bytes: &[u8], e: std::str::Utf8Error, bom_len: usize) -> FileErr
         column,
         end_line: line,
         end_column: column + 1,
+        ..Span::default()
     });
     error.details = ErrorDetails {
         byte_offset: Some(offset as u64),

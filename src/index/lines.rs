@@ -2,6 +2,8 @@
 //! each end one. tree-sitter's rows count LF only, so every line snag
 //! stores or shows is counted here.
 
+use super::outcome::Span;
+
 /// Whether `text` breaks lines anywhere but at LF (and CRLF): only then do
 /// tree-sitter's rows differ from TypeScript's lines.
 pub fn has_other_breaks(text: &str) -> bool {
@@ -118,6 +120,40 @@ impl LineIndex {
     }
 }
 
+impl LineIndex {
+    /// The span of the bytes `start..end` of `text`, with UTF-16 columns
+    /// where they differ. An empty range still spans one column, so that a
+    /// caret can point at it.
+    pub fn span(&self, text: &str, start: usize, end: usize) -> Span {
+        let (line, column, utf16_column) = self.columns(text, start);
+        let (end_line, mut end_column, mut utf16_end) = self.columns(text, end.max(start));
+        if (end_line, end_column) == (line, column) {
+            end_column += 1;
+            utf16_end += 1;
+        }
+        Span {
+            line,
+            column,
+            end_line,
+            end_column,
+            utf16_column: (utf16_column != column).then_some(utf16_column),
+            utf16_end_column: (utf16_end != end_column).then_some(utf16_end),
+        }
+    }
+
+    /// The 1-based line of `byte`, and its 1-based column in characters
+    /// and in UTF-16 code units.
+    fn columns(&self, text: &str, byte: usize) -> (u32, u32, u32) {
+        let byte = floor_char_boundary(text, byte);
+        let line = self.line_of(byte);
+        let before = &text[self.starts[line]..byte];
+        let (chars, units) = before
+            .chars()
+            .fold((0, 0), |(chars, units), c| (chars + 1, units + c.len_utf16()));
+        (line as u32 + 1, chars as u32 + 1, units as u32 + 1)
+    }
+}
+
 fn floor_char_boundary(text: &str, byte: usize) -> usize {
     let mut byte = byte.min(text.len());
     while !text.is_char_boundary(byte) {
@@ -167,6 +203,26 @@ mod tests {
             "a range ending after its break"
         );
         assert_eq!(index.line_span(0, 12), (1, 3));
+    }
+
+    #[test]
+    fn spans_give_utf16_columns_where_they_differ() {
+        let text = "const a = 'é';\nconst b = '😀' +;\n";
+        let index = LineIndex::new(text);
+        let plain = index.span(text, 6, 7);
+        assert_eq!((plain.line, plain.column, plain.end_column), (1, 7, 8));
+        assert_eq!((plain.utf16_column, plain.utf16_end_column), (None, None));
+        let after_emoji = text.find("+;").unwrap();
+        let span = index.span(text, after_emoji + 1, after_emoji + 1);
+        // `const b = '😀' +` is 15 characters and 16 UTF-16 code units.
+        assert_eq!((span.line, span.column, span.end_column), (2, 16, 17));
+        assert_eq!(
+            (span.utf16_column, span.utf16_end_column),
+            (Some(17), Some(18))
+        );
+        // Before the emoji, nothing differs.
+        let before = index.span(text, text.find("b =").unwrap(), text.find("b =").unwrap() + 1);
+        assert_eq!((before.utf16_column, before.utf16_end_column), (None, None));
     }
 
     #[test]

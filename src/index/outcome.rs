@@ -268,13 +268,22 @@ impl FileError {
     }
 }
 
-/// A 1-based line/column range; columns count characters, end is exclusive.
+/// A 1-based line/column range; columns count characters (Unicode scalar
+/// values), end is exclusive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub line: u32,
     pub column: u32,
     pub end_line: u32,
     pub end_column: u32,
+    /// `column` counted in UTF-16 code units, as editors and the Language
+    /// Server Protocol count, when that differs: a character outside the
+    /// Basic Multilingual Plane (an emoji, say) comes before it on its line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utf16_column: Option<u32>,
+    /// `end_column` in UTF-16 code units, when that differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utf16_end_column: Option<u32>,
 }
 
 #[cfg(test)]

@@ -71,21 +71,7 @@ pub fn problems(
     verdict: &SitesVerdict,
 ) -> Vec<Problem> {
     let lines = LineIndex::new(text);
-    let span_of = |bytes: &Range<usize>| {
-        let (line, column) = lines.position(text, bytes.start);
-        let (end_line, end_column) = lines.position(text, bytes.end.max(bytes.start));
-        let end_column = if (end_line, end_column) == (line, column) {
-            end_column + 1
-        } else {
-            end_column
-        };
-        Span {
-            line,
-            column,
-            end_line,
-            end_column,
-        }
-    };
+    let span_of = |bytes: &Range<usize>| lines.span(text, bytes.start, bytes.end);
     let mut problems: Vec<(usize, Problem)> = Vec::new();
 
     // Mistakes, each with the sites that were gone once it was blanked: a
@@ -132,12 +118,8 @@ pub fn problems(
             ),
             None => (mistake.message.clone(), mistake.message.clone()),
         };
-        let span = Span {
-            line: mistake.line,
-            column: mistake.column,
-            end_line: mistake.line,
-            end_column: mistake.column + 1,
-        };
+        // Where the mistake is, in the text's own lines and columns.
+        let span = lines.span(text, mistake.offset, mistake.offset);
         problems.push((
             mistake.offset,
             problem(

@@ -265,20 +265,12 @@ fn site(node: Node, source: &str, lines: &LineIndex) -> SyntaxErrorSite {
         SiteKind::Missing => (vec![node.kind().to_owned()], false),
         SiteKind::Unexpected => leading_tokens(node, source),
     };
-    let (line, column) = lines.position(source, node.start_byte());
-    let (end_line, mut end_column) = lines.position(source, node.end_byte());
-    if (end_line, end_column) == (line, column) {
-        end_column += 1; // zero-width (missing) nodes still get a caret
-    }
+    // Zero-width (missing) nodes still get a caret.
+    let span = lines.span(source, node.start_byte(), node.end_byte());
     let (excerpt, excerpt_column) = excerpt(source, lines, node.start_byte());
     SyntaxErrorSite {
         kind,
-        span: Span {
-            line,
-            column,
-            end_line,
-            end_column,
-        },
+        span,
         context: enclosing_kinds(node),
         tokens,
         more_tokens,

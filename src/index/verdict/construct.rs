@@ -105,17 +105,10 @@ pub fn name_constructs(
                 }
                 (None, None) => ("program".to_owned(), "Program".to_owned(), 0..text.len()),
             };
-            let (line, column) = lines.position(text, range.start);
-            let (end_line, end_column) = lines.position(text, range.end);
             NamedConstruct {
                 name,
                 node,
-                span: Span {
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                },
+                span: lines.span(text, range.start, range.end),
                 known,
             }
         })
