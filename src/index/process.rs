@@ -313,6 +313,7 @@ impl FileProcessor {
             let missing: Vec<Option<String>> = sites.iter().map(|s| s.missing.clone()).collect();
             judge_sites(&SitesRequest {
                 text,
+                own_text: code.own,
                 rel_path,
                 sites: &ranges,
                 missing: &missing,
@@ -338,6 +339,7 @@ impl FileProcessor {
                 .then(|| {
                     let request = SitesRequest {
                         text,
+                        own_text: code.own,
                         rel_path,
                         sites: &fresh,
                         missing: &[],

@@ -31,6 +31,10 @@ const MAX_JOINED: usize = 4;
 #[derive(Debug, Clone)]
 pub struct SitesRequest<'a> {
     pub text: &'a str,
+    /// The text lines and columns are counted in: `text` itself, or for a
+    /// component the file's own text, of which `text` blanks all but the
+    /// scripts (the same bytes wherever there is code, the same lines).
+    pub own_text: &'a str,
     /// The file's path (its name decides TypeScript, JSX, declaration file).
     pub rel_path: &'a str,
     /// Every error site of tree-sitter's, as bytes.
@@ -187,7 +191,7 @@ impl Judge<'_> {
                 site.start - part.start..site.end.min(part.end).max(site.start) - part.start
             })
             .collect();
-        let (first_line, first_column) = self.lines.position(self.text, part.start);
+        let (first_line, first_column) = self.lines.position(self.request.own_text, part.start);
         match reference::check(
             piece,
             self.kind,
@@ -222,7 +226,7 @@ impl Judge<'_> {
                 message, offset, ..
             }) => {
                 let offset = (offset + part.start).min(self.text.len());
-                let (line, column) = self.lines.position(self.text, offset);
+                let (line, column) = self.lines.position(self.request.own_text, offset);
                 Part::Rejected(Mistake {
                     message,
                     line,
@@ -400,7 +404,7 @@ impl Judge<'_> {
                 None => continue,
             };
             if let Part::Accepted(constructs, _) = self.part(part, Some(&edited)) {
-                let (line, column) = self.lines.position(text, bytes.start);
+                let (line, column) = self.lines.position(self.request.own_text, bytes.start);
                 mistake.located_by_site = Some((site, mistake.line, mistake.column));
                 (mistake.line, mistake.column, mistake.offset) = (line, column, bytes.start);
                 return Some((line_of(bytes.start), constructs));
@@ -508,6 +512,7 @@ mod tests {
     fn judged(text: &str, path: &str, sites: &[Range<usize>]) -> SitesVerdict {
         judge_sites(&SitesRequest {
             text,
+            own_text: text,
             rel_path: path,
             sites,
             missing: &[],
@@ -616,6 +621,7 @@ mod tests {
         let site = end_of_line_2..end_of_line_2;
         let verdict = judge_sites(&SitesRequest {
             text,
+            own_text: text,
             rel_path: "a.ts",
             sites: std::slice::from_ref(&site),
             missing: &[Some(")".to_owned())],
