@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 
+use crate::index::component;
 use crate::index::decode::{Source, read_source};
 use crate::index::grammar::{Grammar, GrammarInfo, Grammars};
-use crate::index::component;
 use crate::index::language::FileKind;
 use crate::index::outcome::ErrorType;
 use crate::index::syntax::tree_around_first_error;

@@ -147,9 +147,9 @@ impl LineIndex {
         let byte = floor_char_boundary(text, byte);
         let line = self.line_of(byte);
         let before = &text[self.starts[line]..byte];
-        let (chars, units) = before
-            .chars()
-            .fold((0, 0), |(chars, units), c| (chars + 1, units + c.len_utf16()));
+        let (chars, units) = before.chars().fold((0, 0), |(chars, units), c| {
+            (chars + 1, units + c.len_utf16())
+        });
         (line as u32 + 1, chars as u32 + 1, units as u32 + 1)
     }
 }
@@ -221,7 +221,11 @@ mod tests {
             (Some(17), Some(18))
         );
         // Before the emoji, nothing differs.
-        let before = index.span(text, text.find("b =").unwrap(), text.find("b =").unwrap() + 1);
+        let before = index.span(
+            text,
+            text.find("b =").unwrap(),
+            text.find("b =").unwrap() + 1,
+        );
         assert_eq!((before.utf16_column, before.utf16_end_column), (None, None));
     }
 

@@ -366,7 +366,13 @@ impl FileProcessor {
             sites = narrower;
         }
         let survived = self.survivors(code.language, &sites, &verdict);
-        let problems = problems(ErrorType::ParsingError, code.own, &sites, &survived, &verdict);
+        let problems = problems(
+            ErrorType::ParsingError,
+            code.own,
+            &sites,
+            &survived,
+            &verdict,
+        );
         let report = VerdictReport::of_problems(&verdict, &problems, started.elapsed());
         error.set_problems(problems);
         error.verdict = Some(Box::new(report));

@@ -123,7 +123,9 @@ mod tests {
         let file = SourceFile {
             path: "/nowhere/a.ts".into(),
             rel_path: "a.ts".into(),
-            kind: crate::index::language::FileKind::Script(crate::index::language::Language::TypeScript),
+            kind: crate::index::language::FileKind::Script(
+                crate::index::language::Language::TypeScript,
+            ),
         };
         let mut report =
             crate::index::process::FileProcessor::new(ProcessSettings::default()).process(&file);
