@@ -372,7 +372,10 @@ fn parse_input(
 ) -> Option<(snag::index::language::Language, String)> {
     match file.kind.language() {
         Some(language) => Some((language, text)),
-        None => snag::index::component::scripts(&text).map(|s| (s.language, s.text)),
+        None => snag::index::component::scripts(&text, std::time::Duration::from_secs(10))
+            .ok()
+            .flatten()
+            .map(|s| (s.language, s.text)),
     }
 }
 

@@ -72,7 +72,10 @@ pub async fn reduce_group(
     let (language, text, rel_path) = match kind {
         FileKind::Script(language) => (language, text, example.file_path.clone()),
         FileKind::Component => {
-            let scripts = component::scripts(&text)
+            let scripts = component::scripts(&text, budget)
+                .map_err(|_| {
+                    anyhow!("{shown}: finding its script blocks took longer than {budget:?}")
+                })?
                 .ok_or_else(|| anyhow!("{shown} has no <script> block snag parses any more"))?;
             let name = component::script_name(&example.file_path, scripts.language);
             (scripts.language, scripts.text, name)

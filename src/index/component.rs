@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use super::chunk::{Chunk, ChunkMetadata, ChunkType, MAX_CALLS};
 use super::language::Language;
@@ -33,10 +34,19 @@ enum BlockLanguage {
     Tsx,
 }
 
+/// The HTML parse found no blocks within its time budget: it had read
+/// this many bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfTime {
+    pub reached: usize,
+}
+
 /// The scripts of the component `text`, or `None` when it has no
 /// top-level `<script>` block with code (a template-only component, or
 /// scripts in languages snag does not parse, such as CoffeeScript or JSON).
-pub fn scripts(text: &str) -> Option<Scripts> {
+/// The HTML parse may take `budget` at most: deeply nested markup costs
+/// tree-sitter-html time that grows with the nesting for every tag.
+pub fn scripts(text: &str, budget: Duration) -> Result<Option<Scripts>, OutOfTime> {
     let mut parser = tree_sitter::Parser::new();
     parser
         .set_language(&tree_sitter_html::LANGUAGE.into())
@@ -44,19 +54,43 @@ pub fn scripts(text: &str) -> Option<Scripts> {
     // Only the blocks' places and attributes are read from the HTML tree:
     // it is built from a copy in which the template's expressions cannot
     // pass for markup (see `structure`); the code comes from `text`.
-    let tree = parser.parse(structure(text), None)?;
+    let markup = structure(text);
+    let started = Instant::now();
+    let mut reached = 0;
+    let mut over_budget = |state: &tree_sitter::ParseState| {
+        reached = state.current_byte_offset();
+        started.elapsed() > budget
+    };
+    let bytes = markup.as_bytes();
+    let tree = parser.parse_with_options(
+        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+        None,
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut over_budget)),
+    );
+    let Some(tree) = tree else {
+        return Err(OutOfTime { reached });
+    };
+    Ok(blocks(&tree, text))
+}
+
+/// The scripts the HTML `tree` of `text` finds.
+fn blocks(tree: &tree_sitter::Tree, text: &str) -> Option<Scripts> {
     let root = tree.root_node();
     let mut found: Vec<(Range<usize>, BlockLanguage)> = Vec::new();
     let mut cursor = root.walk();
     for element in root.named_children(&mut cursor) {
-        if element.kind() != "script_element" {
-            continue;
-        }
         let mut inner = element.walk();
         let children: Vec<tree_sitter::Node> = element.named_children(&mut inner).collect();
-        let Some(language) = children
-            .iter()
-            .find(|c| c.kind() == "start_tag")
+        let tag = children.iter().find(|c| c.kind() == "start_tag");
+        // A block never closed is an ERROR holding its start tag and its
+        // code, which runs to the end of the file.
+        let is_script = match element.kind() {
+            "script_element" => true,
+            "ERROR" => tag.is_some_and(|tag| tag_name(*tag, text).eq_ignore_ascii_case("script")),
+            _ => false,
+        };
+        let Some(language) = tag
+            .filter(|_| is_script)
             .and_then(|tag| block_language(*tag, text))
         else {
             continue;
@@ -130,6 +164,15 @@ pub fn component_chunk(rel_path: &str, text: &str, chunks: &[Chunk]) -> Chunk {
         source: text.to_owned(),
         metadata,
     }
+}
+
+/// The name a start tag opens.
+fn tag_name<'t>(tag: tree_sitter::Node, text: &'t str) -> &'t str {
+    let mut cursor = tag.walk();
+    let name = tag
+        .named_children(&mut cursor)
+        .find(|c| c.kind() == "tag_name");
+    name.map_or("", |name| &text[name.byte_range()])
 }
 
 /// What a `<script>` start tag says its code is, when snag parses it.
@@ -250,7 +293,7 @@ mod tests {
     #[test]
     fn a_setup_block_in_typescript_keeps_its_lines_and_columns() {
         let text = "<template>\n  <p>{{ msg }}</p>\n</template>\n\n<script setup lang=\"ts\">\nconst msg: string = 'é';\n</script>\n\n<style>\np { color: red; }\n</style>\n";
-        let scripts = scripts(text).unwrap();
+        let scripts = found(text).unwrap();
         assert_eq!(scripts.language, Language::TypeScript);
         assert_eq!(code(&scripts), ["const msg: string = 'é';"]);
         assert_eq!(scripts.text.len(), text.len());
@@ -266,7 +309,7 @@ mod tests {
     #[test]
     fn two_blocks_take_the_widest_language() {
         let text = "<script>\nexport default { name: 'A' }\n</script>\n<script setup lang=\"tsx\">\nconst v = <div />;\n</script>\n";
-        let scripts = scripts(text).unwrap();
+        let scripts = found(text).unwrap();
         assert_eq!(scripts.language, Language::Tsx);
         assert_eq!(
             code(&scripts),
@@ -278,7 +321,7 @@ mod tests {
     #[test]
     fn svelte_module_and_instance_scripts() {
         let text = "<script context=\"module\" lang=\"ts\">\n  export const prerender = true;\n</script>\n\n<script lang=\"ts\">\n  export let name: string;\n</script>\n\n<h1>Hello {name}!</h1>\n{#if name}<p>x</p>{/if}\n";
-        let scripts = scripts(text).unwrap();
+        let scripts = found(text).unwrap();
         assert_eq!(scripts.language, Language::TypeScript);
         assert_eq!(
             code(&scripts),
@@ -290,7 +333,7 @@ mod tests {
     #[test]
     fn crlf_and_text_before_the_block_keep_offsets() {
         let text = "<!-- ünïcödé 🎉 -->\r\n<template><div/></template>\r\n<script lang=\"ts\">\r\nlet a = 1;\r\n</script>\r\n";
-        let scripts = scripts(text).unwrap();
+        let scripts = found(text).unwrap();
         assert_eq!(scripts.text.len(), text.len());
         let at = text.find("let a").unwrap();
         assert_eq!(&scripts.text[at..at + 5], "let a");
@@ -300,7 +343,7 @@ mod tests {
     #[test]
     fn template_expressions_do_not_hide_the_blocks_after_them() {
         let vue = "<template>\n  <p v-if=\"a && b\">{{ a && b ? x : y }} {{ n < 2 }}</p>\n</template>\n<script setup lang=\"ts\">\nconst a = 1 && 2;\n</script>\n";
-        let scripts = scripts(vue).unwrap();
+        let scripts = found(vue).unwrap();
         assert_eq!(code(&scripts), ["const a = 1 && 2;"]);
         assert!(parses(&scripts));
         let svelte = "{#if a < b && c}\n<p>{a > b}</p>\n{/if}\n<script>\nlet a = 1, b = 2, c = a < b;\n</script>\n";
@@ -309,26 +352,66 @@ mod tests {
         assert!(parses(&scripts));
     }
 
+    #[test]
+    fn hostile_components_give_an_answer() {
+        // Commented out: not a block.
+        assert_eq!(found("<!-- <script>let a = 1;</script> -->\n"), None);
+        // Never closed: the code runs to the end of the file.
+        let open = scripts_of("<template><p/></template>\n<script lang=\"ts\">\nlet a = 1;\n");
+        assert_eq!(code(&open), ["let a = 1;"]);
+        // HTML ends the block at the first `</script>`, as Vue's and
+        // Svelte's compilers do: what follows is markup.
+        let cut = scripts_of("<script>\nconst end = '</script>';\n</script>\n");
+        assert_eq!(code(&cut), ["const end = '"]);
+        assert!(!parses(&cut));
+        // Deep markup, stray brackets and bytes of every kind.
+        let deep = |depth: usize| {
+            format!(
+                "{}{{{{ a < b > c }}}}{}\n<script>let ok = 1;</script>",
+                "<div>".repeat(depth),
+                "</div>".repeat(depth)
+            )
+        };
+        assert_eq!(code(&scripts_of(&deep(2_000))), ["let ok = 1;"]);
+        // Deeper markup costs the HTML parser more for every tag: it is
+        // stopped at its budget, and says how far it got.
+        let stopped = scripts(&deep(50_000), Duration::ZERO).unwrap_err();
+        assert!(stopped.reached < deep(50_000).len(), "{stopped:?}");
+        for text in [
+            "<",
+            "<script",
+            "<script>",
+            "</script>",
+            "<script lang=>x</script>",
+            "\u{feff}<script>é</script>",
+        ] {
+            if let Some(result) = found(text) {
+                assert_eq!(result.text.len(), text.len(), "{text:?}");
+            }
+        }
+    }
+
+    fn found(text: &str) -> Option<Scripts> {
+        scripts(text, Duration::from_secs(60)).expect("found within the budget")
+    }
+
     fn scripts_of(text: &str) -> Scripts {
-        scripts(text).unwrap_or_else(|| panic!("no script found in {text:?}"))
+        found(text).unwrap_or_else(|| panic!("no script found in {text:?}"))
     }
 
     #[test]
     fn no_script_or_scripts_snag_does_not_parse() {
-        assert_eq!(scripts("<template><p>hi</p></template>\n"), None);
-        assert_eq!(scripts("<script>\n  \n</script>\n<template/>"), None);
+        assert_eq!(found("<template><p>hi</p></template>\n"), None);
+        assert_eq!(found("<script>\n  \n</script>\n<template/>"), None);
+        assert_eq!(found("<script lang=\"coffee\">\nx = 1\n</script>\n"), None);
         assert_eq!(
-            scripts("<script lang=\"coffee\">\nx = 1\n</script>\n"),
+            found("<script type=\"application/ld+json\">{}</script>\n"),
             None
         );
-        assert_eq!(
-            scripts("<script type=\"application/ld+json\">{}</script>\n"),
-            None
-        );
-        assert_eq!(scripts("<script src=\"./a.js\"></script>\n"), None);
+        assert_eq!(found("<script src=\"./a.js\"></script>\n"), None);
         // A script nested in the template is not the component's.
         assert_eq!(
-            scripts("<template><div><script>let a = 1;</script></div></template>\n"),
+            found("<template><div><script>let a = 1;</script></div></template>\n"),
             None
         );
     }

@@ -250,12 +250,24 @@ impl FileProcessor {
         let code = match file.kind {
             FileKind::Script(language) => Code::script(language, &file.rel_path, &text),
             FileKind::Component => {
-                let Some(found) = component::scripts(&text) else {
-                    report.outcome = Outcome::Skipped;
-                    report.skip_reason = Some(SkipReason::NoScript);
-                    return report;
+                let budget = self.settings.parse_timeout;
+                scripts = match component::scripts(&text, budget) {
+                    Ok(Some(found)) => found,
+                    Ok(None) => {
+                        report.outcome = Outcome::Skipped;
+                        report.skip_reason = Some(SkipReason::NoScript);
+                        return report;
+                    }
+                    Err(stopped) => {
+                        let error = timeout_error(
+                            "finding the script blocks",
+                            budget,
+                            stopped.reached,
+                            text.len(),
+                        );
+                        return report.failed(error);
+                    }
                 };
-                scripts = found;
                 Code::component(&file.rel_path, &text, &scripts)
             }
         };
@@ -490,21 +502,12 @@ impl FileProcessor {
             Some(tree) => Ok(tree),
             None => {
                 parser.reset();
-                let mut error = FileError::new(
-                    ErrorType::TimeoutError,
-                    "parse",
-                    format!(
-                        "parsing took longer than the {:.1} s budget (--parse-timeout); stopped at byte {reached} of {}",
-                        budget.as_secs_f64(),
-                        bytes.len()
-                    ),
-                );
-                error.details = ErrorDetails {
-                    budget_ms: Some(budget.as_millis() as u64),
-                    byte_offset: Some(reached as u64),
-                    ..Default::default()
-                };
-                Err(Box::new(error))
+                Err(Box::new(timeout_error(
+                    "parsing",
+                    budget,
+                    reached,
+                    bytes.len(),
+                )))
             }
         }
     }
@@ -533,6 +536,25 @@ impl FileProcessor {
         };
         Ok(&mut self.parsers[index].1)
     }
+}
+
+/// The `timeout_error` of a parse (`what`) stopped at byte `reached` of
+/// `len` when it ran out of `budget`.
+fn timeout_error(what: &str, budget: Duration, reached: usize, len: usize) -> FileError {
+    let mut error = FileError::new(
+        ErrorType::TimeoutError,
+        "parse",
+        format!(
+            "{what} took longer than the {:.1} s budget (--parse-timeout); stopped at byte {reached} of {len}",
+            budget.as_secs_f64(),
+        ),
+    );
+    error.details = ErrorDetails {
+        budget_ms: Some(budget.as_millis() as u64),
+        byte_offset: Some(reached as u64),
+        ..Default::default()
+    };
+    error
 }
 
 #[cfg(test)]
@@ -599,6 +621,22 @@ mod tests {
         assert_eq!(report.outcome, Outcome::Failed);
         assert_eq!(report.errors[0].error_type, ErrorType::TimeoutError);
         assert!(report.errors[0].message.contains("--parse-timeout"));
+        // A component's markup has the same budget.
+        let markup = format!(
+            "{}{}<script>let a = 1;</script>\n",
+            "<div>".repeat(20_000),
+            "</div>".repeat(20_000)
+        );
+        let component = processor.process(&file(dir.path(), "Deep.vue", markup.as_bytes()));
+        assert_eq!(component.outcome, Outcome::Failed);
+        assert_eq!(component.errors[0].error_type, ErrorType::TimeoutError);
+        assert!(
+            component.errors[0]
+                .message
+                .starts_with("finding the script blocks took longer"),
+            "{}",
+            component.errors[0].message
+        );
         // The parser is usable again afterwards.
         processor.settings.parse_timeout = Duration::from_secs(10);
         let ok = processor.process(&file(dir.path(), "ok.ts", b"let a = 1;\n"));
