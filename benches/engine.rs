@@ -18,7 +18,8 @@
 //! with the number of files), and the reference parser's verdicts: the
 //! time they take (summed over files, against the run's thread time, and
 //! the engine with and without them) and how tree-sitter's flagged files
-//! were judged.
+//! were judged. On a corpus with `.vue`/`.svelte` components, what finding
+//! their script blocks costs against parsing the scripts.
 //! Uses DATABASE_URL when set, else the private cluster, in a scratch
 //! database `snag_bench` that is dropped at the end.
 
@@ -149,6 +150,7 @@ fn main() -> anyhow::Result<()> {
         half.0.as_secs_f64(),
         rss_full as f64 / 1024.0
     );
+    component_lines(&parsed);
     verdict_lines(&full, jobs, &flagged);
     let with = engine_only.as_secs_f64();
     let without = engine_without_verdicts.as_secs_f64();
@@ -160,6 +162,46 @@ fn main() -> anyhow::Result<()> {
     );
     runtime.block_on(support::drop(DATABASE))?;
     Ok(())
+}
+
+/// What finding the script blocks of the corpus's `.vue`/`.svelte`
+/// components costs (one thread), against parsing those scripts.
+fn component_lines(parsed: &[&SourceFile]) {
+    let texts: Vec<String> = parsed
+        .iter()
+        .filter(|f| f.kind == snag::index::language::FileKind::Component)
+        .filter_map(|f| std::fs::read_to_string(&f.path).ok())
+        .collect();
+    if texts.is_empty() {
+        return;
+    }
+    let budget = Duration::from_secs(10);
+    let scripts: Vec<_> = texts
+        .iter()
+        .filter_map(|t| snag::index::component::scripts(t, budget).ok().flatten())
+        .collect();
+    let find = best_of(|| {
+        for text in &texts {
+            std::hint::black_box(snag::index::component::scripts(text, budget).ok());
+        }
+    });
+    let parse = best_of(|| {
+        let mut parsers = Vec::new();
+        for found in &scripts {
+            std::hint::black_box(parser_for(&mut parsers, found.language).parse(&found.text, None));
+        }
+    });
+    let bytes: usize = texts.iter().map(String::len).sum();
+    println!(
+        "components: {} files ({:.2} MB, {} with scripts): finding their script blocks {:.1} ms, \
+         parsing the scripts {:.1} ms; the HTML scan is {:.2}x the script parse",
+        texts.len(),
+        bytes as f64 / 1e6,
+        scripts.len(),
+        find.as_secs_f64() * 1e3,
+        parse.as_secs_f64() * 1e3,
+        find.as_secs_f64() / parse.as_secs_f64().max(1e-9)
+    );
 }
 
 /// The verdict step's share of the end-to-end run, and the verdicts.
