@@ -21,6 +21,30 @@ pub fn count<N: Copy + PartialEq + From<u8> + Display>(n: N, singular: &str) -> 
     format!("{n} {}", noun(n, singular))
 }
 
+/// Whether `name` is close enough to `typed` to be what was meant: the
+/// same but for case, one holding the other, or a few letters apart
+/// (typos, swapped letters).
+pub fn close_to(name: &str, typed: &str) -> bool {
+    let (name, typed) = (name.to_lowercase(), typed.to_lowercase());
+    if name == typed {
+        return true;
+    }
+    let shorter = name.chars().count().min(typed.chars().count());
+    if shorter >= 3 && (name.contains(&typed) || typed.contains(&name)) {
+        return true;
+    }
+    strsim::damerau_levenshtein(&name, &typed) <= (shorter / 4).max(1)
+}
+
+/// Alternatives as a sentence says them: `a`, `a or b`, `a, b or c`.
+pub fn either(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
 /// A duration in the largest units that keep it exact enough to read:
 /// milliseconds below a second (`850 ms`), tenths of a second below a
 /// minute (`4.2 s`), minutes and seconds below an hour (`22 min 8 s`,
@@ -75,6 +99,26 @@ pub fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn close_names_are_typos_cases_and_parts() {
+        for (name, typed) in [
+            ("web", "wbe"),
+            ("web", "WEB"),
+            ("cv-generator", "cv-generater"),
+            ("cv-generator", "generator"),
+            ("api", "apj"),
+        ] {
+            assert!(close_to(name, typed), "{name} / {typed}");
+        }
+        for (name, typed) in [("web", "api"), ("cv-generator", "mnemo"), ("ab", "xy")] {
+            assert!(!close_to(name, typed), "{name} / {typed}");
+        }
+        let names = ["`a`", "`b`", "`c`"].map(String::from);
+        assert_eq!(either(&names[..1]), "`a`");
+        assert_eq!(either(&names[..2]), "`a` or `b`");
+        assert_eq!(either(&names), "`a`, `b` or `c`");
+    }
 
     #[test]
     fn counts_agree_with_their_noun() {

@@ -130,6 +130,53 @@ async fn empty_repository_is_not_an_error() {
     );
 }
 
+#[tokio::test]
+async fn a_mistyped_repository_is_said_to_have_no_runs_with_the_names_close_to_it() {
+    let db = TestDb::new().await;
+    let tree = tempfile::tempdir().unwrap();
+    support::write_files(tree.path(), &[("a.ts", "export const a = 1;\n")]);
+    for name in ["web", "web-admin", "api"] {
+        support::snag_index(&db, tree.path(), name, &[]);
+    }
+    for command in [
+        vec!["errors", "wbe"],
+        vec!["summary", "wbe"],
+        vec!["files", "wbe"],
+        vec!["report", "wbe"],
+        vec!["diff", "--repo", "wbe"],
+    ] {
+        let out = run(&db, &command);
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.trim_end(),
+            "snag: repository `wbe` has no runs: index it with `snag index PATH --repo wbe`; \
+             did you mean `web`?",
+            "{command:?}"
+        );
+    }
+    let out = run(&db, &["errors", "Web"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.trim_end().ends_with("did you mean `web` or `web-admin`?"),
+        "{stderr}"
+    );
+    // Nothing close: the hint alone.
+    let out = run(&db, &["errors", "mnemo"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.trim_end().ends_with("--repo mnemo`"), "{stderr}");
+    // JSON stays the API's body: an empty list.
+    let out = run(&db, &["summary", "wbe", "--format", "json"]);
+    assert!(out.status.success());
+    // A known repository without errors is clean, not unknown.
+    let out = run(&db, &["errors", "api"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn usage_and_database_trouble_exit_2_with_one_clear_line() {
     let out = snag()

@@ -7,7 +7,13 @@ use crate::report::diff;
 use crate::store::Store;
 
 pub async fn run(store: &Store, args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let (from, to) = diff::resolve(store, args.repository.as_deref(), args.from, args.to).await?;
+    let (from, to) =
+        match diff::resolve(store, args.repository.as_deref(), args.from, args.to).await {
+            Err(crate::report::analysis::ReportError::NoRuns(name)) => {
+                return Err(super::no_runs(store, &name).await);
+            }
+            other => other?,
+        };
     let changes = diff::load(store, &from, &to).await?;
     let document = match args.format {
         DiffFormat::Text => changes.to_text(),

@@ -31,6 +31,14 @@ pub async fn list(store: &Store, args: ErrorsArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let found = store.list_errors(&query, page.limit, page.offset).await?;
+    // JSON is the API's body, empty for an unknown repository; people are
+    // told that the name has no runs (a typo, mostly).
+    if args.format == ListFormat::Table
+        && found.total == 0
+        && unknown(store, &args.repository).await?
+    {
+        return Err(super::no_runs(store, &args.repository).await);
+    }
     let body = ErrorListBody::new(&args.repository, args.error_type, page, found)
         .with_verdict(args.verdict)
         .with_run(args.run_id);
@@ -43,10 +51,21 @@ pub async fn list(store: &Store, args: ErrorsArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn summary(store: &Store, args: SummaryArgs) -> anyhow::Result<ExitCode> {
     let counts = store.get_error_summary(&args.repository).await?;
+    if args.format == ListFormat::Table
+        && counts.is_empty()
+        && unknown(store, &args.repository).await?
+    {
+        return Err(super::no_runs(store, &args.repository).await);
+    }
     let body = SummaryBody::new(&args.repository, counts);
     match args.format {
         ListFormat::Json => print_line(&serde_json::to_string(&body)?)?,
         ListFormat::Table => print_line(&body.to_table(super::table_width()))?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A repository without errors is unknown when it has no runs either.
+async fn unknown(store: &Store, repository: &str) -> anyhow::Result<bool> {
+    Ok(store.latest_run(repository).await?.is_none())
 }

@@ -23,12 +23,7 @@ pub async fn list(store: &Store, args: FilesArgs) -> anyhow::Result<ExitCode> {
         },
         None => match store.latest_run(&args.repository).await? {
             Some(run) => run.run_id,
-            None => {
-                let repository = sanitize::line(&args.repository);
-                bail!(
-                    "repository `{repository}` has no runs yet: index it with `snag index PATH --repo {repository}`"
-                )
-            }
+            None => return Err(super::no_runs(store, &args.repository).await),
         },
     };
     let files = store.list_files(run_id, args.outcome).await?;

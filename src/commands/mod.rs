@@ -17,6 +17,24 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command, TuiArgs};
 use crate::store::{DatabaseTarget, Store};
 
+/// What to say of a repository without runs (a mistyped name, usually):
+/// how to index it, and the repositories with runs whose names are close.
+async fn no_runs(store: &Store, repository: &str) -> anyhow::Error {
+    let shown = crate::sanitize::line(repository);
+    let mut said =
+        format!("repository `{shown}` has no runs: index it with `snag index PATH --repo {shown}`");
+    let known = store.repositories().await.unwrap_or_default();
+    let close: Vec<String> = known
+        .iter()
+        .filter(|name| crate::words::close_to(name, repository))
+        .map(|name| format!("`{}`", crate::sanitize::line(name)))
+        .collect();
+    if !close.is_empty() {
+        said.push_str(&format!("; did you mean {}?", crate::words::either(&close)));
+    }
+    anyhow::anyhow!(said)
+}
+
 /// Runs one command. An `Err` is usage, configuration or database trouble
 /// (exit code 2); thresholds and the like come back as an exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -325,6 +325,15 @@ impl Store {
         .await?)
     }
 
+    /// Every repository that has a run, by name.
+    pub async fn repositories(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT repository FROM index_runs ORDER BY repository")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
     /// The newest run of a repository.
     pub async fn latest_run(&self, repository: &str) -> Result<Option<RunRecord>, StoreError> {
         Ok(self
