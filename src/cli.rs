@@ -22,6 +22,9 @@ use crate::store::PageRequest;
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// UI theme: dark, light, or a themes/NAME.toml in the config directory (NO_COLOR turns colour off)
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
     /// Without a command, snag opens the triage UI (`snag tui`).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -32,9 +35,6 @@ pub struct GlobalArgs {
     /// PostgreSQL to use instead of the private cluster, e.g. postgres://user:pass@host/db
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
-    /// UI theme: dark, light, or a themes/NAME.toml in the config directory (NO_COLOR turns colour off)
-    #[arg(long, global = true, value_name = "NAME")]
-    pub theme: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,6 +280,9 @@ pub struct ReportArgs {
 pub struct TuiArgs {
     /// A repository to index at once
     pub path: Option<PathBuf>,
+    /// UI theme: dark, light, or a themes/NAME.toml in the config directory (NO_COLOR turns colour off)
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
     /// Name to store the results under [default: the directory's name]
     #[arg(long = "repo", value_name = "NAME", requires = "path")]
     pub repository: Option<String>,

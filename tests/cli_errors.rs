@@ -96,11 +96,11 @@ async fn json_is_the_http_body() {
 }
 
 #[tokio::test]
-async fn table_fits_80_columns_and_shows_no_escape_sequences() {
+async fn table_fits_an_80_column_terminal_and_shows_no_escape_sequences() {
     let db = seeded().await;
-    let out = run(&db, &["errors", "web"]);
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (out, code) = on_a_terminal(&["--database-url", &db.url(), "errors", "web"], 80);
+    assert_eq!(code, 0);
+    let text = String::from_utf8(out).unwrap().replace("\r\n", "\n");
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     assert!(text.contains("␛]0;pwned␇"), "{text}");
     for line in text.lines() {
@@ -113,6 +113,24 @@ async fn table_fits_80_columns_and_shows_no_escape_sequences() {
         summary.contains("parsing_error") && summary.contains("75.0%"),
         "{summary}"
     );
+}
+
+#[tokio::test]
+async fn piped_tables_keep_each_row_on_its_line() {
+    let db = seeded().await;
+    let out = run(&db, &["errors", "web"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("file")).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    for row in rows {
+        assert!(row.chars().count() > 80, "{row}");
+        assert!(row.contains("src/deeply/nested/folder/file"), "{row}");
+        assert!(
+            row.contains("unexpected `{` in formal_parameters; 2 more syntax errors"),
+            "{row}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -158,7 +176,9 @@ async fn a_mistyped_repository_is_said_to_have_no_runs_with_the_names_close_to_i
     let out = run(&db, &["errors", "Web"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.trim_end().ends_with("did you mean `web` or `web-admin`?"),
+        stderr
+            .trim_end()
+            .ends_with("did you mean `web` or `web-admin`?"),
         "{stderr}"
     );
     // Nothing close: the hint alone.
@@ -292,11 +312,11 @@ async fn snags_own_errors_echo_arguments_through_the_sanitizer() {
 }
 
 /// What `snag ARGS` writes to a terminal, raw, and its exit code.
-fn on_a_terminal(args: &[&str]) -> (Vec<u8>, u32) {
+fn on_a_terminal(args: &[&str], cols: u16) -> (Vec<u8>, u32) {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: 24,
-            cols: 200,
+            cols,
             pixel_width: 0,
             pixel_height: 0,
         })
@@ -323,7 +343,7 @@ fn on_a_terminal(args: &[&str]) -> (Vec<u8>, u32) {
 /// On a terminal clap would write the argument as typed: the title changes.
 #[test]
 fn clap_errors_reach_a_terminal_inert() {
-    let (out, code) = on_a_terminal(&["errors", "web", "--format", HOSTILE]);
+    let (out, code) = on_a_terminal(&["errors", "web", "--format", HOSTILE], 200);
     assert_eq!(code, 2);
     let text = String::from_utf8_lossy(&out);
     assert!(!text.contains("\x1b]0;pwned"), "{text:?}");

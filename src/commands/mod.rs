@@ -43,10 +43,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         &crate::config::data_dir(),
     );
     let Some(command) = cli.command else {
-        return tui::run(open(&target).await?, cli.global.theme, TuiArgs::default()).await;
+        return tui::run(open(&target).await?, cli.theme, TuiArgs::default()).await;
     };
     match command {
-        Command::Tui(args) => tui::run(open(&target).await?, cli.global.theme, args).await,
+        Command::Tui(args) => {
+            let theme = args.theme.clone().or(cli.theme);
+            tui::run(open(&target).await?, theme, args).await
+        }
         Command::Index(args) => index::run(&open(&target).await?, args).await,
         Command::Files(args) => files::list(&open(&target).await?, args).await,
         Command::Errors(args) => errors::list(&open(&target).await?, args).await,
@@ -64,7 +67,8 @@ async fn open(target: &DatabaseTarget) -> anyhow::Result<Store> {
     Ok(Store::open(target).await?)
 }
 
-/// The width tables are laid out for: the terminal's, or 80 when piped.
-fn table_width() -> u16 {
-    comfy_table::Table::new().width().unwrap_or(80)
+/// The width tables are laid out for: the terminal's; none when piped
+/// (rows are not wrapped).
+fn table_width() -> Option<u16> {
+    comfy_table::Table::new().width()
 }

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use serde::{Deserialize, Serialize};
 
 use crate::index::outcome::{ErrorType, Verdict};
@@ -75,13 +74,8 @@ impl ErrorListBody {
     }
 
     /// A table of the page with a line saying which rows of how many it shows.
-    pub fn to_table(&self, width: u16) -> String {
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_BORDERS_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width)
-            .set_header(["ID", "TYPE", "VERDICT", "FILE:LINE", "MESSAGE"]);
+    pub fn to_table(&self, width: Option<u16>) -> String {
+        let mut table = super::table(width, ["ID", "TYPE", "VERDICT", "FILE:LINE", "MESSAGE"]);
         for e in &self.errors {
             let location = match e.line {
                 Some(line) => format!("{}:{line}", crate::stored_path::display(&e.file_path)),
@@ -185,13 +179,8 @@ impl SummaryBody {
         }
     }
 
-    pub fn to_table(&self, width: u16) -> String {
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_BORDERS_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width)
-            .set_header(["ERROR TYPE", "FILES", "SHARE"]);
+    pub fn to_table(&self, width: Option<u16>) -> String {
+        let mut table = super::table(width, ["ERROR TYPE", "FILES", "SHARE"]);
         for (error_type, count) in &self.summary.0 {
             let share = 100.0 * *count as f64 / self.total_errors.max(1) as f64;
             table.add_row([

@@ -133,8 +133,8 @@ pub fn annotations(run: &CiRun<'_>, errors: &[ErrorRecord], path_prefix: &str) -
     if total > shown {
         let _ = writeln!(
             out,
-            "::notice::{} more errors are not annotated; see the job summary or `snag errors {}`",
-            total - shown,
+            "::notice::{} not annotated; see the job summary or `snag errors {}`",
+            crate::words::count(total - shown, "more error"),
             escape_data(&sanitize::line(&run.summary.repository))
         );
     }

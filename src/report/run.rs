@@ -1,6 +1,5 @@
 //! A finished run for people (the headless summary) and per-file listings.
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use serde::{Deserialize, Serialize};
 
 use crate::runner::RunSummary;
@@ -126,13 +125,8 @@ pub struct FileFilters {
 }
 
 impl FileListBody {
-    pub fn to_table(&self, width: u16) -> String {
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_BORDERS_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width)
-            .set_header(["FILE", "OUTCOME", "CHUNKS", "ERROR / REASON"]);
+    pub fn to_table(&self, width: Option<u16>) -> String {
+        let mut table = super::table(width, ["FILE", "OUTCOME", "CHUNKS", "ERROR / REASON"]);
         for file in &self.files {
             let why = file
                 .error_type

@@ -338,8 +338,8 @@ impl App {
         match issue {
             Some(text) => {
                 self.status = Some(format!(
-                    "copied the issue as Markdown ({} lines)",
-                    text.lines().count()
+                    "copied the issue as Markdown ({})",
+                    crate::words::count(text.lines().count(), "line")
                 ));
                 vec![Command::Copy(text)]
             }

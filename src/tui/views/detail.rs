@@ -259,7 +259,11 @@ fn draw_info(frame: &mut Frame, app: &App, detail: &DetailState, area: Rect) {
     if let Some(group) = &detail.group {
         lines.push(field(
             "group",
-            format!("{} · {} files", group.status, group.last_run_files),
+            format!(
+                "{} · {}",
+                group.status,
+                crate::words::count(group.last_run_files, "file")
+            ),
             status_style(app, group.status.as_str()),
         ));
         if let Some(note) = &group.note {
