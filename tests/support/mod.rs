@@ -2,9 +2,10 @@
 //!
 //! With `DATABASE_URL` set, tests use that server; otherwise they start a
 //! disposable private cluster in the temporary directory (shared by all test
-//! processes of this checkout, and reused between runs). Each test gets a
-//! fresh database of its own, dropped when the test ends, so tests run in
-//! parallel without seeing each other's rows.
+//! processes of this checkout, kept on disk between runs, and stopped by the
+//! last test process to end, so a test run leaves no server behind). Each
+//! test gets a fresh database of its own, dropped when the test ends, so
+//! tests run in parallel without seeing each other's rows.
 #![allow(dead_code)]
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -69,10 +70,47 @@ fn server() -> &'static Server {
         }
         _ => {
             let cluster = test_cluster();
+            use_until_exit(&cluster);
             cluster.ensure_running().expect("start the test cluster");
             Server::Cluster(cluster)
         }
     })
+}
+
+/// This process and the cluster, while the process lives: a shared lock on
+/// the cluster's `users.lock`.
+static USER: OnceLock<(LocalCluster, std::fs::File)> = OnceLock::new();
+
+/// Takes this process's share of the test cluster before it is started
+/// (a process that is stopping it holds the lock whole, so the server is
+/// started again after that), and has the process stop the server at its
+/// exit when no other test process holds a share.
+fn use_until_exit(cluster: &LocalCluster) {
+    let base = cluster.base_dir();
+    std::fs::create_dir_all(base).expect("create the test cluster's directory");
+    let users = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(base.join("users.lock"))
+        .expect("open the test cluster's users.lock");
+    users.lock_shared().expect("share the test cluster");
+    if USER.set((cluster.clone(), users)).is_ok() {
+        // SAFETY: registers a function without arguments that only runs
+        // processes and touches a lock file; the C runtime calls it once,
+        // after the test harness is done.
+        unsafe { libc::atexit(stop_if_last) };
+    }
+}
+
+extern "C" fn stop_if_last() {
+    let Some((cluster, users)) = USER.get() else {
+        return;
+    };
+    // The lock made whole only when no other process shares it.
+    if users.try_lock().is_ok() {
+        let _ = cluster.stop();
+    }
 }
 
 /// A fresh, migrated database that is dropped when this value is.
