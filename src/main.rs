@@ -13,32 +13,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SNAG_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("snag: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(snag::commands::run(cli)) {
-        Ok(code) => code,
-        // Whoever read the output has what they wanted (`| head -1`).
-        Err(_) if snag::commands::stdout::closed() => ExitCode::SUCCESS,
-        Err(e) => {
-            // Every error of the library already says its cause in its
-            // message, which may repeat what was typed or stored: it goes
-            // through the sanitizer like any untrusted text.
-            eprintln!("snag: {}", sanitize::lines(&e.to_string()));
-            ExitCode::from(2)
-        }
-    }
+    snag::commands::main(cli)
 }
 
 /// The command line, or the exit code of clap's answer instead of one.

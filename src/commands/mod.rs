@@ -35,6 +35,41 @@ async fn no_runs(store: &Store, repository: &str) -> anyhow::Error {
     anyhow::anyhow!(said)
 }
 
+/// Runs one command to its end: logging, the async runtime, the command,
+/// and its exit code (2, with one line on standard error, for usage,
+/// configuration or database trouble). It is here rather than in `main.rs`
+/// so that the async program is compiled with the library, in its parallel
+/// codegen units: instantiated from the binary, its futures cost a release
+/// build 20 s more on one core.
+pub fn main(cli: Cli) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SNAG_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("snag: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        // Whoever read the output has what they wanted (`| head -1`).
+        Err(_) if stdout::closed() => ExitCode::SUCCESS,
+        Err(e) => {
+            // Every error of the library already says its cause in its
+            // message, which may repeat what was typed or stored: it goes
+            // through the sanitizer like any untrusted text.
+            eprintln!("snag: {}", crate::sanitize::lines(&e.to_string()));
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Runs one command. An `Err` is usage, configuration or database trouble
 /// (exit code 2); thresholds and the like come back as an exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
