@@ -80,11 +80,11 @@ pub enum IndexFormat {
     Text,
     /// One JSON document with the run's counts
     Json,
-    /// SARIF 2.1.0: one result per error site, one rule per error group
+    /// SARIF 2.1.0: one result per problem of a syntax error (per site without a verdict), one rule per group
     Sarif,
     /// JUnit XML: one test case per file, failures with their messages
     Junit,
-    /// GitHub Actions annotations (the first 50 errors) and a summary in $GITHUB_STEP_SUMMARY
+    /// GitHub Actions annotations (one per problem, 50 at most) and a summary in $GITHUB_STEP_SUMMARY
     Github,
 }
 

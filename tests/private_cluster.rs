@@ -126,7 +126,10 @@ fn private_cluster_lifecycle() {
     )
     .unwrap();
     assert!(stdout(&run(&data_dir, &["db", "status"])).contains("not running"));
-    stdout(&run(&data_dir, &["errors", "nonexistent_repo"]));
+    stdout(&run(
+        &data_dir,
+        &["errors", "nonexistent_repo", "--format", "json"],
+    ));
     impostor.kill().unwrap();
     impostor.wait().unwrap();
 

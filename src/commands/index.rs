@@ -196,7 +196,7 @@ pub async fn grammars_for(sources: Vec<GrammarSource>) -> anyhow::Result<&'stati
         .any(|s| matches!(s, GrammarSource::Folder(_)))
     {
         eprintln!(
-            "snag: loading the grammars from source (a first build takes a minute; later runs use the cache)"
+            "snag: loading the grammars from source (a first build takes seconds; later runs use the cache)"
         );
     }
     Ok(runner::load_grammars(sources).await?)
