@@ -8,11 +8,12 @@
 
 use std::collections::HashSet;
 use std::ops::Range;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::chunk::{Chunk, ChunkMetadata, ChunkType, MAX_CALLS};
 use super::language::Language;
 use super::lines::LineIndex;
+use super::syntax::{OutOfTime, parse_within};
 
 /// The scripts of a component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,13 +35,6 @@ enum BlockLanguage {
     Tsx,
 }
 
-/// The HTML parse found no blocks within its time budget: it had read
-/// this many bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutOfTime {
-    pub reached: usize,
-}
-
 /// The scripts of the component `text`, or `None` when it has no
 /// top-level `<script>` block with code (a template-only component, or
 /// scripts in languages snag does not parse, such as CoffeeScript or JSON).
@@ -54,22 +48,7 @@ pub fn scripts(text: &str, budget: Duration) -> Result<Option<Scripts>, OutOfTim
     // Only the blocks' places and attributes are read from the HTML tree:
     // it is built from a copy in which the template's expressions cannot
     // pass for markup (see `structure`); the code comes from `text`.
-    let markup = structure(text);
-    let started = Instant::now();
-    let mut reached = 0;
-    let mut over_budget = |state: &tree_sitter::ParseState| {
-        reached = state.current_byte_offset();
-        started.elapsed() > budget
-    };
-    let bytes = markup.as_bytes();
-    let tree = parser.parse_with_options(
-        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
-        None,
-        Some(tree_sitter::ParseOptions::new().progress_callback(&mut over_budget)),
-    );
-    let Some(tree) = tree else {
-        return Err(OutOfTime { reached });
-    };
+    let tree = parse_within(&mut parser, &structure(text), budget)?;
     Ok(blocks(&tree, text))
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tree_sitter::{ParseOptions, Parser, Tree};
+use tree_sitter::{Parser, Tree};
 
 use super::chunk::{Chunk, ChunkError, chunk_file, source_key};
 use super::component::{self, Scripts};
@@ -21,7 +21,9 @@ use super::outcome::{ErrorType, FileError, Outcome, SkipReason};
 use super::panics::capture;
 use super::problems::{SiteInput, problems};
 use super::reuse::{StoredResults, result_key};
-use super::syntax::{ParseHealth, parse_health, parsing_error, site_inputs, tree_depth_beyond};
+use super::syntax::{
+    ParseHealth, parse_health, parse_within, parsing_error, site_inputs, tree_depth_beyond,
+};
 use super::verdict::reference::INLINE_NESTING;
 use super::verdict::{
     SiteJudgement, SitesRequest, SitesVerdict, VerdictReport, judge_sites, judge_sites_in,
@@ -486,30 +488,14 @@ impl FileProcessor {
     fn parse(&mut self, language: Language, text: &str) -> Result<Tree, Box<FileError>> {
         let budget = self.settings.parse_timeout;
         let parser = self.parser(language)?;
-        let started = Instant::now();
-        let mut reached = 0;
-        let mut over_budget = |state: &tree_sitter::ParseState| {
-            reached = state.current_byte_offset();
-            started.elapsed() > budget
-        };
-        let bytes = text.as_bytes();
-        let tree = parser.parse_with_options(
-            &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
-            None,
-            Some(ParseOptions::new().progress_callback(&mut over_budget)),
-        );
-        match tree {
-            Some(tree) => Ok(tree),
-            None => {
-                parser.reset();
-                Err(Box::new(timeout_error(
-                    "parsing",
-                    budget,
-                    reached,
-                    bytes.len(),
-                )))
-            }
-        }
+        parse_within(parser, text, budget).map_err(|stopped| {
+            Box::new(timeout_error(
+                "parsing",
+                budget,
+                stopped.reached,
+                text.len(),
+            ))
+        })
     }
 
     fn parser(&mut self, language: Language) -> Result<&mut Parser, Box<FileError>> {

@@ -1,9 +1,12 @@
-//! Syntax errors in a parsed tree: every ERROR and MISSING node, where it is
-//! and what surrounds it, turned into a compiler-style message, a traceback
-//! with excerpts and carets, and JSON details.
+//! A parse within a time budget, and the syntax errors in a parsed tree:
+//! every ERROR and MISSING node, where it is and what surrounds it, turned
+//! into a compiler-style message, a traceback with excerpts and carets, and
+//! JSON details.
+
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tree_sitter::{Node, Tree};
+use tree_sitter::{Node, ParseOptions, Parser, Tree};
 
 use super::details::ErrorDetails;
 use super::lines::LineIndex;
@@ -359,6 +362,33 @@ fn clip(text: &str, max_chars: usize) -> String {
     let mut clipped: String = first_line.chars().take(max_chars).collect();
     clipped.push('…');
     clipped
+}
+
+/// A parse stopped at its time budget, after this many bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfTime {
+    pub reached: usize,
+}
+
+/// `text` parsed within `budget` (tree-sitter's progress callback stops
+/// it), or how far it got; the parser is reset then, ready for the next.
+pub fn parse_within(parser: &mut Parser, text: &str, budget: Duration) -> Result<Tree, OutOfTime> {
+    let started = Instant::now();
+    let mut reached = 0;
+    let mut over_budget = |state: &tree_sitter::ParseState| {
+        reached = state.current_byte_offset();
+        started.elapsed() > budget
+    };
+    let bytes = text.as_bytes();
+    let tree = parser.parse_with_options(
+        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+        None,
+        Some(ParseOptions::new().progress_callback(&mut over_budget)),
+    );
+    tree.ok_or_else(|| {
+        parser.reset();
+        OutOfTime { reached }
+    })
 }
 
 /// The `parsing_error` for a file with syntax errors, or `None` when the
