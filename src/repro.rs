@@ -72,7 +72,8 @@ pub async fn reduce_group(
     let (language, text, rel_path) = match kind {
         FileKind::Script(language) => (language, text, example.file_path.clone()),
         FileKind::Component => {
-            let scripts = component::scripts(&text, budget)
+            let scripts = component::ScriptFinder::default()
+                .scripts(&text, budget)
                 .map_err(|_| {
                     anyhow!("{shown}: finding its script blocks took longer than {budget:?}")
                 })?

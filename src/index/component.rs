@@ -21,41 +21,56 @@ pub struct Scripts {
     /// The grammar for all of them: TSX when a block says `lang="tsx"`,
     /// else TypeScript when one says `ts`, else JavaScript.
     pub language: Language,
-    /// Each block's code, in the file's bytes, in file order.
-    pub blocks: Vec<Range<usize>>,
     /// The file with everything outside the blocks blanked.
     pub text: String,
 }
 
-/// A block's language, from its `lang` (Vue, Svelte) or `type` attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum BlockLanguage {
-    JavaScript,
-    TypeScript,
-    Tsx,
+/// Finds components' scripts with one HTML parser, file after file.
+pub struct ScriptFinder {
+    parser: tree_sitter::Parser,
 }
 
-/// The scripts of the component `text`, or `None` when it has no
-/// top-level `<script>` block with code (a template-only component, or
-/// scripts in languages snag does not parse, such as CoffeeScript or JSON).
-/// The HTML parse may take `budget` at most: deeply nested markup costs
-/// tree-sitter-html time that grows with the nesting for every tag.
-pub fn scripts(text: &str, budget: Duration) -> Result<Option<Scripts>, OutOfTime> {
-    let mut parser = tree_sitter::Parser::new();
-    parser
-        .set_language(&tree_sitter_html::LANGUAGE.into())
-        .expect("the HTML grammar matches tree-sitter's ABI");
-    // Only the blocks' places and attributes are read from the HTML tree:
-    // it is built from a copy in which the template's expressions cannot
-    // pass for markup (see `structure`); the code comes from `text`.
-    let tree = parse_within(&mut parser, &structure(text), budget)?;
-    Ok(blocks(&tree, text))
+impl Default for ScriptFinder {
+    fn default() -> Self {
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&tree_sitter_html::LANGUAGE.into())
+            .expect("the HTML grammar matches tree-sitter's ABI");
+        ScriptFinder { parser }
+    }
+}
+
+impl ScriptFinder {
+    /// The scripts of the component `text`, or `None` when it has no
+    /// top-level `<script>` block with code (a template-only component, or
+    /// scripts in languages snag does not parse, such as CoffeeScript or
+    /// JSON). The HTML parse may take `budget` at most: deeply nested
+    /// markup costs tree-sitter-html time that grows with the nesting for
+    /// every tag.
+    pub fn scripts(&mut self, text: &str, budget: Duration) -> Result<Option<Scripts>, OutOfTime> {
+        // Only the blocks' places and attributes are read from the HTML
+        // tree: it is built from a copy in which the template's expressions
+        // cannot pass for markup (see `structure`); the code comes from
+        // `text`.
+        let tree = parse_within(&mut self.parser, &structure(text), budget)?;
+        Ok(blocks(&tree, text))
+    }
+}
+
+/// How wide a block's language is: blocks in different languages are all
+/// parsed with the widest (JavaScript < TypeScript < TSX).
+fn width(language: Language) -> u8 {
+    match language {
+        Language::JavaScript => 0,
+        Language::TypeScript => 1,
+        Language::Tsx => 2,
+    }
 }
 
 /// The scripts the HTML `tree` of `text` finds.
 fn blocks(tree: &tree_sitter::Tree, text: &str) -> Option<Scripts> {
     let root = tree.root_node();
-    let mut found: Vec<(Range<usize>, BlockLanguage)> = Vec::new();
+    let mut found: Vec<(Range<usize>, Language)> = Vec::new();
     let mut cursor = root.walk();
     for element in root.named_children(&mut cursor) {
         let mut inner = element.walk();
@@ -83,16 +98,11 @@ fn blocks(tree: &tree_sitter::Tree, text: &str) -> Option<Scripts> {
         }
         found.push((bytes, language));
     }
-    let language = match found.iter().map(|(_, l)| *l).max()? {
-        BlockLanguage::Tsx => Language::Tsx,
-        BlockLanguage::TypeScript => Language::TypeScript,
-        BlockLanguage::JavaScript => Language::JavaScript,
-    };
+    let language = found.iter().map(|(_, l)| *l).max_by_key(|l| width(*l))?;
     let blocks: Vec<Range<usize>> = found.into_iter().map(|(bytes, _)| bytes).collect();
     Some(Scripts {
         language,
         text: blanked(text, &blocks),
-        blocks,
     })
 }
 
@@ -155,8 +165,8 @@ fn tag_name<'t>(tag: tree_sitter::Node, text: &'t str) -> &'t str {
 }
 
 /// What a `<script>` start tag says its code is, when snag parses it.
-fn block_language(tag: tree_sitter::Node, text: &str) -> Option<BlockLanguage> {
-    let mut language = BlockLanguage::JavaScript;
+fn block_language(tag: tree_sitter::Node, text: &str) -> Option<Language> {
+    let mut language = Language::JavaScript;
     let mut cursor = tag.walk();
     for attribute in tag.named_children(&mut cursor) {
         if attribute.kind() != "attribute" {
@@ -180,15 +190,15 @@ fn block_language(tag: tree_sitter::Node, text: &str) -> Option<BlockLanguage> {
         match name.as_deref() {
             Some("lang") => {
                 language = match value.as_str() {
-                    "ts" | "typescript" => BlockLanguage::TypeScript,
-                    "tsx" => BlockLanguage::Tsx,
-                    "js" | "javascript" | "jsx" | "" => BlockLanguage::JavaScript,
+                    "ts" | "typescript" => Language::TypeScript,
+                    "tsx" => Language::Tsx,
+                    "js" | "javascript" | "jsx" | "" => Language::JavaScript,
                     _ => return None,
                 };
             }
             Some("type") => match value.as_str() {
                 "" | "module" | "text/javascript" | "application/javascript" => {}
-                "text/typescript" | "ts" => language = BlockLanguage::TypeScript,
+                "text/typescript" | "ts" => language = Language::TypeScript,
                 _ => return None,
             },
             // An external script has no code of its own here.
@@ -261,18 +271,20 @@ mod tests {
             .has_error()
     }
 
+    /// The code lines left in the blanked text.
     fn code(scripts: &Scripts) -> Vec<&str> {
         scripts
-            .blocks
-            .iter()
-            .map(|b| scripts.text[b.clone()].trim())
+            .text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
             .collect()
     }
 
     #[test]
     fn a_setup_block_in_typescript_keeps_its_lines_and_columns() {
         let text = "<template>\n  <p>{{ msg }}</p>\n</template>\n\n<script setup lang=\"ts\">\nconst msg: string = 'é';\n</script>\n\n<style>\np { color: red; }\n</style>\n";
-        let scripts = found(text).unwrap();
+        let scripts = scripts_of(text);
         assert_eq!(scripts.language, Language::TypeScript);
         assert_eq!(code(&scripts), ["const msg: string = 'é';"]);
         assert_eq!(scripts.text.len(), text.len());
@@ -288,7 +300,7 @@ mod tests {
     #[test]
     fn two_blocks_take_the_widest_language() {
         let text = "<script>\nexport default { name: 'A' }\n</script>\n<script setup lang=\"tsx\">\nconst v = <div />;\n</script>\n";
-        let scripts = found(text).unwrap();
+        let scripts = scripts_of(text);
         assert_eq!(scripts.language, Language::Tsx);
         assert_eq!(
             code(&scripts),
@@ -300,7 +312,7 @@ mod tests {
     #[test]
     fn svelte_module_and_instance_scripts() {
         let text = "<script context=\"module\" lang=\"ts\">\n  export const prerender = true;\n</script>\n\n<script lang=\"ts\">\n  export let name: string;\n</script>\n\n<h1>Hello {name}!</h1>\n{#if name}<p>x</p>{/if}\n";
-        let scripts = found(text).unwrap();
+        let scripts = scripts_of(text);
         assert_eq!(scripts.language, Language::TypeScript);
         assert_eq!(
             code(&scripts),
@@ -312,7 +324,7 @@ mod tests {
     #[test]
     fn crlf_and_text_before_the_block_keep_offsets() {
         let text = "<!-- ünïcödé 🎉 -->\r\n<template><div/></template>\r\n<script lang=\"ts\">\r\nlet a = 1;\r\n</script>\r\n";
-        let scripts = found(text).unwrap();
+        let scripts = scripts_of(text);
         assert_eq!(scripts.text.len(), text.len());
         let at = text.find("let a").unwrap();
         assert_eq!(&scripts.text[at..at + 5], "let a");
@@ -322,7 +334,7 @@ mod tests {
     #[test]
     fn template_expressions_do_not_hide_the_blocks_after_them() {
         let vue = "<template>\n  <p v-if=\"a && b\">{{ a && b ? x : y }} {{ n < 2 }}</p>\n</template>\n<script setup lang=\"ts\">\nconst a = 1 && 2;\n</script>\n";
-        let scripts = found(vue).unwrap();
+        let scripts = scripts_of(vue);
         assert_eq!(code(&scripts), ["const a = 1 && 2;"]);
         assert!(parses(&scripts));
         let svelte = "{#if a < b && c}\n<p>{a > b}</p>\n{/if}\n<script>\nlet a = 1, b = 2, c = a < b;\n</script>\n";
@@ -354,7 +366,9 @@ mod tests {
         assert_eq!(code(&scripts_of(&deep(2_000))), ["let ok = 1;"]);
         // Deeper markup costs the HTML parser more for every tag: it is
         // stopped at its budget, and says how far it got.
-        let stopped = scripts(&deep(50_000), Duration::ZERO).unwrap_err();
+        let stopped = ScriptFinder::default()
+            .scripts(&deep(50_000), Duration::ZERO)
+            .unwrap_err();
         assert!(stopped.reached < deep(50_000).len(), "{stopped:?}");
         for text in [
             "<",
@@ -371,7 +385,9 @@ mod tests {
     }
 
     fn found(text: &str) -> Option<Scripts> {
-        scripts(text, Duration::from_secs(60)).expect("found within the budget")
+        ScriptFinder::default()
+            .scripts(text, Duration::from_secs(60))
+            .expect("found within the budget")
     }
 
     fn scripts_of(text: &str) -> Scripts {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tree_sitter::{Parser, Tree};
 
 use super::chunk::{Chunk, ChunkError, chunk_file, source_key};
-use super::component::{self, Scripts};
+use super::component::{self, ScriptFinder, Scripts};
 use super::decode::{Source, read_source};
 use super::details::ErrorDetails;
 use super::discover::{SourceFile, Unreadable};
@@ -177,10 +177,11 @@ impl<'t> Code<'t> {
 }
 
 /// Processes files one after another on the current thread, reusing one
-/// tree-sitter parser per language.
+/// tree-sitter parser per language, and one HTML parser for components.
 pub struct FileProcessor {
     settings: ProcessSettings,
     parsers: Vec<(Language, Parser)>,
+    html: Option<ScriptFinder>,
     /// Results a file may keep instead of being parsed again.
     stored: Option<Arc<StoredResults>>,
 }
@@ -190,6 +191,7 @@ impl FileProcessor {
         FileProcessor {
             settings,
             parsers: Vec::new(),
+            html: None,
             stored: None,
         }
     }
@@ -207,6 +209,7 @@ impl FileProcessor {
         let mut report = result.unwrap_or_else(|panic| {
             // A parser that unwound mid-parse may be in any state.
             self.parsers.clear();
+            self.html = None;
             let mut error = FileError::new(
                 ErrorType::UnexpectedError,
                 "panic",
@@ -253,7 +256,8 @@ impl FileProcessor {
             FileKind::Script(language) => Code::script(language, &file.rel_path, &text),
             FileKind::Component => {
                 let budget = self.settings.parse_timeout;
-                scripts = match component::scripts(&text, budget) {
+                let html = self.html.get_or_insert_with(ScriptFinder::default);
+                scripts = match html.scripts(&text, budget) {
                     Ok(Some(found)) => found,
                     Ok(None) => {
                         report.outcome = Outcome::Skipped;
