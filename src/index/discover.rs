@@ -50,78 +50,71 @@ pub struct PassedOver {
 }
 
 impl PassedOver {
-    /// Each reason with its count, in words, and what would take the files
-    /// in: `91 test files (--include-tests)`. Reasons with nothing are left
-    /// out.
-    pub fn reasons(&self) -> Vec<String> {
-        use crate::words::count;
-        let mut said = Vec::new();
-        let mut say = |n: u64, what: String| {
-            if n > 0 {
-                said.push(what);
-            }
-        };
-        say(
-            self.test_files,
-            format!("{} (--include-tests)", count(self.test_files, "test file")),
-        );
-        say(
-            self.other_extensions,
-            format!(
-                "{} of other extensions (--ext)",
-                count(self.other_extensions, "file")
-            ),
-        );
-        say(
-            self.excluded,
-            format!("{} matching --exclude", count(self.excluded, "file")),
-        );
-        say(
-            self.ignored,
-            format!("{} (--no-ignore)", count(self.ignored, "ignored file")),
-        );
-        say(
-            self.symlinks,
-            format!("{} (never followed)", count(self.symlinks, "symbolic link")),
-        );
-        say(
-            self.excluded_folders,
-            format!(
-                "{} always excluded (node_modules, .git, dist, ...)",
-                count(self.excluded_folders, "folder")
-            ),
-        );
-        said
-    }
-}
-
-impl PassedOver {
-    /// [`PassedOver::reasons`] in a few words each, for a status line:
-    /// `91 tests (--include-tests), 71 .vue/.svelte`.
-    pub fn brief(&self) -> String {
+    /// Each reason: its count, in words with what would take the files in
+    /// (`91 test files (--include-tests)`), and in a few words for a status
+    /// line (`91 tests (--include-tests)`).
+    fn said(&self) -> [(u64, String, String); 6] {
         use crate::words::count;
         [
             (
                 self.test_files,
+                format!("{} (--include-tests)", count(self.test_files, "test file")),
                 format!("{} (--include-tests)", count(self.test_files, "test")),
             ),
             (
                 self.other_extensions,
+                format!(
+                    "{} of other extensions (--ext)",
+                    count(self.other_extensions, "file")
+                ),
                 format!("{} other ext (--ext)", self.other_extensions),
             ),
-            (self.excluded, format!("{} --exclude", self.excluded)),
+            (
+                self.excluded,
+                format!("{} matching --exclude", count(self.excluded, "file")),
+                format!("{} --exclude", self.excluded),
+            ),
             (
                 self.ignored,
+                format!("{} (--no-ignore)", count(self.ignored, "ignored file")),
                 format!("{} ignored (--no-ignore)", self.ignored),
             ),
-            (self.symlinks, count(self.symlinks, "symlink")),
-            (self.excluded_folders, count(self.excluded_folders, "dir")),
+            (
+                self.symlinks,
+                format!("{} (never followed)", count(self.symlinks, "symbolic link")),
+                count(self.symlinks, "symlink"),
+            ),
+            (
+                self.excluded_folders,
+                format!(
+                    "{} always excluded (node_modules, .git, dist, ...)",
+                    count(self.excluded_folders, "folder")
+                ),
+                count(self.excluded_folders, "dir"),
+            ),
         ]
-        .into_iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(_, said)| said)
-        .collect::<Vec<_>>()
-        .join(", ")
+    }
+
+    /// Each reason with its count, in words, and what would take the files
+    /// in: `91 test files (--include-tests)`. Reasons with nothing are left
+    /// out.
+    pub fn reasons(&self) -> Vec<String> {
+        self.said()
+            .into_iter()
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(_, said, _)| said)
+            .collect()
+    }
+
+    /// [`PassedOver::reasons`] in a few words each, for a status line:
+    /// `91 tests (--include-tests), 3 ignored (--no-ignore)`.
+    pub fn brief(&self) -> String {
+        self.said()
+            .into_iter()
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(_, _, brief)| brief)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
