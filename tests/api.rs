@@ -1228,23 +1228,7 @@ async fn a_runs_files_are_paged() {
     }
 
     // `snag files` still prints every file, in the same shape.
-    let output = snag()
-        .args([
-            "--database-url",
-            &db.url(),
-            "files",
-            "web",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let all: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let all = support::snag_json(&db, &["files", "web", "--format", "json"]);
     assert_eq!(keys(&all), keys(&first.body));
     assert_eq!(all["files"].as_array().unwrap().len(), 2500);
     assert_eq!(all["total"], 2500);

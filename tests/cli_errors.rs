@@ -198,6 +198,20 @@ async fn a_mistyped_repository_is_said_to_have_no_runs_with_the_names_close_to_i
 }
 
 #[test]
+fn the_theme_is_offered_only_where_a_ui_opens() {
+    let help = |args: &[&str]| {
+        let out = snag().args(args).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for command in [&["db"][..], &["index"], &["errors"], &["serve"]] {
+        assert!(!help(command).contains("--theme"), "{command:?}");
+    }
+    assert!(help(&["tui"]).contains("--theme"));
+    assert!(help(&[]).contains("--theme"));
+}
+
+#[test]
 fn usage_and_database_trouble_exit_2_with_one_clear_line() {
     let out = snag()
         .args(["errors", "web", "--type", "syntax_error"])

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use snag::index::discover::{Discovery, DiscoveryOptions};
 use snag::index::process::{FileProcessor, FileReport, ProcessSettings};
-use support::{TestDb, count, snag, snag_index};
+use support::{TestDb, count, snag, snag_index, snag_json};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/components")
@@ -155,20 +155,6 @@ fn every_component_gets_its_outcome_chunks_and_error_location() {
     }
 }
 
-fn run_json(db: &TestDb, args: &[&str]) -> Value {
-    let output = snag()
-        .args(["--database-url", &db.url()])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_stores_components_and_the_drill_down_shows_them() {
     let db = TestDb::new().await;
@@ -195,7 +181,7 @@ async fn a_run_stores_components_and_the_drill_down_shows_them() {
     let run_id = summary["run_id"].as_i64().unwrap();
 
     // Each file's row: its outcome, skip reason and grammar.
-    let stored = run_json(&db, &["files", "components", "--format", "json"]);
+    let stored = snag_json(&db, &["files", "components", "--format", "json"]);
     let stored = stored["files"].as_array().unwrap();
     assert_eq!(stored.len(), expected.len());
     for row in stored {
@@ -207,7 +193,7 @@ async fn a_run_stores_components_and_the_drill_down_shows_them() {
     }
 
     // Each error where it is in the file, with its verdict.
-    let errors = run_json(&db, &["errors", "components", "--format", "json"]);
+    let errors = snag_json(&db, &["errors", "components", "--format", "json"]);
     let errors = errors["errors"].as_array().unwrap();
     let with_errors = expected.values().filter(|c| c.get("error").is_some());
     assert_eq!(errors.len(), with_errors.count());

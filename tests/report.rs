@@ -402,23 +402,7 @@ async fn report_compares_real_runs() {
     assert!(older.total_errors > 0);
 
     // Through the binary, both formats.
-    let json = snag()
-        .args([
-            "--database-url",
-            &db.url(),
-            "report",
-            "hostile",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        json.status.success(),
-        "{}",
-        String::from_utf8_lossy(&json.stderr)
-    );
-    let body: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let body = support::snag_json(&db, &["report", "hostile", "--format", "json"]);
     for key in [
         "generated_at",
         "repository",

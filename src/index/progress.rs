@@ -88,13 +88,13 @@ impl Default for RunProgress {
 }
 
 impl RunProgress {
-    /// Discovery has found `total` files so far; `finished` once its walk
-    /// is over, before any file is processed.
     /// What discovery's walk left out, once it is over.
     pub fn passed_over(&self, passed: PassedOver) {
         let _ = self.passed_over.set(passed);
     }
 
+    /// Discovery has found `total` files so far; `finished` once its walk
+    /// is over, before any file is processed.
     pub fn discovered(&self, total: u64, finished: bool) {
         self.discovered.store(total, Relaxed);
         if finished {

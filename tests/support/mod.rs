@@ -224,6 +224,22 @@ pub fn snag_index(db: &TestDb, root: &std::path::Path, repository: &str, extra: 
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// `snag ARGS...` on the test's database, as its own process, which must
+/// succeed: its standard output, parsed as JSON.
+pub fn snag_json(db: &TestDb, args: &[&str]) -> serde_json::Value {
+    let output = snag()
+        .args(["--database-url", &db.url()])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "snag {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Writes the hostile corpus into `dir` and returns its EXPECTED.json.
 /// The shared generator beside the checkout is preferred (it is the
 /// reference); the copy under scripts/ serves a lone checkout.
