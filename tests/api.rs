@@ -1731,9 +1731,11 @@ async fn shutdown_cancels_runs_in_progress_and_keeps_their_rows() {
         "{}",
         status.body
     );
+    // The run the status is of: the second start's when the first run had
+    // already ended.
     let stored = get(
         &app,
-        &format!("/api/v1/runs/{}", started.body["job_id"].as_str().unwrap()),
+        &format!("/api/v1/runs/{}", status.body["job_id"].as_str().unwrap()),
     )
     .await;
     assert_eq!(
